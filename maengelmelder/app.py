@@ -1,0 +1,111 @@
+"""Application factory: configuration, extensions, features, CLI."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import city, config, errors, storage
+from .clock import BERLIN
+from .extensions import db, migrate
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_ROOT.parent / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # SQLite needs foreign keys switched on per connection; WAL lets readers and a writer overlap.
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _persistent_secret(instance: Path) -> str:
+    """A secret key kept in the instance folder, so tokens survive restarts without settings."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def create_app(config_override: dict[str, Any] | None = None) -> Flask:
+    """Build the app from MAENGELMELDER_* settings, then apply config_override."""
+    settings = config.from_env()
+    settings.update(config_override or {})
+    app = Flask(
+        "maengelmelder",
+        instance_relative_config=True,
+        instance_path=settings.pop("INSTANCE_PATH", None),
+    )
+    app.config.update(settings)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'maengelmelder.db'}"
+    if not app.config.get("MEDIA_DIR"):
+        app.config["MEDIA_DIR"] = str(instance / "media")
+    if not app.config.get("MIGRATIONS_DIR"):
+        app.config["MIGRATIONS_DIR"] = str(MIGRATIONS_DIR)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _persistent_secret(instance)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
+    errors.init_app(app)
+    storage.init_app(app)
+    city.init_app(app)
+    _register_features(app)
+    _register_templates(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    from . import models  # noqa: F401  every model registered before the first query
+    from .catalog.routes import bp as catalog_bp
+    from .health import bp as health_bp
+    from .cli import register_commands
+    from .reports.routes import bp as reports_bp
+    from .zoning.routes import bp as zoning_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(zoning_bp)
+    register_commands(app)
+
+
+def _register_templates(app: Flask) -> None:
+    @app.template_filter("berlin")
+    def _berlin(value: str | None) -> str:
+        if not value:
+            return ""
+        local = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(BERLIN)
+        return local.strftime("%d.%m.%Y %H:%M")
+
+    @app.context_processor
+    def _city_name() -> dict[str, str]:
+        return {"city_name": app.config["CITY_NAME"]}
+
+    @app.get("/")
+    def index():
+        return render_template("index.html")

@@ -1,0 +1,45 @@
+"""Departments and the categories citizens choose from."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class Department(db.Model):
+    """A unit of the city administration that fixes defects (Amt, Betrieb)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    def names(self) -> dict[str, str]:
+        return {"de": self.name_de, "en": self.name_en}
+
+
+class Category(db.Model):
+    """A kind of defect a citizen can report, with its default department and SLA."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    group: Mapped[str] = mapped_column(String(64), index=True)
+    default_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    sla_hours: Mapped[int] = mapped_column(Integer, default=48)
+    icon: Mapped[str] = mapped_column(String(64), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    default_department: Mapped[Department] = relationship(lazy="joined")
+
+    def names(self) -> dict[str, str]:
+        return {"de": self.name_de, "en": self.name_en}

@@ -1,0 +1,64 @@
+"""Settings from MAENGELMELDER_* environment variables, read in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PREFIX = "MAENGELMELDER_"
+DEMO_BOUNDARY = Path(__file__).parent / "demo" / "boundary.geojson"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(env: Mapping[str, str] | None = None) -> dict:
+    """Return Flask config keys built from MAENGELMELDER_* variables (unset ones keep defaults)."""
+    env = os.environ if env is None else env
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(PREFIX + name)
+        return default if value is None or value.strip() == "" else value.strip()
+
+    config: dict = {
+        # None means: a SQLite file under the instance folder, decided in create_app.
+        "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL"),
+        "INSTANCE_PATH": get("INSTANCE_PATH"),
+        "REDIS_URL": get("REDIS_URL"),
+        "MEDIA_DIR": get("MEDIA_DIR"),
+        "SECRET_KEY": get("SECRET_KEY"),
+        "MIGRATIONS_DIR": get("MIGRATIONS_DIR"),
+        "BASE_URL": get("BASE_URL"),
+        # Guards the admin API until staff accounts exist; unset means the admin API is off.
+        "ADMIN_TOKEN": get("ADMIN_TOKEN"),
+        "CITY_NAME": get("CITY_NAME", "Musterstadt (Demo)"),
+        "CITY_BOUNDARY": get("CITY_BOUNDARY", str(DEMO_BOUNDARY)),
+        "CITY_STATE": get("CITY_STATE", "HE"),
+        "TILE_URL": get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "TILE_ATTRIBUTION": get(
+            "TILE_ATTRIBUTION",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+        ),
+        "MAX_PHOTOS": _int(env, "MAX_PHOTOS", 5),
+        "MAX_PHOTO_BYTES": _int(env, "MAX_PHOTO_BYTES", 15 * 1024 * 1024),
+        "MAX_PHOTO_PIXELS": _int(env, "MAX_PHOTO_PIXELS", 50_000_000),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
+        "DEFAULT_SLA_HOURS": _int(env, "DEFAULT_SLA_HOURS", 48),
+        "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
+    }
+    return config

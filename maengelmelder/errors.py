@@ -1,0 +1,106 @@
+"""One error shape for the native API: status, code, de/en message, field-level details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .i18n import Message, msg, translate_errors
+
+
+class ApiError(Exception):
+    """An error answered to the client as JSON; never a 500."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: Message | None = None,
+        *,
+        fields: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message or msg(code, **params)
+        self.fields = fields
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body of this error."""
+        body: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        body.update(self.extra)
+        return {"error": body}
+
+
+def validation_error(errors: dict[str, Any], status: int = 422) -> ApiError:
+    """An ApiError carrying marshmallow's field errors, translated."""
+    return ApiError(status, "validation_failed", fields=translate_errors(errors))
+
+
+def field_error(field: str, code: str, status: int = 422, **params: Any) -> ApiError:
+    """An ApiError about one field."""
+    return ApiError(status, "validation_failed", fields={field: [msg(code, **params)]})
+
+
+def _response(err: ApiError):
+    resp = jsonify(err.to_dict())
+    resp.status_code = err.status
+    for key, value in err.headers.items():
+        resp.headers[key] = value
+    return resp
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+
+
+def init_app(app: Flask) -> None:
+    """Answer every error of the JSON API in the one error shape."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return _response(err)
+
+    @app.errorhandler(ValidationError)
+    def _marshmallow_error(err: ValidationError):
+        return _response(validation_error(err.normalized_messages()))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(err: RequestEntityTooLarge):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return _response(ApiError(413, "body_too_large", limit_mb=round(limit / 1048576)))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        if not _wants_json():
+            return err
+        code = _HTTP_CODES.get(err.code or 500, "bad_request")
+        if (err.code or 500) >= 500:
+            code = "internal_error"
+        return _response(
+            ApiError(
+                err.code or 500,
+                code,
+                headers={k: v for k, v in err.get_headers() if k.lower() != "content-type"},
+            )
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        app.logger.exception("unhandled error")
+        if isinstance(err, HTTPException):
+            return err
+        return _response(ApiError(500, "internal_error"))
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/media/")

@@ -1,0 +1,152 @@
+"""Bilingual (German first, English second) messages for everything a user can read."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+Message = dict[str, str]
+
+# code -> (German, English); str.format placeholders allowed.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "validation_failed": (
+        "Die Eingaben sind unvollständig oder ungültig.",
+        "The input is incomplete or invalid.",
+    ),
+    "invalid_json": (
+        "Der Inhalt ist kein gültiges JSON-Objekt.",
+        "The body is not a valid JSON object.",
+    ),
+    "unsupported_media_type": (
+        "Bitte als multipart/form-data oder application/json senden.",
+        "Please send multipart/form-data or application/json.",
+    ),
+    "body_too_large": (
+        "Die Anfrage ist zu groß (höchstens {limit_mb} MB).",
+        "The request is too large (at most {limit_mb} MB).",
+    ),
+    "not_found": ("Nicht gefunden.", "Not found."),
+    "report_not_found": ("Diese Meldung gibt es nicht.", "There is no such report."),
+    "method_not_allowed": ("Diese Methode ist hier nicht erlaubt.", "Method not allowed here."),
+    "bad_request": ("Die Anfrage ist fehlerhaft.", "The request is malformed."),
+    "internal_error": (
+        "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.",
+        "An internal error occurred. Please try again later.",
+    ),
+    "storage_failed": (
+        "Die Fotos konnten nicht gespeichert werden. Bitte später erneut versuchen.",
+        "The photos could not be stored. Please try again later.",
+    ),
+    "outside_city": (
+        "Der Ort liegt außerhalb von {city}. Bitte einen Ort im Stadtgebiet wählen.",
+        "The location is outside {city}. Please choose a place within the city.",
+    ),
+    "location_required": (
+        "Bitte einen Ort angeben (Karte oder GPS) oder ein Foto mit Standortdaten anhängen.",
+        "Please give a location (map or GPS) or attach a photo that carries its location.",
+    ),
+    "lat_lon_pair": (
+        "Breiten- und Längengrad müssen zusammen angegeben werden.",
+        "Latitude and longitude must be given together.",
+    ),
+    "unknown_category": ("Unbekannte Kategorie: {value}.", "Unknown category: {value}."),
+    "too_many_photos": (
+        "Höchstens {limit} Fotos pro Meldung.",
+        "At most {limit} photos per report.",
+    ),
+    "photo_invalid": ("Foto {index}: {de}", "Photo {index}: {en}"),
+    "unexpected_file": (
+        "Unerwartete Datei im Feld {field}; Fotos bitte im Feld photos senden.",
+        "Unexpected file in field {field}; please send photos in the field photos.",
+    ),
+    "idempotency_mismatch": (
+        "Dieser Idempotency-Key wurde bereits für eine andere Meldung verwendet.",
+        "This Idempotency-Key was already used for a different report.",
+    ),
+    "idempotency_key_invalid": (
+        "Der Idempotency-Key muss 1 bis 255 druckbare Zeichen lang sein.",
+        "The Idempotency-Key must be 1 to 255 printable characters.",
+    ),
+    "invalid_filter": ("Ungültiger Filter {name}: {value}.", "Invalid filter {name}: {value}."),
+    "invalid_cursor": ("Ungültiger Cursor.", "Invalid cursor."),
+    "admin_disabled": (
+        "Die Verwaltungsschnittstelle ist nicht eingerichtet (MAENGELMELDER_ADMIN_TOKEN).",
+        "The admin API is not set up (MAENGELMELDER_ADMIN_TOKEN).",
+    ),
+    "unauthorized": (
+        "Anmeldung erforderlich: gültiges Token im Authorization-Header fehlt.",
+        "Authentication required: a valid token in the Authorization header is missing.",
+    ),
+    "blank": ("Darf nicht leer sein.", "Must not be blank."),
+    "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),
+}
+
+# Marshmallow's built-in English messages -> German. Patterns are anchored.
+_MARSHMALLOW_DE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), de)
+    for p, de in [
+        (r"Missing data for required field\.", "Pflichtfeld fehlt."),
+        (r"Field may not be null\.", "Darf nicht leer sein."),
+        (r"Unknown field\.", "Unbekanntes Feld."),
+        (r"Invalid input type\.", "Ungültiger Eingabetyp."),
+        (r"Invalid value\.", "Ungültiger Wert."),
+        (r"Not a valid number\.", "Keine gültige Zahl."),
+        (r"Not a valid integer\.", "Keine gültige ganze Zahl."),
+        (r"Number too large\.", "Zahl zu groß."),
+        (
+            r"Special numeric values \(nan or infinity\) are not permitted\.",
+            "Sonderwerte (NaN oder unendlich) sind nicht erlaubt.",
+        ),
+        (r"Not a valid string\.", "Keine gültige Zeichenkette."),
+        (r"Not a valid utf-8 string\.", "Kein gültiger UTF-8-Text."),
+        (r"Not a valid email address\.", "Keine gültige E-Mail-Adresse."),
+        (r"Not a valid boolean\.", "Kein gültiger Wahrheitswert."),
+        (r"Not a valid datetime\.", "Kein gültiger Zeitpunkt."),
+        (
+            r"Not a valid aware datetime\.",
+            "Kein gültiger Zeitpunkt mit Zeitzone (z. B. 2026-03-10T11:00:00Z).",
+        ),
+        (r"Not a valid list\.", "Keine gültige Liste."),
+        (r"Shorter than minimum length (\d+)\.", r"Kürzer als die Mindestlänge \1."),
+        (r"Longer than maximum length (\d+)\.", r"Länger als die Höchstlänge \1."),
+        (r"Length must be between (\d+) and (\d+)\.", r"Die Länge muss zwischen \1 und \2 liegen."),
+        (
+            r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.",
+            r"Muss zwischen \1 und \2 liegen.",
+        ),
+        (r"Must be greater than or equal to (\S+)\.", r"Muss mindestens \1 sein."),
+        (r"Must be less than or equal to (\S+)\.", r"Darf höchstens \1 sein."),
+        (r"Must be one of: (.*)\.", r"Muss einer der folgenden Werte sein: \1."),
+    ]
+]
+
+
+def msg(code: str, **params: Any) -> Message:
+    """Return the German and English text of a message code."""
+    de, en = MESSAGES[code]
+    return {"de": de.format(**params), "en": en.format(**params)}
+
+
+def english_to_bilingual(text: str) -> Message:
+    """Turn an English validation message (marshmallow's or ours) into a de/en pair."""
+    for de, en in MESSAGES.values():
+        if "{" not in en and text == en:
+            return {"de": de, "en": en}
+    for pattern, de in _MARSHMALLOW_DE:
+        if pattern.fullmatch(text):
+            return {"de": pattern.sub(de, text), "en": text}
+    # An untranslated message is a bug; tests walk every schema error to catch it.
+    return {"de": text, "en": text}
+
+
+def translate_errors(errors: Any) -> Any:
+    """Translate marshmallow's nested error structure into de/en message pairs."""
+    if isinstance(errors, str):
+        return english_to_bilingual(errors)
+    if isinstance(errors, dict):
+        if set(errors) == {"de", "en"}:
+            return errors
+        return {str(k): translate_errors(v) for k, v in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [translate_errors(e) for e in errors]
+    return errors

@@ -1,0 +1,178 @@
+"""Fixtures: an app per test on SQLite and on the real PostgreSQL, a client, a clock, factories.
+
+Every database test runs twice, once per backend. PostgreSQL tests use a schema of their own in
+the `test` database, so parallel runs on one machine don't meet. With CI=true an unreachable
+PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from maengelmelder.app import create_app
+from maengelmelder.extensions import db
+
+POSTGRES_URL = os.environ.get(
+    "MAENGELMELDER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def unavailable(what: str, exc: Exception) -> None:
+    """Fail in CI, skip elsewhere, when a real service the tests need is not there."""
+    message = f"{what} is not reachable: {exc}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def postgres_schema_url(schema: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+
+def create_postgres_schema() -> tuple[str, str]:
+    """A fresh schema in the PostgreSQL test database; returns its URL and its name."""
+    schema = f"mm_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as exc:
+        unavailable("PostgreSQL at " + POSTGRES_URL, exc)
+    finally:
+        admin.dispose()
+    return postgres_schema_url(schema), schema
+
+
+def drop_postgres_schema(schema: str) -> None:
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """One database per backend for the whole run, with the models' schema."""
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    else:
+        url, schema = create_postgres_schema()
+    instance = str(tmp_path_factory.mktemp("instance"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "INSTANCE_PATH": instance})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    if schema is not None:
+        drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path) -> Path:
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def app(database_url: str, clock: Clock, media_dir: Path, tmp_path: Path):
+    """An app on a clean database with the demo city loaded."""
+    from maengelmelder.demo import load_demo
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "MEDIA_DIR": str(media_dir),
+            "SECRET_KEY": "test-secret",
+            "CLOCK": clock,
+            "BASE_URL": "http://maengel.test",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    with app.app_context():
+        load_demo(db.session, now=clock())
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    """The app's database session inside an app context."""
+    with app.app_context():
+        yield db.session
+
+
+REDIS_URL = os.environ.get("MAENGELMELDER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis (database 15, emptied before use); fails in CI when it is not there."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable("Redis at " + REDIS_URL, exc)
+    client.flushdb()
+    client.close()
+    return REDIS_URL
