@@ -1,0 +1,89 @@
+"""Reports (the tickets citizens file), their photos and the public-id counter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..catalog.models import Category, Department
+from ..extensions import db
+from ..tickets.models import TicketEvent
+from ..types import JSONType, UTCDateTime
+
+
+class Report(db.Model):
+    """A defect reported by a citizen; also the ticket the city works on."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    location_source: Mapped[str] = mapped_column(String(16), default="client")
+    address: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Personal data: never in public output, removed by retention.
+    reporter_email: Mapped[str | None] = mapped_column(String(254))
+    notify_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    routing: Mapped[dict | None] = mapped_column(JSONType)
+    ruleset_version: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="report",
+        order_by="Photo.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    events: Mapped[list[TicketEvent]] = relationship(
+        order_by="TicketEvent.id", cascade="all, delete-orphan", lazy="select"
+    )
+
+
+class Photo(db.Model):
+    """A processed photo (web size and thumbnail, no metadata) of a report."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="report")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    web_width: Mapped[int] = mapped_column(Integer)
+    web_height: Mapped[int] = mapped_column(Integer)
+    thumb_width: Mapped[int] = mapped_column(Integer)
+    thumb_height: Mapped[int] = mapped_column(Integer)
+    web_bytes: Mapped[int] = mapped_column(Integer)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class PublicIdCounter(db.Model):
+    """Per-year counter behind public ids such as 2026-000123."""
+
+    __tablename__ = "public_id_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)

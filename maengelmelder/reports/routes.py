@@ -1,0 +1,201 @@
+"""HTTP routes of report intake and public reads: parse, call the service, serialize."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from ..city import city
+from ..clock import now
+from ..errors import ApiError, validation_error
+from ..extensions import db
+from ..i18n import msg
+from ..storage import NAME_RE, storage
+from ..tickets import states
+from . import service
+from .schemas import ListQuery, ReportIn, events_public, report_feature, report_public
+
+bp = Blueprint("reports", __name__)
+
+_report_in = ReportIn()
+_list_query = ListQuery()
+
+
+def _limits() -> service.IntakeLimits:
+    cfg = current_app.config
+    return service.IntakeLimits(
+        max_photos=cfg["MAX_PHOTOS"],
+        max_photo_bytes=cfg["MAX_PHOTO_BYTES"],
+        max_photo_pixels=cfg["MAX_PHOTO_PIXELS"],
+    )
+
+
+def _intake_payload() -> tuple[dict, list[bytes]]:
+    """The submitted fields and photo bytes, from multipart, form or JSON bodies."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_json")
+        return body, []
+    if request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+        for name in request.files:
+            if name != "photos":
+                raise ApiError(
+                    422,
+                    "validation_failed",
+                    fields={name: [msg("unexpected_file", field=name)]},
+                )
+        # An empty optional form field means 'not given', as browsers send them.
+        fields = {k: v for k, v in request.form.items() if v.strip() != ""}
+        blobs = []
+        for upload in request.files.getlist("photos"):
+            blob = upload.read()
+            if blob or upload.filename:  # browsers send an empty part for "no file chosen"
+                blobs.append(blob)
+        return fields, blobs
+    raise ApiError(415, "unsupported_media_type")
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
+        raise ApiError(400, "idempotency_key_invalid")
+    return key
+
+
+def _tracking_url(token: str) -> str:
+    base = current_app.config.get("BASE_URL") or request.host_url
+    return base.rstrip("/") + "/track/" + token
+
+
+@bp.post("/api/v1/reports")
+def create_report():
+    """File a report (multipart with photos, or JSON)."""
+    raw, blobs = _intake_payload()
+    try:
+        data = _report_in.load(raw)
+    except ValidationError as exc:
+        raise validation_error(exc.normalized_messages()) from exc
+    key = _idempotency_key()
+    kwargs = dict(
+        now=now(),
+        city=city(),
+        storage=storage(),
+        secret_key=current_app.config["SECRET_KEY"],
+        limits=_limits(),
+        idempotency_key=key,
+    )
+    try:
+        result = service.submit_report(db.session, data, blobs, **kwargs)
+        db.session.commit()
+    except IntegrityError:
+        # Two submissions with one key raced; the loser answers with the winner's report.
+        db.session.rollback()
+        existing = service.find_by_idempotency_key(db.session, key) if key else None
+        if existing is None:
+            raise
+        result = service.replay(
+            existing, service.fingerprint(data, blobs), key, current_app.config["SECRET_KEY"]
+        )
+    body = {
+        "report": report_public.dump(result.report),
+        "tracking_url": _tracking_url(result.tracking_token),
+        "tracking_token": result.tracking_token,
+    }
+    resp = jsonify(body)
+    resp.status_code = 201
+    resp.headers["Location"] = f"/api/v1/reports/{result.report.public_id}"
+    if result.replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def _list_filter() -> tuple[service.ReportFilter, bool]:
+    try:
+        args = _list_query.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise validation_error(exc.normalized_messages(), status=400) from exc
+    statuses = tuple(s for s in args.get("status", "").split(",") if s)
+    bad = [s for s in statuses if s not in states.ALL]
+    if bad:
+        raise ApiError(400, "invalid_filter", name="status", value=bad[0][:50])
+    flt = service.ReportFilter(
+        bbox=service.parse_bbox(args["bbox"]) if "bbox" in args else None,
+        statuses=statuses,
+        categories=tuple(c for c in args.get("category", "").split(",") if c),
+        since=args.get("since"),
+        cursor=service.decode_cursor(args["cursor"]) if "cursor" in args else None,
+        limit=args["limit"],
+    )
+    geojson = args.get("format") == "geojson" or (
+        request.accept_mimetypes.best == "application/geo+json"
+    )
+    return flt, geojson
+
+
+@bp.get("/api/v1/reports")
+def list_reports():
+    """Public reports, newest first, filtered and paginated; JSON or GeoJSON."""
+    flt, geojson = _list_filter()
+    page, cursor = service.list_public(db.session, flt)
+    items = report_public.dump(page, many=True)
+    if geojson:
+        resp = jsonify(
+            {
+                "type": "FeatureCollection",
+                "features": [report_feature(i) for i in items],
+                "next_cursor": cursor,
+            }
+        )
+        resp.mimetype = "application/geo+json"
+        return resp
+    return jsonify({"items": items, "next_cursor": cursor})
+
+
+@bp.get("/api/v1/reports/<public_id>")
+def get_report(public_id: str):
+    """One public report."""
+    return jsonify(report_public.dump(service.get_public(db.session, public_id)))
+
+
+def _tracked(token: str):
+    report = service.get_by_token(db.session, token)
+    return report, report.events
+
+
+@bp.get("/api/v1/track/<token>")
+def track_report(token: str):
+    """The reporter's own view of their report with its public history."""
+    report, events = _tracked(token)
+    body = report_public.dump(report)
+    body["history"] = events_public.dump(events)
+    return jsonify(body)
+
+
+@bp.get("/track/<token>")
+def track_page(token: str):
+    """The tracking link's page for people (German and English)."""
+    try:
+        report, events = _tracked(token)
+    except ApiError:
+        return render_template("not_found.html"), 404
+    return render_template(
+        "track.html",
+        report=report_public.dump(report),
+        history=events_public.dump(events),
+        labels=states.LABELS,
+    )
+
+
+@bp.get("/media/<name>")
+def media(name: str):
+    """A stored photo derivative; names are random, so only those given out can be fetched."""
+    if not NAME_RE.fullmatch(name) or not storage().exists(name):
+        raise ApiError(404, "not_found")
+    resp = send_file(storage().path(name), mimetype="image/jpeg", max_age=86400)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

@@ -1,0 +1,139 @@
+"""Input and output shapes of reports; public output never carries personal data."""
+
+from __future__ import annotations
+
+from flask import url_for
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
+
+from ..clock import isoformat
+from ..tickets.states import ALL as ALL_STATES
+from ..tickets.states import LABELS
+
+DESCRIPTION_MAX = 4000
+
+
+class ReportIn(Schema):
+    """What a citizen sends to file a report."""
+
+    class Meta:
+        unknown = RAISE
+
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
+    lat = fields.Float(allow_nan=False, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(allow_nan=False, validate=validate.Range(min=-180, max=180))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    notify = fields.Boolean(load_default=True)
+
+    @validates("description", "address")
+    def _no_control_characters(self, value: str | None, **_: object) -> None:
+        # HTML is kept as the citizen wrote it and escaped on output; NUL bytes are not text.
+        if value and "\x00" in value:
+            raise ValidationError("Not a valid string.")
+
+
+class ListQuery(Schema):
+    """Filters of the public report list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    bbox = fields.String()
+    status = fields.String()
+    category = fields.String()
+    since = fields.AwareDateTime()
+    cursor = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    format = fields.String(validate=validate.OneOf(["json", "geojson"]))
+
+
+class UTC(fields.Field):
+    """A timezone-aware datetime as ISO 8601 UTC with a Z suffix."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value)
+
+
+def _names(obj) -> dict[str, str]:
+    """German and English names of an object that has name_de and name_en."""
+    return {"de": obj.name_de, "en": obj.name_en}
+
+
+def media_url(name: str) -> str:
+    return url_for("reports.media", name=name)
+
+
+class PhotoOut(Schema):
+    kind = fields.String()
+    url = fields.Function(lambda p: media_url(f"{p.storage_key}-web.jpg"))
+    thumbnail_url = fields.Function(lambda p: media_url(f"{p.storage_key}-thumb.jpg"))
+    width = fields.Integer(attribute="web_width")
+    height = fields.Integer(attribute="web_height")
+
+
+class CategoryRef(Schema):
+    code = fields.String()
+    name = fields.Function(_names)
+    group = fields.String()
+
+
+class DepartmentRef(Schema):
+    code = fields.String()
+    name = fields.Function(_names)
+
+
+class ReportPublic(Schema):
+    """The public fields of a report: never the e-mail, token or idempotency key."""
+
+    public_id = fields.String()
+    status = fields.String(validate=validate.OneOf(ALL_STATES))
+    status_label = fields.Function(lambda r: LABELS[r.status])
+    category = fields.Nested(CategoryRef)
+    department = fields.Nested(DepartmentRef)
+    description = fields.String()
+    address = fields.String(allow_none=True)
+    lat = fields.Float()
+    lon = fields.Float()
+    location_source = fields.String()
+    created_at = UTC()
+    updated_at = UTC()
+    deadline = UTC()
+    resolved_at = UTC(allow_none=True)
+    photos = fields.List(fields.Nested(PhotoOut))
+
+
+class EventPublic(Schema):
+    """A history entry as the reporter sees it: no internal note, no staff name."""
+
+    at = UTC(attribute="created_at")
+    kind = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    note = fields.String(attribute="public_note", allow_none=True)
+
+
+class CategoryOut(Schema):
+    code = fields.String()
+    name = fields.Function(_names)
+    group = fields.String()
+    icon = fields.String()
+    sla_hours = fields.Integer()
+    department = fields.Nested(DepartmentRef, attribute="default_department")
+
+
+report_public = ReportPublic()
+reports_public = ReportPublic(many=True)
+events_public = EventPublic(many=True)
+categories_out = CategoryOut(many=True)
+
+
+def report_feature(data: dict) -> dict:
+    """A dumped public report as a GeoJSON Feature (coordinates in lon, lat order)."""
+    props = {k: v for k, v in data.items() if k not in {"lat", "lon"}}
+    return {
+        "type": "Feature",
+        "id": data["public_id"],
+        "geometry": {"type": "Point", "coordinates": [data["lon"], data["lat"]]},
+        "properties": props,
+    }

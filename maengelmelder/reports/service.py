@@ -1,0 +1,325 @@
+"""Report intake: validate, process photos, route, store — all or nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..catalog.models import Category, Department
+from ..city import City
+from ..clock import BERLIN
+from ..errors import ApiError, field_error
+from ..i18n import msg
+from ..storage import MediaStorage
+from ..tickets import states
+from ..tickets.models import TicketEvent
+from ..zoning import service as zoning
+from ..zoning.geometry import ZoningError
+from .models import Photo, PublicIdCounter, Report
+from .photos import PhotoError, ProcessedPhoto, process_photo
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Limits an intake request must keep."""
+
+    max_photos: int = 5
+    max_photo_bytes: int = 15 * 1024 * 1024
+    max_photo_pixels: int = 50_000_000
+
+
+@dataclass
+class Submission:
+    """The outcome of an intake: the report, its tracking token, and whether it was a replay."""
+
+    report: Report
+    tracking_token: str
+    replayed: bool = False
+    photos: list[ProcessedPhoto] = field(default_factory=list)
+
+
+def token_hash(token: str) -> str:
+    """How tracking tokens are stored: only their SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tracking_token(secret_key: str, idempotency_key: str | None) -> str:
+    """A new tracking token; derived from the idempotency key so a replay can return it again."""
+    if idempotency_key is None:
+        return secrets.token_urlsafe(24)
+    digest = hmac.new(secret_key.encode(), b"track:" + idempotency_key.encode(), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode().rstrip("=")
+
+
+def fingerprint(data: dict, photos: list[bytes]) -> str:
+    """A digest of what was submitted, to tell a retry from a different report."""
+    canonical = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    h = hashlib.sha256(canonical.encode())
+    for blob in photos:
+        h.update(hashlib.sha256(blob).digest())
+    return h.hexdigest()
+
+
+def find_by_idempotency_key(session: Session, key: str) -> Report | None:
+    return session.scalar(select(Report).where(Report.idempotency_key == key))
+
+
+def replay(report: Report, print_: str, key: str, secret_key: str) -> Submission:
+    """Answer a retried submission with the report it created the first time."""
+    if report.request_fingerprint != print_:
+        raise ApiError(422, "idempotency_mismatch")
+    return Submission(report, tracking_token(secret_key, key), replayed=True)
+
+
+def process_photos(blobs: list[bytes], limits: IntakeLimits) -> list[ProcessedPhoto]:
+    """Decode, check, orient and strip every photo before anything is stored."""
+    if len(blobs) > limits.max_photos:
+        raise field_error("photos", "too_many_photos", limit=limits.max_photos)
+    processed = []
+    for index, blob in enumerate(blobs, start=1):
+        try:
+            processed.append(
+                process_photo(
+                    blob, max_bytes=limits.max_photo_bytes, max_pixels=limits.max_photo_pixels
+                )
+            )
+        except PhotoError as exc:
+            message = msg("photo_invalid", index=index, de=exc.message["de"], en=exc.message["en"])
+            raise ApiError(
+                exc.status,
+                "validation_failed",
+                fields={"photos": {str(index - 1): [message]}},
+                extra={"photo_error": exc.code},
+            ) from exc
+    return processed
+
+
+def next_public_id(session: Session, created_at: datetime) -> str:
+    """Allocate the next public id of the year (Berlin time) the report was made in."""
+    year = created_at.astimezone(BERLIN).year
+    table = PublicIdCounter.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(table).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    last = session.execute(
+        update(table)
+        .where(table.c.year == year)
+        .values(last=table.c.last + 1)
+        .returning(table.c.last)
+    ).scalar_one()
+    return f"{year}-{last:06d}"
+
+
+def _locate(data: dict, photos: list[ProcessedPhoto], city: City) -> tuple[float, float, str]:
+    lat, lon = data.get("lat"), data.get("lon")
+    if (lat is None) != (lon is None):
+        raise field_error("lat" if lat is None else "lon", "lat_lon_pair")
+    source = "client"
+    if lat is None:
+        gps = next((p.gps for p in photos if p.gps is not None), None)
+        if gps is None:
+            raise field_error("location", "location_required")
+        lon, lat = gps
+        source = "photo"
+    if not city.contains(lon, lat):
+        raise ApiError(
+            422,
+            "outside_city",
+            fields={"location": [msg("outside_city", city=city.name)]},
+            city=city.name,
+        )
+    return lat, lon, source
+
+
+def submit_report(
+    session: Session,
+    data: dict,
+    photo_blobs: list[bytes],
+    *,
+    now: datetime,
+    city: City,
+    storage: MediaStorage,
+    secret_key: str,
+    limits: IntakeLimits,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """File a citizen's report (or replay the first one for a retried idempotency key)."""
+    print_ = fingerprint(data, photo_blobs)
+    if idempotency_key is not None:
+        existing = find_by_idempotency_key(session, idempotency_key)
+        if existing is not None:
+            return replay(existing, print_, idempotency_key, secret_key)
+
+    category = session.scalar(
+        select(Category).where(Category.code == data["category"], Category.active.is_(True))
+    )
+    if category is None:
+        raise field_error("category", "unknown_category", value=data["category"])
+    photos = process_photos(photo_blobs, limits)
+    lat, lon, source = _locate(data, photos, city)
+
+    try:
+        decision, routing = zoning.route(session, category.code, lon, lat)
+    except ZoningError as exc:
+        raise zoning.zoning_error(exc) from exc
+    department = session.scalar(select(Department).where(Department.code == decision.department))
+    sla_hours = decision.sla_hours or category.sla_hours
+    token = tracking_token(secret_key, idempotency_key)
+    email = (data.get("email") or "").strip() or None
+    report = Report(
+        category=category,
+        department=department,
+        description=(data.get("description") or "").strip(),
+        lat=lat,
+        lon=lon,
+        location_source=source,
+        address=(data.get("address") or "").strip() or None,
+        status=states.NEW,
+        created_at=now,
+        updated_at=now,
+        deadline=now + timedelta(hours=sla_hours),
+        priority=decision.priority,
+        reporter_email=email,
+        notify_reporter=bool(email and data.get("notify", True)),
+        tracking_token_hash=token_hash(token),
+        idempotency_key=idempotency_key,
+        request_fingerprint=print_,
+        routing=routing,
+        ruleset_version=decision.ruleset_version,
+    )
+    for position, processed in enumerate(photos):
+        key = secrets.token_hex(16)
+        storage.put(session, f"{key}-web.jpg", processed.web.data)
+        storage.put(session, f"{key}-thumb.jpg", processed.thumb.data)
+        report.photos.append(
+            Photo(
+                kind="report",
+                position=position,
+                storage_key=key,
+                web_width=processed.web.width,
+                web_height=processed.web.height,
+                thumb_width=processed.thumb.width,
+                thumb_height=processed.thumb.height,
+                web_bytes=len(processed.web.data),
+                source_sha256=processed.sha256,
+                created_at=now,
+            )
+        )
+    report.public_id = next_public_id(session, now)
+    report.events.append(
+        TicketEvent(
+            created_at=now,
+            actor="citizen",
+            kind="created",
+            to_status=states.NEW,
+            data={
+                "department": department.code,
+                "rule_id": decision.rule_id,
+                "ruleset_version": decision.ruleset_version,
+                "location_source": source,
+                "photos": len(photos),
+            },
+        )
+    )
+    session.add(report)
+    session.flush()
+    return Submission(report, token, photos=photos)
+
+
+def get_public(session: Session, public_id: str) -> Report:
+    """A report by its public id, or a 404."""
+    report = session.scalar(select(Report).where(Report.public_id == public_id))
+    if report is None:
+        raise ApiError(404, "report_not_found")
+    return report
+
+
+def get_by_token(session: Session, token: str) -> Report:
+    """The report a tracking token belongs to, or a 404 (same answer for any wrong token)."""
+    report = session.scalar(select(Report).where(Report.tracking_token_hash == token_hash(token)))
+    if report is None:
+        raise ApiError(404, "report_not_found")
+    return report
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Validated filters of the public report list."""
+
+    bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: datetime | None = None
+    cursor: tuple[datetime, int] | None = None
+    limit: int = 50
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    """'minlon,minlat,maxlon,maxlat' in WGS84, or a 400."""
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        values = ()
+    ok = (
+        len(values) == 4
+        and all(v == v for v in values)  # no NaN
+        and -180 <= values[0] <= values[2] <= 180
+        and -90 <= values[1] <= values[3] <= 90
+    )
+    if not ok:
+        raise ApiError(400, "invalid_filter", name="bbox", value=raw[:100])
+    return values  # type: ignore[return-value]
+
+
+def encode_cursor(report: Report) -> str:
+    raw = json.dumps([report.created_at.isoformat(), report.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[datetime, int]:
+    """The position a cursor points at, or a 400."""
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        created, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None or not isinstance(ident, int):
+            raise ValueError(raw)
+        return at, ident
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_cursor") from exc
+
+
+def list_public(session: Session, flt: ReportFilter) -> tuple[list[Report], str | None]:
+    """Public reports, newest first, one page at a time (keyset pagination)."""
+    query = select(Report)
+    if flt.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = flt.bbox
+        query = query.where(
+            Report.lon.between(min_lon, max_lon), Report.lat.between(min_lat, max_lat)
+        )
+    if flt.statuses:
+        query = query.where(Report.status.in_(flt.statuses))
+    if flt.categories:
+        query = query.join(Report.category).where(Category.code.in_(flt.categories))
+    if flt.since is not None:
+        query = query.where(Report.created_at >= flt.since)
+    if flt.cursor is not None:
+        at, ident = flt.cursor
+        query = query.where(
+            or_(Report.created_at < at, and_(Report.created_at == at, Report.id < ident))
+        )
+    query = query.order_by(Report.created_at.desc(), Report.id.desc()).limit(flt.limit + 1)
+    rows = list(session.scalars(query).unique())
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    return page, encode_cursor(page[-1]) if more else None

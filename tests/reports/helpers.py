@@ -1,0 +1,47 @@
+"""Shared helpers for report tests."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from maengelmelder.extensions import db
+from maengelmelder.reports.models import Photo, Report
+from maengelmelder.tickets.models import TicketEvent
+
+# A point in the demo city's Innenstadt (lat, lon).
+INSIDE = {"lat": 50.1005, "lon": 8.7655}
+
+
+def report_json(**overrides) -> dict:
+    body = {"category": "schlagloch", "description": "Tiefes Loch vor Hausnummer 12", **INSIDE}
+    body.update(overrides)
+    return body
+
+
+def post_multipart(client, fields: dict, photos: list[bytes] = (), headers=None, names=None):
+    data = {k: str(v) for k, v in fields.items()}
+    files = [
+        (io.BytesIO(blob), (names[i] if names else f"photo{i}.jpg"))
+        for i, blob in enumerate(photos)
+    ]
+    if files:
+        data["photos"] = files
+    return client.post(
+        "/api/v1/reports", data=data, content_type="multipart/form-data", headers=headers or {}
+    )
+
+
+def counts(app) -> dict[str, int]:
+    """How many reports, photos and events are stored."""
+    with app.app_context():
+        return {
+            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Report, Photo, TicketEvent)
+        }
+
+
+def media_files(media_dir: Path) -> list[Path]:
+    return sorted(p for p in media_dir.rglob("*") if p.is_file()) if media_dir.exists() else []

@@ -1,0 +1,134 @@
+"""Public reads: one report, the filtered list (JSON and GeoJSON), categories, the city."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reports.helpers import report_json
+
+
+@pytest.fixture
+def filed(client, clock):
+    """Five reports one hour apart: three potholes in the centre, two graffiti further east."""
+    ids = []
+    for i in range(5):
+        if i < 3:
+            body = report_json(lat=50.1000 + i * 0.001, lon=8.7650)
+        else:
+            body = report_json(category="graffiti", lat=50.1000, lon=8.8000 + (i - 3) * 0.001)
+        ids.append(client.post("/api/v1/reports", json=body).json["report"]["public_id"])
+        clock.advance(hours=1)
+    return ids
+
+
+def _ids(resp) -> list[str]:
+    assert resp.status_code == 200, resp.json
+    return [item["public_id"] for item in resp.json["items"]]
+
+
+def test_list_is_newest_first(client, filed):
+    assert _ids(client.get("/api/v1/reports")) == list(reversed(filed))
+
+
+def test_cursor_walks_every_report_once(client, filed):
+    seen, url = [], "/api/v1/reports?limit=2"
+    while url:
+        resp = client.get(url)
+        seen += _ids(resp)
+        cursor = resp.json["next_cursor"]
+        url = f"/api/v1/reports?limit=2&cursor={cursor}" if cursor else None
+    assert seen == list(reversed(filed))
+
+
+def test_filters(client, filed, clock):
+    assert _ids(client.get("/api/v1/reports?category=graffiti")) == [filed[4], filed[3]]
+    assert _ids(client.get("/api/v1/reports?category=graffiti,schlagloch")) == list(reversed(filed))
+    assert _ids(client.get("/api/v1/reports?bbox=8.76,50.0995,8.77,50.1015")) == [
+        filed[1],
+        filed[0],
+    ]
+    assert _ids(client.get("/api/v1/reports?status=new")) == list(reversed(filed))
+    assert _ids(client.get("/api/v1/reports?status=resolved")) == []
+    since = "2026-03-10T11:00:00Z"  # the third report was made at 11:00 UTC
+    assert _ids(client.get(f"/api/v1/reports?since={since}")) == [filed[4], filed[3], filed[2]]
+    assert _ids(client.get("/api/v1/reports?since=2026-03-10T12:00:00%2B01:00")) == [
+        filed[4],
+        filed[3],
+        filed[2],
+    ]
+
+
+def test_geojson_is_lon_lat(client, filed):
+    resp = client.get("/api/v1/reports?format=geojson&category=graffiti")
+    assert resp.mimetype == "application/geo+json"
+    collection = resp.json
+    assert collection["type"] == "FeatureCollection"
+    feature = collection["features"][-1]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [8.8, 50.1]}
+    assert feature["properties"]["public_id"] == filed[3]
+    assert client.get("/api/v1/reports", headers={"Accept": "application/geo+json"}).json[
+        "type"
+    ] == ("FeatureCollection")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bbox=1,2,3",
+        "bbox=a,b,c,d",
+        "bbox=9,50,8,51",
+        "bbox=0,0,0,nan",
+        "status=open-ish",
+        "cursor=%%%",
+        "cursor=bm90IGpzb24",
+        "since=yesterday",
+        "since=2026-03-10T11:00:00",
+        "limit=0",
+        "limit=100000",
+        "format=xml",
+    ],
+)
+def test_bad_filters_answer_400(client, query):
+    resp = client.get("/api/v1/reports?" + query)
+    assert resp.status_code == 400, resp.json
+    assert resp.json["error"]["message"]["de"] != resp.json["error"]["message"]["en"]
+
+
+def test_unknown_report_is_404(client):
+    resp = client.get("/api/v1/reports/2026-999999")
+    assert resp.status_code == 404
+    assert resp.json["error"]["message"]["de"] == "Diese Meldung gibt es nicht."
+
+
+def test_categories_in_german_and_english(client):
+    cats = client.get("/api/v1/categories").json
+    assert len(cats) >= 10
+    pothole = next(c for c in cats if c["code"] == "schlagloch")
+    assert pothole["name"] == {"de": "Schlagloch", "en": "Pothole"}
+    assert pothole["sla_hours"] == 48
+    assert pothole["department"]["code"] == "tiefbau"
+
+
+def test_city(client):
+    city = client.get("/api/v1/city").json
+    assert city["name"] == "Musterstadt (Demo)"
+    assert city["boundary"]["type"] == "Polygon"
+    lon, lat = city["boundary"]["coordinates"][0][0]
+    assert 8 < lon < 9 and 50 < lat < 51  # lon first
+    assert city["bbox"][0] < city["centre"]["lon"] < city["bbox"][2]
+    assert "openstreetmap" in city["tiles"]["attribution"].lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/../../etc/passwd",
+        "/media/..%2F..%2Fetc%2Fpasswd",
+        "/media/" + "a" * 32 + "-web.jpg",
+        "/media/" + "A" * 32 + "-web.jpg",
+        "/media/secret_key",
+    ],
+)
+def test_media_refuses_anything_but_stored_photos(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 404
