@@ -1,0 +1,301 @@
+"""Routing with the database: zones and rule sets in, decisions out, changes recorded.
+
+The pure engine (geometry, rules, engine) knows nothing of the database; this module loads
+what it needs, caches the built router per process and keeps the history.
+
+Without any stored rule set the city routes by category: one implicit rule per category to
+its default department. Once a rule set is stored, it alone decides (its fallback included).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..catalog.models import Category, Department
+from ..errors import ApiError
+from ..reports.models import Report
+from ..tickets import states
+from ..tickets.models import TicketEvent
+from .engine import Decision, Router
+from .geometry import ZoneShape, ZoningError
+from .models import RuleSetVersion, Zone
+from .rules import Rule, RuleSet, parse_rule_set, rule_set_to_dict
+
+
+def zoning_error(exc: ZoningError, status: int = 422) -> ApiError:
+    """A ZoningError as an API error naming the offending item."""
+    return ApiError(status, exc.code, exc.message, extra={"item": exc.item})
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def zone_shapes(session: Session) -> list[ZoneShape]:
+    """Every stored zone as an engine shape."""
+    from shapely.geometry import shape
+
+    return [
+        ZoneShape(key=z.key, name=z.name, kind=z.kind, geometry=shape(z.geometry))
+        for z in session.scalars(select(Zone).order_by(Zone.key))
+    ]
+
+
+def category_groups(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Category.code, Category.group)).all())
+
+
+def _catalogue(session: Session) -> dict:
+    zones = session.execute(select(Zone.key, Zone.kind)).all()
+    return {
+        "categories": category_groups(session),
+        "departments": set(session.scalars(select(Department.code))),
+        "zone_keys": {k for k, _ in zones},
+        "zone_kinds": {kind for _, kind in zones},
+    }
+
+
+def implicit_rule_set(session: Session) -> RuleSet:
+    """Route each category to its default department (used until a rule set is stored)."""
+    rows = session.execute(
+        select(Category.code, Department.code)
+        .join(Department, Category.default_department_id == Department.id)
+        .order_by(Category.code)
+    ).all()
+    fallback = session.scalar(select(Department.code).order_by(Department.id).limit(1))
+    rules = tuple(Rule(id=f"category:{cat}", department=dep, category=cat) for cat, dep in rows)
+    return RuleSet(rules=rules, fallback_department=fallback or "-", version=None)
+
+
+def latest_version(session: Session) -> RuleSetVersion | None:
+    return session.scalar(select(RuleSetVersion).order_by(RuleSetVersion.version.desc()).limit(1))
+
+
+def current_rule_set(session: Session) -> RuleSet:
+    """The rule set in force: the latest stored version, or the implicit one."""
+    stored = latest_version(session)
+    if stored is None:
+        return implicit_rule_set(session)
+    data = dict(stored.data, version=stored.version)
+    return parse_rule_set(data, **_catalogue(session))
+
+
+# -- the router, cached per process ------------------------------------------------------------
+
+_cache: dict[tuple, Router] = {}
+_cache_lock = threading.Lock()
+
+
+def _generation(session: Session) -> tuple:
+    zones = session.execute(
+        select(func.count(Zone.id), func.max(Zone.id), func.max(Zone.updated_at))
+    ).one()
+    rules = session.scalar(select(func.max(RuleSetVersion.version)))
+    cats = session.execute(
+        select(Category.code, Category.group, Category.default_department_id).order_by(Category.id)
+    ).all()
+    return (tuple(zones), rules, tuple(cats))
+
+
+def router(session: Session) -> Router:
+    """The router for the current zones, rules and categories (built once per change)."""
+    key = _generation(session)
+    with _cache_lock:
+        built = _cache.get(key)
+    if built is None:
+        built = Router(zone_shapes(session), current_rule_set(session), category_groups(session))
+        with _cache_lock:
+            _cache.clear()
+            _cache[key] = built
+    return built
+
+
+def invalidate_router() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+# -- decisions --------------------------------------------------------------------------------
+
+
+def explanation(session: Session, decision: Decision) -> dict:
+    """The stored form of a decision: the engine's explanation plus readable sentences."""
+    dep = session.scalar(select(Department).where(Department.code == decision.department))
+    names = {"de": dep.name_de, "en": dep.name_en} if dep else {}
+    out = decision.explanation()
+    out["text"] = {
+        lang: decision.describe(lang, department_name=names.get(lang)) for lang in ("de", "en")
+    }
+    return out
+
+
+def route(session: Session, category: str, lon: float, lat: float) -> tuple[Decision, dict]:
+    """Decide the department of a report, with its explanation."""
+    decision = router(session).route(lon, lat, category)
+    return decision, explanation(session, decision)
+
+
+# -- zones ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ZoneImport:
+    """What an import did, by zone key."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return {k: len(v) for k, v in vars(self).items()}
+
+
+def import_zones(
+    session: Session, shapes: Sequence[ZoneShape], *, kind: str, now: datetime
+) -> ZoneImport:
+    """Make the zones of one kind exactly the given ones; all or nothing.
+
+    Refused when a key belongs to a zone of another kind, or when the rule set in force
+    names a zone (or kind) the import would remove.
+    """
+    result = ZoneImport()
+    others = dict(session.execute(select(Zone.key, Zone.kind).where(Zone.kind != kind)).all())
+    clash = next((s.key for s in shapes if s.key in others), None)
+    if clash is not None:
+        raise ZoningError(
+            "duplicate_zone_key",
+            f"Der Schlüssel {clash} gehört schon zu einer Zone der Art {others[clash]}.",
+            f"The key {clash} already belongs to a zone of kind {others[clash]}.",
+            clash,
+        )
+    rule_set = current_rule_set(session)
+    existing = {z.key: z for z in session.scalars(select(Zone).where(Zone.kind == kind))}
+    for shape in shapes:
+        geometry = shape.to_geojson()
+        zone = existing.pop(shape.key, None)
+        if zone is None:
+            session.add(
+                Zone(key=shape.key, kind=kind, name=shape.name, geometry=geometry, updated_at=now)
+            )
+            result.added.append(shape.key)
+        elif zone.name != shape.name or zone.geometry != geometry:
+            zone.name, zone.geometry, zone.updated_at = shape.name, geometry, now
+            result.changed.append(shape.key)
+        else:
+            result.unchanged.append(shape.key)
+    for key, zone in existing.items():
+        session.delete(zone)
+        result.removed.append(key)
+    session.flush()
+    if rule_set.version is not None:
+        # The rules in force must still make sense with the new zones.
+        parse_rule_set(rule_set_to_dict(rule_set), **_catalogue(session))
+    invalidate_router()
+    return result
+
+
+# -- rule sets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """An open ticket a rule set would give to another department."""
+
+    public_id: str
+    category: str
+    from_department: str
+    to_department: str
+    rule_id: str | None
+
+
+def validate_rule_set(session: Session, data: dict) -> RuleSet:
+    """Check a rule set against the stored categories, departments and zones."""
+    data = {k: v for k, v in data.items() if k != "version"}
+    return parse_rule_set(data, **_catalogue(session))
+
+
+def plan_moves(session: Session, rule_set: RuleSet) -> tuple[list[Move], list, Router]:
+    """Which open tickets the rule set would move, from which department to which."""
+    engine = Router(zone_shapes(session), rule_set, category_groups(session))
+    reports = list(
+        session.scalars(select(Report).where(Report.status.in_(states.OPEN)).order_by(Report.id))
+    )
+    if not reports:
+        return [], [], engine
+    decisions = engine.route_many(
+        [r.lon for r in reports], [r.lat for r in reports], [r.category.code for r in reports]
+    )
+    moves, moved = [], []
+    for report, decision in zip(reports, decisions, strict=True):
+        if decision.department != report.department.code:
+            moves.append(
+                Move(
+                    report.public_id,
+                    report.category.code,
+                    report.department.code,
+                    decision.department,
+                    decision.rule_id,
+                )
+            )
+            moved.append((report, decision))
+    return moves, moved, engine
+
+
+def store_rule_set(
+    session: Session, data: dict, *, actor: str, now: datetime, note: str | None = None
+) -> RuleSetVersion:
+    """Validate and store a rule set as the next version; new reports are routed by it."""
+    rule_set = validate_rule_set(session, data)
+    previous = session.scalar(select(func.max(RuleSetVersion.version))) or 0
+    stored = RuleSetVersion(
+        version=previous + 1,
+        data=rule_set_to_dict(rule_set),
+        created_at=now,
+        created_by=actor,
+        note=note,
+    )
+    session.add(stored)
+    session.flush()
+    invalidate_router()
+    return stored
+
+
+def apply_rule_set(
+    session: Session, data: dict, *, actor: str, now: datetime, note: str | None = None
+) -> tuple[RuleSetVersion, list[Move]]:
+    """Store the rule set as a new version and move open tickets, recording each move."""
+    stored = store_rule_set(session, data, actor=actor, now=now, note=note)
+    rule_set = current_rule_set(session)
+    moves, moved, _ = plan_moves(session, rule_set)
+    departments = {d.code: d for d in session.scalars(select(Department))}
+    for report, decision in moved:
+        before = report.department.code
+        report.department = departments[decision.department]
+        report.routing = explanation(session, decision)
+        report.ruleset_version = stored.version
+        report.updated_at = now
+        report.events.append(
+            TicketEvent(
+                created_at=now,
+                actor=actor,
+                kind="forwarded",
+                from_status=report.status,
+                to_status=report.status,
+                internal_note=report.routing["text"]["de"],
+                data={
+                    "from_department": before,
+                    "to_department": decision.department,
+                    "reason": "rule_set",
+                    "ruleset_version": stored.version,
+                    "rule_id": decision.rule_id,
+                },
+            )
+        )
+    session.flush()
+    return stored, moves
