@@ -12,10 +12,11 @@ How hostile input is contained:
   small bounded parser here, which yields the declared pixel size, the raw EXIF block and,
   for JPEG and PNG, a copy of the stream without metadata segments. The pixel budget is
   enforced on that declared size, before Pillow sees the file.
-* Pillow only ever decodes the metadata-free copy, restricted to the one format the
-  container walk identified. It therefore never parses EXIF/MPF/XMP/text chunks, which
-  is where its corrupt-metadata warnings come from; EXIF (orientation, GPS) is read by
-  the bounded parser below instead.
+* Pillow decodes that copy (GIF and WebP as they are: Pillow only carries their metadata
+  as raw bytes), restricted to the one format the walk identified. So Pillow never
+  parses EXIF, MPF, XMP or PNG text chunks, which is where its corrupt-metadata warnings
+  (and much of its attack surface) come from; orientation and GPS are read by the
+  bounded EXIF reader at the end of this module instead.
 * Because the pixel budget also honours ``Image.MAX_IMAGE_PIXELS`` (the lower of the two
   wins), Pillow's own ``DecompressionBombWarning`` cannot fire for a declared size; if it
   or ``DecompressionBombError`` is raised anyway (warnings escalated to errors), it is
@@ -107,8 +108,8 @@ class PhotoError(ValueError):
 
     @classmethod
     def _with_limit(cls, code: str, limit: float) -> PhotoError:
-        # German uses a decimal comma; keep at most three significant digits.
-        text = f"{limit:.3g}"
+        # Three significant digits at most, no exponent; German uses a decimal comma.
+        text = f"{limit:.3g}" if limit < 100 else str(round(limit))
         de, en = _MESSAGES[code]
         return cls(
             code,
@@ -168,12 +169,10 @@ def process_photo(
     pixel_limit = _pixel_limit(max_pixels)
     width, height = container.size
     if width * height > pixel_limit:
-        raise PhotoError._with_limit("too_many_pixels", max_pixels / 1_000_000)
+        raise _too_many_pixels(pixel_limit)
 
     orientation, gps = _read_exif(container.exif)
-    image, (full_width, full_height), box = _decode(
-        container, pixel_limit, max_pixels, web_long_side
-    )
+    image, (full_width, full_height), box = _decode(container, pixel_limit, web_long_side)
     swaps_axes = orientation in (5, 6, 7, 8)
     # The web size is computed in stored orientation; rotating afterwards keeps the long side.
     web_size = _fit((full_width, full_height), web_long_side)
@@ -214,14 +213,18 @@ def _pixel_limit(max_pixels: int) -> int:
     return max_pixels if pillow_limit is None else min(max_pixels, int(pillow_limit))
 
 
+def _too_many_pixels(pixel_limit: int) -> PhotoError:
+    return PhotoError._with_limit("too_many_pixels", pixel_limit / 1_000_000)
+
+
 def _decode(
-    container: _Container, pixel_limit: int, max_pixels: int, web_long_side: int
+    container: _Container, pixel_limit: int, web_long_side: int
 ) -> tuple[Image.Image, tuple[int, int], tuple[float, float, float, float] | None]:
     """Fully decode the sanitised stream; return image, full-resolution size, draft box."""
     try:
         image = Image.open(BytesIO(container.clean()), formats=[container.format])
-        if image.width * image.height > pixel_limit:
-            raise PhotoError._with_limit("too_many_pixels", max_pixels / 1_000_000)
+        if image.width * image.height > pixel_limit:  # should the walk ever disagree
+            raise _too_many_pixels(pixel_limit)
         full_size = image.size
         box = None
         if container.format == "JPEG":
@@ -235,7 +238,7 @@ def _decode(
     except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoError._with_limit("too_many_pixels", max_pixels / 1_000_000) from exc
+        raise _too_many_pixels(pixel_limit) from exc
     except MemoryError:
         raise
     except Exception as exc:
@@ -295,7 +298,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in _SIXTEEN_BIT_MODES:
         # A plain convert("L") clips 16-bit values at 255; scale 0..65535 to 0..255 instead.
         # A 16-bit tRNS grey level has no exact 8-bit equivalent, so it is treated as opaque.
-        image = image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+        image = image.convert("I").point(lambda value: value * (1 / 257) + 0.5).convert("L")
         image.info.pop("transparency", None)
     if image.mode in _ALPHA_MODES or "transparency" in image.info:
         # Via RGBA so palette and tRNS transparency become a real alpha channel.

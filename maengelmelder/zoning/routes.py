@@ -58,9 +58,7 @@ def explain():
     """Which department a report of this category at this place would go to, and why."""
     args = _load(ExplainIn(), _json_body())
     try:
-        decision, explanation = service.route(
-            db.session, args["category"], args["lon"], args["lat"]
-        )
+        _, explanation = service.route(db.session, args["category"], args["lon"], args["lat"])
     except ZoningError as exc:
         raise service.zoning_error(exc) from exc
     explanation["inside_city"] = city().contains(args["lon"], args["lat"])

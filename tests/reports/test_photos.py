@@ -339,6 +339,9 @@ def test_png_16_bit_grey_is_scaled_not_clipped() -> None:
     assert left <= 6
     assert 115 <= middle <= 140  # clipping would give 255 almost everywhere
     assert right >= 249
+    assert sorted(web.getpixel((x, 32))[0] for x in range(0, 512, 32)) == [
+        web.getpixel((x, 32))[0] for x in range(0, 512, 32)
+    ]
 
 
 def test_png_16_bit_rgb() -> None:

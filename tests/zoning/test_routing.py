@@ -63,9 +63,10 @@ def test_intake_routes_by_zone_and_category(app, client, category, where, depart
 
 def test_the_explanation_names_rule_and_zone(app, client):
     saved = stored(app, file_report(client, "wilder_muell", PARK)["public_id"])
+    rule = "park-sauberkeit"
     assert saved.routing["text"] == {
-        "de": "Grünflächenamt: Regel park-sauberkeit — Kategoriegruppe sauberkeit in Zone Stadtpark",
-        "en": "Parks Department: rule park-sauberkeit — category group sauberkeit in zone Stadtpark",
+        "de": f"Grünflächenamt: Regel {rule} — Kategoriegruppe sauberkeit in Zone Stadtpark",
+        "en": f"Parks Department: rule {rule} — category group sauberkeit in zone Stadtpark",
     }
     assert {z["key"] for z in saved.routing["zones"]} == {"ost", "stadtpark"}
 
