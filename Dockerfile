@@ -1,0 +1,24 @@
+# Build: docker build -t maengelmelder .
+# Run:   docker run -p 8000:8000 -e MAENGELMELDER_DATABASE_URL=postgresql+psycopg://... maengelmelder
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /venv
+COPY pyproject.toml README.md ./
+COPY maengelmelder ./maengelmelder
+RUN /venv/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --system --create-home --home-dir /app maengelmelder
+COPY --from=build /venv /venv
+COPY migrations /app/migrations
+ENV PATH=/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    MAENGELMELDER_MIGRATIONS_DIR=/app/migrations \
+    MAENGELMELDER_INSTANCE_PATH=/app/instance
+USER maengelmelder
+WORKDIR /app
+RUN mkdir -p /app/instance/media
+VOLUME ["/app/instance"]
+EXPOSE 8000
+# Migrate, then serve; several processes share one PostgreSQL in production.
+CMD ["sh", "-c", "maengelmelder db upgrade && exec maengelmelder serve --host 0.0.0.0 --port 8000 --workers 4"]
