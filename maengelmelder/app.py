@@ -82,8 +82,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 def _register_features(app: Flask) -> None:
     from . import models  # noqa: F401  every model registered before the first query
     from .catalog.routes import bp as catalog_bp
-    from .health import bp as health_bp
     from .cli import register_commands
+    from .health import bp as health_bp
     from .reports.routes import bp as reports_bp
     from .zoning.routes import bp as zoning_bp
 
