@@ -1,0 +1,235 @@
+"""Bounded walker for the allowed image containers: JPEG, PNG, GIF and WebP."""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+
+from PIL import Image
+
+from .errors import PhotoError
+
+# The formats this walker recognises; re-exported as the package's public constant.
+ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF")
+
+
+@dataclass
+class Container:
+    """What the walk found: format, declared size, raw EXIF and the bytes to decode."""
+
+    format: str
+    size: tuple[int, int]
+    exif: bytes | None
+    data: bytes
+    # Byte ranges handed to Pillow; None means the whole input.
+    keep: list[tuple[int, int]] | None = None
+
+    def clean(self) -> bytes:
+        if self.keep is None:
+            return self.data
+        view = memoryview(self.data)
+        return b"".join(view[start:end] for start, end in self.keep)
+
+
+def _damaged() -> PhotoError:
+    return PhotoError("truncated")
+
+
+def walk_container(data: bytes) -> Container | None:
+    """Identify an allowed format by signature and walk its structure (None if foreign)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return _walk_jpeg(data)
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _walk_png(data)
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return _walk_gif(data)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return _walk_webp(data)
+    return None
+
+
+# SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Kept for the decoder: APP0 (JFIF colour space hint) and APP14 (Adobe colour transform).
+_JPEG_KEEP_APP = frozenset({0xE0, 0xEE})
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
+# Real files have a few dozen segments before the scan; millions of empty ones would
+# keep this walk (and Pillow's) busy for seconds.
+_JPEG_MAX_SEGMENTS = 4096
+
+
+def _walk_jpeg(data: bytes) -> Container:
+    """Walk JPEG markers up to SOS; drop APP1..APP15 (except APP14) and COM segments."""
+    size: tuple[int, int] | None = None
+    exif: bytes | None = None
+    keep: list[tuple[int, int]] = [(0, 2)]
+    end = len(data)
+    pos = 2
+    for _ in range(_JPEG_MAX_SEGMENTS):
+        # Like Pillow, tolerate junk and 0xFF fill bytes between segments.
+        pos = data.find(b"\xff", pos)
+        if pos < 0:
+            raise _damaged()
+        while pos < end and data[pos] == 0xFF:
+            pos += 1
+        if pos >= end:
+            raise _damaged()
+        marker = data[pos]
+        start = pos - 1
+        pos += 1
+        if marker == 0x00 or marker in _JPEG_STANDALONE:
+            continue
+        if marker == 0xD9:  # EOI before any scan: there is no image.
+            raise _damaged()
+        if pos + 2 > end:
+            raise _damaged()
+        (length,) = struct.unpack_from(">H", data, pos)
+        segment_end = pos + length
+        if length < 2 or segment_end > end:
+            raise _damaged()
+        if marker == 0xDA:  # Start of scan: entropy-coded data follows, copy the rest.
+            if size is None:
+                raise _damaged()
+            keep.append((start, end))
+            return Container("JPEG", size, exif, data, keep)
+        if marker in _JPEG_SOF:
+            if length < 8:
+                raise _damaged()
+            height, width = struct.unpack_from(">HH", data, pos + 3)
+            if width == 0 or height == 0:  # Height via DNL marker: not worth supporting.
+                raise _damaged()
+            # Several SOFs are bogus but possible; budget the largest one declared.
+            if size is None or width * height > size[0] * size[1]:
+                size = (width, height)
+        elif marker == 0xE1 and exif is None and data.startswith(b"Exif\x00\x00", pos + 2):
+            exif = data[pos + 8 : segment_end]
+        if marker in _JPEG_KEEP_APP or not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            keep.append((start, segment_end))
+        pos = segment_end
+    raise _damaged()
+
+
+# Chunks the PNG decoder needs; everything else (text, iCCP, eXIf, APNG frames) is dropped.
+_PNG_KEEP = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
+
+
+def _walk_png(data: bytes) -> Container:
+    """Walk PNG chunks up to IEND, keeping only the ones needed to decode the image."""
+    size: tuple[int, int] | None = None
+    exif: bytes | None = None
+    keep: list[tuple[int, int]] = [(0, 8)]
+    end = len(data)
+    pos = 8
+    while True:
+        if pos + 8 > end:
+            raise _damaged()
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        chunk_end = pos + 12 + length
+        if length > 0x7FFFFFFF or chunk_end > end:
+            raise _damaged()
+        if size is None:
+            if kind != b"IHDR" or length < 13:
+                raise _damaged()
+            width, height = struct.unpack_from(">II", data, pos + 8)
+            if width == 0 or height == 0:
+                raise _damaged()
+            size = (width, height)
+        elif kind == b"eXIf" and exif is None:
+            exif = data[pos + 8 : pos + 8 + length]
+            exif = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+        if kind in _PNG_KEEP:
+            keep.append((pos, chunk_end))
+        if kind == b"IEND":
+            # Anything after IEND (an appended archive, say) never reaches the decoder.
+            return Container("PNG", size, exif, data, keep)
+        pos = chunk_end
+
+
+_GIF_BLOCK = re.compile(rb"[!,;]")
+# Extension data before the first frame is a chain of up-to-255-byte sub-blocks; a chain
+# of millions of 1-byte ones would keep this walk (and Pillow's) busy for seconds.
+_GIF_MAX_SUB_BLOCKS = 100_000
+
+
+def _walk_gif(data: bytes) -> Container:
+    """Read the GIF screen and first frame extent, mirroring how Pillow sizes the image."""
+    end = len(data)
+    if end < 13:
+        raise _damaged()
+    width, height, flags = struct.unpack_from("<HHB", data, 6)
+    pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    budget = _GIF_MAX_SUB_BLOCKS
+    while True:
+        # Pillow skips bytes that start no block, so search for the next introducer.
+        match = _GIF_BLOCK.search(data, pos)
+        if match is None or match.group() == b";":
+            raise _damaged()  # No image in the file.
+        pos = match.start() + 1
+        if match.group() == b",":
+            if pos + 9 > end:
+                raise _damaged()
+            left, top, frame_width, frame_height = struct.unpack_from("<HHHH", data, pos)
+            size = (max(width, left + frame_width), max(height, top + frame_height))
+            if 0 in size:
+                raise _damaged()
+            return Container("GIF", size, None, data)
+        pos += 1  # Extension label, then data sub-blocks up to a zero-length one.
+        while pos < end and data[pos]:
+            pos += data[pos] + 1
+            budget -= 1
+            if budget < 0:
+                raise _damaged()
+        pos += 1
+
+
+def _walk_webp(data: bytes) -> Container:
+    """Read the WebP canvas size (libwebp allocates it on open) and the EXIF chunk."""
+    end = len(data)
+    size: tuple[int, int] | None = None
+    kind = data[12:16]
+    if kind == b"VP8 " and end >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack_from("<HH", data, 26)
+        size = (width & 0x3FFF, height & 0x3FFF)
+    elif kind == b"VP8L" and end >= 25 and data[20] == 0x2F:
+        (bits,) = struct.unpack_from("<I", data, 21)
+        size = ((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+    elif kind == b"VP8X" and end >= 30:
+        size = (
+            int.from_bytes(data[24:27], "little") + 1,
+            int.from_bytes(data[27:30], "little") + 1,
+        )
+    if size is None or 0 in size:
+        raise _damaged()
+    exif: bytes | None = None
+    pos = 12
+    while pos + 8 <= end:
+        kind, length = struct.unpack_from("<4sI", data, pos)
+        if kind == b"EXIF":
+            exif = data[pos + 8 : pos + 8 + length]
+            exif = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+            break
+        pos += 8 + length + (length & 1)
+    return Container("WEBP", size, exif, data)
+
+
+def classify_foreign(data: bytes) -> str:
+    """Tell a known-but-unsupported image format from something that is not an image."""
+    # ISO-BMFF ('ftyp' box): HEIC/HEIF from iPhones, AVIF, also videos. Pillow reads AVIF
+    # but not HEIC; either way the citizen should hear "format not supported".
+    if data[4:8] == b"ftyp":
+        return "unsupported_format"
+    prefix = data[:16]
+    Image.init()
+    # Only the cheap signature checks of Pillow's other plugins run; no header is parsed,
+    # so nothing is allocated and no decompression-bomb check (or warning) is triggered.
+    for name, (_factory, accept) in list(Image.OPEN.items()):
+        if name in ALLOWED_FORMATS or name == "MPO" or accept is None:
+            continue
+        try:
+            verdict = accept(prefix)
+        except Exception:
+            continue
+        if verdict and not isinstance(verdict, str):
+            return "unsupported_format"
+    return "not_an_image"
