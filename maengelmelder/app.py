@@ -81,16 +81,22 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     from . import models  # noqa: F401  every model registered before the first query
+    from .accounts import auth
+    from .accounts.routes import bp as accounts_bp
     from .catalog.routes import bp as catalog_bp
     from .cli import register_commands
     from .health import bp as health_bp
     from .reports.routes import bp as reports_bp
+    from .tickets.routes import bp as tickets_bp
     from .zoning.routes import bp as zoning_bp
 
+    auth.init_app(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(zoning_bp)
+    app.register_blueprint(tickets_bp)
     register_commands(app)
 
 

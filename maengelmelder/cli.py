@@ -78,10 +78,33 @@ def _gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> N
     _Server().run()
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Work off the queue, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an rq worker (with its scheduler) against MAENGELMELDER_REDIS_URL."""
+    from flask import current_app
+
+    from .jobs import work
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "MAENGELMELDER_REDIS_URL is not set; without Redis, `serve` runs jobs in-process."
+        )
+    work(app, burst=burst)
+
+
 def register_commands(app: Flask) -> None:
+    from .accounts.cli import tokens_group, users_group
+    from .tickets.cli import tickets_group
     from .zoning.cli import rules_group, zones_group
 
     app.cli.add_command(demo_group)
     app.cli.add_command(zones_group)
     app.cli.add_command(rules_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
+    app.cli.add_command(tickets_group)
+    app.cli.add_command(worker)
     app.cli.add_command(serve)

@@ -44,8 +44,14 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SECRET_KEY": get("SECRET_KEY"),
         "MIGRATIONS_DIR": get("MIGRATIONS_DIR"),
         "BASE_URL": get("BASE_URL"),
-        # Guards the admin API until staff accounts exist; unset means the admin API is off.
-        "ADMIN_TOKEN": get("ADMIN_TOKEN"),
+        # Session cookies are Secure by default; set false only for plain-HTTP test setups.
+        "SESSION_COOKIE_SECURE": _bool(env, "COOKIE_SECURE", True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_HOURS", 12) * 3600,
+        "PASSWORD_HASH_METHOD": get("PASSWORD_HASH_METHOD", "scrypt"),
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
         "CITY_NAME": get("CITY_NAME", "Musterstadt (Demo)"),
         "CITY_BOUNDARY": get("CITY_BOUNDARY", str(DEMO_BOUNDARY)),
         "CITY_STATE": get("CITY_STATE", "HE"),
@@ -60,5 +66,12 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
         "DEFAULT_SLA_HOURS": _int(env, "DEFAULT_SLA_HOURS", 48),
         "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
+        "REOPEN_DAYS": _int(env, "REOPEN_DAYS", 14),
+        "AUTO_CLOSE_DAYS": _int(env, "AUTO_CLOSE_DAYS", 14),
+        "FOLLOWUP_DAYS": _int(env, "FOLLOWUP_DAYS", 3),
+        "SMTP_URL": get("SMTP_URL"),
+        # Without Redis, jobs run in a thread of the serving process.
+        "INPROCESS_JOBS": _bool(env, "INPROCESS_JOBS", True),
+        "MAIL_FROM": get("MAIL_FROM", "maengelmelder@localhost"),
     }
     return config

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .i18n import Message, msg, translate_errors
@@ -73,6 +74,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _marshmallow_error(err: ValidationError):
         return _response(validation_error(err.normalized_messages()))
+
+    @app.errorhandler(StaleDataError)
+    def _stale(err: StaleDataError):
+        # Two changes raced past the If-Match check; the later one loses, visibly.
+        from .extensions import db
+
+        db.session.rollback()
+        return _response(ApiError(412, "version_stale"))
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(err: RequestEntityTooLarge):

@@ -69,13 +69,87 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "invalid_filter": ("Ungültiger Filter {name}: {value}.", "Invalid filter {name}: {value}."),
     "invalid_cursor": ("Ungültiger Cursor.", "Invalid cursor."),
-    "admin_disabled": (
-        "Die Verwaltungsschnittstelle ist nicht eingerichtet (MAENGELMELDER_ADMIN_TOKEN).",
-        "The admin API is not set up (MAENGELMELDER_ADMIN_TOKEN).",
-    ),
     "unauthorized": (
-        "Anmeldung erforderlich: gültiges Token im Authorization-Header fehlt.",
-        "Authentication required: a valid token in the Authorization header is missing.",
+        "Bitte anmelden (Sitzung oder gültiges API-Token).",
+        "Please log in (a session or a valid API token).",
+    ),
+    "invalid_token": (
+        "Das API-Token ist ungültig oder widerrufen.",
+        "The API token is invalid or revoked.",
+    ),
+    "forbidden": ("Dafür fehlt Ihnen die Berechtigung.", "You are not allowed to do this."),
+    "csrf_failed": (
+        "Sicherheitsprüfung fehlgeschlagen (CSRF-Token fehlt oder ist falsch). "
+        "Bitte Seite neu laden.",
+        "Security check failed (CSRF token missing or wrong). Please reload the page.",
+    ),
+    "login_failed": (
+        "E-Mail-Adresse oder Passwort ist falsch.",
+        "E-mail address or password is wrong.",
+    ),
+    "account_locked": (
+        "Zu viele Fehlversuche. Das Konto ist bis {until} gesperrt.",
+        "Too many failed attempts. The account is locked until {until}.",
+    ),
+    "password_too_short": (
+        "Das Passwort muss mindestens {min} Zeichen lang sein.",
+        "The password must be at least {min} characters long.",
+    ),
+    "password_wrong": ("Das bisherige Passwort ist falsch.", "The current password is wrong."),
+    "user_exists": (
+        "Es gibt bereits ein Konto mit dieser E-Mail-Adresse.",
+        "There already is an account with this e-mail address.",
+    ),
+    "unknown_department": ("Unbekannte Dienststelle: {value}.", "Unknown department: {value}."),
+    "unknown_user": ("Unbekanntes Konto: {value}.", "Unknown account: {value}."),
+    "token_not_found": ("Dieses Token gibt es nicht.", "There is no such token."),
+    "ticket_forbidden": (
+        "Diese Meldung gehört nicht zu Ihren Dienststellen.",
+        "This ticket does not belong to your departments.",
+    ),
+    "invalid_transition": (
+        "Von „{from_}“ geht es nicht nach „{to}“. Möglich: {allowed}.",
+        "A ticket cannot move from {from_} to {to}. Possible: {allowed}.",
+    ),
+    "version_required": (
+        "Bitte die bekannte Version im If-Match-Header mitsenden.",
+        "Please send the version you know in the If-Match header.",
+    ),
+    "version_stale": (
+        "Die Meldung wurde inzwischen von jemand anderem geändert.",
+        "The ticket was changed by someone else meanwhile.",
+    ),
+    "reason_required": (
+        "Bitte eine öffentliche Begründung angeben.",
+        "Please give a public reason.",
+    ),
+    "duplicate_target": (
+        "Die Meldung, deren Duplikat dies ist, fehlt oder ist ungültig: {value}.",
+        "The ticket this duplicates is missing or invalid: {value}.",
+    ),
+    "assignee_invalid": (
+        "Diese Person kann die Meldung nicht übernehmen (nicht in der Dienststelle).",
+        "This person cannot take the ticket (not in the department).",
+    ),
+    "same_department": (
+        "Die Meldung ist bereits bei dieser Dienststelle.",
+        "The ticket already is with this department.",
+    ),
+    "reopen_not_possible": (
+        "Nur erledigte Meldungen können innerhalb von {days} Tagen wieder geöffnet werden.",
+        "Only resolved tickets can be reopened, within {days} days.",
+    ),
+    "confirm_not_possible": (
+        "Nur erledigte Meldungen können bestätigt werden.",
+        "Only resolved tickets can be confirmed.",
+    ),
+    "photo_not_found": (
+        "Dieses Foto gehört nicht zu der Meldung.",
+        "This photo is not part of the ticket.",
+    ),
+    "rect_outside": (
+        "Das Rechteck {index} liegt nicht im Bild ({width} × {height}).",
+        "Rectangle {index} is not inside the image ({width} × {height}).",
     ),
     "blank": ("Darf nicht leer sein.", "Must not be blank."),
     "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),

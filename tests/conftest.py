@@ -125,6 +125,10 @@ def app(database_url: str, clock: Clock, media_dir: Path, tmp_path: Path):
             "CLOCK": clock,
             "BASE_URL": "http://maengel.test",
             "INSTANCE_PATH": str(tmp_path / "instance"),
+            # Cheap hashes keep account tests fast; production uses Werkzeug's scrypt default.
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            # Tests call job functions directly; no background thread races them.
+            "INPROCESS_JOBS": False,
         }
     )
     with app.app_context():
@@ -176,3 +180,66 @@ def redis_url() -> str:
     client.flushdb()
     client.close()
     return REDIS_URL
+
+
+PASSWORD = "correct horse battery staple"
+
+
+class Staff:
+    """Creates staff accounts and API tokens, and logs clients in."""
+
+    def __init__(self, app, clock: Clock) -> None:
+        self.app, self.clock = app, clock
+
+    def user(self, role: str, *departments: str, citywide: bool = False, email: str | None = None):
+        from maengelmelder.accounts.service import create_user
+
+        with self.app.app_context():
+            user = create_user(
+                db.session,
+                email=email or f"{role}-{uuid.uuid4().hex[:8]}@stadt.example",
+                name=f"{role.title()} {' '.join(departments)}".strip(),
+                role=role,
+                password=PASSWORD,
+                departments=departments,
+                citywide=citywide,
+                now=self.clock(),
+                hash_method=self.app.config["PASSWORD_HASH_METHOD"],
+            )
+            db.session.commit()
+            return user.id, user.email
+
+    def token(self, role: str, *departments: str, citywide: bool = False) -> str:
+        from maengelmelder.accounts.service import create_token
+
+        with self.app.app_context():
+            _, plaintext = create_token(
+                db.session,
+                name=f"{role} token",
+                role=role,
+                departments=departments,
+                citywide=citywide,
+                now=self.clock(),
+            )
+            db.session.commit()
+            return plaintext
+
+    def client(self, role: str, *departments: str, citywide: bool = False):
+        """A test client logged in as a new user; its CSRF header is sent on every call."""
+        _, email = self.user(role, *departments, citywide=citywide)
+        client = self.app.test_client()
+        resp = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert resp.status_code == 200, resp.json
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = resp.json["csrf_token"]
+        client.user_id = resp.json["user"]["id"]
+        return client
+
+
+@pytest.fixture
+def staff(app, clock) -> Staff:
+    return Staff(app, clock)
+
+
+@pytest.fixture
+def admin_headers(staff) -> dict[str, str]:
+    return {"Authorization": "Bearer " + staff.token("admin")}

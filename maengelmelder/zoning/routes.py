@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
-from ..auth import admin_required
+from ..accounts.auth import admin_required, current_principal
 from ..city import city
 from ..clock import isoformat, now
 from ..errors import ApiError, validation_error
@@ -171,7 +171,7 @@ def apply_rules():
         raise validation_error({"note": ["Not a valid string."]})
     try:
         stored, moves = service.apply_rule_set(
-            db.session, body, actor="admin-token", now=now(), note=note
+            db.session, body, actor=current_principal().actor, now=now(), note=note
         )
     except ZoningError as exc:
         raise service.zoning_error(exc) from exc

@@ -18,12 +18,10 @@ from maengelmelder.zoning.models import RuleSetVersion, Zone
 CENTRE = {"lat": 50.1005, "lon": 8.7655}  # Innenstadt
 PARK = {"lat": 50.1000, "lon": 8.7900}  # Stadtpark, district Ost
 HARBOUR = {"lat": 50.1130, "lon": 8.7650}  # Hafen, district Nord
-ADMIN = {"Authorization": "Bearer admin-secret"}
 
 
 @pytest.fixture
 def admin_app(app):
-    app.config["ADMIN_TOKEN"] = "admin-secret"
     return app
 
 
@@ -222,10 +220,10 @@ BAD_RULES = {
 
 
 @pytest.mark.parametrize("data, code, named", BAD_RULES.values(), ids=BAD_RULES.keys())
-def test_bad_rule_sets_are_refused_whole(admin_app, client, data, code, named):
+def test_bad_rule_sets_are_refused_whole(admin_app, client, data, code, named, admin_headers):
     moved = file_report(client, "schlagloch", HARBOUR)["public_id"]
     for path in ("/api/v1/admin/rules/dry-run", "/api/v1/admin/rules"):
-        resp = client.post(path, json=data, headers=ADMIN)
+        resp = client.post(path, json=data, headers=admin_headers)
         assert resp.status_code == 422, resp.json
         assert resp.json["error"]["code"] == code
         assert named in resp.json["error"]["message"]["de"]
@@ -246,39 +244,34 @@ def test_bad_rule_file_on_the_cli(app, tmp_path):
     assert result.exit_code != 0 and "broken.yaml" in result.output
 
 
-def test_admin_api_rules_round_trip(admin_app, client):
-    current = client.get("/api/v1/admin/rules", headers=ADMIN).json
+def test_admin_api_rules_round_trip(admin_app, client, admin_headers):
+    current = client.get("/api/v1/admin/rules", headers=admin_headers).json
     assert current["version"] == 1 and current["implicit"] is False
-    dry = client.post("/api/v1/admin/rules/dry-run", json=_harbour_to_ordnung(), headers=ADMIN)
+    dry = client.post(
+        "/api/v1/admin/rules/dry-run", json=_harbour_to_ordnung(), headers=admin_headers
+    )
     assert dry.status_code == 200 and dry.json["count"] == 0
     applied = client.post(
         "/api/v1/admin/rules",
         json={**_harbour_to_ordnung(), "note": "Hafen abgegeben"},
-        headers=ADMIN,
+        headers=admin_headers,
     )
     assert applied.status_code == 201
     assert applied.json["version"] == 2 and applied.json["note"] == "Hafen abgegeben"
-    versions = client.get("/api/v1/admin/rules/versions", headers=ADMIN).json
+    versions = client.get("/api/v1/admin/rules/versions", headers=admin_headers).json
     assert [v["version"] for v in versions] == [2, 1]
 
 
-@pytest.mark.parametrize(
-    "configured, headers, status",
-    [
-        (None, ADMIN, 403),
-        ("admin-secret", {}, 401),
-        ("admin-secret", {"Authorization": "Bearer wrong"}, 401),
-        ("admin-secret", {"Authorization": "Basic admin-secret"}, 401),
-        ("admin-secret", ADMIN, 200),
-    ],
-)
-def test_admin_api_needs_the_token(app, client, configured, headers, status):
-    app.config["ADMIN_TOKEN"] = configured
-    for path in ("/api/v1/admin/rules", "/api/v1/admin/zones", "/api/v1/admin/rules/versions"):
-        assert client.get(path, headers=headers).status_code == status
-    if status != 200:
-        resp = client.post("/api/v1/admin/rules", json=demo_rules(), headers=headers)
-        assert resp.status_code == status
+def test_admin_api_needs_an_admin(app, client, staff, admin_headers):
+    crew = {"Authorization": "Bearer " + staff.token("crew", "tiefbau")}
+    supervisor = {"Authorization": "Bearer " + staff.token("supervisor", citywide=True)}
+    cases = [({}, 401), ({"Authorization": "Bearer wrong"}, 401), (crew, 403), (supervisor, 403)]
+    for headers, status in [*cases, (admin_headers, 200)]:
+        for path in ("/api/v1/admin/rules", "/api/v1/admin/zones", "/api/v1/admin/rules/versions"):
+            assert client.get(path, headers=headers).status_code == status
+        if status != 200:
+            resp = client.post("/api/v1/admin/rules", json=demo_rules(), headers=headers)
+            assert resp.status_code == status
 
 
 def _zone_count(app) -> int:
@@ -354,26 +347,26 @@ BAD_ZONES = {
 
 
 @pytest.mark.parametrize("data, kind", BAD_ZONES.values(), ids=BAD_ZONES.keys())
-def test_bad_zone_files_import_nothing(admin_app, client, data, kind):
-    resp = client.post(f"/api/v1/admin/zones/import?kind={kind}", json=data, headers=ADMIN)
+def test_bad_zone_files_import_nothing(admin_app, client, data, kind, admin_headers):
+    resp = client.post(f"/api/v1/admin/zones/import?kind={kind}", json=data, headers=admin_headers)
     assert resp.status_code == 422, resp.json
     assert resp.json["error"]["message"]["de"] != resp.json["error"]["message"]["en"]
     assert _zone_count(admin_app) == 7
-    listed = client.get("/api/v1/admin/zones?kind=district", headers=ADMIN).json
+    listed = client.get("/api/v1/admin/zones?kind=district", headers=admin_headers).json
     assert len(listed["features"]) == 5
 
 
-def test_zone_import_over_the_admin_api(admin_app, client):
+def test_zone_import_over_the_admin_api(admin_app, client, admin_headers):
     from maengelmelder.demo import zone_files
 
     areas = json.loads(zone_files()["area"].read_text())
     areas["features"][0]["properties"]["name"] = "Großer Stadtpark"
-    resp = client.post("/api/v1/admin/zones/import?kind=area", json=areas, headers=ADMIN)
+    resp = client.post("/api/v1/admin/zones/import?kind=area", json=areas, headers=admin_headers)
     assert resp.status_code == 200, resp.json
     assert resp.json["changed"] == ["stadtpark"]
     explained = client.post(
         "/api/v1/routing/explain", json={"category": "wilder_muell", **PARK}
     ).json
     assert "Großer Stadtpark" in explained["text"]["de"]
-    bad = client.post("/api/v1/admin/zones/import?kind=Bad Kind", json=areas, headers=ADMIN)
+    bad = client.post("/api/v1/admin/zones/import?kind=Bad Kind", json=areas, headers=admin_headers)
     assert bad.status_code == 400
