@@ -1,17 +1,23 @@
 """Every model, imported in one place for Alembic and create_all."""
 
+from .accounts.models import ApiToken, User
 from .catalog.models import Category, Department
-from .reports.models import Photo, PublicIdCounter, Report
+from .notify.models import OutboxMessage
+from .reports.models import Follower, Photo, PublicIdCounter, Report
 from .tickets.models import TicketEvent
 from .zoning.models import RuleSetVersion, Zone
 
 __all__ = [
+    "ApiToken",
     "Category",
     "Department",
+    "Follower",
+    "OutboxMessage",
     "Photo",
     "PublicIdCounter",
     "Report",
     "RuleSetVersion",
     "TicketEvent",
+    "User",
     "Zone",
 ]

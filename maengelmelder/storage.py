@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"^[a-f0-9]{32}-(web|thumb)\.jpg$")
 _PENDING = "maengelmelder.pending_files"
+_DOOMED = "maengelmelder.doomed_files"
 
 
 class MediaStorage:
@@ -55,8 +56,15 @@ class MediaStorage:
             raise ApiError(507, "storage_failed", headers={"Retry-After": "60"}) from exc
         session.info.setdefault(_PENDING, []).append(target)
 
+    def read(self, name: str) -> bytes:
+        return self.path(name).read_bytes()
+
     def delete(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
+
+    def delete_on_commit(self, session: Session, name: str) -> None:
+        """Remove a file once the transaction that replaced it has committed."""
+        session.info.setdefault(_DOOMED, []).append(self.path(name))
 
 
 def storage() -> MediaStorage:
@@ -67,12 +75,18 @@ def storage() -> MediaStorage:
 @event.listens_for(Session, "after_commit")
 def _keep_files(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    for path in session.info.pop(_DOOMED, []):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("could not remove replaced file %s", path)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_uncommitted_files(session: Session, transaction) -> None:
     if transaction.parent is not None:
         return
+    session.info.pop(_DOOMED, None)
     for path in session.info.pop(_PENDING, []):
         try:
             path.unlink(missing_ok=True)

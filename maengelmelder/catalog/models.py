@@ -38,6 +38,8 @@ class Category(db.Model):
     icon: Mapped[str] = mapped_column(String(64), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Publish citizen text and photos without staff approval (e.g. for street lights).
+    auto_publish: Mapped[bool] = mapped_column(Boolean, default=False)
 
     default_department: Mapped[Department] = relationship(lazy="joined")
 

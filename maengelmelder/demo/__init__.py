@@ -33,6 +33,7 @@ def load_catalog(session: Session, data: dict) -> dict[str, int]:
         cat.icon = item.get("icon", "")
         cat.position = position
         cat.active = True
+        cat.auto_publish = item.get("auto_publish", False)
         session.add(cat)
     session.flush()
     return {"departments": len(data["departments"]), "categories": len(data["categories"])}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
 from ..catalog.models import Category, Department
 from ..extensions import db
 from ..tickets.models import TicketEvent
@@ -37,16 +38,35 @@ class Report(db.Model):
     # Personal data: never in public output, removed by retention.
     reporter_email: Mapped[str | None] = mapped_column(String(254))
     notify_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    lang: Mapped[str] = mapped_column(String(2), default="de")
+    # The tracking token is HMAC(secret key, salt): only its hash is searchable, and the
+    # service can rebuild the link for e-mails without the database holding it.
+    tracking_salt: Mapped[str] = mapped_column(String(64))
     tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     routing: Mapped[dict | None] = mapped_column(JSONType)
+    # ",key1,key2," of the zones the report lies in, for the staff queue's zone filter.
+    zone_keys: Mapped[str] = mapped_column(String(500), default=",")
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    # Moderation: citizen text and photos are public only once published.
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_description: Mapped[str | None] = mapped_column(Text)
+    at_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ruleset_version: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    assignee: Mapped[User | None] = relationship(lazy="joined")
+    duplicate_of: Mapped[Report | None] = relationship(remote_side=[id], lazy="select")
+    followers: Mapped[list[Follower]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", lazy="select"
+    )
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     photos: Mapped[list[Photo]] = relationship(
         back_populates="report",
@@ -67,6 +87,7 @@ class Photo(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="report")
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     web_width: Mapped[int] = mapped_column(Integer)
@@ -78,6 +99,22 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class Follower(db.Model):
+    """Someone besides the reporter who hears about a report (supporter, duplicate reporter)."""
+
+    __tablename__ = "followers"
+    __table_args__ = (UniqueConstraint("report_id", "email", name="uq_followers_report_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    lang: Mapped[str] = mapped_column(String(2), default="de")
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    report: Mapped[Report] = relationship(back_populates="followers")
 
 
 class PublicIdCounter(db.Model):

@@ -14,7 +14,14 @@ from ..i18n import msg
 from ..storage import NAME_RE, storage
 from ..tickets import states
 from . import service
-from .schemas import ListQuery, ReportIn, events_public, report_feature, report_public
+from .schemas import (
+    ListQuery,
+    ReportIn,
+    events_public,
+    report_feature,
+    report_for_reporter,
+    report_public,
+)
 
 bp = Blueprint("reports", __name__)
 
@@ -81,6 +88,7 @@ def create_report():
     except ValidationError as exc:
         raise validation_error(exc.normalized_messages()) from exc
     key = _idempotency_key()
+    data["lang"] = data.get("lang") or request.accept_languages.best_match(["de", "en"], "de")
     kwargs = dict(
         now=now(),
         city=city(),
@@ -99,10 +107,10 @@ def create_report():
         if existing is None:
             raise
         result = service.replay(
-            existing, service.fingerprint(data, blobs), key, current_app.config["SECRET_KEY"]
+            existing, service.fingerprint(data, blobs), current_app.config["SECRET_KEY"]
         )
     body = {
-        "report": report_public.dump(result.report),
+        "report": report_for_reporter.dump(result.report),
         "tracking_url": _tracking_url(result.tracking_token),
         "tracking_token": result.tracking_token,
     }
@@ -171,7 +179,7 @@ def _tracked(token: str):
 def track_report(token: str):
     """The reporter's own view of their report with its public history."""
     report, events = _tracked(token)
-    body = report_public.dump(report)
+    body = report_for_reporter.dump(report)
     body["history"] = events_public.dump(events)
     return jsonify(body)
 
@@ -185,7 +193,7 @@ def track_page(token: str):
         return render_template("not_found.html"), 404
     return render_template(
         "track.html",
-        report=report_public.dump(report),
+        report=report_for_reporter.dump(report),
         history=events_public.dump(events),
         labels=states.LABELS,
     )

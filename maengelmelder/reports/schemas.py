@@ -25,6 +25,7 @@ class ReportIn(Schema):
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     notify = fields.Boolean(load_default=True)
+    lang = fields.String(validate=validate.OneOf(["de", "en"]))
 
     @validates("description", "address")
     def _no_control_characters(self, value: str | None, **_: object) -> None:
@@ -91,7 +92,16 @@ class ReportPublic(Schema):
     status_label = fields.Function(lambda r: LABELS[r.status])
     category = fields.Nested(CategoryRef)
     department = fields.Nested(DepartmentRef)
-    description = fields.String()
+    # Citizen text and photos are public once staff published them (or the category
+    # publishes automatically); until then the text is null and no photo is listed.
+    description = fields.Function(
+        lambda r: (
+            (r.public_description if r.public_description is not None else r.description)
+            if r.published
+            else None
+        )
+    )
+    published = fields.Boolean()
     address = fields.String(allow_none=True)
     lat = fields.Float()
     lon = fields.Float()
@@ -100,6 +110,17 @@ class ReportPublic(Schema):
     updated_at = UTC()
     deadline = UTC()
     resolved_at = UTC(allow_none=True)
+    photos = fields.Function(
+        lambda r: PhotoOut(many=True).dump(
+            [p for p in r.photos if p.approved and (r.published or p.kind == "after")]
+        )
+    )
+
+
+class ReportForReporter(ReportPublic):
+    """What the reporter sees through their tracking link: their own text and photos too."""
+
+    description = fields.String()
     photos = fields.List(fields.Nested(PhotoOut))
 
 
@@ -123,6 +144,7 @@ class CategoryOut(Schema):
 
 
 report_public = ReportPublic()
+report_for_reporter = ReportForReporter()
 reports_public = ReportPublic(many=True)
 events_public = EventPublic(many=True)
 categories_out = CategoryOut(many=True)

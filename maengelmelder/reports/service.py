@@ -52,11 +52,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def tracking_token(secret_key: str, idempotency_key: str | None) -> str:
-    """A new tracking token; derived from the idempotency key so a replay can return it again."""
-    if idempotency_key is None:
-        return secrets.token_urlsafe(24)
-    digest = hmac.new(secret_key.encode(), b"track:" + idempotency_key.encode(), "sha256")
+def tracking_token(secret_key: str, salt: str) -> str:
+    """The tracking token of a report: HMAC(secret key, the report's random salt)."""
+    digest = hmac.new(secret_key.encode(), b"track:" + salt.encode(), "sha256")
     return base64.urlsafe_b64encode(digest.digest()[:24]).decode().rstrip("=")
 
 
@@ -73,11 +71,11 @@ def find_by_idempotency_key(session: Session, key: str) -> Report | None:
     return session.scalar(select(Report).where(Report.idempotency_key == key))
 
 
-def replay(report: Report, print_: str, key: str, secret_key: str) -> Submission:
+def replay(report: Report, print_: str, secret_key: str) -> Submission:
     """Answer a retried submission with the report it created the first time."""
     if report.request_fingerprint != print_:
         raise ApiError(422, "idempotency_mismatch")
-    return Submission(report, tracking_token(secret_key, key), replayed=True)
+    return Submission(report, tracking_token(secret_key, report.tracking_salt), replayed=True)
 
 
 def process_photos(blobs: list[bytes], limits: IntakeLimits) -> list[ProcessedPhoto]:
@@ -159,7 +157,7 @@ def submit_report(
     if idempotency_key is not None:
         existing = find_by_idempotency_key(session, idempotency_key)
         if existing is not None:
-            return replay(existing, print_, idempotency_key, secret_key)
+            return replay(existing, print_, secret_key)
 
     category = session.scalar(
         select(Category).where(Category.code == data["category"], Category.active.is_(True))
@@ -175,7 +173,9 @@ def submit_report(
         raise zoning.zoning_error(exc) from exc
     department = session.scalar(select(Department).where(Department.code == decision.department))
     sla_hours = decision.sla_hours or category.sla_hours
-    token = tracking_token(secret_key, idempotency_key)
+    salt = secrets.token_hex(16)
+    token = tracking_token(secret_key, salt)
+    hours = float(sla_hours)
     email = (data.get("email") or "").strip() or None
     report = Report(
         category=category,
@@ -188,10 +188,15 @@ def submit_report(
         status=states.NEW,
         created_at=now,
         updated_at=now,
-        deadline=now + timedelta(hours=sla_hours),
+        deadline=now + timedelta(hours=hours),
+        at_risk_at=now + timedelta(hours=hours * 0.75),
+        lang=data.get("lang") or "de",
+        published=category.auto_publish,
+        zone_keys="," + "".join(f"{key}," for key in decision.zones),
         priority=decision.priority,
         reporter_email=email,
         notify_reporter=bool(email and data.get("notify", True)),
+        tracking_salt=salt,
         tracking_token_hash=token_hash(token),
         idempotency_key=idempotency_key,
         request_fingerprint=print_,
@@ -205,6 +210,7 @@ def submit_report(
         report.photos.append(
             Photo(
                 kind="report",
+                approved=category.auto_publish,
                 position=position,
                 storage_key=key,
                 web_width=processed.web.width,

@@ -78,7 +78,10 @@ def test_phone_photo_is_stored_upright_small_and_without_metadata(app, client, m
     public = client.get(f"/api/v1/reports/{report['public_id']}").json
     assert "anna@example.org" not in str(public)
     assert not {"email", "reporter_email", "tracking_token", "idempotency_key"} & set(public)
-    photo_resp = client.get(public["photos"][0]["url"])
+    # Potholes are moderated: text and photo stay private until staff publish them.
+    assert public["published"] is False
+    assert public["description"] is None and public["photos"] == []
+    photo_resp = client.get(report["photos"][0]["url"])
     assert photo_resp.status_code == 200
     assert photo_resp.mimetype == "image/jpeg"
     assert photo_resp.headers["X-Content-Type-Options"] == "nosniff"

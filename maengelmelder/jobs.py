@@ -1,0 +1,188 @@
+"""The one place that knows how jobs run: rq on Redis, or an in-process thread without it.
+
+Jobs are plain module-level functions that take ids and values, never ORM objects; they are
+named by dotted path, so rq pickles only strings. The worker (rq or the thread) provides the
+app context around each job. Recurring work is declared as data in SCHEDULE, and every job
+is safe to run twice: it compares state before acting.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "maengelmelder"
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A job that runs every `every` seconds under a stable id."""
+
+    id: str
+    func: str
+    every: int
+
+
+SCHEDULE: tuple[Recurring, ...] = (
+    Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
+    Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
+)
+
+
+def resolve(path: str) -> Callable:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def run(path: str, *args) -> object:
+    """Run a job function inside the current app context (used by both runners)."""
+    return resolve(path)(*args)
+
+
+def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = None) -> None:
+    """Run `path(*args)` soon (or at `at`); never raises: a lost job is caught by a sweep."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        if app.config.get("REDIS_URL"):
+            _rq_enqueue(app, path, args, at, job_id)
+        elif app.config.get("INPROCESS_JOBS", True):
+            runner(app).submit(path, args, at)
+    except Exception:  # Redis down, for instance: the recurring sweeps pick the work up
+        log.exception("could not enqueue %s%r; a sweep will catch up", path, args)
+
+
+def redis_connection(app: Flask):
+    from redis import Redis
+
+    return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+
+
+def queue(app: Flask):
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=redis_connection(app))
+
+
+def _rq_enqueue(app, path, args, at, job_id) -> None:
+    q = queue(app)
+    kwargs = {"job_id": job_id} if job_id else {}
+    if at is not None:
+        q.enqueue_at(at, run, path, *args, **kwargs)
+    else:
+        q.enqueue(run, path, *args, **kwargs)
+
+
+# -- without Redis: one daemon thread per process ----------------------------------------------
+
+
+class Runner:
+    """Runs submitted and recurring jobs in a background thread with an app context."""
+
+    def __init__(self, app: Flask, schedule=SCHEDULE) -> None:
+        self.app = app
+        self._heap: list[tuple[float, int, str, tuple]] = []
+        self._seq = itertools.count()
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="maengelmelder-jobs", daemon=True)
+        for item in schedule:
+            self._push(
+                time.monotonic() + item.every, f"recurring:{item.id}", (item.func, item.every)
+            )
+        self._thread.start()
+
+    def submit(self, path: str, args: tuple, at: datetime | None = None) -> None:
+        delay = 0.0 if at is None else max(0.0, (at - datetime.now(UTC)).total_seconds())
+        self._push(time.monotonic() + delay, path, args)
+
+    def _push(self, when: float, path: str, args: tuple) -> None:
+        with self._wake:
+            heapq.heappush(self._heap, (when, next(self._seq), path, args))
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._wake.wait(timeout)
+                _, _, path, args = heapq.heappop(self._heap)
+            if path.startswith("recurring:"):
+                func, every = args
+                self._push(time.monotonic() + every, path, args)
+                path, args = func, ()
+            self._execute(path, args)
+
+    def _execute(self, path: str, args: tuple) -> None:
+        with self.app.app_context():
+            try:
+                run(path, *args)
+            except Exception:
+                log.exception("job %s%r failed", path, args)
+
+
+_runners: dict[int, Runner] = {}
+_runners_lock = threading.Lock()
+
+
+def runner(app: Flask) -> Runner:
+    """The app's in-process runner, started on first use."""
+    with _runners_lock:
+        if id(app) not in _runners:
+            _runners[id(app)] = Runner(app, app.config.get("JOB_SCHEDULE", SCHEDULE))
+        return _runners[id(app)]
+
+
+# -- with Redis: `maengelmelder worker` ----------------------------------------------------------
+
+
+def ensure_recurring(app: Flask) -> int:
+    """Enqueue each recurring job whose interval has passed; returns how many were enqueued.
+
+    A key per job that expires after its interval makes this safe to call from every worker
+    as often as liked; if Redis lost its data, the jobs come back on the next call.
+    """
+    q = queue(app)
+    enqueued = 0
+    for item in app.config.get("JOB_SCHEDULE", SCHEDULE):
+        if q.connection.set(f"maengelmelder:recurring:{item.id}", "1", nx=True, ex=item.every):
+            q.enqueue(run, item.func)
+            enqueued += 1
+    return enqueued
+
+
+def work(app: Flask, *, burst: bool = False) -> None:
+    """Run an rq worker with its scheduler; a timer thread keeps the recurring jobs coming."""
+    from rq import Worker
+
+    class AppWorker(Worker):
+        def perform_job(self, job, queue):
+            with app.app_context():
+                return super().perform_job(job, queue)
+
+    with app.app_context():
+        ensure_recurring(app)
+    if not burst:
+        shortest = min((i.every for i in app.config.get("JOB_SCHEDULE", SCHEDULE)), default=60)
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(shortest):
+                try:
+                    with app.app_context():
+                        ensure_recurring(app)
+                except Exception:
+                    log.exception("could not schedule recurring jobs")
+
+        threading.Thread(target=tick, name="maengelmelder-recurring", daemon=True).start()
+    worker = AppWorker([queue(app)], connection=redis_connection(app))
+    worker.work(burst=burst, with_scheduler=True)

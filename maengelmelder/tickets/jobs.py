@@ -1,0 +1,31 @@
+"""Recurring ticket housekeeping: close quiet resolved tickets, ask 'is it fixed?'."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ..city import city
+from ..clock import now
+from ..extensions import db
+from . import service
+from .notifications import Links
+
+
+def _change() -> service.Change:
+    cfg = current_app.config
+    links = Links(
+        base_url=cfg.get("BASE_URL") or "http://127.0.0.1:5000",
+        secret_key=cfg["SECRET_KEY"],
+        city_name=city().name,
+    )
+    return service.Change(principal=None, now=now(), links=links)
+
+
+def housekeeping() -> dict[str, list[str]]:
+    """Send due follow-ups, then close tickets resolved longer than the quiet period."""
+    cfg = current_app.config
+    change = _change()
+    asked = service.send_followups(db.session, change, after_days=cfg["FOLLOWUP_DAYS"])
+    closed = service.close_quiet(db.session, change, quiet_days=cfg["AUTO_CLOSE_DAYS"])
+    db.session.commit()
+    return {"followups": asked, "closed": closed}

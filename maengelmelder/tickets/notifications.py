@@ -1,0 +1,70 @@
+"""Which mails a ticket change causes, queued in the outbox in the same transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ..clock import BERLIN
+from ..notify.service import queue_mail
+from ..reports.models import Report
+from ..reports.service import tracking_token
+from . import states
+from .models import TicketEvent
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a mail needs to point people at the service."""
+
+    base_url: str
+    secret_key: str
+    city_name: str
+
+    def tracking_url(self, report: Report) -> str:
+        token = tracking_token(self.secret_key, report.tracking_salt)
+        return f"{self.base_url.rstrip('/')}/track/{token}"
+
+    def staff_url(self, report: Report) -> str:
+        return f"{self.base_url.rstrip('/')}/staff/tickets/{report.public_id}"
+
+
+def recipients(report: Report) -> list[tuple[str, str]]:
+    """(e-mail, language) of everyone who asked to hear about the report."""
+    people = []
+    if report.reporter_email and report.notify_reporter:
+        people.append((report.reporter_email, report.lang))
+    people += [(f.email, f.lang) for f in report.followers]
+    return people
+
+
+def notify_followers(
+    session: Session, report: Report, kind: str, event: TicketEvent, now: datetime, links: Links
+) -> int:
+    """Queue one mail per recipient; the dedupe key makes a repeated call queue nothing."""
+    queued = 0
+    for email, lang in recipients(report):
+        context = {
+            "public_id": report.public_id,
+            "category": report.category.name_de if lang == "de" else report.category.name_en,
+            "status_label": states.LABELS[report.status][lang if lang in ("de", "en") else "de"],
+            "tracking_url": links.tracking_url(report),
+            "note": event.public_note,
+            "city_name": links.city_name,
+            "deadline_local": report.deadline.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M"),
+        }
+        message = queue_mail(
+            session,
+            kind=kind,
+            to=email,
+            template=kind,
+            context=context,
+            now=now,
+            lang=lang,
+            report_id=report.id,
+            dedupe_key=f"{report.id}:{kind}:{event.id}:{email}",
+        )
+        queued += message is not None
+    return queued

@@ -1,0 +1,226 @@
+"""Staff ticket endpoints and the citizen's feedback through the tracking link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..accounts.auth import STAFF, authenticated, require
+from ..accounts.routes import body
+from ..city import city
+from ..clock import now
+from ..errors import ApiError, validation_error
+from ..extensions import db
+from ..reports import service as reports
+from ..reports.routes import _intake_payload, _limits
+from ..reports.schemas import events_public, report_for_reporter
+from ..storage import storage
+from . import moderation, service, states
+from .notifications import Links
+from .queue import QueueFilter, queue
+from .schemas import (
+    AssignIn,
+    ForwardIn,
+    NoteIn,
+    PublishIn,
+    QueueArgs,
+    RedactIn,
+    TransitionIn,
+    ticket_out,
+)
+
+bp = Blueprint("tickets", __name__)
+
+
+def links() -> Links:
+    cfg = current_app.config
+    return Links(
+        base_url=cfg.get("BASE_URL") or request.host_url,
+        secret_key=cfg["SECRET_KEY"],
+        city_name=city().name,
+    )
+
+
+def _change() -> service.Change:
+    return service.Change(principal=authenticated(), now=now(), links=links())
+
+
+def _ticket(public_id: str, *, versioned: bool):
+    change = _change()
+    report = service.ticket_for(db.session, public_id, change.principal)
+    if versioned:
+        service.check_version(report, request.headers.get("If-Match"))
+    return report, change
+
+
+def _answer(report, change, status: int = 200):
+    db.session.commit()
+    resp = jsonify(ticket_out(report, change.principal, change.now))
+    resp.status_code = status
+    resp.headers["ETag"] = service.etag(report)
+    return resp
+
+
+def _csv(raw: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (raw or "").split(",") if v)
+
+
+@bp.get("/api/v1/tickets")
+@require(*STAFF)
+def list_tickets():
+    """The caller's queue: open tickets of their departments, soonest deadline first."""
+    try:
+        args = QueueArgs().load(request.args.to_dict())
+    except ValidationError as exc:
+        raise validation_error(exc.normalized_messages(), status=400) from exc
+    statuses = _csv(args.get("status")) or QueueFilter.statuses
+    bad = [s for s in statuses if s not in states.ALL]
+    if bad:
+        raise ApiError(400, "invalid_filter", name="status", value=bad[0][:50])
+    flt = QueueFilter(
+        departments=_csv(args.get("department")),
+        statuses=statuses,
+        assignee=args.get("assignee"),
+        sla=args.get("sla"),
+        zone=args.get("zone"),
+        categories=_csv(args.get("category")),
+        limit=args["limit"],
+        offset=args["offset"],
+    )
+    principal, at = authenticated(), now()
+    rows, total = queue(db.session, principal, flt, at)
+    return jsonify(
+        {
+            "items": [ticket_out(r, principal, at, full=False) for r in rows],
+            "total": total,
+            "limit": flt.limit,
+            "offset": flt.offset,
+        }
+    )
+
+
+@bp.get("/api/v1/tickets/<public_id>")
+@require(*STAFF)
+def get_ticket(public_id: str):
+    report, change = _ticket(public_id, versioned=False)
+    resp = jsonify(ticket_out(report, change.principal, change.now))
+    resp.headers["ETag"] = service.etag(report)
+    return resp
+
+
+@bp.post("/api/v1/tickets/<public_id>/transition")
+@require(*STAFF)
+def transition(public_id: str):
+    """Move the ticket to another state (If-Match: the version you saw)."""
+    report, change = _ticket(public_id, versioned=True)
+    args = body(TransitionIn())
+    service.transition(db.session, report, change, **args)
+    return _answer(report, change)
+
+
+@bp.post("/api/v1/tickets/<public_id>/assign")
+@require(*STAFF)
+def assign(public_id: str):
+    report, change = _ticket(public_id, versioned=True)
+    service.assign(db.session, report, change, **body(AssignIn()))
+    return _answer(report, change)
+
+
+@bp.post("/api/v1/tickets/<public_id>/forward")
+@require(*STAFF)
+def forward(public_id: str):
+    report, change = _ticket(public_id, versioned=True)
+    service.forward(db.session, report, change, **body(ForwardIn()))
+    return _answer(report, change)
+
+
+@bp.post("/api/v1/tickets/<public_id>/notes")
+@require(*STAFF)
+def add_note(public_id: str):
+    report, change = _ticket(public_id, versioned=False)
+    service.add_note(db.session, report, change, **body(NoteIn()))
+    return _answer(report, change, 201)
+
+
+@bp.post("/api/v1/tickets/<public_id>/photos")
+@require(*STAFF)
+def add_photos(public_id: str):
+    """Attach 'after' photos (multipart, field photos)."""
+    report, change = _ticket(public_id, versioned=False)
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(415, "unsupported_media_type")
+    _, blobs = _intake_payload()
+    moderation.add_after_photos(
+        db.session, report, change, blobs, storage=storage(), limits=_limits()
+    )
+    return _answer(report, change, 201)
+
+
+@bp.post("/api/v1/tickets/<public_id>/publication")
+@require(*STAFF)
+def publication(public_id: str):
+    """Publish (optionally with edited text and a choice of photos) or hide citizen content."""
+    report, change = _ticket(public_id, versioned=True)
+    args = body(PublishIn())
+    if args["action"] == "publish":
+        moderation.publish(
+            db.session,
+            report,
+            change,
+            public_description=args["public_description"],
+            photo_ids=args["photo_ids"],
+        )
+    else:
+        moderation.hide(db.session, report, change, reason=args["reason"])
+    return _answer(report, change)
+
+
+@bp.post("/api/v1/tickets/<public_id>/photos/<int:photo_id>/redact")
+@require(*STAFF)
+def redact(public_id: str, photo_id: int):
+    """Black out rectangles ([x, y, width, height] in web-size pixels) on a photo."""
+    report, change = _ticket(public_id, versioned=False)
+    args = body(RedactIn())
+    moderation.redact(
+        db.session,
+        report,
+        change,
+        photo_id=photo_id,
+        rects=[tuple(r) for r in args["rects"]],
+        storage=storage(),
+    )
+    return _answer(report, change)
+
+
+class CitizenNoteIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+def _citizen(token: str):
+    report = reports.get_by_token(db.session, token)
+    return report, service.Change(principal=None, now=now(), links=links())
+
+
+def _tracked(report):
+    db.session.commit()
+    out = report_for_reporter.dump(report)
+    out["history"] = events_public.dump(report.events)
+    return jsonify(out)
+
+
+@bp.post("/api/v1/track/<token>/reopen")
+def citizen_reopen(token: str):
+    """'It is not fixed': reopen a resolved report within 14 days, with a note for the crew."""
+    report, change = _citizen(token)
+    args = body(CitizenNoteIn())
+    days = current_app.config["REOPEN_DAYS"]
+    service.reopen_by_citizen(db.session, report, change, note=args["note"], days=days)
+    return _tracked(report)
+
+
+@bp.post("/api/v1/track/<token>/confirm")
+def citizen_confirm(token: str):
+    """'It is fixed': the reporter confirms and the ticket closes."""
+    report, change = _citizen(token)
+    service.confirm_by_citizen(db.session, report, change)
+    return _tracked(report)

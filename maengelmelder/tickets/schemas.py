@@ -1,0 +1,144 @@
+"""What staff send and see; the reporter's e-mail only for their department's staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ..accounts.service import Principal
+from ..clock import isoformat
+from ..reports.models import Report
+from ..reports.schemas import PhotoOut, report_public
+from . import states, workflow
+from .queue import SLA_STATES, sla_state
+
+NOTE = validate.Length(max=4000)
+
+
+class TransitionIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    to = fields.String(required=True, validate=validate.OneOf(states.ALL))
+    public_note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    internal_note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    duplicate_of = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=20)
+    )
+
+
+class AssignIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    assignee_id = fields.Integer(required=True, allow_none=True)
+
+
+class ForwardIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    department = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class NoteIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    public_note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    internal_note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class PublishIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    action = fields.String(required=True, validate=validate.OneOf(["publish", "hide"]))
+    public_description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=4000)
+    )
+    photo_ids = fields.List(fields.Integer(), load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class RedactIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    rects = fields.List(
+        fields.List(fields.Integer(), validate=validate.Length(equal=4)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+
+
+class QueueArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    department = fields.String()
+    status = fields.String()
+    assignee = fields.String(validate=validate.Regexp(r"^(me|none|\d{1,9})$"))
+    sla = fields.String(validate=validate.OneOf(SLA_STATES))
+    zone = fields.String(validate=validate.Length(max=128))
+    category = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+def _photo(photo) -> dict:
+    out = PhotoOut().dump(photo)
+    out.update({"id": photo.id, "approved": photo.approved})
+    return out
+
+
+def event_out(event) -> dict:
+    return {
+        "id": event.id,
+        "at": isoformat(event.created_at),
+        "actor": event.actor,
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "public_note": event.public_note,
+        "internal_note": event.internal_note,
+        "data": event.data,
+    }
+
+
+def ticket_out(report: Report, principal: Principal, now: datetime, *, full: bool = True) -> dict:
+    """A ticket as staff see it; `full` adds history and photos (the single-ticket view)."""
+    out = report_public.dump(report)
+    out.update(
+        {
+            "description": report.description,
+            "public_description": report.public_description,
+            "priority": report.priority,
+            "version": report.version,
+            "allowed_next": list(workflow.allowed_next(report.status)),
+            "sla": {
+                "state": sla_state(report, now),
+                "deadline": isoformat(report.deadline),
+                "at_risk_at": isoformat(report.at_risk_at),
+            },
+            "assignee": (
+                {"id": report.assignee.id, "name": report.assignee.name}
+                if report.assignee
+                else None
+            ),
+            "zones": [k for k in report.zone_keys.split(",") if k],
+            "routing": report.routing,
+            "ruleset_version": report.ruleset_version,
+            "lang": report.lang,
+        }
+    )
+    if principal.member_of(report.department_id):
+        out["reporter_email"] = report.reporter_email
+    if full:
+        out["photos"] = [_photo(p) for p in report.photos]
+        out["history"] = [event_out(e) for e in report.events]
+        out["duplicate_of"] = report.duplicate_of.public_id if report.duplicate_of else None
+        out["followers"] = len(report.followers)
+    return out

@@ -1,0 +1,226 @@
+"""Deny by default: every staff endpoint with every role, allowed or refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests import images
+from tests.tickets.helpers import file_ticket
+
+# Roles as (role, departments, citywide, via token). The ticket is a pothole: Tiefbauamt.
+ROLES = {
+    "anonymous": None,
+    "crew_own": ("crew", ("tiefbau",), False, False),
+    "crew_other": ("crew", ("gruen",), False, False),
+    "supervisor_own": ("supervisor", ("tiefbau", "gruen"), False, False),
+    "supervisor_other": ("supervisor", ("gruen",), False, False),
+    "supervisor_city": ("supervisor", (), True, False),
+    "admin": ("admin", (), False, False),
+    "token_crew_own": ("crew", ("tiefbau",), False, True),
+    "token_crew_other": ("crew", ("ordnung",), False, True),
+}
+TICKET_ROLES = {"crew_own", "supervisor_own", "supervisor_city", "admin", "token_crew_own"}
+STAFF_ROLES = set(ROLES) - {"anonymous"}
+ADMIN_ROLES = {"admin"}
+
+
+def _photo_file():
+    return {"photos": (io.BytesIO(images.phone_jpeg(width=320, height=240)), "after.jpg")}
+
+
+# (method, path, json body or callable for multipart, sends If-Match, roles allowed)
+ENDPOINTS = {
+    "queue": ("GET", "/api/v1/tickets", None, False, STAFF_ROLES),
+    "ticket": ("GET", "/api/v1/tickets/{id}", None, False, TICKET_ROLES),
+    "transition": (
+        "POST",
+        "/api/v1/tickets/{id}/transition",
+        {"to": "acknowledged"},
+        True,
+        TICKET_ROLES,
+    ),
+    "assign": ("POST", "/api/v1/tickets/{id}/assign", {"assignee_id": None}, True, TICKET_ROLES),
+    "forward": (
+        "POST",
+        "/api/v1/tickets/{id}/forward",
+        {"department": "ordnung", "reason": "Privatgrund"},
+        True,
+        TICKET_ROLES,
+    ),
+    "note": (
+        "POST",
+        "/api/v1/tickets/{id}/notes",
+        {"internal_note": "Vor Ort"},
+        False,
+        TICKET_ROLES,
+    ),
+    "after_photo": ("POST", "/api/v1/tickets/{id}/photos", _photo_file, False, TICKET_ROLES),
+    "publication": (
+        "POST",
+        "/api/v1/tickets/{id}/publication",
+        {"action": "publish"},
+        True,
+        TICKET_ROLES,
+    ),
+    "redact": (
+        "POST",
+        "/api/v1/tickets/{id}/photos/{photo}/redact",
+        {"rects": [[0, 0, 20, 20]]},
+        False,
+        TICKET_ROLES,
+    ),
+    "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
+    "users": ("GET", "/api/v1/admin/users", None, False, ADMIN_ROLES),
+    "create_user": (
+        "POST",
+        "/api/v1/admin/users",
+        {
+            "email": "neu-{n}@stadt.example",
+            "name": "Neu",
+            "role": "crew",
+            "password": "lang genug, wirklich",
+            "departments": ["tiefbau"],
+        },
+        False,
+        ADMIN_ROLES,
+    ),
+    "tokens": ("GET", "/api/v1/admin/tokens", None, False, ADMIN_ROLES),
+    "create_token": (
+        "POST",
+        "/api/v1/admin/tokens",
+        {"name": "Open311", "role": "crew", "departments": ["tiefbau"]},
+        False,
+        ADMIN_ROLES,
+    ),
+    "revoke_token": ("DELETE", "/api/v1/admin/tokens/{token}", None, False, ADMIN_ROLES),
+    "zones": ("GET", "/api/v1/admin/zones", None, False, ADMIN_ROLES),
+    "zones_import": (
+        "POST",
+        "/api/v1/admin/zones/import?kind=extra",
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": "extra-{n}",
+                    "properties": {"name": "Extra"},
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[8.76, 50.1], [8.77, 50.1], [8.77, 50.11], [8.76, 50.1]]],
+                    },
+                }
+            ],
+        },
+        False,
+        ADMIN_ROLES,
+    ),
+    "rules": ("GET", "/api/v1/admin/rules", None, False, ADMIN_ROLES),
+    "rule_versions": ("GET", "/api/v1/admin/rules/versions", None, False, ADMIN_ROLES),
+    "rules_dry_run": (
+        "POST",
+        "/api/v1/admin/rules/dry-run",
+        {"fallback_department": "ordnung", "rules": []},
+        False,
+        ADMIN_ROLES,
+    ),
+    "rules_apply": (
+        "POST",
+        "/api/v1/admin/rules",
+        {"fallback_department": "ordnung", "rules": []},
+        False,
+        ADMIN_ROLES,
+    ),
+}
+
+
+def _fill(value, n: int):
+    if isinstance(value, str):
+        return value.replace("{n}", str(n))
+    if isinstance(value, dict):
+        return {k: _fill(v, n) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, n) for v in value]
+    return value
+
+
+def _caller(app, staff, spec):
+    """A client and extra headers acting as the given role."""
+    client = app.test_client()
+    if spec is None:
+        return client, {}
+    role, departments, citywide, via_token = spec
+    if via_token:
+        return client, {
+            "Authorization": "Bearer " + staff.token(role, *departments, citywide=citywide)
+        }
+    return staff.client(role, *departments, citywide=citywide), {}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
+    method, path, payload, versioned, allowed = ENDPOINTS[endpoint]
+    for n, (name, spec) in enumerate(ROLES.items()):
+        created = file_ticket(client, photo=True)
+        public_id = created["report"]["public_id"]
+        photo_id = _first_photo_id(app, public_id)
+        token_id = _token_id(app, staff)
+        url = path.format(id=public_id, photo=photo_id, token=token_id)
+        caller, headers = _caller(app, staff, spec)
+        if versioned:
+            headers["If-Match"] = '"1"'
+        kwargs = {"headers": headers}
+        if callable(payload):
+            kwargs.update(data=payload(), content_type="multipart/form-data")
+        elif payload is not None:
+            kwargs["json"] = _fill(payload, n)
+        resp = caller.open(url, method=method, **kwargs)
+        if name in allowed:
+            assert resp.status_code < 300, (endpoint, name, resp.status_code, resp.json)
+        elif name == "anonymous":
+            assert resp.status_code == 401, (endpoint, name, resp.status_code)
+        else:
+            assert resp.status_code == 403, (endpoint, name, resp.status_code, resp.json)
+
+
+def _first_photo_id(app, public_id: str) -> int:
+    from sqlalchemy import select
+
+    from maengelmelder.extensions import db
+    from maengelmelder.reports.models import Photo, Report
+
+    with app.app_context():
+        return db.session.scalar(select(Photo.id).join(Report).where(Report.public_id == public_id))
+
+
+def _token_id(app, staff) -> int:
+    from sqlalchemy import func, select
+
+    from maengelmelder.accounts.models import ApiToken
+    from maengelmelder.extensions import db
+
+    staff.token("crew", "tiefbau")
+    with app.app_context():
+        return db.session.scalar(select(func.max(ApiToken.id)))
+
+
+def test_every_protected_route_is_in_the_table(app):
+    """A new staff or admin endpoint without a row here fails, so nothing is open by accident."""
+    covered = {(m, p.split("?")[0]) for m, p, *_ in ENDPOINTS.values()}
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        guarded = path.startswith(("/api/v1/tickets", "/api/v1/admin", "/api/v1/auth"))
+        if not guarded or path == "/api/v1/auth/login":
+            continue
+        view = app.view_functions[rule.endpoint]
+        assert getattr(view, "allowed_roles", None), f"{path} has no role check"
+        normalized = (
+            path.replace("<public_id>", "{id}")
+            .replace("<int:photo_id>", "{photo}")
+            .replace("<int:token_id>", "{token}")
+        )
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if normalized in {"/api/v1/auth/logout", "/api/v1/auth/password"}:
+                continue  # covered by the account tests
+            assert (method, normalized) in covered, f"{method} {path} missing from the matrix"
