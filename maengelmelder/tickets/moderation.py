@@ -36,7 +36,7 @@ def publish(
     record(report, change, "published", internal_note=internal, data=data)
     report.published = True
     report.public_description = public_description
-    for photo in report.photos:
+    for photo in _citizen_photos(report):
         photo.approved = photo_ids is None or photo.id in photo_ids
     session.flush()
 
@@ -45,9 +45,14 @@ def hide(session: Session, report: Report, change: Change, *, reason: str | None
     """Take the citizen's text and photos out of public view."""
     record(report, change, "hidden", internal_note=reason)
     report.published = False
-    for photo in report.photos:
+    for photo in _citizen_photos(report):
         photo.approved = False
     session.flush()
+
+
+def _citizen_photos(report: Report) -> list[Photo]:
+    """The citizen's photos; moderation leaves the crew's 'after' photos public."""
+    return [p for p in report.photos if p.kind != "after"]
 
 
 def _photo(report: Report, photo_id: int) -> Photo:
