@@ -87,6 +87,7 @@ def _register_features(app: Flask) -> None:
     from .cli import register_commands
     from .health import bp as health_bp
     from .reports.routes import bp as reports_bp
+    from .sla.routes import bp as sla_bp
     from .tickets.routes import bp as tickets_bp
     from .zoning.routes import bp as zoning_bp
 
@@ -97,6 +98,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(zoning_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(sla_bp)
     register_commands(app)
 
 

@@ -65,6 +65,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "MAX_PHOTO_PIXELS": _int(env, "MAX_PHOTO_PIXELS", 50_000_000),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
         "DEFAULT_SLA_HOURS": _int(env, "DEFAULT_SLA_HOURS", 48),
+        # "wall" (24/7, the 48h promise) or "business" (opening hours without holidays).
+        "SLA_CALENDAR": get("SLA_CALENDAR", "wall"),
+        "SLA_PAUSE_WHEN_WAITING": _bool(env, "SLA_PAUSE_WHEN_WAITING", True),
+        "SLA_AT_RISK_SHARE": float(get("SLA_AT_RISK_SHARE", "0.25") or 0.25),
         "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
         "REOPEN_DAYS": _int(env, "REOPEN_DAYS", 14),
         "AUTO_CLOSE_DAYS": _int(env, "AUTO_CLOSE_DAYS", 14),

@@ -34,6 +34,7 @@ class Recurring:
 
 
 SCHEDULE: tuple[Recurring, ...] = (
+    Recurring("sla-sweep", "maengelmelder.sla.jobs.sweep", 60),
     Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
     Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
 )
@@ -74,8 +75,13 @@ def queue(app: Flask):
 
 
 def _rq_enqueue(app, path, args, at, job_id) -> None:
+    from rq import Retry
+
     q = queue(app)
-    kwargs = {"job_id": job_id} if job_id else {}
+    # A job that fails (or whose worker died) is retried; jobs are idempotent, so that is safe.
+    kwargs: dict = {"retry": Retry(max=3, interval=[10, 60, 300])}
+    if job_id:
+        kwargs["job_id"] = job_id
     if at is not None:
         q.enqueue_at(at, run, path, *args, **kwargs)
     else:
@@ -160,14 +166,27 @@ def ensure_recurring(app: Flask) -> int:
     return enqueued
 
 
-def work(app: Flask, *, burst: bool = False) -> None:
-    """Run an rq worker with its scheduler; a timer thread keeps the recurring jobs coming."""
-    from rq import Worker
+def work(app: Flask, *, burst: bool = False, fork: bool = True) -> None:
+    """Run an rq worker with its scheduler; a timer thread keeps the recurring jobs coming.
 
-    class AppWorker(Worker):
-        def perform_job(self, job, queue):
+    The forking worker runs each job in a child process; the child must not reuse the
+    parent's database connections, so it drops them (without closing) first.
+    """
+    from rq import SimpleWorker, Worker
+
+    from .extensions import db
+
+    base = Worker if fork else SimpleWorker
+
+    class AppWorker(base):  # type: ignore[valid-type, misc]
+        def perform_job(self, *args, **kwargs):
             with app.app_context():
-                return super().perform_job(job, queue)
+                if fork:
+                    db.engine.dispose(close=False)
+                try:
+                    return super().perform_job(*args, **kwargs)
+                finally:
+                    db.session.remove()
 
     with app.app_context():
         ensure_recurring(app)

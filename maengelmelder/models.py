@@ -4,6 +4,7 @@ from .accounts.models import ApiToken, User
 from .catalog.models import Category, Department
 from .notify.models import OutboxMessage
 from .reports.models import Follower, Photo, PublicIdCounter, Report
+from .sla.models import Escalation
 from .tickets.models import TicketEvent
 from .zoning.models import RuleSetVersion, Zone
 
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "Category",
     "Department",
+    "Escalation",
     "Follower",
     "OutboxMessage",
     "Photo",

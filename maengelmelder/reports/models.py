@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -12,6 +22,8 @@ from ..catalog.models import Category, Department
 from ..extensions import db
 from ..tickets.models import TicketEvent
 from ..types import JSONType, UTCDateTime
+
+_SWEEP_WHERE = "status IN ('new', 'acknowledged', 'in_progress', 'waiting_external')"
 
 
 class Report(db.Model):
@@ -56,10 +68,35 @@ class Report(db.Model):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     public_description: Mapped[str | None] = mapped_column(Text)
     at_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The promise this ticket runs on, so pauses and reopening can recompute the deadline.
+    sla_hours: Mapped[float] = mapped_column(Float, default=48)
+    sla_calendar: Mapped[str] = mapped_column(String(16), default="wall")
+    # [[start, end|null], ...] ISO timestamps of waiting_external spans that stop the clock.
+    pauses: Mapped[list] = mapped_column(JSONType, default=list)
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set once the deadline was acted on; reset whenever the deadline moves.
+    at_risk_warned: Mapped[bool] = mapped_column(Boolean, default=False)
+    breach_escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     ruleset_version: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        # The SLA sweep reads only open tickets not yet escalated, by deadline: its cost
+        # follows the tickets that are due, not all tickets.
+        Index(
+            "ix_reports_sweep_breach",
+            "deadline",
+            postgresql_where=text(_SWEEP_WHERE + " AND NOT breach_escalated"),
+            sqlite_where=text(_SWEEP_WHERE + " AND NOT breach_escalated"),
+        ),
+        Index(
+            "ix_reports_sweep_at_risk",
+            "at_risk_at",
+            postgresql_where=text(_SWEEP_WHERE + " AND NOT at_risk_warned"),
+            sqlite_where=text(_SWEEP_WHERE + " AND NOT at_risk_warned"),
+        ),
+    )
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     assignee: Mapped[User | None] = relationship(lazy="joined")

@@ -11,6 +11,7 @@ from ..clock import now
 from ..errors import ApiError, validation_error
 from ..extensions import db
 from ..i18n import msg
+from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
 from ..tickets import states
 from . import service
@@ -96,6 +97,7 @@ def create_report():
         secret_key=current_app.config["SECRET_KEY"],
         limits=_limits(),
         idempotency_key=key,
+        sla_config=current_app.config,
     )
     try:
         result = service.submit_report(db.session, data, blobs, **kwargs)
@@ -109,6 +111,8 @@ def create_report():
         result = service.replay(
             existing, service.fingerprint(data, blobs), current_app.config["SECRET_KEY"]
         )
+    if not result.replayed:
+        schedule_checks(result.report)
     body = {
         "report": report_for_reporter.dump(result.report),
         "tracking_url": _tracking_url(result.tracking_token),

@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +20,7 @@ from ..city import City
 from ..clock import BERLIN
 from ..errors import ApiError, field_error
 from ..i18n import msg
+from ..sla import service as sla
 from ..storage import MediaStorage
 from ..tickets import states
 from ..tickets.models import TicketEvent
@@ -151,6 +153,7 @@ def submit_report(
     secret_key: str,
     limits: IntakeLimits,
     idempotency_key: str | None = None,
+    sla_config: Mapping | None = None,
 ) -> Submission:
     """File a citizen's report (or replay the first one for a retried idempotency key)."""
     print_ = fingerprint(data, photo_blobs)
@@ -188,8 +191,8 @@ def submit_report(
         status=states.NEW,
         created_at=now,
         updated_at=now,
-        deadline=now + timedelta(hours=hours),
-        at_risk_at=now + timedelta(hours=hours * 0.75),
+        sla_hours=hours,
+        sla_calendar=(sla_config or {}).get("SLA_CALENDAR", "wall"),
         lang=data.get("lang") or "de",
         published=category.auto_publish,
         zone_keys="," + "".join(f"{key}," for key in decision.zones),
@@ -203,6 +206,7 @@ def submit_report(
         routing=routing,
         ruleset_version=decision.ruleset_version,
     )
+    sla.reschedule(report, sla_config or {})
     for position, processed in enumerate(photos):
         key = secrets.token_hex(16)
         storage.put(session, f"{key}-web.jpg", processed.web.data)

@@ -13,21 +13,14 @@ from ..catalog.models import Category, Department
 from ..reports.models import Report
 from . import states
 
-SLA_STATES = ("ok", "at_risk", "breached", "met", "missed")
+SLA_STATES = ("ok", "at_risk", "breached", "met", "missed", "paused")
 
 
 def sla_state(report: Report, now: datetime) -> str | None:
     """The SLA state derived from stored timestamps, so it is right without any worker."""
-    if report.status in (states.REJECTED, states.DUPLICATE):
-        return None
-    if report.resolved_at is not None or report.status == states.CLOSED:
-        done = report.resolved_at or report.closed_at
-        return "met" if done is not None and done <= report.deadline else "missed"
-    if now >= report.deadline:
-        return "breached"
-    if report.at_risk_at is not None and now >= report.at_risk_at:
-        return "at_risk"
-    return "ok"
+    from ..sla.service import state
+
+    return state(report, now)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from ..city import city
 from ..clock import now
 from ..errors import ApiError, validation_error
 from ..extensions import db
+from ..jobs import enqueue
 from ..reports import service as reports
 from ..reports.routes import _intake_payload, _limits
 from ..reports.schemas import events_public, report_for_reporter
+from ..sla.jobs import schedule_checks
 from ..storage import storage
 from . import moderation, service, states
 from .notifications import Links
@@ -42,7 +44,9 @@ def links() -> Links:
 
 
 def _change() -> service.Change:
-    return service.Change(principal=authenticated(), now=now(), links=links())
+    return service.Change(
+        principal=authenticated(), now=now(), links=links(), config=current_app.config
+    )
 
 
 def _ticket(public_id: str, *, versioned: bool):
@@ -115,7 +119,10 @@ def transition(public_id: str):
     report, change = _ticket(public_id, versioned=True)
     args = body(TransitionIn())
     service.transition(db.session, report, change, **args)
-    return _answer(report, change)
+    resp = _answer(report, change)
+    schedule_checks(report)
+    enqueue("maengelmelder.notify.jobs.send_pending")
+    return resp
 
 
 @bp.post("/api/v1/tickets/<public_id>/assign")
@@ -198,7 +205,8 @@ class CitizenNoteIn(Schema):
 
 def _citizen(token: str):
     report = reports.get_by_token(db.session, token)
-    return report, service.Change(principal=None, now=now(), links=links())
+    change = service.Change(principal=None, now=now(), links=links(), config=current_app.config)
+    return report, change
 
 
 def _tracked(report):
@@ -215,7 +223,9 @@ def citizen_reopen(token: str):
     args = body(CitizenNoteIn())
     days = current_app.config["REOPEN_DAYS"]
     service.reopen_by_citizen(db.session, report, change, note=args["note"], days=days)
-    return _tracked(report)
+    resp = _tracked(report)
+    schedule_checks(report)
+    return resp
 
 
 @bp.post("/api/v1/track/<token>/confirm")

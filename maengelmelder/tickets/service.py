@@ -6,7 +6,8 @@ version guards against lost updates. Services flush; the request commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from ..accounts.service import Principal
 from ..catalog.models import Department
 from ..errors import ApiError, field_error
 from ..reports.models import Follower, Report
+from ..sla import service as sla
 from . import states, workflow
 from .models import TicketEvent
 from .notifications import Links, notify_followers
@@ -29,6 +31,7 @@ class Change:
     principal: Principal | None  # None for the citizen (tracking link) and the system
     now: datetime
     links: Links
+    config: Mapping = field(default_factory=dict)  # SLA settings
 
     @property
     def actor(self) -> str:
@@ -127,7 +130,12 @@ def transition(
         internal_note=internal_note,
         data=data,
     )
+    leaving_wait = report.status == states.WAITING_EXTERNAL and to != states.WAITING_EXTERNAL
     report.status = to
+    if to == states.WAITING_EXTERNAL and change.config.get("SLA_PAUSE_WHEN_WAITING", True):
+        sla.pause(report, change.now)
+    elif leaving_wait:
+        _deadline_moved(report, change, sla.resume(report, change.now, change.config), "resumed")
     if to == states.RESOLVED:
         report.resolved_at = change.now
     elif to == states.CLOSED:
@@ -158,6 +166,22 @@ def _follow(original: Report, duplicate: Report, now: datetime) -> None:
                 Follower(email=email, lang=lang, source="duplicate", created_at=now)
             )
             known.add(email)
+
+
+def _deadline_moved(
+    report: Report, change: Change, moved: bool, why: str, before: datetime | None = None
+) -> None:
+    if moved:
+        record(
+            report,
+            change,
+            "deadline",
+            data={
+                "reason": why,
+                "from": (before.isoformat() if before else None),
+                "to": report.deadline.isoformat(),
+            },
+        )
 
 
 def assign(session: Session, report: Report, change: Change, *, assignee_id: int | None) -> None:
@@ -263,6 +287,10 @@ def reopen_by_citizen(
     )
     report.status = workflow.REOPEN_TO
     report.resolved_at = None
+    # The crew gets the full promised time again from the moment it came back.
+    before = report.deadline
+    moved = sla.reschedule(report, change.config, start=change.now)
+    _deadline_moved(report, change, moved, "reopened", before)
     session.flush()
     return event
 

@@ -24,6 +24,7 @@ ROLES = {
 TICKET_ROLES = {"crew_own", "supervisor_own", "supervisor_city", "admin", "token_crew_own"}
 STAFF_ROLES = set(ROLES) - {"anonymous"}
 ADMIN_ROLES = {"admin"}
+BOARD_ROLES = {"supervisor_own", "supervisor_other", "supervisor_city", "admin"}
 
 
 def _photo_file():
@@ -72,6 +73,8 @@ ENDPOINTS = {
         TICKET_ROLES,
     ),
     "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
+    "sla_summary": ("GET", "/api/v1/sla/summary", None, False, BOARD_ROLES),
+    "sla_breaches": ("GET", "/api/v1/sla/breaches", None, False, BOARD_ROLES),
     "users": ("GET", "/api/v1/admin/users", None, False, ADMIN_ROLES),
     "create_user": (
         "POST",
@@ -210,7 +213,15 @@ def test_every_protected_route_is_in_the_table(app):
     covered = {(m, p.split("?")[0]) for m, p, *_ in ENDPOINTS.values()}
     for rule in app.url_map.iter_rules():
         path = rule.rule
-        guarded = path.startswith(("/api/v1/tickets", "/api/v1/admin", "/api/v1/auth"))
+        guarded = path.startswith(
+            (
+                "/api/v1/tickets",
+                "/api/v1/admin",
+                "/api/v1/auth",
+                "/api/v1/sla/summary",
+                "/api/v1/sla/breaches",
+            )
+        )
         if not guarded or path == "/api/v1/auth/login":
             continue
         view = app.view_functions[rule.endpoint]

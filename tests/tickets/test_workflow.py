@@ -208,8 +208,12 @@ def test_citizen_reopens_within_14_days_with_a_note(client, crew, clock):
     assert resp.status_code == 200, resp.json
     assert resp.json["status"] == "acknowledged"
     ticket = crew.get(f"/api/v1/tickets/{public_id}").json
-    assert ticket["history"][-1]["internal_note"] == "Loch ist noch da!"
-    assert ticket["history"][-1]["public_note"] is None  # unmoderated citizen text stays internal
+    reopened = next(e for e in ticket["history"] if e["kind"] == "reopened")
+    assert reopened["internal_note"] == "Loch ist noch da!"
+    assert reopened["public_note"] is None  # unmoderated citizen text stays internal
+    # The crew gets the full 48 hours again from the reopening.
+    assert ticket["history"][-1]["kind"] == "deadline"
+    assert ticket["deadline"] == "2026-03-15T09:00:00Z"
     assert [t["public_id"] for t in crew.get("/api/v1/tickets").json["items"]] == [public_id]
     # Too late after 14 days.
     move(crew, public_id, "resolved")

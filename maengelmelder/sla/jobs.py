@@ -1,0 +1,76 @@
+"""SLA jobs: a check per ticket at its at-risk moment and deadline, and a sweep as safety net."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..city import city
+from ..clock import BERLIN, now
+from ..extensions import db
+from ..jobs import enqueue
+from ..notify.service import queue_mail
+from ..reports.models import Report
+from . import service
+
+log = logging.getLogger(__name__)
+
+
+def schedule_checks(report: Report) -> None:
+    """Have the ticket checked at its at-risk moment and just after its deadline."""
+    for at in (report.at_risk_at, report.deadline + timedelta(seconds=1)):
+        if at is not None:
+            enqueue("maengelmelder.sla.jobs.check_ticket", report.id, at=at)
+
+
+def check_ticket(report_id: int) -> list[str]:
+    """Warn or escalate one ticket if it is due; doing it twice changes nothing."""
+    try:
+        actions = service.act(db.session, report_id, now())
+        if "breach" in actions:
+            _mail_supervisors(db.session.get(Report, report_id))
+        db.session.commit()
+    except IntegrityError:
+        # Another worker escalated this deadline first.
+        db.session.rollback()
+        return []
+    if actions:
+        enqueue("maengelmelder.notify.jobs.send_pending")
+    return actions
+
+
+def sweep() -> dict[str, int]:
+    """Act on every due ticket, so nothing is missed if Redis lost a job or was down."""
+    counts = {"at_risk": 0, "breach": 0}
+    for report_id in service.due_ids(db.session, now()):
+        for action in check_ticket(report_id):
+            counts[action] += 1
+    db.session.remove()
+    return counts
+
+
+def _mail_supervisors(report: Report) -> None:
+    base = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    for email, lang in service.supervisors_of(db.session, report):
+        context = {
+            "public_id": report.public_id,
+            "category": report.category.name_de if lang == "de" else report.category.name_en,
+            "department": report.department.name_de if lang == "de" else report.department.name_en,
+            "deadline_local": report.deadline.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M"),
+            "staff_url": f"{base.rstrip('/')}/staff/tickets/{report.public_id}",
+            "city_name": city().name,
+        }
+        queue_mail(
+            db.session,
+            kind="escalation",
+            to=email,
+            template="escalation",
+            context=context,
+            now=now(),
+            lang=lang,
+            report_id=report.id,
+            dedupe_key=f"{report.id}:escalation:{report.deadline.isoformat()}:{email}",
+        )
