@@ -203,6 +203,21 @@ def track_page(token: str):
     )
 
 
+@bp.get("/reports/<public_id>")
+def report_page(public_id: str):
+    """A report's public page (what followers' mails link to): public fields and notes only."""
+    try:
+        report = service.get_public(db.session, public_id)
+    except ApiError:
+        return render_template("not_found.html"), 404
+    return render_template(
+        "track.html",
+        report=report_public.dump(report),
+        history=events_public.dump(report.events),
+        labels=states.LABELS,
+    )
+
+
 @bp.get("/media/<name>")
 def media(name: str):
     """A stored photo derivative; names are random, so only those given out can be fetched."""

@@ -27,16 +27,19 @@ class Links:
         token = tracking_token(self.secret_key, report.tracking_salt)
         return f"{self.base_url.rstrip('/')}/track/{token}"
 
+    def public_url(self, report: Report) -> str:
+        return f"{self.base_url.rstrip('/')}/reports/{report.public_id}"
+
     def staff_url(self, report: Report) -> str:
         return f"{self.base_url.rstrip('/')}/staff/tickets/{report.public_id}"
 
 
-def recipients(report: Report) -> list[tuple[str, str]]:
-    """(e-mail, language) of everyone who asked to hear about the report."""
+def recipients(report: Report) -> list[tuple[str, str, bool]]:
+    """(e-mail, language, is the reporter) of everyone who asked to hear about the report."""
     people = []
     if report.reporter_email and report.notify_reporter:
-        people.append((report.reporter_email, report.lang))
-    people += [(f.email, f.lang) for f in report.followers]
+        people.append((report.reporter_email, report.lang, True))
+    people += [(f.email, f.lang, False) for f in report.followers]
     return people
 
 
@@ -45,12 +48,15 @@ def notify_followers(
 ) -> int:
     """Queue one mail per recipient; the dedupe key makes a repeated call queue nothing."""
     queued = 0
-    for email, lang in recipients(report):
+    for email, lang, is_reporter in recipients(report):
+        # Only the reporter gets the tracking link (it can reopen or close the ticket and shows
+        # unpublished text); followers get the public page.
+        link = links.tracking_url(report) if is_reporter else links.public_url(report)
         context = {
             "public_id": report.public_id,
             "category": report.category.name_de if lang == "de" else report.category.name_en,
             "status_label": states.LABELS[report.status][lang if lang in ("de", "en") else "de"],
-            "tracking_url": links.tracking_url(report),
+            "tracking_url": link,
             "note": event.public_note,
             "city_name": links.city_name,
             "deadline_local": report.deadline.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M"),

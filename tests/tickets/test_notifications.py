@@ -187,7 +187,12 @@ def test_duplicate_reporter_hears_when_the_original_is_resolved(
     # The follower hears about the original, in the language of their own report.
     assert second["Subject"] == f"Your report {original} has been resolved"
     assert "Verfüllt" in text(second)
-    assert client.get(tracking_path(second)).status_code == 200
+    # A follower gets the public page, never the reporter's tracking link (which could close
+    # the ticket and shows unpublished text).
+    assert "/track/" not in text(second)
+    assert f"http://maengel.test/reports/{original}" in text(second)
+    page = client.get(f"/reports/{original}")
+    assert page.status_code == 200 and "Verfüllt" in page.get_data(as_text=True)
 
 
 def test_followup_asks_once_then_the_ticket_closes(app, client, crew, clock, smtp_server):
