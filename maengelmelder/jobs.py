@@ -35,6 +35,8 @@ class Recurring:
 
 SCHEDULE: tuple[Recurring, ...] = (
     Recurring("sla-sweep", "maengelmelder.sla.jobs.sweep", 60),
+    # Hourly, but each supervisor gets at most one digest per (Berlin) day: a dedupe key.
+    Recurring("sla-digest", "maengelmelder.sla.jobs.daily_digest", 3600),
     Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
     Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
 )

@@ -74,3 +74,58 @@ def _mail_supervisors(report: Report) -> None:
             report_id=report.id,
             dedupe_key=f"{report.id}:escalation:{report.deadline.isoformat()}:{email}",
         )
+
+
+def daily_digest() -> int:
+    """Mail each supervisor the breached and at-risk tickets they answer for, once a day."""
+    from sqlalchemy import select
+
+    from ..accounts.models import User
+    from ..tickets import states
+
+    at = now()
+    day = at.astimezone(BERLIN).date().isoformat()
+    base = (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    open_tickets = db.session.scalars(
+        select(Report).where(Report.status.in_(states.OPEN)).order_by(Report.deadline)
+    ).all()
+    supervisors = db.session.scalars(
+        select(User).where(User.role == "supervisor", User.active.is_(True))
+    ).all()
+    queued = 0
+    for user in supervisors:
+        mine = {d.id for d in user.departments}
+        lang = user.lang if user.lang in ("de", "en") else "de"
+        lists: dict[str, list[dict]] = {"breached": [], "at_risk": []}
+        for report in open_tickets:
+            if not (user.citywide or report.department_id in mine):
+                continue
+            state = service.state(report, at)
+            if state in lists:
+                category = report.category.name_de if lang == "de" else report.category.name_en
+                lists[state].append(
+                    {
+                        "public_id": report.public_id,
+                        "category": category,
+                        "deadline_local": report.deadline.astimezone(BERLIN).strftime(
+                            "%d.%m.%Y %H:%M"
+                        ),
+                    }
+                )
+        if not lists["breached"] and not lists["at_risk"]:
+            continue
+        message = queue_mail(
+            db.session,
+            kind="digest",
+            to=user.email,
+            template="digest",
+            context={**lists, "city_name": city().name, "staff_url": f"{base}/staff"},
+            now=at,
+            lang=lang,
+            dedupe_key=f"digest:{user.id}:{day}",
+        )
+        queued += message is not None
+    db.session.commit()
+    if queued:
+        enqueue("maengelmelder.notify.jobs.send_pending")
+    return queued

@@ -238,3 +238,28 @@ def test_deadline_is_exact_across_the_dst_switch(app, client, clock):
     report = file_ticket(client)["report"]
     assert report["deadline"] == "2026-03-30T09:00:00Z"  # Monday 11:00 CEST: 48 real hours
     assert timedelta(hours=48) == timedelta(hours=48)
+
+
+def test_daily_digest_lists_each_supervisors_tickets_once_a_day(app, client, staff, clock):
+    from maengelmelder.sla.jobs import daily_digest
+
+    staff.user("supervisor", "tiefbau", email="tief@stadt.example")
+    staff.user("supervisor", "gruen", email="gruen@stadt.example")
+    staff.user("supervisor", citywide=True, email="stadt@stadt.example")
+    late = file_ticket(client)["report"]["public_id"]
+    clock.advance(hours=14)
+    soon = file_ticket(client)["report"]["public_id"]
+    assert _run(app, daily_digest) == 0  # nothing at risk yet
+    clock.advance(hours=37)  # late: 51 h old, breached; soon: 37 of 48 h used, at risk
+    assert _run(app, daily_digest) == 2  # Tiefbauamt and city-wide; the gardener has none
+    assert _run(app, daily_digest) == 0  # once a day
+    with app.app_context():
+        mails = {
+            m.recipient: m.body
+            for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest"))
+        }
+    assert set(mails) == {"tief@stadt.example", "stadt@stadt.example"}
+    body = mails["tief@stadt.example"]
+    assert body.index(late) < body.index("Frist läuft bald ab (1)") < body.index(soon)
+    clock.advance(days=1)
+    assert _run(app, daily_digest) == 2  # a new day, a new digest
