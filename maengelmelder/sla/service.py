@@ -92,23 +92,31 @@ def state(report: Report, now: datetime) -> str | None:
     )
 
 
-def due_ids(session: Session, now: datetime, limit: int = 1000) -> list[int]:
-    """Open, running tickets whose at-risk moment or deadline passed and were not acted on."""
-    open_ = Report.status.in_(states.OPEN)
-    breach = select(Report.id).where(
-        open_,
-        Report.breach_escalated.is_(False),
+def breach_select(now: datetime):
+    """Open, running tickets past their deadline and not yet escalated (uses a partial index)."""
+    # `~flag` (NOT flag) matches the partial index predicate; `IS false` would not.
+    return select(Report.id).where(
+        Report.status.in_(states.OPEN),
+        ~Report.breach_escalated,
         Report.deadline < now,
         Report.paused_since.is_(None),
     )
-    risk = select(Report.id).where(
-        open_,
-        Report.at_risk_warned.is_(False),
+
+
+def at_risk_select(now: datetime):
+    """Open, running tickets past their at-risk moment and not yet warned."""
+    return select(Report.id).where(
+        Report.status.in_(states.OPEN),
+        ~Report.at_risk_warned,
         Report.at_risk_at <= now,
         Report.paused_since.is_(None),
     )
-    ids = set(session.scalars(breach.limit(limit))) | set(session.scalars(risk.limit(limit)))
-    return sorted(ids)
+
+
+def due_ids(session: Session, now: datetime, limit: int = 1000) -> list[int]:
+    """Open, running tickets whose at-risk moment or deadline passed and were not acted on."""
+    breach = set(session.scalars(breach_select(now).limit(limit)))
+    return sorted(breach | set(session.scalars(at_risk_select(now).limit(limit))))
 
 
 def supervisors_of(session: Session, report: Report) -> list[tuple[str, str]]:
