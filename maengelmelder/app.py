@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -113,7 +113,3 @@ def _register_templates(app: Flask) -> None:
     @app.context_processor
     def _city_name() -> dict[str, str]:
         return {"city_name": app.config["CITY_NAME"]}
-
-    @app.get("/")
-    def index():
-        return render_template("index.html")

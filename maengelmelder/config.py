@@ -39,6 +39,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # None means: a SQLite file under the instance folder, decided in create_app.
         "SQLALCHEMY_DATABASE_URI": get("DATABASE_URL"),
         "INSTANCE_PATH": get("INSTANCE_PATH"),
+        # The built citizen app; without it Flask serves small server-rendered pages.
+        "FRONTEND_DIR": get("FRONTEND_DIR", str(Path(__file__).parent / "static" / "app")),
         "REDIS_URL": get("REDIS_URL"),
         "MEDIA_DIR": get("MEDIA_DIR"),
         "SECRET_KEY": get("SECRET_KEY"),

@@ -151,6 +151,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Das Rechteck {index} liegt nicht im Bild ({width} × {height}).",
         "Rectangle {index} is not inside the image ({width} × {height}).",
     ),
+    "support_closed": (
+        "Diese Meldung ist bereits abgeschlossen; bitte ggf. neu melden.",
+        "This report is already closed; please file a new one if needed.",
+    ),
     "blank": ("Darf nicht leer sein.", "Must not be blank."),
     "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),
 }

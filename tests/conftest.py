@@ -129,6 +129,8 @@ def app(database_url: str, clock: Clock, media_dir: Path, tmp_path: Path):
             "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
             # Tests call job functions directly; no background thread races them.
             "INPROCESS_JOBS": False,
+            # API and page tests run without the built citizen app; the browser tests set it.
+            "FRONTEND_DIR": str(tmp_path / "no-frontend"),
         }
     )
     with app.app_context():

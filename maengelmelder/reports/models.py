@@ -66,6 +66,8 @@ class Report(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     # Moderation: citizen text and photos are public only once published.
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Citizens who said "me too" instead of filing a duplicate.
+    supporters: Mapped[int] = mapped_column(Integer, default=0)
     public_description: Mapped[str | None] = mapped_column(Text)
     at_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The promise this ticket runs on, so pauses and reopening can recompute the deadline.

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+)
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +27,9 @@ from ..tickets import states
 from . import service
 from .schemas import (
     ListQuery,
+    NearbyQuery,
     ReportIn,
+    SupportIn,
     events_public,
     report_feature,
     report_for_reporter,
@@ -168,6 +180,42 @@ def list_reports():
     return jsonify({"items": items, "next_cursor": cursor})
 
 
+@bp.get("/api/v1/reports/nearby")
+def nearby_reports():
+    """Open reports within a radius (default 50 m), nearest first: 'is it one of these?'."""
+    try:
+        args = NearbyQuery().load(request.args.to_dict())
+    except ValidationError as exc:
+        raise validation_error(exc.normalized_messages(), status=400) from exc
+    found = service.nearby(
+        db.session, args["lat"], args["lon"], args["radius"], args.get("category")
+    )
+    items = []
+    for report, distance in found:
+        item = report_public.dump(report)
+        item["distance_m"] = round(distance, 1)
+        items.append(item)
+    return jsonify({"items": items})
+
+
+@bp.post("/api/v1/reports/<public_id>/support")
+def support_report(public_id: str):
+    """Support an existing open report instead of filing a duplicate."""
+    body = request.get_json(silent=True)
+    if body is None and not request.data:
+        body = {}
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json")
+    try:
+        args = SupportIn().load(body)
+    except ValidationError as exc:
+        raise validation_error(exc.normalized_messages()) from exc
+    report = service.get_public(db.session, public_id)
+    service.support(db.session, report, email=args["email"], lang=args["lang"], now=now())
+    db.session.commit()
+    return jsonify(report_public.dump(report))
+
+
 @bp.get("/api/v1/reports/<public_id>")
 def get_report(public_id: str):
     """One public report."""
@@ -188,9 +236,43 @@ def track_report(token: str):
     return jsonify(body)
 
 
+def frontend_index():
+    """The built citizen app's index.html, or None when the app is not built."""
+    directory = current_app.config.get("FRONTEND_DIR")
+    if directory and (Path(directory) / "index.html").is_file():
+        resp = send_from_directory(directory, "index.html", max_age=0)
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+    return None
+
+
+@bp.get("/")
+def index():
+    """The citizen app (or, unbuilt, a short start page)."""
+    return frontend_index() or render_template("index.html")
+
+
+@bp.get("/sw.js")
+@bp.get("/manifest.webmanifest")
+def app_root_file():
+    """Service worker and manifest, served from the root so their scope is the whole app."""
+    directory = current_app.config.get("FRONTEND_DIR")
+    name = request.path.lstrip("/")
+    if not directory or not (Path(directory) / name).is_file():
+        raise ApiError(404, "not_found")
+    resp = send_from_directory(directory, name, max_age=0)
+    resp.headers["Cache-Control"] = "no-cache"
+    if name == "sw.js":
+        resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
 @bp.get("/track/<token>")
 def track_page(token: str):
-    """The tracking link's page for people (German and English)."""
+    """The tracking link's page: the app, or server-rendered when the app is not built."""
+    app_page = frontend_index()
+    if app_page is not None:
+        return app_page
     try:
         report, events = _tracked(token)
     except ApiError:

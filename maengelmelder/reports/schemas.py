@@ -34,6 +34,26 @@ class ReportIn(Schema):
             raise ValidationError("Not a valid string.")
 
 
+class NearbyQuery(Schema):
+    """Open reports near a place, to offer support instead of a duplicate."""
+
+    class Meta:
+        unknown = RAISE
+
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+    radius = fields.Float(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class SupportIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    lang = fields.String(load_default="de", validate=validate.OneOf(["de", "en"]))
+
+
 class ListQuery(Schema):
     """Filters of the public report list."""
 
@@ -102,6 +122,7 @@ class ReportPublic(Schema):
         )
     )
     published = fields.Boolean()
+    supporters = fields.Integer()
     address = fields.String(allow_none=True)
     lat = fields.Float()
     lon = fields.Float()

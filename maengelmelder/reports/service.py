@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -333,3 +334,49 @@ def list_public(session: Session, flt: ReportFilter) -> tuple[list[Report], str 
     rows = list(session.scalars(query).unique())
     page, more = rows[: flt.limit], len(rows) > flt.limit
     return page, encode_cursor(page[-1]) if more else None
+
+
+def nearby(
+    session: Session, lat: float, lon: float, radius_m: float, category: str | None = None
+) -> list[tuple[Report, float]]:
+    """Open reports within `radius_m` metres (nearest first), optionally of one category."""
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(0.01, math.cos(math.radians(lat))))
+    query = select(Report).where(
+        Report.status.in_(states.OPEN),
+        Report.lat.between(lat - dlat, lat + dlat),
+        Report.lon.between(lon - dlon, lon + dlon),
+    )
+    if category:
+        query = query.join(Report.category).where(Category.code == category)
+    found = []
+    for report in session.scalars(query).unique():
+        distance = haversine_m(lat, lon, report.lat, report.lon)
+        if distance <= radius_m:
+            found.append((report, distance))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Distance in metres between two WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def support(
+    session: Session, report: Report, *, email: str | None, lang: str, now: datetime
+) -> Report:
+    """'Me too': count the support and, with an e-mail, let the supporter follow the report."""
+    from .models import Follower
+
+    if report.status not in states.OPEN:
+        raise ApiError(409, "support_closed")
+    report.supporters += 1
+    email = (email or "").strip().lower() or None
+    known = {f.email for f in report.followers} | {report.reporter_email}
+    if email and email not in known:
+        report.followers.append(Follower(email=email, lang=lang, source="support", created_at=now))
+    session.flush()
+    return report
