@@ -1,0 +1,194 @@
+"""Browser tests of the citizen app: a live server on the real app, and a phone-sized Chromium.
+
+Every test here carries the ``e2e`` marker and runs once per database backend (it builds on
+the ``app`` fixture). Without the built app or without Chromium the tests skip, and with
+CI=true they fail instead, so a pipeline never passes by silently not running them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = Path(__file__).resolve().parent
+APP_DIR = ROOT / "maengelmelder" / "static" / "app"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Where the browser says it is: a point in the demo city's Innenstadt.
+GEOLOCATION = {"latitude": 50.1005, "longitude": 8.7655}
+PHONE = {"width": 360, "height": 640}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: end-to-end browser test of the citizen app")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The hook sees the whole session's items: mark only the ones in this directory.
+    for item in items:
+        if E2E_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _missing(what: str) -> None:
+    message = f"end-to-end tests need {what}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def e2e_requirements() -> None:
+    """Skip (or, with CI=true, fail) when the built app or Chromium is not there."""
+    if not (APP_DIR / "index.html").is_file():
+        _missing(
+            f"the built citizen app ({APP_DIR / 'index.html'} is missing; "
+            "run `cd frontend && npm ci && npm run build`)"
+        )
+    if not CHROMIUM.is_file():
+        _missing(f"Chromium at {CHROMIUM}")
+
+
+@pytest.fixture
+def server_hits() -> list[tuple[str, str]]:
+    """(method, path) of every request the live server received, in order."""
+    return []
+
+
+@pytest.fixture
+def live_server(e2e_requirements, app, server_hits) -> Iterator[str]:
+    """The test's app (its database, its clock) served over HTTP on a free port."""
+    app.config["FRONTEND_DIR"] = str(APP_DIR)
+    inner = app.wsgi_app
+
+    def recording(environ, start_response):
+        server_hits.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        return inner(environ, start_response)
+
+    app.wsgi_app = recording
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(e2e_requirements):
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+class Requests:
+    """What the browser asked the live server for, and what it was not allowed to reach."""
+
+    def __init__(self) -> None:
+        self.blocked: list[str] = []
+        # (method, path, body bytes or None, headers) of every request to the live server.
+        self.seen: list[tuple[str, str, bytes | None, dict[str, str]]] = []
+
+    def posts(self, path: str) -> list[tuple[bytes | None, dict[str, str]]]:
+        return [
+            (body, headers)
+            for method, p, body, headers in self.seen
+            if (method, p) == ("POST", path)
+        ]
+
+
+@pytest.fixture
+def requests_log() -> Requests:
+    return Requests()
+
+
+@pytest.fixture
+def context(browser, live_server: str, requests_log: Requests):
+    """A fresh phone-sized browser profile; only the live server is reachable."""
+    ctx = browser.new_context(
+        base_url=live_server,
+        viewport=PHONE,
+        screen=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=1,
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+        geolocation=GEOLOCATION,
+        permissions=["geolocation"],
+        service_workers="allow",
+    )
+    allowed = urlsplit(live_server).netloc
+
+    def handler(route) -> None:
+        request = route.request
+        parts = urlsplit(request.url)
+        if parts.netloc != allowed:
+            requests_log.blocked.append(request.url)
+            route.abort("blockedbyclient")
+            return
+        body = request.post_data_buffer if request.method == "POST" else None
+        requests_log.seen.append((request.method, parts.path, body, request.headers))
+        route.continue_()
+
+    ctx.route("**/*", handler)
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def js_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(context, js_errors: list[str]):
+    page = context.new_page()
+    page.on("pageerror", lambda exc: js_errors.append(str(exc)))
+    page.on("console", lambda m: js_errors.append(m.text) if m.type == "error" else None)
+    return page
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, "citizen-1-map")`` saves a screenshot, only when SCREENSHOTS=1."""
+
+    def take(page, name: str) -> None:
+        if os.environ.get("SCREENSHOTS") != "1":
+            return
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
+
+    return take
