@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import city, config, errors, storage
+from . import city, config, errors, security, storage
 from .clock import BERLIN
 from .extensions import db, migrate
 
@@ -72,6 +72,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     errors.init_app(app)
+    security.init_app(app)
     storage.init_app(app)
     city.init_app(app)
     _register_features(app)

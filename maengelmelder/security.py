@@ -1,0 +1,55 @@
+"""Security headers on every response: a strict CSP, no sniffing, no referrer leaks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def tile_origin(tile_url: str) -> str:
+    """The origin of the map tile server, as a CSP source ({s} subdomains become *)."""
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(tile_url: str) -> str:
+    """Only our own scripts and styles, and images from us and the tile server."""
+    tiles = tile_origin(tile_url)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob: {tiles}".strip(),
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("PROXY_FIX"):
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto/-Host (one hop).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    policy = content_security_policy(app.config["TILE_URL"])
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", policy)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+        if request.is_secure:
+            resp.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return resp
