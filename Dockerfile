@@ -1,10 +1,18 @@
 # Build: docker build -t maengelmelder .
 # Run:   docker run -p 8000:8000 -e MAENGELMELDER_DATABASE_URL=postgresql+psycopg://... maengelmelder
+FROM node:20-slim AS frontend
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npm run build
+
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /venv
 COPY pyproject.toml README.md ./
 COPY maengelmelder ./maengelmelder
+COPY --from=frontend /src/maengelmelder/static/app ./maengelmelder/static/app
 RUN /venv/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim

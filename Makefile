@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint format bench clean
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
+APP_INDEX := maengelmelder/static/app/index.html
+
+.PHONY: run test install frontend lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +20,23 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: install
+# The citizen app: npm ci when the lock file changed, a build when any source changed.
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(APP_INDEX): $(FRONTEND_SOURCES) frontend/node_modules/.installed
+	cd frontend && npm run build
+
+frontend: $(APP_INDEX)
+
+run: install frontend
 	$(BIN)/maengelmelder db upgrade
 	$(BIN)/maengelmelder demo load --if-empty
 	$(BIN)/maengelmelder serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install frontend
+	cd frontend && npm test
 	$(BIN)/pytest
 
 lint: install
@@ -36,6 +50,7 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/photos.py
+	$(BIN)/python benchmarks/sla_sweep.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache frontend/node_modules maengelmelder/static/app
