@@ -1,0 +1,3 @@
+import "./leaflet";
+import "leaflet.markercluster";
+import "leaflet.markercluster/dist/MarkerCluster.css";

@@ -1,0 +1,455 @@
+/** Reporting in at most four steps, then "Ist es einer davon?", sending or queuing. */
+import L from "./leaflet";
+import {
+  ApiError,
+  getNearby,
+  newKey,
+  submitReport,
+  supportReport,
+  type Category,
+  type City,
+  type Report,
+  type ReportFields,
+  type SubmitResult,
+} from "./api";
+import { categories, city, outbox, queued, show, trackPath, type View } from "./app";
+import { focusHeading, h } from "./dom";
+import { pointInGeometry } from "./geo";
+import { formatDateTime, lang, pick, statusLabel, t } from "./i18n";
+import { categoryIcon } from "./icons";
+import { isRetryable } from "./queue";
+import { createMap, pinIcon } from "./mapcommon";
+import { resizePhoto } from "./resize";
+import { homeView } from "./home";
+
+export const MAX_PHOTOS = 5;
+
+interface DraftPhoto {
+  blob: Blob;
+  url: string;
+}
+
+interface Draft {
+  /** Made once per report and kept with it: every retry sends the same key. */
+  key: string;
+  lat: number | null;
+  lon: number | null;
+  category: string;
+  photos: DraftPhoto[];
+  description: string;
+  email: string;
+  notify: boolean;
+  notifyTouched: boolean;
+}
+
+type Screen =
+  | { kind: "step"; n: 1 | 2 | 3 | 4 }
+  | { kind: "nearby"; items: Report[] }
+  | { kind: "done"; result: SubmitResult }
+  | { kind: "supported"; report: Report }
+  | { kind: "queued" };
+
+export function flowView(): View {
+  const draft: Draft = {
+    key: newKey(),
+    lat: null,
+    lon: null,
+    category: "",
+    photos: [],
+    description: "",
+    email: "",
+    notify: false,
+    notifyTouched: false,
+  };
+  let screen: Screen = { kind: "step", n: 1 };
+  let root: HTMLElement;
+  let map: L.Map | null = null;
+  let error: ApiError | string | null = null;
+  let busy = false;
+
+  const go = (next: Screen) => {
+    screen = next;
+    draw();
+  };
+
+  const cleanupMap = () => {
+    map?.remove();
+    map = null;
+  };
+
+  function draw(): void {
+    cleanupMap();
+    root.replaceChildren();
+    switch (screen.kind) {
+      case "step":
+        [stepWhere, stepWhat, stepPhotos, stepDetails][screen.n - 1]();
+        break;
+      case "nearby":
+        nearbyScreen(screen.items);
+        break;
+      case "done":
+        doneScreen(screen.result);
+        break;
+      case "supported":
+        supportedScreen(screen.report);
+        break;
+      case "queued":
+        queuedScreen();
+        break;
+    }
+  }
+
+  function heading(text: string): HTMLHeadingElement {
+    const el = h("h2", { tabindex: "-1" }, text);
+    queueMicrotask(() => focusHeading(el));
+    return el;
+  }
+
+  function stepHeader(n: number, title: string): HTMLElement[] {
+    return [h("p", { class: "step-of" }, t("stepOf", { n })), heading(title)];
+  }
+
+  function nav(n: number, nextOk: boolean, onNext: () => void): HTMLElement {
+    const back = h("button", { type: "button", class: "btn" }, t("back"));
+    back.addEventListener("click", () => (n === 1 ? show(homeView()) : go({ kind: "step", n: (n - 1) as 1 | 2 | 3 })));
+    const next = h("button", { type: "button", class: "btn btn-primary", disabled: !nextOk }, t("next"));
+    next.addEventListener("click", onNext);
+    return h("div", { class: "nav" }, back, next);
+  }
+
+  function errorBox(): HTMLElement | null {
+    if (!error) return null;
+    const text = typeof error === "string" ? error : error.text(lang());
+    return h("div", { class: "alert", role: "alert" }, h("strong", {}, `${t("errorTitle")}: `), text);
+  }
+
+  // Step 1: where
+  function stepWhere(): void {
+    const mapEl = h("div", { class: "map map-pin" });
+    const place = h("p", { class: "place" });
+    const alertBox = h("div");
+    const geoStatus = h("p", { class: "hint", "aria-live": "polite" });
+    const locate = h("button", { type: "button", class: "btn" }, t("useMyPosition"));
+    const centre = h("button", { type: "button", class: "btn" }, t("useMapCentre"));
+    const navEl = nav(1, false, () => go({ kind: "step", n: 2 }));
+    const nextBtn = navEl.querySelector<HTMLButtonElement>(".btn-primary")!;
+    root.append(...stepHeader(1, t("stepWhere")), h("p", { class: "hint" }, t("whereHelp")), h("div", { class: "row" }, locate, centre), geoStatus, mapEl, place, alertBox, navEl);
+
+    city().then(
+      (c: City) => {
+        if (!mapEl.isConnected) return;
+        if (draft.lat === null || draft.lon === null) {
+          draft.lat = c.centre.lat;
+          draft.lon = c.centre.lon;
+        }
+        map = createMap(mapEl, c, t("pinMapLabel"));
+        const marker = L.marker([draft.lat, draft.lon!], { draggable: true, icon: pinIcon(), title: t("pinTitle"), alt: t("pinTitle"), autoPan: true }).addTo(map);
+        map.setView([draft.lat, draft.lon!], Math.max(map.getZoom(), 15));
+        const update = (lat: number, lon: number, pan = false) => {
+          draft.lat = lat;
+          draft.lon = lon;
+          marker.setLatLng([lat, lon]);
+          if (pan) map?.setView([lat, lon], Math.max(map.getZoom(), 17));
+          place.textContent = t("chosenPlace", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
+          const inside = pointInGeometry(lon, lat, c.boundary);
+          nextBtn.disabled = !inside;
+          alertBox.replaceChildren(...(inside ? [] : [h("p", { class: "alert", role: "alert" }, t("outside", { city: c.name }))]));
+        };
+        marker.on("dragend", () => {
+          const ll = marker.getLatLng();
+          update(ll.lat, ll.lng);
+        });
+        map.on("click", (e: L.LeafletMouseEvent) => update(e.latlng.lat, e.latlng.lng));
+        centre.addEventListener("click", () => {
+          const ll = map!.getCenter();
+          update(ll.lat, ll.lng);
+        });
+        locate.addEventListener("click", () => {
+          if (!("geolocation" in navigator)) {
+            geoStatus.textContent = t("locateFailed");
+            return;
+          }
+          geoStatus.textContent = t("locating");
+          navigator.geolocation.getCurrentPosition(
+            (pos) => {
+              geoStatus.textContent = "";
+              update(pos.coords.latitude, pos.coords.longitude, true);
+            },
+            () => (geoStatus.textContent = t("locateFailed")),
+            { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
+          );
+        });
+        update(draft.lat, draft.lon!);
+      },
+      () => alertBox.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed"))),
+    );
+  }
+
+  // Step 2: what
+  function stepWhat(): void {
+    const grid = h("div", { class: "cat-grid", role: "group", "aria-label": t("stepWhat") });
+    const navEl = nav(2, Boolean(draft.category), () => go({ kind: "step", n: 3 }));
+    const nextBtn = navEl.querySelector<HTMLButtonElement>(".btn-primary")!;
+    root.append(...stepHeader(2, t("stepWhat")), h("p", { class: "hint" }, t("whatHelp")), grid, navEl);
+    categories().then(
+      (cats: Category[]) => {
+        for (const cat of cats) {
+          const btn = h(
+            "button",
+            { type: "button", class: "cat", "aria-pressed": String(draft.category === cat.code), "data-code": cat.code },
+            h("span", { class: "cat-icon", "aria-hidden": "true" }, categoryIcon(cat.icon)),
+            h("span", { class: "cat-name" }, pick(cat.name)),
+          );
+          btn.addEventListener("click", () => {
+            draft.category = cat.code;
+            grid.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === btn)));
+            nextBtn.disabled = false;
+          });
+          grid.append(btn);
+        }
+      },
+      () => grid.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed"))),
+    );
+  }
+
+  // Step 3: photos
+  function stepPhotos(): void {
+    const input = h("input", { type: "file", id: "photos", accept: "image/*", capture: "environment", multiple: true, disabled: draft.photos.length >= MAX_PHOTOS });
+    const list = h("ul", { class: "thumbs" });
+    const status = h("p", { class: "hint", "aria-live": "polite" });
+    const renderList = () => {
+      list.replaceChildren(
+        ...draft.photos.map((p, i) => {
+          const rm = h("button", { type: "button", class: "btn btn-small" }, t("photoRemove", { n: i + 1 }));
+          rm.addEventListener("click", () => {
+            URL.revokeObjectURL(p.url);
+            draft.photos.splice(i, 1);
+            input.disabled = false;
+            renderList();
+            status.textContent = t("photoCount", { n: draft.photos.length, max: MAX_PHOTOS });
+          });
+          return h("li", {}, h("img", { src: p.url, alt: t("photoAlt", { n: i + 1 }), width: 96, height: 96 }), rm);
+        }),
+      );
+    };
+    input.addEventListener("change", async () => {
+      const files = Array.from(input.files ?? []);
+      input.value = "";
+      const room = MAX_PHOTOS - draft.photos.length;
+      if (files.length > room) status.textContent = t("photoTooMany", { max: MAX_PHOTOS });
+      for (const file of files.slice(0, Math.max(0, room))) {
+        status.textContent = t("photoProcessing");
+        try {
+          const blob = await resizePhoto(file);
+          draft.photos.push({ blob, url: URL.createObjectURL(blob) });
+        } catch {
+          status.textContent = t("photoFailed");
+        }
+      }
+      input.disabled = draft.photos.length >= MAX_PHOTOS;
+      renderList();
+      status.textContent = t("photoCount", { n: draft.photos.length, max: MAX_PHOTOS });
+    });
+    renderList();
+    root.append(
+      ...stepHeader(3, t("stepPhotos")),
+      h("p", { class: "hint" }, t("photosHelp", { max: MAX_PHOTOS })),
+      h("div", { class: "field" }, h("label", { for: "photos", class: "file-label" }, t("photoInput")), input),
+      status,
+      list,
+      nav(3, true, () => go({ kind: "step", n: 4 })),
+    );
+  }
+
+  // Step 4: description and contact
+  function stepDetails(): void {
+    const desc = h("textarea", { id: "description", maxlength: 4000, rows: 5, "aria-describedby": "description-help" });
+    desc.value = draft.description;
+    const email = h("input", { id: "email", type: "email", autocomplete: "email", inputmode: "email", "aria-describedby": "email-help", value: draft.email });
+    const notify = h("input", { id: "notify", type: "checkbox", checked: draft.notify });
+    desc.addEventListener("input", () => (draft.description = desc.value));
+    email.addEventListener("input", () => {
+      draft.email = email.value.trim();
+      if (!draft.notifyTouched) {
+        draft.notify = draft.email !== "";
+        notify.checked = draft.notify;
+      }
+    });
+    notify.addEventListener("change", () => {
+      draft.notify = notify.checked;
+      draft.notifyTouched = true;
+    });
+    const send = h("button", { type: "submit", class: "btn btn-primary", disabled: busy }, busy ? t("sending") : t("send"));
+    const back = h("button", { type: "button", class: "btn" }, t("back"));
+    back.addEventListener("click", () => go({ kind: "step", n: 3 }));
+    const form = h(
+      "form",
+      { class: "details", novalidate: true },
+      h("div", { class: "field" }, h("label", { for: "description" }, t("description")), desc, h("p", { id: "description-help", class: "hint" }, t("descriptionHelp"))),
+      h("div", { class: "field" }, h("label", { for: "email" }, t("email")), email, h("p", { id: "email-help", class: "hint" }, t("emailHelp"))),
+      h("div", { class: "field check" }, notify, h("label", { for: "notify" }, t("notify"))),
+      errorBox(),
+      h("div", { class: "nav" }, back, send),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (busy) return;
+      if (!email.checkValidity()) {
+        error = email.validationMessage || "E-Mail?";
+        draw();
+        return;
+      }
+      void checkNearbyThenSend();
+    });
+    root.append(...stepHeader(4, t("stepDetails")), form);
+  }
+
+  function fields(): ReportFields {
+    return {
+      category: draft.category,
+      lat: String(draft.lat),
+      lon: String(draft.lon),
+      description: draft.description,
+      email: draft.email,
+      notify: draft.email ? String(draft.notify) : "false",
+      lang: lang(),
+    };
+  }
+
+  async function checkNearbyThenSend(): Promise<void> {
+    if (navigator.onLine !== false && draft.lat !== null && draft.lon !== null) {
+      try {
+        const { items } = await getNearby(draft.lat, draft.lon!, draft.category, 50);
+        if (items.length) {
+          go({ kind: "nearby", items });
+          return;
+        }
+      } catch {
+        /* no list, no question: send */
+      }
+    }
+    await sendNow();
+  }
+
+  async function sendNow(): Promise<void> {
+    const photos = draft.photos.map((p) => p.blob);
+    if (navigator.onLine === false) {
+      await queueIt(photos);
+      return;
+    }
+    busy = true;
+    error = null;
+    if (screen.kind === "step") draw();
+    try {
+      const result = await submitReport(fields(), photos, draft.key);
+      busy = false;
+      go({ kind: "done", result });
+    } catch (e) {
+      busy = false;
+      if (isRetryable(e)) {
+        await queueIt(photos);
+      } else {
+        error = e instanceof ApiError ? e : String(e);
+        go({ kind: "step", n: 4 });
+      }
+    }
+  }
+
+  async function queueIt(photos: Blob[]): Promise<void> {
+    await outbox.add(draft.key, fields(), photos);
+    await queued();
+    go({ kind: "queued" });
+  }
+
+  function reportSummary(r: Report, idPrefix: string): HTMLElement {
+    const thumb = r.photos?.[0];
+    return h(
+      "div",
+      { class: "summary", id: idPrefix },
+      thumb ? h("img", { src: thumb.thumbnail_url, alt: t("photoAlt", { n: 1 }), width: 80, height: 80, loading: "lazy" }) : null,
+      h(
+        "div",
+        {},
+        h("strong", {}, pick(r.category?.name)),
+        " · ",
+        h("span", { class: `status status-${r.status}` }, statusLabel(r.status, r.status_label)),
+        h("br"),
+        t("reportId", { id: r.public_id }),
+        r.distance_m !== undefined ? ` · ${t("distance", { m: Math.round(r.distance_m) })}` : "",
+        r.description ? h("p", { class: "desc" }, r.description) : null,
+      ),
+    );
+  }
+
+  function nearbyScreen(items: Report[]): void {
+    const list = h("ul", { class: "nearby" });
+    items.forEach((r, i) => {
+      const id = `nearby-${i}`;
+      const btn = h("button", { type: "button", class: "btn btn-primary", "aria-describedby": id }, t("support"));
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try {
+          const report = await supportReport(r.public_id, draft.email || null, lang());
+          go({ kind: "supported", report });
+        } catch (e) {
+          btn.disabled = false;
+          error = e instanceof ApiError ? e : t("networkError");
+          const box = errorBox();
+          if (box) list.before(box);
+        }
+      });
+      list.append(h("li", {}, reportSummary(r, id), btn));
+    });
+    const anyway = h("button", { type: "button", class: "btn" }, t("reportAnyway"));
+    anyway.addEventListener("click", () => {
+      go({ kind: "step", n: 4 });
+      void sendNow();
+    });
+    root.append(heading(t("nearbyTitle")), h("p", {}, t("nearbyHelp")), list, h("div", { class: "nav" }, anyway));
+  }
+
+  function toMapButton(): HTMLElement {
+    const b = h("button", { type: "button", class: "btn" }, t("toMap"));
+    b.addEventListener("click", () => show(homeView()));
+    return b;
+  }
+
+  function doneScreen(result: SubmitResult): void {
+    const r = result.report;
+    root.append(
+      heading(t("doneTitle")),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, t("doneId")),
+        h("dd", {}, h("strong", { class: "public-id" }, r.public_id)),
+        r.department ? [h("dt", {}, t("doneDepartment")), h("dd", {}, pick(r.department.name))] : null,
+        r.deadline ? [h("dt", {}, t("doneDeadline")), h("dd", {}, formatDateTime(r.deadline))] : null,
+      ),
+      h("p", {}, h("a", { href: trackPath(result.tracking_url), class: "btn btn-primary" }, t("track"))),
+      toMapButton(),
+    );
+  }
+
+  function supportedScreen(r: Report): void {
+    root.append(heading(t("supportThanks")), h("p", {}, `${t("supportText")} `, h("strong", { class: "public-id" }, r.public_id), "."), toMapButton());
+  }
+
+  function queuedScreen(): void {
+    root.append(heading(t("queuedTitle")), h("p", {}, t("queuedText")), toMapButton());
+  }
+
+  return {
+    render(main) {
+      root = h("section", { class: "flow" });
+      main.append(root);
+      draw();
+    },
+    destroy() {
+      cleanupMap();
+      if (screen.kind === "done" || screen.kind === "supported" || screen.kind === "queued") {
+        draft.photos.forEach((p) => URL.revokeObjectURL(p.url));
+      }
+    },
+  };
+}

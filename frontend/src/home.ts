@@ -1,0 +1,136 @@
+/** The start screen: the map of public reports, filters, and "Mangel melden". */
+import L from "./leaflet";
+import "./cluster";
+import type { Category, City, Report } from "./api";
+import { getReportsGeoJSON } from "./api";
+import { categories, city, show, type View } from "./app";
+import { h } from "./dom";
+import { flowView } from "./flow";
+import { pick, statusLabel, t } from "./i18n";
+import { createMap } from "./mapcommon";
+
+const OPEN = "new,acknowledged,in_progress,waiting_external";
+const DONE = "resolved,closed";
+
+const filter = { category: "", status: "" };
+
+function popup(r: Report): HTMLElement {
+  return h(
+    "div",
+    { class: "popup" },
+    h("strong", {}, pick(r.category?.name)),
+    h("br"),
+    h("span", { class: `status status-${r.status}` }, statusLabel(r.status, r.status_label)),
+    h("br"),
+    t("reportId", { id: r.public_id }),
+  );
+}
+
+function markerIcon(r: Report): L.DivIcon {
+  const open = !["resolved", "closed", "rejected", "duplicate"].includes(r.status);
+  // The shape differs too (✓ vs !), so the state is not told by colour alone.
+  return L.divIcon({
+    className: `mm-marker ${open ? "mm-open" : "mm-done"}`,
+    html: `<span aria-hidden="true">${open ? "!" : "✓"}</span>`,
+    iconSize: [28, 28],
+    iconAnchor: [14, 14],
+    popupAnchor: [0, -14],
+  });
+}
+
+export function homeView(): View {
+  let map: L.Map | null = null;
+  let timer = 0;
+  let seq = 0;
+
+  return {
+    render(main) {
+      map?.remove();
+      map = null;
+      const startBtn = h("button", { type: "button", class: "btn btn-primary btn-start", onclick: () => show(flowView()) }, t("startReport"));
+      const catSelect = h("select", { id: "f-category" }, h("option", { value: "" }, t("all")));
+      const statusSelect = h(
+        "select",
+        { id: "f-status" },
+        h("option", { value: "" }, t("all")),
+        h("option", { value: OPEN }, t("statusOpen")),
+        h("option", { value: DONE }, t("statusDone")),
+      );
+      statusSelect.value = filter.status;
+      const count = h("p", { class: "count", "aria-live": "polite" });
+      const mapEl = h("div", { class: "map map-home" });
+      const error = h("div");
+      main.append(
+        h("p", { class: "intro" }, t("intro")),
+        startBtn,
+        h(
+          "form",
+          { class: "filters", "aria-label": t("filters"), onsubmit: (e: Event) => e.preventDefault() },
+          h("div", { class: "field" }, h("label", { for: "f-category" }, t("filterCategory")), catSelect),
+          h("div", { class: "field" }, h("label", { for: "f-status" }, t("filterStatus")), statusSelect),
+        ),
+        error,
+        mapEl,
+        count,
+      );
+
+      let cluster: L.MarkerClusterGroup | null = null;
+      const load = async () => {
+        if (!map || !cluster) return;
+        const b = map.getBounds();
+        const mine = ++seq;
+        try {
+          const fc = await getReportsGeoJSON([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], filter);
+          if (mine !== seq || !cluster) return;
+          cluster.clearLayers();
+          const markers = fc.features.map((f) => {
+            const [lon, lat] = f.geometry.coordinates;
+            const r = f.properties;
+            return L.marker([lat, lon], {
+              icon: markerIcon(r),
+              title: `${pick(r.category?.name)} – ${statusLabel(r.status, r.status_label)} – ${r.public_id}`,
+              alt: pick(r.category?.name),
+              keyboard: true,
+            }).bindPopup(() => popup(r));
+          });
+          cluster.addLayers(markers);
+          count.textContent = t("reportsShown", { n: fc.features.length });
+          error.replaceChildren();
+        } catch {
+          if (mine === seq) error.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed")));
+        }
+      };
+      const schedule = () => {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(load, 250);
+      };
+      catSelect.addEventListener("change", () => {
+        filter.category = catSelect.value;
+        void load();
+      });
+      statusSelect.addEventListener("change", () => {
+        filter.status = statusSelect.value;
+        void load();
+      });
+
+      Promise.all([city(), categories()]).then(
+        ([c, cats]: [City, Category[]]) => {
+          if (!mapEl.isConnected) return;
+          for (const cat of cats) catSelect.append(h("option", { value: cat.code }, pick(cat.name)));
+          catSelect.value = filter.category;
+          map = createMap(mapEl, c, t("mapLabel"));
+          cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
+          map.addLayer(cluster);
+          map.on("moveend", schedule);
+          void load();
+        },
+        () => error.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed"))),
+      );
+    },
+    destroy() {
+      window.clearTimeout(timer);
+      map?.remove();
+      map = null;
+    },
+  };
+}

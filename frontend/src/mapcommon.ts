@@ -1,0 +1,28 @@
+/** Shared map setup: tiles and boundary from the city, labelled controls. */
+import L from "./leaflet";
+import type { City } from "./api";
+import { t } from "./i18n";
+
+export function createMap(el: HTMLElement, city: City, label: string): L.Map {
+  el.setAttribute("role", "region");
+  el.setAttribute("aria-label", label);
+  const map = L.map(el, { zoomControl: false, attributionControl: true });
+  L.control.zoom({ zoomInTitle: t("zoomIn"), zoomOutTitle: t("zoomOut") }).addTo(map);
+  map.attributionControl.setPrefix(false);
+  L.tileLayer(city.tiles.url, { attribution: city.tiles.attribution, maxZoom: 19 }).addTo(map);
+  const boundary = L.geoJSON(city.boundary as GeoJSON.GeoJsonObject, {
+    interactive: false,
+    style: { color: "#0b4f8a", weight: 3, fill: false, dashArray: "6 4" },
+  }).addTo(map);
+  const [minLon, minLat, maxLon, maxLat] = city.bbox;
+  if (city.bbox && [minLon, minLat, maxLon, maxLat].every(Number.isFinite)) {
+    map.fitBounds([[minLat, minLon], [maxLat, maxLon]]);
+  } else {
+    map.fitBounds(boundary.getBounds());
+  }
+  return map;
+}
+
+export function pinIcon(className = "mm-pin"): L.DivIcon {
+  return L.divIcon({ className, html: '<span aria-hidden="true"></span>', iconSize: [30, 42], iconAnchor: [15, 42] });
+}
