@@ -87,6 +87,7 @@ def _register_features(app: Flask) -> None:
     from .catalog.routes import bp as catalog_bp
     from .cli import register_commands
     from .health import bp as health_bp
+    from .opendata.routes import bp as opendata_bp
     from .reports.routes import bp as reports_bp
     from .sla.routes import bp as sla_bp
     from .tickets.routes import bp as tickets_bp
@@ -100,6 +101,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(zoning_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sla_bp)
+    app.register_blueprint(opendata_bp)
     register_commands(app)
 
 

@@ -72,6 +72,12 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SLA_PAUSE_WHEN_WAITING": _bool(env, "SLA_PAUSE_WHEN_WAITING", True),
         "SLA_AT_RISK_SHARE": float(get("SLA_AT_RISK_SHARE", "0.25") or 0.25),
         "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
+        "OPEN_DATA_LICENSE": get(
+            "OPEN_DATA_LICENSE", "Datenlizenz Deutschland - Namensnennung - 2.0"
+        ),
+        "OPEN_DATA_LICENSE_URL": get(
+            "OPEN_DATA_LICENSE_URL", "https://www.govdata.de/dl-de/by-2-0"
+        ),
         # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-* headers.
         "PROXY_FIX": _bool(env, "PROXY_FIX", False),
         "REOPEN_DAYS": _int(env, "REOPEN_DAYS", 14),
