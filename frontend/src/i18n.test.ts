@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { formatDateTime, lang, setLang, strings, t } from "./i18n";
+
+describe("i18n", () => {
+  it("has every key in German and English, none empty", () => {
+    const de = Object.keys(strings.de).sort();
+    const en = Object.keys(strings.en).sort();
+    expect(en).toEqual(de);
+    for (const l of ["de", "en"] as const) {
+      for (const [k, v] of Object.entries(strings[l])) expect(v.trim(), `${l}.${k}`).not.toBe("");
+    }
+  });
+  it("keeps the labels the end-to-end tests rely on", () => {
+    const must = {
+      startReport: "Mangel melden", stepWhere: "Wo ist der Mangel?", stepWhat: "Was ist es?", stepPhotos: "Fotos",
+      stepDetails: "Beschreibung und Kontakt", useMyPosition: "Meine Position verwenden", next: "Weiter", back: "Zurück",
+      send: "Absenden", photoInput: "Foto aufnehmen oder auswählen", description: "Beschreibung", email: "E-Mail (freiwillig)",
+      notify: "Über den Fortschritt per E-Mail informieren", nearbyTitle: "Ist es einer davon?", support: "Unterstützen",
+      reportAnyway: "Nein, neu melden", doneTitle: "Danke! Ihre Meldung ist eingegangen", track: "Meldung verfolgen",
+      waiting: "Wartet auf Verbindung", sent: "Gesendet", history: "Verlauf", fixed: "Ist behoben", notFixed: "Ist nicht behoben",
+      reopenNote: "Was ist noch nicht in Ordnung?", reopen: "Wieder öffnen", switchLang: "English",
+    } as const;
+    for (const [k, v] of Object.entries(must)) expect(strings.de[k as keyof typeof strings.de]).toBe(v);
+    expect(strings.de.outside).toContain("außerhalb");
+    expect(strings.de.sentId).toContain("Gesendet");
+    expect(strings.en.switchLang).toBe("Deutsch");
+  });
+  it("switches language, fills placeholders and sets <html lang>", () => {
+    setLang("en");
+    expect(lang()).toBe("en");
+    expect(document.documentElement.lang).toBe("en");
+    expect(t("trackTitle", { id: "M-1" })).toBe("Report M-1");
+    setLang("de");
+    expect(t("trackTitle", { id: "M-1" })).toBe("Meldung M-1");
+  });
+  it("shows times in Berlin time whatever the device zone", () => {
+    // 2026-07-01T10:00Z is 12:00 in Berlin (CEST); 2026-01-15T10:00Z is 11:00 (CET)
+    expect(formatDateTime("2026-07-01T10:00:00Z", "de")).toContain("12:00");
+    expect(formatDateTime("2026-01-15T10:00:00Z", "de")).toContain("11:00");
+    expect(formatDateTime(null)).toBe("");
+  });
+});
