@@ -7,9 +7,11 @@ CI=true they fail instead, so a pipeline never passes by silently not running th
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,20 +69,47 @@ def e2e_requirements() -> None:
         _missing(f"Chromium at {CHROMIUM}")
 
 
-@pytest.fixture
-def server_hits() -> list[tuple[str, str]]:
-    """(method, path) of every request the live server received, in order."""
-    return []
+@dataclass(frozen=True)
+class Hit:
+    """One request as the live server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class ServerLog(list):
+    """Every request the live server received, in order."""
+
+    def of(self, method: str, path: str) -> list[Hit]:
+        return [hit for hit in self if (hit.method, hit.path) == (method, path)]
 
 
 @pytest.fixture
-def live_server(e2e_requirements, app, server_hits) -> Iterator[str]:
+def server_log() -> ServerLog:
+    return ServerLog()
+
+
+@pytest.fixture
+def live_server(e2e_requirements, app, server_log: ServerLog) -> Iterator[str]:
     """The test's app (its database, its clock) served over HTTP on a free port."""
     app.config["FRONTEND_DIR"] = str(APP_DIR)
     inner = app.wsgi_app
 
     def recording(environ, start_response):
-        server_hits.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        body = b""
+        if environ["REQUEST_METHOD"] == "POST":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        server_log.append(Hit(method, path, headers, body))
         return inner(environ, start_response)
 
     app.wsgi_app = recording
@@ -112,29 +141,14 @@ def browser(e2e_requirements):
         playwright.stop()
 
 
-class Requests:
-    """What the browser asked the live server for, and what it was not allowed to reach."""
-
-    def __init__(self) -> None:
-        self.blocked: list[str] = []
-        # (method, path, body bytes or None, headers) of every request to the live server.
-        self.seen: list[tuple[str, str, bytes | None, dict[str, str]]] = []
-
-    def posts(self, path: str) -> list[tuple[bytes | None, dict[str, str]]]:
-        return [
-            (body, headers)
-            for method, p, body, headers in self.seen
-            if (method, p) == ("POST", path)
-        ]
+@pytest.fixture
+def blocked() -> list[str]:
+    """URLs the browser tried to reach on hosts other than the live server."""
+    return []
 
 
 @pytest.fixture
-def requests_log() -> Requests:
-    return Requests()
-
-
-@pytest.fixture
-def context(browser, live_server: str, requests_log: Requests):
+def context(browser, live_server: str, blocked: list[str]):
     """A fresh phone-sized browser profile; only the live server is reachable."""
     ctx = browser.new_context(
         base_url=live_server,
@@ -152,15 +166,11 @@ def context(browser, live_server: str, requests_log: Requests):
     allowed = urlsplit(live_server).netloc
 
     def handler(route) -> None:
-        request = route.request
-        parts = urlsplit(request.url)
-        if parts.netloc != allowed:
-            requests_log.blocked.append(request.url)
+        if urlsplit(route.request.url).netloc != allowed:
+            blocked.append(route.request.url)
             route.abort("blockedbyclient")
-            return
-        body = request.post_data_buffer if request.method == "POST" else None
-        requests_log.seen.append((request.method, parts.path, body, request.headers))
-        route.continue_()
+        else:
+            route.continue_()
 
     ctx.route("**/*", handler)
     ctx.set_default_timeout(15_000)
