@@ -41,7 +41,7 @@ describe("offline outbox", () => {
   it("never sends two at once: a flush during a flush joins it", async () => {
     let inFlight = 0;
     let maxInFlight = 0;
-    const send = vi.fn(async (f: ReportFields) => {
+    const send = vi.fn(async (f: ReportFields, _photos: Blob[], _key: string) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 10));
