@@ -81,7 +81,10 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_features(app: Flask) -> None:
-    from . import models  # noqa: F401  every model registered before the first query
+    from . import (
+        models,  # noqa: F401  every model registered before the first query
+        openapi,
+    )
     from .accounts import auth
     from .accounts.routes import bp as accounts_bp
     from .catalog.routes import bp as catalog_bp
@@ -102,6 +105,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sla_bp)
     app.register_blueprint(opendata_bp)
+    openapi.init_app(app)
     register_commands(app)
 
 
