@@ -142,9 +142,8 @@ export function flowView(): View {
           draft.lat = c.centre.lat;
           draft.lon = c.centre.lon;
         }
-        map = createMap(mapEl, c, t("pinMapLabel"));
+        map = createMap(mapEl, c, t("pinMapLabel"), { lat: draft.lat, lon: draft.lon!, zoom: 15 });
         const marker = L.marker([draft.lat, draft.lon!], { draggable: true, icon: pinIcon(), title: t("pinTitle"), alt: t("pinTitle"), autoPan: true }).addTo(map);
-        map.setView([draft.lat, draft.lon!], Math.max(map.getZoom(), 15));
         const update = (lat: number, lon: number, pan = false) => {
           draft.lat = lat;
           draft.lon = lon;

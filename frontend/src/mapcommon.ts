@@ -3,7 +3,7 @@ import L from "./leaflet";
 import type { City } from "./api";
 import { t } from "./i18n";
 
-export function createMap(el: HTMLElement, city: City, label: string): L.Map {
+export function createMap(el: HTMLElement, city: City, label: string, view?: { lat: number; lon: number; zoom: number }): L.Map {
   el.setAttribute("role", "region");
   el.setAttribute("aria-label", label);
   const map = L.map(el, { zoomControl: false, attributionControl: true });
@@ -15,7 +15,9 @@ export function createMap(el: HTMLElement, city: City, label: string): L.Map {
     style: { color: "#0b4f8a", weight: 3, fill: false, dashArray: "6 4" },
   }).addTo(map);
   const [minLon, minLat, maxLon, maxLat] = city.bbox;
-  if (city.bbox && [minLon, minLat, maxLon, maxLat].every(Number.isFinite)) {
+  if (view) {
+    map.setView([view.lat, view.lon], view.zoom, { animate: false });
+  } else if (city.bbox && [minLon, minLat, maxLon, maxLat].every(Number.isFinite)) {
     map.fitBounds([[minLat, minLon], [maxLat, maxLon]]);
   } else {
     map.fitBounds(boundary.getBounds());
