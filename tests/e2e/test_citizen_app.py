@@ -54,6 +54,11 @@ def reports(app) -> list[dict]:
         ]
 
 
+def status_of(page: Page):
+    """The tracking page's status value (the <dd> after the "Status:" term)."""
+    return page.locator("dt", has_text="Status:").locator("xpath=following-sibling::dd[1]")
+
+
 def heading(page: Page, name: str):
     return page.get_by_role("heading", name=name)
 
@@ -177,6 +182,12 @@ def test_full_report_with_a_phone_photo(app, page, server_log, tmp_path: Path, s
     width, height, _ = report["photos"][0]
     assert max(width, height) <= WEB_LONG_SIDE
 
+    # The thank-you screen's link leads to this report's tracking page.
+    page.get_by_role("link", name="Meldung verfolgen").click()
+    expect(page).to_have_url(re.compile(r"/track/[A-Za-z0-9_-]+$"))
+    expect(page.get_by_role("heading", name=f"Meldung {public_id}")).to_be_visible()
+    expect(status_of(page)).to_have_text("Neu")
+
     # The phone shrank the photo before sending: the upload is far below the 3 MB original.
     posts = server_log.of("POST", "/api/v1/reports")
     assert len(posts) == 1, f"{len(posts)} POSTs of the report"
@@ -259,6 +270,7 @@ def test_tracking_page_shows_the_history_and_reopens(app, staff, clock, live_ser
     history = page.get_by_role("list", name="Verlauf")
     expect(history).to_contain_text("Verfüllt")
     expect(button(page, "Ist behoben")).to_be_visible()
+    expect(status_of(page)).to_have_text("Erledigt")
     shot(page, "citizen-9-tracking")
 
     button(page, "Ist nicht behoben").click()
@@ -268,6 +280,7 @@ def test_tracking_page_shows_the_history_and_reopens(app, staff, clock, live_ser
     expect(button(page, "Ist nicht behoben")).to_be_hidden()
     expect(button(page, "Wieder öffnen")).to_be_hidden()
     expect(page.get_by_text("Die Stadt hat den Mangel als erledigt gemeldet")).to_be_hidden()
+    expect(status_of(page)).to_have_text("Angenommen")
 
     assert reports(app)[0]["status"] == "acknowledged"
 
