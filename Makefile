@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/photos.py
 	$(BIN)/python benchmarks/sla_sweep.py
+	$(BIN)/python benchmarks/frontend_budget.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache frontend/node_modules maengelmelder/static/app
