@@ -47,7 +47,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: install frontend
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/photos.py
 	$(BIN)/python benchmarks/sla_sweep.py
