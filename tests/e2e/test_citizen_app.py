@@ -354,3 +354,38 @@ def test_only_the_service_and_the_tile_server_are_contacted(app, page, blocked):
     open_app(page)
     page.wait_for_load_state("networkidle")
     assert [u for u in blocked if urlsplit(u).netloc != tile_host] == []
+
+
+def tab_to(page: Page, target, limit: int = 40) -> None:
+    """Press Tab until `target` has the focus (fails after `limit` presses)."""
+    expect(target).to_be_visible()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    pytest.fail(f"{target} not reached with {limit} presses of Tab")
+
+
+def test_a_report_can_be_filed_with_the_keyboard_alone(app, page):
+    open_app(page)
+    tab_to(page, button(page, "Mangel melden"))
+    page.keyboard.press("Enter")
+    expect(heading(page, "Wo ist der Mangel?")).to_be_visible()
+    tab_to(page, button(page, "Meine Position verwenden"))
+    page.keyboard.press("Enter")
+    expect(button(page, "Weiter")).to_be_enabled()
+    for expected in ("Was ist es?", "Fotos", "Beschreibung und Kontakt"):
+        if expected == "Fotos":
+            tab_to(page, button(page, "Schlagloch"))
+            page.keyboard.press("Space")
+        tab_to(page, button(page, "Weiter"))
+        page.keyboard.press("Enter")
+        expect(heading(page, expected)).to_be_visible()
+    tab_to(page, page.get_by_label("Beschreibung", exact=True))
+    page.keyboard.type("Gullydeckel klappert")
+    tab_to(page, button(page, "Absenden"))
+    page.keyboard.press("Enter")
+    expect(heading(page, "Danke! Ihre Meldung ist eingegangen")).to_be_visible()
+
+    [report] = reports(app)
+    assert (report["category"], report["description"]) == ("schlagloch", "Gullydeckel klappert")
