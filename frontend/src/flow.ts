@@ -148,7 +148,8 @@ export function flowView(): View {
           draft.lat = lat;
           draft.lon = lon;
           marker.setLatLng([lat, lon]);
-          if (pan) map?.setView([lat, lon], Math.max(map.getZoom(), 17));
+          // No animation: leaving the step mid-zoom would make Leaflet touch a removed map.
+          if (pan) map?.setView([lat, lon], Math.max(map.getZoom(), 17), { animate: false });
           place.textContent = t("chosenPlace", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
           const inside = pointInGeometry(lon, lat, c.boundary);
           nextBtn.disabled = !inside;
