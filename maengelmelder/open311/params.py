@@ -31,6 +31,8 @@ def merged_params(*sources) -> dict[str, str]:
     out: dict[str, str] = {}
     for source in sources:
         for key, value in source.items():
+            if "\x00" in key or "\x00" in value:
+                raise error(400, "invalid_param", name=key.replace("\x00", "")[:50])
             if key not in out and value.strip():
                 out[key] = value.strip() if key != "description" else value
     return out
@@ -57,6 +59,8 @@ def date_param(params: dict[str, str], name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None or "T" not in raw.upper():
+        raise error(400, "date", name=name)
+    if not 1970 <= value.year <= 2999:  # keeps the 90-day arithmetic and the databases sane
         raise error(400, "date", name=name)
     return value
 

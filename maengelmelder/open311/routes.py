@@ -52,6 +52,8 @@ _report_in = ReportIn()
 @bp.before_request
 def _remember_format() -> None:
     g.open311_fmt = "xml" if request.path.lower().endswith(".xml") else "json"
+    if any("\x00" in str(v) for v in (request.view_args or {}).values()):
+        raise error(400, "invalid_param", name="path")
 
 
 def _format(fmt: str) -> str:
@@ -112,6 +114,13 @@ def _http_error(err: HTTPException):
         status if status == 404 or status >= 500 else 400, message(key), code=status
     )
     return render_error(failure, g.get("open311_fmt", "json"))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(err: Exception):
+    current_app.logger.exception("unhandled error in Open311")
+    db.session.rollback()
+    return render_error(Open311Error(500, message("internal")), g.get("open311_fmt", "json"))
 
 
 # --- discovery and services --------------------------------------------------------------

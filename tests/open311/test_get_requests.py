@@ -162,6 +162,11 @@ def test_date_range(client, file_request, clock):
         "?page=0",
         "?page=-1",
         "?extensions=maybe",
+        "?start_date=9999-12-31T23:59:59-05:00",
+        "?end_date=0001-01-01T00:00:00%2B05:00",
+        "?service_code=a%00b",
+        "?service_request_id=%00",
+        "?locale=%00",
     ],
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -170,6 +175,15 @@ def test_invalid_parameters_are_400(client, query, fmt):
     assert resp.status_code == 400
     [error] = errors_of(resp, fmt)
     assert error["code"] == "400" and " / " in error["description"]
+
+
+@pytest.mark.parametrize(
+    "path", ["requests/%00.json", "requests/2026-%00.xml", "services/%00.json", "tokens/%00.xml"]
+)
+def test_nul_bytes_in_the_path_are_400_on_both_databases(client, path):
+    resp = client.get(f"{ROOT}/{path}")
+    assert resp.status_code == 400
+    errors_of(resp, "xml" if path.endswith(".xml") else "json")
 
 
 def test_ninety_days_exactly_is_allowed(client):

@@ -117,6 +117,7 @@ BAD_INPUT = [
     ({}, 400, "service_code"),
     ({"service_code": ""}, 400, "service_code"),
     ({"service_code": "gibtsnicht"}, 404, "gibtsnicht"),
+    ({"service_code": "schlag\x00loch"}, 400, "service_code"),
     ({"lat": "50.1005"}, 400, "lat and long"),
     ({"long": "8.7655"}, 400, "lat and long"),
     ({"lat": "abc", "long": "8.7655"}, 400, "Ungültige Koordinaten / invalid coordinates"),
