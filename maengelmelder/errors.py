@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -82,6 +83,16 @@ def init_app(app: Flask) -> None:
 
         db.session.rollback()
         return _response(ApiError(412, "version_stale"))
+
+    @app.errorhandler(DataError)
+    def _refused_by_database(err: DataError):
+        # A value the input checks let through but the database cannot store or compare
+        # (a NUL character in text on PostgreSQL, a number beyond the column): bad input.
+        from .extensions import db
+
+        db.session.rollback()
+        app.logger.warning("database refused a value: %s", err.orig)
+        return _response(ApiError(400, "bad_request"))
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(err: RequestEntityTooLarge):

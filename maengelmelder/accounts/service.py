@@ -192,7 +192,8 @@ def create_token(
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
-    token = session.get(ApiToken, token_id)
+    # ids beyond the integer column exist nowhere (and the database would refuse them)
+    token = session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     if token is None:
         raise ApiError(404, "token_not_found")
     token.revoked_at = token.revoked_at or now

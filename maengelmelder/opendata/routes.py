@@ -16,7 +16,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from ..catalog.models import Category, Department
-from ..clock import isoformat
+from ..clock import in_utc, isoformat
 from ..errors import ApiError, validation_error
 from ..extensions import db
 from ..reports.models import Photo, Report
@@ -51,8 +51,8 @@ class ExportArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.AwareDateTime(data_key="from")
-    to = fields.AwareDateTime()
+    from_ = fields.AwareDateTime(data_key="from", validate=in_utc)
+    to = fields.AwareDateTime(validate=in_utc)
     category = fields.String(validate=validate.Length(max=500))
     status = fields.String(validate=validate.Length(max=200))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
 
-from ..clock import isoformat
+from ..clock import in_utc, isoformat
 from ..tickets.states import ALL as ALL_STATES
 from ..tickets.states import LABELS
 
@@ -63,7 +63,7 @@ class ListQuery(Schema):
     bbox = fields.String()
     status = fields.String()
     category = fields.String()
-    since = fields.AwareDateTime()
+    since = fields.AwareDateTime(validate=in_utc)
     cursor = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(validate=validate.OneOf(["json", "geojson"]))

@@ -10,7 +10,7 @@ import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -304,10 +304,11 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         padded = raw + "=" * (-len(raw) % 4)
         created, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
         at = datetime.fromisoformat(created)
-        if at.tzinfo is None or not isinstance(ident, int):
+        # ids are positive 32-bit integers; the time must exist in UTC
+        if at.tzinfo is None or type(ident) is not int or not 0 < ident < 2**31:
             raise ValueError(raw)
-        return at, ident
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        return at.astimezone(UTC), ident
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
         raise ApiError(400, "invalid_cursor") from exc
 
 

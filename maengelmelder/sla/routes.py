@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..accounts.auth import authenticated, require
 from ..catalog.models import Category, Department
-from ..clock import BERLIN, isoformat, now
+from ..clock import BERLIN, in_utc, isoformat, now
 from ..errors import validation_error
 from ..extensions import db
 from ..reports.models import Report
@@ -30,8 +30,8 @@ class SummaryArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.AwareDateTime(data_key="from")
-    to = fields.AwareDateTime()
+    from_ = fields.AwareDateTime(data_key="from", validate=in_utc)
+    to = fields.AwareDateTime(validate=in_utc)
     department = fields.String(validate=validate.Length(max=64))
     category = fields.String(validate=validate.Length(max=64))
     format = fields.String(validate=validate.OneOf(["json", "csv"]))

@@ -32,7 +32,9 @@ class AssignIn(Schema):
     class Meta:
         unknown = RAISE
 
-    assignee_id = fields.Integer(required=True, allow_none=True)
+    assignee_id = fields.Integer(
+        required=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
 
 
 class ForwardIn(Schema):

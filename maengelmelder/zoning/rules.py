@@ -29,6 +29,8 @@ _RULE_KEYS = (
     "sla_hours",
 )
 _RULE_SET_KEYS = ("fallback_department", "rules", "version")
+MAX_SLA_HOURS = 8760  # a year
+PRIORITY_LIMIT = 2**31
 
 
 @dataclass(frozen=True)
@@ -186,11 +188,15 @@ def _parse_rule(
             )
 
     priority = raw.get("priority")
-    if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+    if priority is not None and (
+        isinstance(priority, bool)
+        or not isinstance(priority, int)
+        or not -PRIORITY_LIMIT <= priority < PRIORITY_LIMIT  # the column is a 32-bit integer
+    ):
         raise _err(
             "invalid_priority",
-            f"Regel {rule_id}: „priority“ muss eine ganze Zahl sein, nicht {priority!r}.",
-            f'Rule {rule_id}: "priority" must be an integer, not {priority!r}.',
+            f"Regel {rule_id}: „priority“ muss eine ganze Zahl (32 Bit) sein, nicht {priority!r}.",
+            f'Rule {rule_id}: "priority" must be a 32-bit integer, not {priority!r}.',
             rule_id,
         )
     sla = raw.get("sla_hours")
@@ -199,12 +205,14 @@ def _parse_rule(
             isinstance(sla, bool)
             or not isinstance(sla, int | float)
             or not math.isfinite(sla)
-            or sla <= 0
+            or not 0 < sla <= MAX_SLA_HOURS  # deadlines must stay computable dates
         ):
             raise _err(
                 "invalid_sla",
-                f"Regel {rule_id}: „sla_hours“ muss eine Zahl größer 0 sein, nicht {sla!r}.",
-                f'Rule {rule_id}: "sla_hours" must be a number greater than 0, not {sla!r}.',
+                f"Regel {rule_id}: „sla_hours“ muss eine Zahl größer 0 und höchstens "
+                f"{MAX_SLA_HOURS} sein, nicht {sla!r}.",
+                f'Rule {rule_id}: "sla_hours" must be a number greater than 0 and at most '
+                f"{MAX_SLA_HOURS}, not {sla!r}.",
                 rule_id,
             )
         sla = float(sla)
