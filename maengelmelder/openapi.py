@@ -546,7 +546,8 @@ BEARER_OR_SESSION = [{"bearerAuth": []}, {"sessionCookie": []}]
 BEARER_OR_SESSION_CSRF = [{"bearerAuth": []}, {"sessionCookie": [], "csrfHeader": []}]
 
 ERROR_DESCRIPTIONS = {
-    400: "Malformed request: not JSON, or an invalid query parameter.",
+    400: "Malformed request: not JSON, an invalid query parameter, or a value the database "
+    "cannot hold (such as a NUL character).",
     401: "Not logged in, or the API token is invalid or revoked.",
     403: "Role, department or CSRF check failed.",
     404: "No such resource.",
@@ -582,6 +583,8 @@ def _op(
     **more: Any,
 ) -> dict[str, Any]:
     errs = set(errors)
+    if "parameters" in more or "requestBody" in more:
+        errs.add(400)  # any input can carry a value the database refuses
     if security is not None:
         errs |= {401, 403}
     out: dict[str, Any] = {
@@ -601,7 +604,10 @@ def _path_param(name: str, description: str, *, integer: bool = False, **schema:
         "name": name,
         "required": True,
         "description": description,
-        "schema": {"type": "integer", **schema} if integer else {"type": "string", **schema},
+        # Flask's int converter takes no sign
+        "schema": (
+            {"type": "integer", "minimum": 0, **schema} if integer else {"type": "string", **schema}
+        ),
     }
 
 
