@@ -188,3 +188,12 @@ def test_rules_that_would_break_intake_are_refused(client, admin_headers, rule):
     assert resp.json["error"]["code"] in {"invalid_priority", "invalid_sla"}
     resp = client.post("/api/v1/reports", data=IN_CITY)
     assert resp.status_code == 201
+
+
+def test_a_nul_character_is_bad_input_on_both_databases(client, admin_headers):
+    user = {"email": "a@b.de", "name": "A", "role": "crew", "password": "x" * 20}
+    resp = client.post(
+        "/api/v1/admin/users", json={**user, "departments": ["tief\x00bau"]}, headers=admin_headers
+    )
+    assert resp.status_code in {400, 422}, resp.json
+    assert client.get("/api/v1/reports/2026-%00", headers=admin_headers).status_code in {400, 404}
