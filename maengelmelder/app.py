@@ -87,12 +87,15 @@ def _register_features(app: Flask) -> None:
     )
     from .accounts import auth
     from .accounts.routes import bp as accounts_bp
+    from .catalog.admin import bp as catalog_admin_bp
     from .catalog.routes import bp as catalog_bp
     from .cli import register_commands
     from .health import bp as health_bp
+    from .open311.routes import bp as open311_bp
     from .opendata.routes import bp as opendata_bp
     from .reports.routes import bp as reports_bp
     from .sla.routes import bp as sla_bp
+    from .sla.trend import bp as sla_trend_bp
     from .tickets.routes import bp as tickets_bp
     from .zoning.routes import bp as zoning_bp
 
@@ -105,6 +108,9 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sla_bp)
     app.register_blueprint(opendata_bp)
+    app.register_blueprint(open311_bp)
+    app.register_blueprint(catalog_admin_bp)
+    app.register_blueprint(sla_trend_bp)
     openapi.init_app(app)
     register_commands(app)
 
