@@ -155,6 +155,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Diese Meldung ist bereits abgeschlossen; bitte ggf. neu melden.",
         "This report is already closed; please file a new one if needed.",
     ),
+    "code_exists": ("Den Schlüssel {value} gibt es schon.", "The code {value} already exists."),
+    "code_immutable": (
+        "Der Schlüssel kann nicht geändert werden.",
+        "The code cannot be changed.",
+    ),
     "blank": ("Darf nicht leer sein.", "Must not be blank."),
     "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),
 }

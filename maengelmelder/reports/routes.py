@@ -236,14 +236,24 @@ def track_report(token: str):
     return jsonify(body)
 
 
-def frontend_index():
-    """The built citizen app's index.html, or None when the app is not built."""
+def frontend_index(page: str = "index.html"):
+    """A built page of the app (citizen index.html, staff.html), or None when not built."""
     directory = current_app.config.get("FRONTEND_DIR")
-    if directory and (Path(directory) / "index.html").is_file():
-        resp = send_from_directory(directory, "index.html", max_age=0)
+    if directory and (Path(directory) / page).is_file():
+        resp = send_from_directory(directory, page, max_age=0)
         resp.headers["Cache-Control"] = "no-cache"
         return resp
     return None
+
+
+@bp.get("/staff")
+@bp.get("/staff/<path:_rest>")
+def staff_app(_rest: str = ""):
+    """The staff app (it routes below /staff itself)."""
+    page = frontend_index("staff.html")
+    if page is None:
+        raise ApiError(404, "not_found")
+    return page
 
 
 @bp.get("/")

@@ -75,6 +75,36 @@ ENDPOINTS = {
     "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
     "sla_summary": ("GET", "/api/v1/sla/summary", None, False, BOARD_ROLES),
     "sla_breaches": ("GET", "/api/v1/sla/breaches", None, False, BOARD_ROLES),
+    "sla_trend": ("GET", "/api/v1/sla/trend", None, False, BOARD_ROLES),
+    "departments": ("GET", "/api/v1/admin/departments", None, False, ADMIN_ROLES),
+    "create_department": (
+        "POST",
+        "/api/v1/admin/departments",
+        {"code": "bauhof-{n}", "name_de": "Bauhof", "name_en": "Depot"},
+        False,
+        ADMIN_ROLES,
+    ),
+    "categories": ("GET", "/api/v1/admin/categories", None, False, ADMIN_ROLES),
+    "create_category": (
+        "POST",
+        "/api/v1/admin/categories",
+        {
+            "code": "eis-{n}",
+            "name_de": "Glatteis",
+            "name_en": "Black ice",
+            "group": "strasse",
+            "default_department": "tiefbau",
+        },
+        False,
+        ADMIN_ROLES,
+    ),
+    "update_category": (
+        "PATCH",
+        "/api/v1/admin/categories/graffiti",
+        {"sla_hours": 72},
+        False,
+        ADMIN_ROLES,
+    ),
     "users": ("GET", "/api/v1/admin/users", None, False, ADMIN_ROLES),
     "create_user": (
         "POST",
@@ -220,6 +250,7 @@ def test_every_protected_route_is_in_the_table(app):
                 "/api/v1/auth",
                 "/api/v1/sla/summary",
                 "/api/v1/sla/breaches",
+                "/api/v1/sla/trend",
             )
         )
         if not guarded or path == "/api/v1/auth/login":
@@ -230,6 +261,7 @@ def test_every_protected_route_is_in_the_table(app):
             path.replace("<public_id>", "{id}")
             .replace("<int:photo_id>", "{photo}")
             .replace("<int:token_id>", "{token}")
+            .replace("<code>", "graffiti")
         )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if normalized in {"/api/v1/auth/logout", "/api/v1/auth/password"}:
