@@ -31,6 +31,7 @@ class QueueFilter:
     sla: str | None = None
     zone: str | None = None
     categories: tuple[str, ...] = ()
+    published: bool | None = None  # False: the moderation queue
     limit: int = 50
     offset: int = 0
 
@@ -62,6 +63,8 @@ def queue(
         query = query.where(Report.assignee_id.is_(None))
     elif flt.assignee is not None:
         query = query.where(Report.assignee_id == int(flt.assignee))
+    if flt.published is not None:
+        query = query.where(Report.published.is_(flt.published))
     if flt.zone:
         query = query.where(Report.zone_keys.contains(f",{flt.zone},", autoescape=True))
     if flt.sla:

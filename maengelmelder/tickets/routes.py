@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..accounts.auth import STAFF, authenticated, require
@@ -88,11 +91,14 @@ def list_tickets():
         sla=args.get("sla"),
         zone=args.get("zone"),
         categories=_csv(args.get("category")),
+        published=args.get("published"),
         limit=args["limit"],
         offset=args["offset"],
     )
     principal, at = authenticated(), now()
     rows, total = queue(db.session, principal, flt, at)
+    if args.get("format") in ("csv", "geojson"):
+        return _queue_export(rows, principal, at, args["format"])
     return jsonify(
         {
             "items": [ticket_out(r, principal, at, full=False) for r in rows],
@@ -101,6 +107,68 @@ def list_tickets():
             "offset": flt.offset,
         }
     )
+
+
+_EXPORT_COLUMNS = (
+    "public_id",
+    "status",
+    "category",
+    "department",
+    "created_at",
+    "deadline",
+    "sla_state",
+    "assignee",
+    "lat",
+    "lon",
+    "zones",
+)
+
+
+def _queue_export(rows, principal, at, fmt: str):
+    """The current filter's tickets as CSV or GeoJSON (staff fields, no reporter e-mail)."""
+    items = []
+    for report in rows:
+        out = ticket_out(report, principal, at, full=False)
+        items.append(
+            {
+                "public_id": out["public_id"],
+                "status": out["status"],
+                "category": out["category"]["code"],
+                "department": out["department"]["code"],
+                "created_at": out["created_at"],
+                "deadline": out["deadline"],
+                "sla_state": out["sla"]["state"],
+                "assignee": out["assignee"]["name"] if out["assignee"] else "",
+                "lat": out["lat"],
+                "lon": out["lon"],
+                "zones": " ".join(out["zones"]),
+            }
+        )
+    if fmt == "geojson":
+        resp = jsonify(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": item["public_id"],
+                        "geometry": {"type": "Point", "coordinates": [item["lon"], item["lat"]]},
+                        "properties": {k: v for k, v in item.items() if k not in ("lat", "lon")},
+                    }
+                    for item in items
+                ],
+            }
+        )
+        resp.mimetype = "application/geo+json"
+        resp.headers["Content-Disposition"] = 'attachment; filename="tickets.geojson"'
+        return resp
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(items)
+    resp = Response(buffer.getvalue(), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = 'attachment; filename="tickets.csv"'
+    return resp
 
 
 @bp.get("/api/v1/tickets/<public_id>")

@@ -86,6 +86,8 @@ class QueueArgs(Schema):
     sla = fields.String(validate=validate.OneOf(SLA_STATES))
     zone = fields.String(validate=validate.Length(max=128))
     category = fields.String()
+    published = fields.Boolean()
+    format = fields.String(validate=validate.OneOf(["json", "csv", "geojson"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 

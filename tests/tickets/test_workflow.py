@@ -244,3 +244,22 @@ def test_quiet_resolved_tickets_close_automatically(app, client, crew, clock):
     ticket = crew.get(f"/api/v1/tickets/{public_id}").json
     assert ticket["status"] == "closed"
     assert ticket["history"][-1]["data"] == {"reason": "quiet_period"}
+
+
+def test_moderation_queue_and_exports_of_the_current_filter(client, crew, staff):
+    pothole = file_ticket(client)["report"]["public_id"]  # moderated: not published
+    lamp = file_ticket(client, "strassenlaterne")["report"]["public_id"]  # auto-published
+    city = staff.client("supervisor", citywide=True)
+    pending = city.get("/api/v1/tickets?published=false").json["items"]
+    assert [t["public_id"] for t in pending] == [pothole]
+    assert [t["public_id"] for t in city.get("/api/v1/tickets?published=true").json["items"]] == [
+        lamp
+    ]
+    csv_text = crew.get("/api/v1/tickets?format=csv").get_data(as_text=True)
+    lines = csv_text.splitlines()
+    assert lines[0].startswith("public_id,status,category,department,created_at,deadline")
+    assert len(lines) == 2 and lines[1].startswith(pothole + ",new,schlagloch,tiefbau")
+    geo = city.get("/api/v1/tickets?format=geojson&category=strassenlaterne")
+    assert geo.mimetype == "application/geo+json"
+    assert [f["id"] for f in geo.json["features"]] == [lamp]
+    assert crew.get("/api/v1/tickets?format=xlsx").status_code == 400
