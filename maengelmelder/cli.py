@@ -97,6 +97,7 @@ def worker(burst: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     from .accounts.cli import tokens_group, users_group
+    from .privacy.cli import privacy_group
     from .tickets.cli import tickets_group
     from .zoning.cli import rules_group, zones_group
 
@@ -106,5 +107,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     app.cli.add_command(tickets_group)
+    app.cli.add_command(privacy_group)
     app.cli.add_command(worker)
     app.cli.add_command(serve)

@@ -81,6 +81,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-* headers.
         "PROXY_FIX": _bool(env, "PROXY_FIX", False),
         "REOPEN_DAYS": _int(env, "REOPEN_DAYS", 14),
+        # Reporter contact data and unpublished photos go this long after a ticket is done.
+        "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
         "AUTO_CLOSE_DAYS": _int(env, "AUTO_CLOSE_DAYS", 14),
         "FOLLOWUP_DAYS": _int(env, "FOLLOWUP_DAYS", 3),
         "SMTP_URL": get("SMTP_URL"),

@@ -39,6 +39,7 @@ SCHEDULE: tuple[Recurring, ...] = (
     Recurring("sla-digest", "maengelmelder.sla.jobs.daily_digest", 3600),
     Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
     Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
+    Recurring("privacy-retention", "maengelmelder.privacy.jobs.retention", 86400),
 )
 
 

@@ -1,0 +1,40 @@
+"""`maengelmelder privacy …`: retention by hand or from cron, erasure on request."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..clock import now
+from ..extensions import db
+from ..storage import storage
+from . import service
+
+
+@click.group("privacy")
+def privacy_group() -> None:
+    """Personal data: retention and erasure."""
+
+
+@privacy_group.command("retention")
+@with_appcontext
+def retention_command() -> None:
+    """Forget contact data and unpublished photos of tickets done longer than the retention time."""
+    removed = service.retention(
+        db.session, now=now(), days=current_app.config["RETENTION_DAYS"], storage=storage()
+    )
+    db.session.commit()
+    click.echo(", ".join(f"{v} {k}" for k, v in removed.summary().items()))
+
+
+@privacy_group.command("erase")
+@click.argument("email")
+@with_appcontext
+def erase_command(email: str) -> None:
+    """Remove an e-mail address everywhere (a data subject's erasure request); reports what went."""
+    removed = service.erase(db.session, email, now=now())
+    db.session.commit()
+    click.echo(", ".join(f"{v} {k}" for k, v in removed.summary().items()))
+    if removed.reports:
+        click.echo("reports: " + ", ".join(removed.reports))

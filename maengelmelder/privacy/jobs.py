@@ -1,0 +1,19 @@
+"""The daily retention job."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ..clock import now
+from ..extensions import db
+from ..storage import storage
+from . import service
+
+
+def retention() -> dict:
+    """Apply the retention rules; safe to run any number of times."""
+    removed = service.retention(
+        db.session, now=now(), days=current_app.config["RETENTION_DAYS"], storage=storage()
+    )
+    db.session.commit()
+    return removed.summary()
