@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from . import city, config, errors, security, storage
 from .clock import BERLIN
-from .extensions import db, migrate
+from .extensions import db, limiter, migrate
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_ROOT.parent / "migrations"
@@ -69,7 +69,12 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
+    # Counting survives several processes only in Redis; a Redis outage must not stop intake.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     db.init_app(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     errors.init_app(app)
     security.init_app(app)

@@ -72,6 +72,11 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SLA_PAUSE_WHEN_WAITING": _bool(env, "SLA_PAUSE_WHEN_WAITING", True),
         "SLA_AT_RISK_SHARE": float(get("SLA_AT_RISK_SHARE", "0.25") or 0.25),
         "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
+        # Rate limits (flask-limiter syntax); counted in Redis when configured, else in memory.
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "INTAKE_LIMIT_IP": get("INTAKE_LIMIT_IP", "30/minute;300/hour"),
+        "INTAKE_LIMIT_DEVICE": get("INTAKE_LIMIT_DEVICE", "5/minute;50/hour"),
+        "LOGIN_LIMIT_IP": get("LOGIN_LIMIT_IP", "10/minute;100/hour"),
         "OPEN_DATA_LICENSE": get(
             "OPEN_DATA_LICENSE", "Datenlizenz Deutschland - Namensnennung - 2.0"
         ),

@@ -62,7 +62,12 @@ def _response(err: ApiError):
     return resp
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    400: "bad_request",
+    429: "rate_limited",
+}
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,8 @@
 """Unbound extension objects, bound to an app in create_app."""
 
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -15,3 +18,13 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+def device_key() -> str:
+    """Per device: the app's anonymous device id, or the address when there is none."""
+    device = request.headers.get("X-Device-Id", "").strip()[:64]
+    return f"device:{device}" if device else f"ip:{get_remote_address()}"
+
+
+# Storage (Redis or memory) and limits come from the app config; see create_app.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

@@ -160,6 +160,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Der Schlüssel kann nicht geändert werden.",
         "The code cannot be changed.",
     ),
+    "rate_limited": (
+        "Zu viele Anfragen in kurzer Zeit. Bitte etwas später erneut versuchen.",
+        "Too many requests in a short time. Please try again a little later.",
+    ),
     "blank": ("Darf nicht leer sein.", "Must not be blank."),
     "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),
 }

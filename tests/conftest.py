@@ -131,6 +131,8 @@ def app(database_url: str, clock: Clock, media_dir: Path, tmp_path: Path):
             "INPROCESS_JOBS": False,
             # API and page tests run without the built citizen app; the browser tests set it.
             "FRONTEND_DIR": str(tmp_path / "no-frontend"),
+            # The rate-limit tests switch this on; others file many reports quickly.
+            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():

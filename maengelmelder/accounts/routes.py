@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..clock import isoformat, now
 from ..errors import ApiError, validation_error
-from ..extensions import db
+from ..extensions import db, limiter
 from . import service
 from .auth import STAFF, admin_required, authenticated, csrf_token, log_in, log_out, require
 from .models import ROLES, ApiToken, User
@@ -94,6 +94,7 @@ def token_out(token: ApiToken) -> dict:
 
 
 @bp.post("/api/v1/auth/login")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_IP"])
 def login():
     """Log in with e-mail and password; sets the session cookie, returns the CSRF token."""
     args = body(LoginIn())

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..city import city
 from ..clock import now
 from ..errors import ApiError, validation_error
-from ..extensions import db
+from ..extensions import db, device_key, limiter
 from ..i18n import msg
 from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
@@ -93,6 +93,8 @@ def _tracking_url(token: str) -> str:
 
 
 @bp.post("/api/v1/reports")
+@limiter.limit(lambda: current_app.config["INTAKE_LIMIT_IP"])
+@limiter.limit(lambda: current_app.config["INTAKE_LIMIT_DEVICE"], key_func=device_key)
 def create_report():
     """File a report (multipart with photos, or JSON)."""
     raw, blobs = _intake_payload()
