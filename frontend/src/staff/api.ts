@@ -1,0 +1,322 @@
+/** The staff API client: session cookie + CSRF header, If-Match on ticket changes, 412 told apart. */
+import { ApiError, NetworkError, errorFrom, type Photo } from "../api";
+import type { Bilingual } from "../i18n";
+
+export { ApiError, NetworkError };
+
+export type Role = "crew" | "supervisor" | "admin";
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  citywide: boolean;
+  lang?: string;
+  active?: boolean;
+  departments: string[];
+  last_login_at?: string | null;
+}
+
+export interface Me {
+  kind: string;
+  role: Role;
+  name: string;
+  user?: User;
+  csrf_token?: string;
+}
+
+export interface Ref {
+  code: string;
+  name: Bilingual;
+}
+
+export interface SlaInfo {
+  state: string;
+  deadline: string | null;
+  at_risk_at: string | null;
+}
+
+export interface StaffPhoto extends Photo {
+  id: number;
+  approved: boolean;
+}
+
+export interface Event {
+  id: number;
+  at: string;
+  actor: string | null;
+  kind: string;
+  from_status: string | null;
+  to_status: string | null;
+  public_note: string | null;
+  internal_note: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+export interface Ticket {
+  public_id: string;
+  status: string;
+  status_label?: Bilingual;
+  category: { code: string; name: Bilingual; group?: string };
+  department: Ref | null;
+  description: string | null;
+  public_description: string | null;
+  published: boolean;
+  supporters?: number;
+  address?: string | null;
+  lat: number;
+  lon: number;
+  created_at: string;
+  updated_at?: string;
+  deadline: string | null;
+  resolved_at?: string | null;
+  priority?: number | null;
+  version: number;
+  allowed_next: string[];
+  sla: SlaInfo;
+  assignee: { id: number; name: string } | null;
+  zones: string[];
+  routing?: { text?: Bilingual; rule_id?: string | null; fallback?: boolean } | null;
+  reporter_email?: string | null;
+  photos: StaffPhoto[];
+  history?: Event[];
+  duplicate_of?: string | null;
+  followers?: number;
+  overdue_hours?: number;
+}
+
+/** 412: someone else changed the ticket since we loaded it. */
+export class ConflictError extends ApiError {
+  constructor(base: ApiError) {
+    super(412, base.code || "version_stale", base.messages, base.fields);
+    this.name = "ConflictError";
+  }
+}
+
+let csrfToken: string | null = null;
+let onUnauthorized: (() => void) | null = null;
+
+export function setCsrf(token: string | null | undefined): void {
+  csrfToken = token ?? null;
+}
+export function csrf(): string | null {
+  return csrfToken;
+}
+/** Called on a 401 answer to a call made while logged in (the session ended). */
+export function setUnauthorizedHandler(fn: (() => void) | null): void {
+  onUnauthorized = fn;
+}
+
+export interface CallOptions {
+  method?: string;
+  json?: unknown;
+  form?: FormData;
+  ifMatch?: string | null;
+  query?: Record<string, string | number | undefined | null>;
+  /** Do not report a 401 to the session handler (login, me). */
+  quiet401?: boolean;
+}
+
+export interface Answer<T> {
+  data: T;
+  etag: string | null;
+  status: number;
+}
+
+export function withQuery(path: string, query?: CallOptions["query"]): string {
+  if (!query) return path;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}${path.includes("?") ? "&" : "?"}${s}` : path;
+}
+
+/** One call: JSON or multipart body, CSRF header on unsafe methods, If-Match when given. */
+export async function call<T>(path: string, opts: CallOptions = {}): Promise<Answer<T>> {
+  const method = (opts.method ?? (opts.json !== undefined || opts.form ? "POST" : "GET")).toUpperCase();
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (!["GET", "HEAD", "OPTIONS"].includes(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  if (opts.ifMatch) headers["If-Match"] = opts.ifMatch;
+  let body: BodyInit | undefined;
+  if (opts.form) body = opts.form;
+  else if (opts.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(opts.json);
+  }
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, opts.query), { method, headers, body, credentials: "same-origin" });
+  } catch (e) {
+    throw new NetworkError(e);
+  }
+  if (!res.ok) {
+    const err = await errorFrom(res);
+    if (res.status === 412) throw new ConflictError(err);
+    if (res.status === 401 && !opts.quiet401) onUnauthorized?.();
+    throw err;
+  }
+  const etag = res.headers.get("ETag");
+  let data: unknown = null;
+  if (res.status !== 204) {
+    const text = await res.text();
+    data = text ? JSON.parse(text) : null;
+  }
+  return { data: data as T, etag, status: res.status };
+}
+
+export async function get<T>(path: string, query?: CallOptions["query"]): Promise<T> {
+  return (await call<T>(path, { query })).data;
+}
+
+export async function send<T>(path: string, json: unknown, method = "POST"): Promise<T> {
+  return (await call<T>(path, { method, json })).data;
+}
+
+/** An endpoint that may not exist yet on this server: null on 404/405 instead of an error. */
+export async function optional<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    throw e;
+  }
+}
+
+/** A list from an answer that is a bare array or {items: [...]}. */
+export function items<T>(data: unknown): T[] {
+  if (Array.isArray(data)) return data as T[];
+  const list = (data as { items?: unknown } | null)?.items;
+  return Array.isArray(list) ? (list as T[]) : [];
+}
+
+// -- session -----------------------------------------------------------------------------
+
+export async function me(): Promise<Me | null> {
+  try {
+    const m = (await call<Me>("/api/v1/auth/me", { quiet401: true })).data;
+    setCsrf(m.csrf_token);
+    return m;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(email: string, password: string): Promise<Me> {
+  const r = (await call<{ user: User; csrf_token: string }>("/api/v1/auth/login", { json: { email, password }, quiet401: true })).data;
+  setCsrf(r.csrf_token);
+  return { kind: "user", role: r.user.role, name: r.user.name, user: r.user, csrf_token: r.csrf_token };
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await call("/api/v1/auth/logout", { method: "POST", quiet401: true });
+  } finally {
+    setCsrf(null);
+  }
+}
+
+// -- tickets -----------------------------------------------------------------------------
+
+export interface Versioned {
+  ticket: Ticket;
+  etag: string;
+}
+
+/** The ETag of a ticket we only know from a list (its version). */
+export function etagOf(t: { version: number }): string {
+  return `"${t.version}"`;
+}
+
+const ticketPath = (id: string) => `/api/v1/tickets/${encodeURIComponent(id)}`;
+
+export async function getTicket(id: string): Promise<Versioned> {
+  const r = await call<Ticket>(ticketPath(id));
+  return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
+}
+
+export interface ChangeResult extends Versioned {
+  /** true: our change was refused (412) and `ticket` is the newer state, reloaded. */
+  conflict: boolean;
+}
+
+/**
+ * A versioned change to a ticket (always with If-Match). On 412 the ticket is reloaded
+ * and returned with conflict = true, so the caller shows it and never overwrites silently.
+ */
+export async function changeTicket(id: string, action: string, body: unknown, etag: string): Promise<ChangeResult> {
+  try {
+    const r = await call<Ticket>(`${ticketPath(id)}/${action}`, { json: body, ifMatch: etag });
+    return { ticket: r.data, etag: r.etag ?? etagOf(r.data), conflict: false };
+  } catch (e) {
+    if (e instanceof ConflictError) {
+      const fresh = await getTicket(id);
+      return { ...fresh, conflict: true };
+    }
+    throw e;
+  }
+}
+
+export const transition = (id: string, etag: string, body: { to: string; public_note?: string | null; internal_note?: string | null; duplicate_of?: string | null }) =>
+  changeTicket(id, "transition", body, etag);
+export const assign = (id: string, etag: string, assigneeId: number | null) => changeTicket(id, "assign", { assignee_id: assigneeId }, etag);
+export const forward = (id: string, etag: string, department: string, reason: string) => changeTicket(id, "forward", { department, reason }, etag);
+export const publication = (id: string, etag: string, body: { action: "publish" | "hide"; public_description?: string | null; photo_ids?: number[] | null }) =>
+  changeTicket(id, "publication", body, etag);
+
+export async function addNote(id: string, publicNote: string | null, internalNote: string | null): Promise<Versioned> {
+  const r = await call<Ticket>(`${ticketPath(id)}/notes`, { json: { public_note: publicNote, internal_note: internalNote } });
+  return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
+}
+
+export async function addPhotos(id: string, photos: Blob[]): Promise<Versioned> {
+  const form = new FormData();
+  photos.forEach((p, i) => form.append("photos", p, `after-${i + 1}.jpg`));
+  const r = await call<Ticket>(`${ticketPath(id)}/photos`, { form });
+  return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
+}
+
+export async function redact(id: string, photoId: number, rects: number[][]): Promise<Versioned> {
+  const r = await call<Ticket>(`${ticketPath(id)}/photos/${photoId}/redact`, { json: { rects } });
+  return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
+}
+
+export interface QueueFilter {
+  status?: string;
+  assignee?: string;
+  sla?: string;
+  category?: string;
+  department?: string;
+  zone?: string;
+  published?: string;
+  limit?: number;
+}
+
+export async function listTickets(f: QueueFilter): Promise<{ items: Ticket[]; total: number }> {
+  const data = await get<{ items: Ticket[]; total?: number }>("/api/v1/tickets", { ...f });
+  const list = items<Ticket>(data);
+  return { items: list, total: data.total ?? list.length };
+}
+
+/** The download link of the queue with the same filter (format csv or geojson). */
+export function exportUrl(f: QueueFilter, format: "csv" | "geojson"): string {
+  return withQuery("/api/v1/tickets", { ...f, limit: undefined, format });
+}
+
+// -- departments (admin list when allowed, else what the categories name) ----------------
+
+export interface Department {
+  code: string;
+  name: Bilingual;
+  email?: string | null;
+}
+
+/** Accept {name: {de, en}} or {name_de, name_en}. */
+export function normName(o: Record<string, unknown>): Bilingual {
+  const n = o.name as Bilingual | string | undefined;
+  if (n && typeof n === "object") return { de: n.de ?? n.en ?? "", en: n.en ?? n.de ?? "" };
+  const de = (o.name_de as string | undefined) ?? (typeof n === "string" ? n : "") ?? "";
+  const en = (o.name_en as string | undefined) ?? de;
+  return { de: de || String(o.code ?? ""), en: en || de || String(o.code ?? "") };
+}

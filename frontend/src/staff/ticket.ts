@@ -1,0 +1,287 @@
+/** One ticket: facts, photos, place, history, the next steps, notes, after photo, forward. */
+import L from "../leaflet";
+import { h } from "../dom";
+import { formatDateTime, lang, pick, statusLabel } from "../i18n";
+import { createMap, pinIcon } from "../mapcommon";
+import { resizePhoto } from "../resize";
+import { ApiError, addNote, addPhotos, assign, forward, getTicket, transition, type ChangeResult, type Event, type Ticket, type Versioned } from "./api";
+import { forwardForm } from "./forward";
+import { st } from "./i18n";
+import { city, errorText, messageEl, myId, type StaffView } from "./shell";
+import { slaBadge } from "./sla";
+import { placeText } from "./queue";
+
+type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
+
+export function eventLine(e: Event): string {
+  if (e.to_status && e.from_status !== e.to_status) return `${e.from_status ? `${statusLabel(e.from_status)} → ` : ""}${statusLabel(e.to_status)}`;
+  return e.kind;
+}
+
+export function ticketView(id: string): StaffView {
+  let data: Versioned | null = null;
+  let failure: unknown = null;
+  let msg: Msg = null;
+  let busy = false;
+  const notes = { pub: "", int: "", dup: "" };
+  let root: HTMLElement;
+  let map: L.Map | null = null;
+  let alive = true;
+
+  async function load(): Promise<void> {
+    try {
+      data = await getTicket(id);
+      failure = null;
+    } catch (e) {
+      failure = e;
+    }
+    if (alive) draw();
+  }
+
+  /** Run a change; on 412 show the conflict and the reloaded ticket (never overwrite silently). */
+  async function run(fn: () => Promise<ChangeResult | Versioned>, ok: (t: Ticket) => string, clear = false): Promise<void> {
+    if (busy) return;
+    busy = true;
+    msg = null;
+    draw();
+    try {
+      const r = await fn();
+      data = { ticket: r.ticket, etag: r.etag };
+      if ("conflict" in r && r.conflict) {
+        msg = { text: st("conflict"), kind: "conflict" };
+      } else {
+        msg = { text: ok(r.ticket), kind: "ok" };
+        if (clear) {
+          notes.pub = "";
+          notes.int = "";
+          notes.dup = "";
+        }
+      }
+    } catch (e) {
+      msg = { text: errorText(e), kind: "error" };
+      if (e instanceof ApiError && e.status === 409) void load();
+    }
+    busy = false;
+    if (alive) {
+      draw();
+      root.querySelector<HTMLElement>(".msg-anchor")?.focus();
+    }
+  }
+
+  function textarea(id: string, label: string, key: "pub" | "int", help?: string): HTMLElement {
+    const ta = h("textarea", { id, rows: 3, maxlength: 4000, "aria-describedby": help ? `${id}-help` : null });
+    ta.value = notes[key];
+    ta.addEventListener("input", () => (notes[key] = ta.value));
+    return h("div", { class: "field" }, h("label", { for: id }, label), help ? h("p", { class: "hint", id: `${id}-help` }, help) : null, ta);
+  }
+
+  function doTransition(to: string): void {
+    if (!data) return;
+    const d = data;
+    if (to === "rejected" && !notes.pub.trim()) {
+      msg = { text: st("needPublicNote"), kind: "error" };
+      draw();
+      root.querySelector<HTMLElement>("#t-public")?.focus();
+      return;
+    }
+    if (to === "duplicate" && !notes.dup.trim()) {
+      msg = { text: st("needDuplicate"), kind: "error" };
+      draw();
+      root.querySelector<HTMLElement>("#t-dup")?.focus();
+      return;
+    }
+    void run(
+      () =>
+        transition(id, d.etag, {
+          to,
+          public_note: notes.pub.trim() || null,
+          internal_note: notes.int.trim() || null,
+          duplicate_of: to === "duplicate" ? notes.dup.trim() : null,
+        }),
+      (t) => st("movedTo", { s: statusLabel(t.status) }),
+      true,
+    );
+  }
+
+  function photosList(t: Ticket): HTMLElement | null {
+    if (!t.photos?.length) return null;
+    return h(
+      "ul",
+      { class: "thumbs" },
+      ...t.photos.map((p, i) =>
+        h(
+          "li",
+          {},
+          h("a", { href: p.url, target: "_blank", rel: "noopener" }, h("img", { src: p.thumbnail_url, alt: st("photoAlt", { n: i + 1, kind: st(p.kind === "after" ? "kind_after" : "kind_before") }), width: 96, height: 96, loading: "lazy" })),
+          h("span", { class: "hint" }, st(p.kind === "after" ? "kind_after" : "kind_before")),
+        ),
+      ),
+    );
+  }
+
+  function history(t: Ticket): HTMLElement {
+    return h(
+      "ol",
+      { class: "history", "aria-labelledby": "t-history-h" },
+      ...(t.history ?? []).map((e) =>
+        h(
+          "li",
+          {},
+          h("time", { datetime: e.at }, formatDateTime(e.at)),
+          " – ",
+          h("strong", {}, eventLine(e)),
+          e.actor ? [" ", h("span", { class: "hint" }, st("by", { actor: e.actor }))] : null,
+          e.public_note ? h("p", { class: "note" }, h("span", { class: "tag" }, st("public")), " ", e.public_note) : null,
+          e.internal_note ? h("p", { class: "note note-internal" }, h("span", { class: "tag tag-internal" }, st("internal")), " ", e.internal_note) : null,
+        ),
+      ),
+    );
+  }
+
+  function afterPhoto(): HTMLElement {
+    const input = h("input", { id: "t-after", type: "file", accept: "image/*", capture: "environment" });
+    const btn = h("button", { type: "submit", class: "btn", disabled: busy }, st("uploadPhoto"));
+    const form = h("form", { class: "after-photo" }, h("div", { class: "field" }, h("label", { for: "t-after" }, st("afterPhoto")), input), btn);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const file = input.files?.[0];
+      if (!file) {
+        msg = { text: st("noPhotoChosen"), kind: "error" };
+        draw();
+        root.querySelector<HTMLElement>("#t-after")?.focus();
+        return;
+      }
+      void run(async () => addPhotos(id, [await resizePhoto(file)]), () => st("photoUploaded"));
+    });
+    return form;
+  }
+
+  function draw(): void {
+    map?.remove();
+    map = null;
+    const head = h("h2", {}, st("ticketTitle", { id }));
+    const back = h("p", {}, h("a", { href: "#/queue" }, `← ${st("backToList")}`));
+    if (!data) {
+      const nf = failure instanceof ApiError && failure.status === 404;
+      root.replaceChildren(
+        head,
+        back,
+        failure ? h("div", { class: "alert", role: "alert" }, nf ? st("notFound") : errorText(failure)) : h("p", { "aria-live": "polite" }, st("loading")),
+      );
+      return;
+    }
+    const t = data.ticket;
+    const me = myId();
+    const message = h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg));
+    const facts = h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, st("status")),
+      h("dd", {}, h("span", { class: `status status-${t.status}` }, statusLabel(t.status, t.status_label))),
+      h("dt", {}, st("deadline")),
+      h("dd", {}, slaBadge(t.sla?.state), t.sla?.deadline ? ` ${formatDateTime(t.sla.deadline)}` : ""),
+      h("dt", {}, st("category")),
+      h("dd", {}, pick(t.category.name)),
+      h("dt", {}, st("department")),
+      h("dd", {}, t.department ? pick(t.department.name) : "–"),
+      h("dt", {}, st("assignee")),
+      h("dd", {}, t.assignee?.name ?? st("nobody")),
+      h("dt", {}, st("created")),
+      h("dd", {}, formatDateTime(t.created_at)),
+      h("dt", {}, st("place")),
+      h("dd", {}, placeText(t)),
+      t.reporter_email ? [h("dt", {}, st("reporterEmail")), h("dd", {}, h("a", { href: `mailto:${t.reporter_email}` }, t.reporter_email))] : null,
+      t.routing?.text ? [h("dt", {}, st("routing")), h("dd", {}, t.routing.text[lang()] || t.routing.text.de)] : null,
+      t.supporters ? [h("dt", {}, st("supporters")), h("dd", {}, String(t.supporters))] : null,
+    );
+    const take =
+      me && t.assignee?.id !== me && t.allowed_next.length
+        ? h("button", { type: "button", class: "btn", disabled: busy, onclick: () => void run(() => assign(id, data!.etag, me), () => st("taken")) }, st("take"))
+        : null;
+
+    const stateButtons = t.allowed_next.map((s) =>
+      h("button", { type: "button", class: `btn ${s === "resolved" ? "btn-primary" : ""} btn-state`, disabled: busy, onclick: () => doTransition(s) }, statusLabel(s)),
+    );
+    const dupField = t.allowed_next.includes("duplicate")
+      ? (() => {
+          const inp = h("input", { id: "t-dup", type: "text", inputmode: "numeric", autocomplete: "off", "aria-describedby": "t-dup-help", value: notes.dup });
+          inp.addEventListener("input", () => (notes.dup = inp.value));
+          return h("div", { class: "field" }, h("label", { for: "t-dup" }, st("duplicateOf")), h("p", { class: "hint", id: "t-dup-help" }, st("duplicateHelp")), inp);
+        })()
+      : null;
+    const saveNote = h(
+      "button",
+      {
+        type: "button",
+        class: "btn",
+        disabled: busy,
+        onclick: () => {
+          if (!notes.pub.trim() && !notes.int.trim()) {
+            msg = { text: st("needNote"), kind: "error" };
+            draw();
+            return;
+          }
+          void run(() => addNote(id, notes.pub.trim() || null, notes.int.trim() || null), () => st("saved"), true);
+        },
+      },
+      st("saveNote"),
+    );
+    const actions = h(
+      "section",
+      { class: "actions", "aria-labelledby": "t-next-h" },
+      h("h3", { id: "t-next-h" }, st("nextState")),
+      take ? h("div", { class: "row" }, take) : null,
+      textarea("t-public", st("publicNote"), "pub", st("publicNoteHelp")),
+      textarea("t-internal", st("internalNote"), "int"),
+      dupField,
+      stateButtons.length ? h("div", { class: "row state-buttons" }, ...stateButtons) : h("p", {}, st("noNext")),
+      h("div", { class: "row" }, saveNote),
+    );
+    const mapEl = h("div", { class: "map map-ticket" });
+    root.replaceChildren(h("div", {},
+      head,
+      back,
+      message,
+      facts,
+      actions,
+      h("h3", {}, st("citizenText")),
+      h("p", { class: "desc" }, t.description || st("noText")),
+      h("h3", {}, st("photos")),
+      photosList(t) ?? h("p", { class: "hint" }, "–"),
+      afterPhoto(),
+      h("h3", {}, st("place")),
+      mapEl,
+      t.allowed_next.length
+        ? h(
+            "section",
+            { class: "forward-section", "aria-labelledby": "t-fw-h" },
+            h("h3", { id: "t-fw-h" }, st("forwardTitle")),
+            forwardForm(t.department?.code, (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: dept }))),
+          )
+        : null,
+      h("h3", { id: "t-history-h" }, st("history")),
+      history(t),
+    ));
+    void city()
+      .then((c) => {
+        if (!mapEl.isConnected) return;
+        map = createMap(mapEl, c, st("placeMap"), { lat: t.lat, lon: t.lon, zoom: 17 });
+        L.marker([t.lat, t.lon], { icon: pinIcon(), keyboard: false, title: placeText(t) }).addTo(map);
+      })
+      .catch(() => mapEl.replaceChildren(h("p", { class: "hint" }, placeText(t))));
+  }
+
+  return {
+    render(main) {
+      root = h("div", { class: "view-ticket" });
+      main.append(root);
+      draw();
+      if (!data && !failure) void load();
+    },
+    destroy() {
+      alive = false;
+      map?.remove();
+      map = null;
+    },
+  };
+}
