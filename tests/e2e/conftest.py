@@ -207,3 +207,58 @@ def shot():
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
 
     return take
+
+
+# --------------------------------------------------------------------------- staff app
+
+STAFF_PAGE = APP_DIR / "staff.html"
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def staff_requirements(e2e_requirements) -> None:
+    """Like ``e2e_requirements``, for the staff app's tests: its built page must be there too."""
+    if not STAFF_PAGE.is_file():
+        _missing(
+            f"the built staff app ({STAFF_PAGE} is missing; "
+            "run `cd frontend && npm ci && npm run build`)"
+        )
+
+
+@pytest.fixture
+def desktop_context(browser, live_server: str, blocked: list[str]):
+    """A fresh desktop-sized browser profile (1280 × 800, mouse); only the live server is
+    reachable, as for ``context``."""
+    ctx = browser.new_context(
+        base_url=live_server,
+        viewport=DESKTOP,
+        screen=DESKTOP,
+        device_scale_factor=1,
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+        service_workers="allow",
+    )
+    allowed = urlsplit(live_server).netloc
+
+    def handler(route) -> None:
+        if urlsplit(route.request.url).netloc != allowed:
+            blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    ctx.route("**/*", handler)
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def desktop_page(desktop_context):
+    """A tab of the desktop context; an uncaught script error in it fails the test."""
+    page = desktop_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"{exc.name}: {exc.message}\n{exc.stack}"))
+    yield page
+    unexpected = [e for e in errors if not any(k.search(e) for k in KNOWN_APP_ERRORS)]
+    assert unexpected == [], "uncaught errors in the page:\n" + "\n".join(unexpected)
