@@ -10,12 +10,13 @@ export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<
   return el;
 }
 
-/** A "nice" upper bound for an axis: 1, 2, 5 × 10^n at or above max. */
+/** A "nice" upper bound for an axis with 4 steps: each step 1, 2 or 5 × 10^n, whole numbers. */
 export function niceMax(max: number): number {
-  if (!(max > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
-  return 10 * p;
+  if (!(max > 0)) return 4;
+  const raw = max / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return Math.max(4, Math.ceil(m * p) * 4);
+  return Math.ceil(10 * p) * 4;
 }
 
 export interface Series {

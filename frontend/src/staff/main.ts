@@ -1,6 +1,9 @@
 import "../style.css";
 import "./staff.css";
 import { lang } from "../i18n";
+import { adminView } from "./admin";
+import { boardView } from "./board";
+import { moderationView } from "./moderation";
 import { queueView } from "./queue";
 import { start } from "./shell";
 import { ticketView } from "./ticket";
@@ -9,4 +12,7 @@ document.documentElement.lang = lang();
 void start(document.getElementById("app")!, {
   queue: () => queueView(),
   ticket: (id) => ticketView(id),
+  board: () => boardView(),
+  moderation: () => moderationView(),
+  admin: () => adminView(),
 });

@@ -1,0 +1,282 @@
+/** "Fristen": the SLA board for supervisors and admins. */
+import { getCategories, type Category } from "../api";
+import { h } from "../dom";
+import { formatDateTime, pick } from "../i18n";
+import { assign, exportUrl, forward, get, optional, type ChangeResult, type Department, type Ticket, type User } from "./api";
+import { barChart, dataTable, lineChart } from "./chart";
+import { forwardForm } from "./forward";
+import { st } from "./i18n";
+import { departments, errorText, messageEl, session, type StaffView } from "./shell";
+import { slaBadge } from "./sla";
+
+export interface Figures {
+  open: number;
+  at_risk: number;
+  breached: number;
+  paused: number;
+  resolved: number;
+  resolved_within_sla?: number;
+  resolved_within_sla_pct: number | null;
+  median_hours_to_resolve?: number | null;
+}
+interface Summary {
+  total: Figures;
+  by_department: Record<string, Figures>;
+  by_category: Record<string, Figures>;
+}
+export interface Trend {
+  days: { date: string; created: number; resolved: number }[];
+  weeks: { week: string; resolved: number; within_promise_pct: number | null }[];
+}
+
+const filter = { department: "", category: "" };
+
+export function pct(v: number | null | undefined): string {
+  return v === null || v === undefined ? "–" : `${v.toLocaleString("de-DE", { maximumFractionDigits: 1 })} %`;
+}
+
+export function boardView(): StaffView {
+  let summary: Summary | null = null;
+  let trend: Trend | null | undefined; // undefined: loading, null: not available yet
+  let breaches: Ticket[] | null = null;
+  let depts: Department[] = [];
+  let cats: Category[] = [];
+  let users: User[] = [];
+  let error = "";
+  let msg: { text: string; kind: "ok" | "error" | "conflict" } | null = null;
+  let results: HTMLElement;
+  let alive = true;
+
+  const deptName = (code: string) => {
+    const d = depts.find((x) => x.code === code);
+    return d ? pick(d.name) : code;
+  };
+  const catName = (code: string) => {
+    const c = cats.find((x) => x.code === code);
+    return c ? pick(c.name) : code;
+  };
+
+  async function load(): Promise<void> {
+    error = "";
+    const q = { department: filter.department || undefined, category: filter.category || undefined };
+    try {
+      [summary, breaches] = await Promise.all([
+        get<Summary>("/api/v1/sla/summary", q),
+        get<{ items: Ticket[] }>("/api/v1/sla/breaches").then((r) => r.items),
+      ]);
+    } catch (e) {
+      error = errorText(e);
+    }
+    try {
+      trend = await optional(get<Trend>("/api/v1/sla/trend", { days: 30, ...q }));
+    } catch {
+      trend = null;
+    }
+    if (alive) draw();
+  }
+
+  async function loadRefs(): Promise<void> {
+    const [d, c, u] = await Promise.all([
+      departments().catch(() => [] as Department[]),
+      getCategories().catch(() => [] as Category[]),
+      session?.role === "admin" ? get<User[]>("/api/v1/admin/users").catch(() => [] as User[]) : Promise.resolve([] as User[]),
+    ]);
+    depts = d;
+    cats = c;
+    users = Array.isArray(u) ? u : [];
+  }
+
+  async function change(fn: () => Promise<ChangeResult>, ok: string): Promise<void> {
+    try {
+      const r = await fn();
+      msg = r.conflict ? { text: st("conflict"), kind: "conflict" } : { text: ok, kind: "ok" };
+    } catch (e) {
+      msg = { text: errorText(e), kind: "error" };
+    }
+    await load();
+    results.querySelector<HTMLElement>(".msg-anchor")?.focus();
+  }
+
+  function figuresTable(caption: string, first: string, rows: [string, Figures][]): HTMLElement {
+    const head = [first, st("open"), st("atRisk"), st("breached"), st("paused"), st("resolved"), st("withinPct")];
+    const t = dataTable(
+      caption,
+      head,
+      rows.map(([k, f]) => [k, f.open, f.at_risk, f.breached, f.paused, f.resolved, pct(f.resolved_within_sla_pct)]),
+    );
+    t.querySelectorAll("td").forEach((td) => td.classList.add("num"));
+    return h("div", { class: "table-wrap" }, t);
+  }
+
+  function trendPart(): HTMLElement {
+    const sec = h("section", { "aria-labelledby": "b-trend-h" }, h("h3", { id: "b-trend-h" }, st("trendTitle")));
+    if (trend === undefined) sec.append(h("p", {}, st("loading")));
+    else if (trend === null) sec.append(h("p", { class: "hint" }, st("notAvailable")));
+    else {
+      const days = trend.days ?? [];
+      const weeks = trend.weeks ?? [];
+      const dayLabels = days.map((d) => d.date.slice(8, 10) + "." + d.date.slice(5, 7) + ".");
+      sec.append(
+        h("h4", {}, st("trendDaily")),
+        barChart(st("trendDaily"), dayLabels, [
+          { label: st("createdCount"), cls: "bar-a", values: days.map((d) => d.created) },
+          { label: st("resolvedCount"), cls: "bar-b", values: days.map((d) => d.resolved) },
+        ]),
+        h(
+          "details",
+          { class: "chart-data" },
+          h("summary", {}, st("chartTable")),
+          h("div", { class: "table-wrap" }, dataTable(st("trendDaily"), [st("day"), st("createdCount"), st("resolvedCount")], days.map((d) => [d.date, d.created, d.resolved]))),
+        ),
+        h("h4", {}, st("trendWeekly")),
+        lineChart(st("trendWeekly"), weeks.map((w) => w.week), weeks.map((w) => w.within_promise_pct), st("withinPct")),
+        h(
+          "details",
+          { class: "chart-data" },
+          h("summary", {}, st("chartTable")),
+          h("div", { class: "table-wrap" }, dataTable(st("trendWeekly"), [st("week"), st("resolvedCount"), st("pct")], weeks.map((w) => [w.week, w.resolved, pct(w.within_promise_pct)]))),
+        ),
+      );
+    }
+    return sec;
+  }
+
+  function assignForm(t: Ticket): HTMLElement | null {
+    if (session?.role !== "admin" || !t.department) return null;
+    const dept = t.department.code;
+    const crew = users.filter((u) => u.active !== false && u.departments.includes(dept) && u.role !== "admin");
+    if (!crew.length) return null;
+    const id = `as-${t.public_id}`;
+    const sel = h("select", { id }, h("option", { value: "" }, "—"), ...crew.map((u) => h("option", { value: String(u.id) }, u.name)));
+    const form = h("form", { class: "forward" }, h("div", { class: "field" }, h("label", { for: id }, st("assignTo")), sel), h("button", { type: "submit", class: "btn btn-small" }, st("assign")));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!sel.value) {
+        sel.focus();
+        return;
+      }
+      const u = crew.find((x) => String(x.id) === sel.value)!;
+      void change(() => assign(t.public_id, `"${t.version}"`, u.id), st("assigned", { name: u.name }));
+    });
+    return form;
+  }
+
+  function breachPart(): HTMLElement {
+    let list = breaches ?? [];
+    if (filter.department) list = list.filter((t) => t.department?.code === filter.department);
+    if (filter.category) list = list.filter((t) => t.category.code === filter.category);
+    list = [...list].sort((a, b) => (a.sla?.deadline ?? "").localeCompare(b.sla?.deadline ?? ""));
+    const table = h(
+      "table",
+      { class: "data breaches", "aria-labelledby": "b-breach-h" },
+      h("thead", {}, h("tr", {}, ...[st("ticket"), st("category"), st("department"), st("deadline"), st("overdue"), st("assignee"), st("actions")].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        {},
+        ...list.map((t) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, h("a", { href: `#/ticket/${encodeURIComponent(t.public_id)}` }, t.public_id)),
+            h("td", {}, pick(t.category.name)),
+            h("td", {}, t.department ? pick(t.department.name) : "–"),
+            h("td", {}, slaBadge(t.sla?.state), " ", formatDateTime(t.sla?.deadline)),
+            h("td", { class: "num" }, t.overdue_hours !== undefined ? st("overdueHours", { n: Math.round(t.overdue_hours) }) : "–"),
+            h("td", {}, t.assignee?.name ?? st("nobody")),
+            h(
+              "td",
+              {},
+              assignForm(t),
+              forwardForm(t.department?.code, (dept, reason) => change(() => forward(t.public_id, `"${t.version}"`, dept, reason), st("forwarded", { d: deptName(dept) }))),
+            ),
+          ),
+        ),
+      ),
+    );
+    return h("section", { "aria-labelledby": "b-breach-h" }, h("h3", { id: "b-breach-h" }, st("breachTable")), list.length ? h("div", { class: "table-wrap" }, table) : h("p", {}, st("noBreaches")));
+  }
+
+  function draw(): void {
+    const exportFilter = { department: filter.department || undefined, category: filter.category || undefined };
+    const parts: (Node | null)[] = [h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg))];
+    if (error) parts.push(h("div", { class: "alert", role: "alert" }, error));
+    parts.push(
+      h(
+        "div",
+        { class: "row exports", role: "group", "aria-label": st("exports") },
+        h("a", { class: "btn btn-small", href: exportUrl(exportFilter, "csv"), download: "tickets.csv" }, st("csv")),
+        h("a", { class: "btn btn-small", href: exportUrl(exportFilter, "geojson"), download: "tickets.geojson" }, st("geojson")),
+      ),
+    );
+    if (!summary) {
+      if (!error) parts.push(h("p", { "aria-live": "polite" }, st("loading")));
+      results.replaceChildren(...parts.filter((p): p is Node => !!p));
+      return;
+    }
+    const tot = summary.total;
+    parts.push(
+      h("h3", {}, st("totals")),
+      h(
+        "dl",
+        { class: "totals" },
+        ...(
+          [
+            [st("open"), tot.open],
+            [st("atRisk"), tot.at_risk],
+            [st("breached"), tot.breached],
+            [st("paused"), tot.paused],
+            [st("withinPct"), pct(tot.resolved_within_sla_pct)],
+          ] as [string, string | number][]
+        ).map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, String(v)))),
+      ),
+      figuresTable(st("byDepartment"), st("department"), Object.entries(summary.by_department).map(([k, f]) => [deptName(k), f])),
+      figuresTable(st("byCategory"), st("category"), Object.entries(summary.by_category).map(([k, f]) => [catName(k), f])),
+      breachPart(),
+      trendPart(),
+    );
+    results.replaceChildren(...parts.filter((p): p is Node => !!p));
+  }
+
+  function filters(): HTMLElement {
+    const dSel = h("select", { id: "b-dept" }, h("option", { value: "" }, st("all")));
+    const cSel = h("select", { id: "b-cat" }, h("option", { value: "" }, st("all")));
+    const fill = () => {
+      dSel.replaceChildren(h("option", { value: "" }, st("all")), ...depts.map((d) => h("option", { value: d.code }, pick(d.name))));
+      cSel.replaceChildren(h("option", { value: "" }, st("all")), ...cats.map((c) => h("option", { value: c.code }, pick(c.name))));
+      dSel.value = filter.department;
+      cSel.value = filter.category;
+    };
+    fill();
+    if (!depts.length) void loadRefs().then(() => { fill(); if (summary) draw(); });
+    dSel.addEventListener("change", () => {
+      filter.department = dSel.value;
+      msg = null;
+      void load();
+    });
+    cSel.addEventListener("change", () => {
+      filter.category = cSel.value;
+      msg = null;
+      void load();
+    });
+    const form = h(
+      "form",
+      { class: "filters", "aria-label": st("filters") },
+      h("div", { class: "field" }, h("label", { for: "b-dept" }, st("department")), dSel),
+      h("div", { class: "field" }, h("label", { for: "b-cat" }, st("category")), cSel),
+    );
+    form.addEventListener("submit", (e) => e.preventDefault());
+    return form;
+  }
+
+  return {
+    render(main) {
+      results = h("div", { class: "board-results" });
+      main.append(h("div", { class: "view-board" }, h("h2", {}, st("boardTitle")), filters(), results));
+      draw();
+      if (!summary) void load();
+    },
+    destroy() {
+      alive = false;
+    },
+  };
+}

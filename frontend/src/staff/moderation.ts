@@ -1,0 +1,220 @@
+/** Moderation: unpublished citizen text and photos; edit, publish or hide; black out areas. */
+import { h } from "../dom";
+import { formatDateTime, pick } from "../i18n";
+import { ApiError, getTicket, listTickets, publication, redact, type StaffPhoto, type Ticket, type Versioned } from "./api";
+import { st } from "./i18n";
+import { errorText, messageEl, type StaffView } from "./shell";
+import { svg } from "./chart";
+import { scaleRect, type Point, type Rect } from "./rects";
+
+type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
+
+/** Unpublished tickets: the server filter when it exists, else the queue filtered here. */
+export async function unpublished(): Promise<Ticket[]> {
+  try {
+    return (await listTickets({ published: "false", limit: 100 })).items.filter((t) => t.published === false);
+  } catch (e) {
+    if (!(e instanceof ApiError) || ![400, 404, 422].includes(e.status)) throw e;
+  }
+  return (await listTickets({ limit: 500 })).items.filter((t) => t.published === false);
+}
+
+interface Entry {
+  v: Versioned;
+  text: string;
+  photoIds: Set<number>;
+  rects: Map<number, Rect[]>;
+  msg: Msg;
+  bust: number;
+}
+
+export function moderationView(): StaffView {
+  let entries: Entry[] | null = null;
+  let error = "";
+  let done: Msg = null;
+  let results: HTMLElement;
+  let alive = true;
+
+  async function load(): Promise<void> {
+    try {
+      const list = await unpublished();
+      const full = await Promise.all(list.slice(0, 30).map((t) => getTicket(t.public_id)));
+      entries = full
+        .filter((v) => !v.ticket.published)
+        .map((v) => ({
+          v,
+          text: v.ticket.public_description ?? v.ticket.description ?? "",
+          photoIds: new Set(v.ticket.photos.filter((p) => p.kind !== "after").map((p) => p.id)),
+          rects: new Map(),
+          msg: null,
+          bust: 0,
+        }));
+      error = "";
+    } catch (e) {
+      error = errorText(e);
+    }
+    if (alive) draw();
+  }
+
+  function photoEditor(e: Entry, p: StaffPhoto, n: number, redraw: () => void): HTMLElement {
+    const id = e.v.ticket.public_id;
+    const img = h("img", { src: e.bust ? `${p.url}?v=${e.bust}` : p.url, alt: st("photoAlt", { n, kind: st("kind_before") }), draggable: "false" });
+    const W = () => img.naturalWidth || p.width || 1;
+    const H = () => img.naturalHeight || p.height || 1;
+    const overlay = svg("svg", { viewBox: `0 0 ${p.width || 1} ${p.height || 1}`, preserveAspectRatio: "none", "aria-hidden": "true", focusable: "false" });
+    const rects = e.rects.get(p.id) ?? [];
+    const paint = () => {
+      overlay.setAttribute("viewBox", `0 0 ${W()} ${H()}`);
+      overlay.replaceChildren(...rects.map(([x, y, w, hh]) => svg("rect", { x, y, width: w, height: hh, class: "redact-rect" })));
+    };
+    img.addEventListener("load", paint);
+    const box = h("div", { class: "redact-box", role: "group", "aria-label": st("redactArea", { n }) }, img, overlay);
+    let start: Point | null = null;
+    let live: SVGRectElement | null = null;
+    const local = (ev: PointerEvent): Point => {
+      const r = img.getBoundingClientRect();
+      return { x: ev.clientX - r.left, y: ev.clientY - r.top };
+    };
+    const shown = () => ({ width: img.clientWidth, height: img.clientHeight });
+    box.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      ev.preventDefault();
+      start = local(ev);
+      box.setPointerCapture?.(ev.pointerId);
+      live = svg("rect", { class: "redact-rect", x: 0, y: 0, width: 0, height: 0 });
+      overlay.append(live);
+    });
+    box.addEventListener("pointermove", (ev) => {
+      if (!start || !live) return;
+      const r = scaleRect(start, local(ev), shown(), { width: W(), height: H() }, 0);
+      if (r) {
+        live.setAttribute("x", String(r[0]));
+        live.setAttribute("y", String(r[1]));
+        live.setAttribute("width", String(r[2]));
+        live.setAttribute("height", String(r[3]));
+      }
+    });
+    const finish = (ev: PointerEvent) => {
+      if (!start) return;
+      const r = scaleRect(start, local(ev), shown(), { width: W(), height: H() });
+      start = null;
+      live?.remove();
+      live = null;
+      if (r) {
+        rects.push(r);
+        e.rects.set(p.id, rects);
+        redraw();
+      }
+    };
+    box.addEventListener("pointerup", finish);
+    box.addEventListener("pointercancel", () => {
+      start = null;
+      live?.remove();
+      live = null;
+    });
+    if (img.complete) paint();
+    const cb = h("input", { type: "checkbox", id: `pub-${id}-${p.id}`, checked: e.photoIds.has(p.id) });
+    cb.addEventListener("change", () => (cb.checked ? e.photoIds.add(p.id) : e.photoIds.delete(p.id)));
+    const redactBtn = h("button", { type: "button", class: "btn btn-small" }, st("redact"));
+    redactBtn.addEventListener("click", async () => {
+      if (!rects.length) {
+        e.msg = { text: st("redactNone"), kind: "error" };
+        redraw();
+        return;
+      }
+      redactBtn.disabled = true;
+      try {
+        e.v = await redact(id, p.id, rects);
+        e.rects.delete(p.id);
+        e.bust = Date.now();
+        e.msg = { text: st("redacted"), kind: "ok" };
+      } catch (err) {
+        e.msg = { text: errorText(err), kind: "error" };
+      }
+      redraw();
+    });
+    const clearBtn = h("button", { type: "button", class: "btn btn-small", disabled: !rects.length }, st("redactClear"));
+    clearBtn.addEventListener("click", () => {
+      e.rects.delete(p.id);
+      redraw();
+    });
+    return h(
+      "div",
+      { class: "redact-photo" },
+      box,
+      h("div", { class: "field check" }, cb, h("label", { for: cb.id }, st("photoPublish", { n }))),
+      h("p", { class: "hint", "aria-live": "polite" }, st("redactCount", { n: rects.length })),
+      h("div", { class: "row" }, redactBtn, clearBtn),
+    );
+  }
+
+  function item(e: Entry): HTMLElement {
+    const t = e.v.ticket;
+    const el = h("article", { class: "mod-item", "aria-labelledby": `m-${t.public_id}-h` });
+    const redraw = () => {
+      if (alive) el.replaceWith(item(e));
+    };
+    const ta = h("textarea", { id: `m-${t.public_id}-text`, rows: 4, maxlength: 4000 });
+    ta.value = e.text;
+    ta.addEventListener("input", () => (e.text = ta.value));
+    const act = async (action: "publish" | "hide") => {
+      try {
+        const r = await publication(
+          t.public_id,
+          e.v.etag,
+          action === "publish" ? { action, public_description: e.text, photo_ids: [...e.photoIds] } : { action },
+        );
+        e.v = r;
+        if (r.conflict) {
+          e.msg = { text: st("conflict"), kind: "conflict" };
+          redraw();
+          return;
+        }
+        done = { text: st(action === "publish" ? "published" : "hidden", { id: t.public_id }), kind: "ok" };
+        entries = (entries ?? []).filter((x) => x !== e);
+        draw();
+        results.querySelector<HTMLElement>(".msg-anchor")?.focus();
+      } catch (err) {
+        e.msg = { text: errorText(err), kind: "error" };
+        redraw();
+      }
+    };
+    const befores = t.photos.filter((p) => p.kind !== "after");
+    el.append(
+      h("h3", { id: `m-${t.public_id}-h` }, h("a", { href: `#/ticket/${encodeURIComponent(t.public_id)}` }, st("ticketTitle", { id: t.public_id }))),
+      h("p", { class: "hint" }, pick(t.category.name), " · ", t.department ? pick(t.department.name) : "", " · ", formatDateTime(t.created_at)),
+      messageEl(e.msg) ?? "",
+      h("div", { class: "field" }, h("label", { for: ta.id }, st("publicText")), ta),
+      befores.length ? h("p", { class: "hint" }, st("redactHelp")) : "",
+      ...befores.map((p, i) => photoEditor(e, p, i + 1, redraw)),
+      h(
+        "div",
+        { class: "row" },
+        h("button", { type: "button", class: "btn btn-primary", onclick: () => void act("publish") }, st("publish")),
+        h("button", { type: "button", class: "btn", onclick: () => void act("hide") }, st("hide")),
+      ),
+    );
+    return el;
+  }
+
+  function draw(): void {
+    const parts: (Node | null)[] = [h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(done))];
+    if (error) parts.push(h("div", { class: "alert", role: "alert" }, error));
+    else if (!entries) parts.push(h("p", { "aria-live": "polite" }, st("loading")));
+    else if (!entries.length) parts.push(h("p", {}, st("moderationEmpty")));
+    else parts.push(...entries.map(item));
+    results.replaceChildren(...parts.filter((p): p is Node => !!p));
+  }
+
+  return {
+    render(main) {
+      results = h("div", {});
+      main.append(h("div", { class: "view-moderation" }, h("h2", {}, st("moderationTitle")), h("p", {}, st("moderationHelp")), results));
+      draw();
+      if (!entries && !error) void load();
+    },
+    destroy() {
+      alive = false;
+    },
+  };
+}
