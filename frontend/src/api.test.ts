@@ -19,6 +19,12 @@ describe("api client", () => {
     expect(url).toBe("/api/v1/reports");
     expect(init.method).toBe("POST");
     expect((init.headers as Record<string, string>)["Idempotency-Key"]).toBe("key-123");
+    // The same anonymous device id on every report, for per-device rate limits.
+    const device = (init.headers as Record<string, string>)["X-Device-Id"];
+    expect(device).toMatch(/^[0-9a-f-]{36}$/);
+    await submitReport(fields, [], "key-124");
+    const second = fetchMock.mock.calls[1] as unknown as [string, RequestInit];
+    expect((second[1].headers as Record<string, string>)["X-Device-Id"]).toBe(device);
     const body = init.body as FormData;
     expect(body.get("category")).toBe("schlagloch");
     expect(body.get("email")).toBeNull(); // empty optional fields are left out

@@ -199,9 +199,23 @@ export function reportForm(fields: ReportFields, photos: Blob[]): FormData {
 export function submitReport(fields: ReportFields, photos: Blob[], idempotencyKey: string): Promise<SubmitResult> {
   return request<SubmitResult>("/api/v1/reports", {
     method: "POST",
-    headers: { "Idempotency-Key": idempotencyKey },
+    headers: { "Idempotency-Key": idempotencyKey, "X-Device-Id": deviceId() },
     body: reportForm(fields, photos),
   });
+}
+
+/** An anonymous id of this device (kept in localStorage), so rate limits count per phone. */
+export function deviceId(): string {
+  try {
+    let id = localStorage.getItem("mm-device");
+    if (!id) {
+      id = newKey();
+      localStorage.setItem("mm-device", id);
+    }
+    return id;
+  } catch {
+    return "";
+  }
 }
 
 /** A random UUID, also where crypto.randomUUID is missing (plain HTTP). */
