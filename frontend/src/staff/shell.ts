@@ -92,10 +92,13 @@ let currentRoute = "";
 let notice = "";
 let factories: Record<string, (arg: string) => StaffView> = {};
 
+/** Other spellings of a route: mails link to /staff/tickets/<id>. */
+const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin" };
+
 export function route(): { name: string; arg: string } {
   const raw = location.hash.replace(/^#\/?/, "");
   const [name, ...rest] = raw.split("/");
-  return { name: name || "", arg: decodeURIComponent(rest.join("/")) };
+  return { name: ALIASES[name] ?? (name || ""), arg: decodeURIComponent(rest.join("/")) };
 }
 
 export function go(hash: string): void {
