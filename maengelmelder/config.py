@@ -70,6 +70,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # "wall" (24/7, the 48h promise) or "business" (opening hours without holidays).
         "SLA_CALENDAR": get("SLA_CALENDAR", "wall"),
         "SLA_PAUSE_WHEN_WAITING": _bool(env, "SLA_PAUSE_WHEN_WAITING", True),
+        # Promise by priority, e.g. "1=24,2=48" (a routing rule's own hours still win).
+        "SLA_PRIORITY_HOURS": get("SLA_PRIORITY_HOURS", ""),
         "SLA_AT_RISK_SHARE": float(get("SLA_AT_RISK_SHARE", "0.25") or 0.25),
         "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
         # Rate limits (flask-limiter syntax); counted in Redis when configured, else in memory.

@@ -25,6 +25,12 @@ class DepartmentIn(Schema):
     name_de = fields.String(required=True, validate=NAME)
     name_en = fields.String(required=True, validate=NAME)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    sla_hours = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=8760)
+    )
+    sla_calendar = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["wall", "business"])
+    )
 
 
 class CategoryIn(Schema):
@@ -58,7 +64,13 @@ class CategoryPatch(CategoryIn):
 
 
 def department_out(d: Department) -> dict:
-    return {"code": d.code, "name": {"de": d.name_de, "en": d.name_en}, "email": d.email}
+    return {
+        "code": d.code,
+        "name": {"de": d.name_de, "en": d.name_en},
+        "email": d.email,
+        "sla_hours": d.sla_hours,
+        "sla_calendar": d.sla_calendar,
+    }
 
 
 def category_out(c: Category) -> dict:

@@ -18,6 +18,9 @@ class Department(db.Model):
     name_de: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    # The department's own promise (hours and calendar); unset: the category's and the city's.
+    sla_hours: Mapped[int | None] = mapped_column(Integer)
+    sla_calendar: Mapped[str | None] = mapped_column(String(16))
 
     def names(self) -> dict[str, str]:
         return {"de": self.name_de, "en": self.name_en}

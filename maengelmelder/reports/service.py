@@ -176,10 +176,16 @@ def submit_report(
     except ZoningError as exc:
         raise zoning.zoning_error(exc) from exc
     department = session.scalar(select(Department).where(Department.code == decision.department))
-    sla_hours = decision.sla_hours or category.sla_hours
+    promise = sla.intake_policy(
+        sla_config or {},
+        category_hours=category.sla_hours,
+        rule_hours=decision.sla_hours,
+        priority=decision.priority,
+        department=department,
+    )
     salt = secrets.token_hex(16)
     token = tracking_token(secret_key, salt)
-    hours = float(sla_hours)
+    hours = promise.hours
     email = (data.get("email") or "").strip() or None
     report = Report(
         category=category,
@@ -193,7 +199,7 @@ def submit_report(
         created_at=now,
         updated_at=now,
         sla_hours=hours,
-        sla_calendar=(sla_config or {}).get("SLA_CALENDAR", "wall"),
+        sla_calendar=promise.calendar,
         lang=data.get("lang") or "de",
         published=category.auto_publish,
         zone_keys="," + "".join(f"{key}," for key in decision.zones),

@@ -16,15 +16,46 @@ from .engine import Pause, Policy, calendar_for, resolve_policy, schedule, state
 from .models import Escalation
 
 
-def policy(config: Mapping, hours: float) -> Policy:
-    """The policy for a ticket promised `hours`, with the city's calendar settings."""
+def priority_hours(config: Mapping) -> dict[int, float]:
+    """'1=24,2=48' from the settings: the promise of a ticket with that priority."""
+    out: dict[int, float] = {}
+    for part in (config.get("SLA_PRIORITY_HOURS") or "").split(","):
+        if "=" in part:
+            key, value = part.split("=", 1)
+            out[int(key)] = float(value)
+    return out
+
+
+def intake_policy(
+    config: Mapping,
+    *,
+    category_hours: float,
+    rule_hours: float | None = None,
+    priority: int | None = None,
+    department=None,
+) -> Policy:
+    """The promise of a new ticket: routing rule > priority > department > category."""
     default = Policy(
         hours=float(config.get("DEFAULT_SLA_HOURS", 48)),
         calendar=config.get("SLA_CALENDAR", "wall"),
         pause_when_waiting=config.get("SLA_PAUSE_WHEN_WAITING", True),
         at_risk_share=config.get("SLA_AT_RISK_SHARE", 0.25),
     )
-    return resolve_policy(hours, default=default)
+    department_policy = None
+    if department is not None and (department.sla_hours or department.sla_calendar):
+        department_policy = Policy(
+            hours=float(department.sla_hours or category_hours),
+            calendar=department.sla_calendar or default.calendar,
+            pause_when_waiting=default.pause_when_waiting,
+            at_risk_share=default.at_risk_share,
+        )
+    return resolve_policy(
+        category_hours,
+        rule_hours=rule_hours,
+        priority_hours=priority_hours(config).get(priority) if priority is not None else None,
+        department_policy=department_policy,
+        default=default,
+    )
 
 
 def _pauses(report: Report) -> list[Pause]:

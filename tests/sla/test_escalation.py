@@ -263,3 +263,29 @@ def test_daily_digest_lists_each_supervisors_tickets_once_a_day(app, client, sta
     assert body.index(late) < body.index("Frist läuft bald ab (1)") < body.index(soon)
     clock.advance(days=1)
     assert _run(app, daily_digest) == 2  # a new day, a new digest
+
+
+def test_promise_precedence_rule_then_priority_then_department_then_category(app, client):
+    from maengelmelder.catalog.models import Department
+
+    app.config["SLA_PRIORITY_HOURS"] = "1=12"
+    with app.app_context():
+        gruen = db.session.scalar(select(Department).where(Department.code == "gruen"))
+        gruen.sla_calendar = "business"
+        tiefbau = db.session.scalar(select(Department).where(Department.code == "tiefbau"))
+        tiefbau.sla_hours = 24
+        db.session.commit()
+    # Category 48 h, but the Tiefbauamt promises 24 h.
+    assert file_ticket(client)["report"]["deadline"] == "2026-03-11T09:00:00Z"
+    # The demo rule "papierkorb-eilig" sets 24 h and priority 1: the rule's hours win over 12 h.
+    assert file_ticket(client, "papierkorb")["report"]["deadline"] == "2026-03-11T09:00:00Z"
+    # The Grünflächenamt counts business hours: a tree (72 h) from Tuesday 10:00 Berlin.
+    tree = file_ticket(client, "baum", lat=50.1005, lon=8.7655)["report"]
+    assert tree["department"]["code"] == "gruen"
+    assert tree["deadline"] == "2026-03-20T09:00:00Z"  # Friday 10:00 Berlin: 6 h + 7 × 9 h + 3 h
+
+
+def test_intake_works_while_redis_is_down(app, client):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    created = file_ticket(client)
+    assert created["report"]["status"] == "new"  # scheduling failed quietly; the sweep catches up
