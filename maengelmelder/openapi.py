@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template
 
 from .accounts.models import ROLES
 from .accounts.routes import LoginIn, PasswordIn, TokenIn, UserIn
+from .catalog.admin import CategoryIn, CategoryPatch, DepartmentIn
 from .reports.schemas import (
     UTC,
     CategoryOut,
@@ -187,6 +188,80 @@ RULE_VERSION = _obj(
     }
 )
 
+DEPARTMENT = _obj(
+    {
+        "code": STRING,
+        "name": ref("Message"),
+        "email": NSTRING,
+        "sla_hours": {
+            "type": ["integer", "null"],
+            "description": "the department's own promise; null: the category's",
+        },
+        "sla_calendar": {"type": ["string", "null"], "enum": ["wall", "business", None]},
+    }
+)
+
+CATEGORY_ADMIN = _obj(
+    {
+        "code": STRING,
+        "name": ref("Message"),
+        "group": STRING,
+        "default_department": {"type": "string", "description": "the department's code"},
+        "sla_hours": {"type": "integer"},
+        "icon": STRING,
+        "auto_publish": {"type": "boolean"},
+        "active": {"type": "boolean"},
+    }
+)
+
+SLA_TREND = _obj(
+    {
+        "days": {
+            "type": "array",
+            "description": "one entry per day (Europe/Berlin), the oldest first",
+            "items": _obj(
+                {
+                    "date": {"type": "string", "format": "date"},
+                    "created": {"type": "integer"},
+                    "resolved": {"type": "integer"},
+                }
+            ),
+        },
+        "weeks": {
+            "type": "array",
+            "description": "per ISO week with resolved tickets: the share within the promise",
+            "items": _obj(
+                {
+                    "week": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
+                    "resolved": {"type": "integer"},
+                    "within_promise_pct": {"type": "number"},
+                }
+            ),
+        },
+    }
+)
+
+TICKET_FEATURE = _obj(
+    {
+        "type": {"const": "Feature"},
+        "id": STRING,
+        "geometry": _obj({"type": {"const": "Point"}, "coordinates": {"type": "array"}}),
+        "properties": _obj(
+            {
+                "public_id": STRING,
+                "status": {"type": "string", "enum": list(states.ALL)},
+                "category": STRING,
+                "department": STRING,
+                "created_at": TIME,
+                "deadline": NTIME,
+                "sla_state": {"type": "string", "enum": list(SLA_STATES)},
+                "assignee": {"type": "string", "description": "the name, or empty"},
+                "zones": {"type": "string", "description": "zone keys, space-separated"},
+            }
+        ),
+    }
+)
+
 MOVE = _obj(
     {
         "public_id": STRING,
@@ -341,6 +416,13 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
             "offset": {"type": "integer"},
         }
     ),
+    "TicketFeatureCollection": _obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": TICKET_FEATURE},
+        },
+        description="The queue's current filter as GeoJSON (no reporter e-mail).",
+    ),
     "SlaFigures": FIGURES,
     "SlaSummary": _obj(
         {
@@ -375,6 +457,9 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
             }
         }
     ),
+    "SlaTrend": SLA_TREND,
+    "Department": DEPARTMENT,
+    "CategoryAdmin": CATEGORY_ADMIN,
     "User": USER,
     "Login": _obj({"user": ref("User"), "csrf_token": STRING}),
     "CsrfToken": _obj({"csrf_token": STRING}),
@@ -507,6 +592,9 @@ MARSHMALLOW: dict[str, type] = {
     "UserIn": UserIn,
     "TokenIn": TokenIn,
     "ExplainIn": ExplainIn,
+    "DepartmentIn": DepartmentIn,
+    "CategoryIn": CategoryIn,
+    "CategoryPatch": CategoryPatch,
 }
 # Output schemas may grow fields; their components do not forbid unknown properties.
 OUTPUTS = (
@@ -979,6 +1067,70 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
                 parameters=[_path_param("token_id", "the token's id", integer=True)],
             ),
         ),
+        # catalog admin
+        (
+            "/api/v1/admin/departments",
+            "get",
+            _op(
+                "admin",
+                "Departments by code.",
+                {"200": _json({"type": "array", "items": ref("Department")}, "Departments.")},
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/departments",
+            "post",
+            _op(
+                "admin",
+                "Create a department; `409` when the code exists.",
+                {"201": _json(ref("Department"), "Created.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=_body(ref("DepartmentIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/categories",
+            "get",
+            _op(
+                "admin",
+                "Every category (inactive ones too) in display order.",
+                {"200": _json({"type": "array", "items": ref("CategoryAdmin")}, "Categories.")},
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/categories",
+            "post",
+            _op(
+                "admin",
+                "Create a category (placed last); `409` when the code exists.",
+                {"201": _json(ref("CategoryAdmin"), "Created.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=_body(ref("CategoryIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/categories/{code}",
+            "patch",
+            _op(
+                "admin",
+                "Change a category; the code itself cannot change.",
+                {"200": _json(ref("CategoryAdmin"), "The category after the change.")},
+                400,
+                404,
+                422,
+                security=staff_write,
+                parameters=[_path_param("code", "the category's code")],
+                requestBody=_body(ref("CategoryPatch")),
+            ),
+        ),
         # zoning
         (
             "/api/v1/admin/zones",
@@ -1061,10 +1213,23 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
             _op(
                 "tickets",
                 "The queue: open tickets of the caller's departments, soonest deadline first.",
-                {"200": _json(ref("TicketQueue"), "A page of the queue.")},
+                {
+                    "200": {
+                        "description": "A page of the queue; with `format=csv` or "
+                        "`format=geojson` the page as a download.",
+                        "content": {
+                            "application/json": {"schema": ref("TicketQueue")},
+                            "text/csv": {"schema": STRING},
+                            "application/geo+json": {"schema": ref("TicketFeatureCollection")},
+                        },
+                    }
+                },
                 400,
                 security=BEARER_OR_SESSION,
                 parameters=[{"in": "query", "schema": QueueArgs}],
+                description="`published` filters by moderation (citizen content published or "
+                "not); `format` chooses JSON (default), CSV (`text/csv`, a header row) or "
+                "GeoJSON (`application/geo+json`) of the same filter, without reporter e-mail.",
             ),
         ),
         (
@@ -1235,6 +1400,26 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
                 "Open tickets past their deadline, the oldest deadline first.",
                 {"200": _json(ref("SlaBreaches"), "Breaches.")},
                 security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/sla/trend",
+            "get",
+            _op(
+                "sla",
+                "The trend: reports created and resolved per day, the promise kept per week.",
+                {"200": _json(ref("SlaTrend"), "Figures for the last `days` days.")},
+                400,
+                security=BEARER_OR_SESSION,
+                parameters=[
+                    {
+                        "in": "query",
+                        "name": "days",
+                        "description": "how many days back, today included",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30},
+                    }
+                ],
+                description="Supervisors and admins; others see `403`.",
             ),
         ),
         (

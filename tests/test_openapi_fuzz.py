@@ -163,6 +163,13 @@ def test_times_and_cursors_out_of_range_are_400(client, admin_headers, url):
     assert resp.json["error"]["code"] in {"validation_failed", "invalid_cursor"}
 
 
+@pytest.mark.parametrize("days", ["\u00b2", "9" * 5000, "0", "367", "-1", "x"])
+def test_trend_days_that_are_no_small_number_are_400(client, admin_headers, days):
+    resp = client.get("/api/v1/sla/trend", query_string={"days": days}, headers=admin_headers)
+    assert resp.status_code == 400, resp.json
+    assert resp.json["error"]["code"] == "invalid_filter"
+
+
 def test_ids_beyond_the_integer_columns_are_4xx(client, admin_headers):
     public_id = _seed_reports(client)[0]["public_id"]
     assert client.delete(f"/api/v1/admin/tokens/{BIG}", headers=admin_headers).status_code == 404

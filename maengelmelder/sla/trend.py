@@ -22,9 +22,10 @@ bp = Blueprint("sla_trend", __name__)
 def trend():
     """Per day (Berlin) created and resolved; per ISO week the share resolved within promise."""
     raw = request.args.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+    # ASCII digits only, and few: int() refuses "²" and numbers of over 4300 digits
+    days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
+    if not 1 <= days <= 366:
         raise ApiError(400, "invalid_filter", name="days", value=raw[:20])
-    days = int(raw)
     at = now()
     start = (at.astimezone(BERLIN) - timedelta(days=days - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
