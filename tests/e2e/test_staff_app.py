@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from maengelmelder.demo import HERE as DEMO_DIR
 from maengelmelder.extensions import db
 from maengelmelder.reports.models import Report
+from maengelmelder.tickets.notifications import Links
 from maengelmelder.zoning.models import RuleSetVersion, Zone
 from tests import images
 from tests.conftest import PASSWORD
@@ -220,7 +221,6 @@ def test_a_stale_version_is_shown_not_overwritten(app, staff, live_server, page,
     expect(status_of(page)).to_have_text("Angenommen")
     expect(button(page, "Angenommen")).to_have_count(0)
     expect(page.get_by_role("list", name="Verlauf")).to_contain_text("Kollege ist unterwegs.")
-    shot(page, "staff-7-conflict")
 
     # The browser did send its change, with the version it had seen.
     browser_posts = [
@@ -305,6 +305,9 @@ def test_admin_imports_zones_and_moves_the_harbour(
     else:
         kind.fill("area")
     expect(page.get_by_text(re.compile("Marktplatz")).first).to_be_visible()
+    preview = page.get_by_role("region", name=re.compile("Vorschau"))
+    expect(preview).to_be_visible()
+    expect(preview.locator("path.leaflet-interactive")).to_have_count(3)  # the file's zones
     with page.expect_response(is_api("POST", "/api/v1/admin/zones/import")) as imported:
         button(page, "Zonen importieren").click()
     assert imported.value.status == 200, imported.value.text()
@@ -359,7 +362,6 @@ def test_crew_of_another_department_is_refused(app, staff, live_server, page, sh
     for label in STATE_BUTTONS:
         expect(button(page, label)).to_have_count(0)
     expect(button(page, "Foto hochladen")).to_have_count(0)
-    shot(page, "staff-8-refused")
 
 
 def test_no_serious_accessibility_violations(
@@ -431,3 +433,16 @@ def test_only_roles_that_may_use_an_area_see_its_link(app, staff, live_server, p
     expect(nav_link(page, "Verwaltung")).to_have_count(0)
     button(page, "Abmelden").click()
     expect(button(page, "Anmelden")).to_be_visible()
+
+
+def test_the_ticket_link_in_staff_mails_opens_the_ticket(app, staff, live_server, page):
+    """Escalation and notification mails link to the ticket (Links.staff_url, sla/jobs.py)."""
+    public_id = file_report(live_server)
+    with app.app_context():
+        report = db.session.scalars(select(Report).where(Report.public_id == public_id)).one()
+        link = Links(base_url=live_server, secret_key="x", city_name="x").staff_url(report)
+    _, email = staff.user("supervisor", "tiefbau")
+
+    log_in(page, email, link.removeprefix(live_server))
+    expect(heading(page, f"Meldung {public_id}")).to_be_visible()
+    expect(button(page, "Angenommen")).to_be_visible()
