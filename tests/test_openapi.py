@@ -35,7 +35,7 @@ def test_every_reference_resolves(document):
 
 
 def test_every_api_route_is_described(app, document):
-    """A new /api/v1 endpoint fails here until it is in maengelmelder/openapi.py."""
+    """A new /api/v1 endpoint fails here until it is in maengelmelder/openapi/operations_*.py."""
     registered = {
         (path, method)
         for path, method in registered_operations(app)
@@ -43,7 +43,7 @@ def test_every_api_route_is_described(app, document):
     }
     described = {(path, method) for path, item in document["paths"].items() for method in item}
     missing = sorted(registered - described)
-    assert not missing, f"describe these in maengelmelder/openapi.py (_operations): {missing}"
+    assert not missing, f"describe these in maengelmelder/openapi/operations_*.py: {missing}"
     # and nothing is described that the app does not serve
     assert described - registered == set()
 

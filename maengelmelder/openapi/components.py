@@ -1,0 +1,397 @@
+"""The component schemas: written out by hand, or taken from the routes' marshmallow schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..accounts.models import ROLES
+from ..accounts.routes import LoginIn, PasswordIn, TokenIn, UserIn
+from ..catalog.admin import CategoryIn, CategoryPatch, DepartmentIn
+from ..reports.schemas import (
+    CategoryOut,
+    EventPublic,
+    ReportForReporter,
+    ReportIn,
+    ReportPublic,
+    SupportIn,
+)
+from ..tickets.routes import CitizenNoteIn
+from ..tickets.schemas import AssignIn, ForwardIn, NoteIn, PublishIn, RedactIn, TransitionIn
+from ..zoning.routes import ExplainIn
+from .fragments import (
+    API_TOKEN,
+    CATEGORY_ADMIN,
+    DEPARTMENT,
+    FIGURES,
+    GEOMETRY,
+    MOVE,
+    NINT,
+    NNUMBER,
+    NSTRING,
+    NTIME,
+    RULE,
+    RULE_VERSION,
+    SLA_TREND,
+    STRING,
+    STRINGS,
+    TICKET_EXTRA,
+    TICKET_FEATURE,
+    TIME,
+    USER,
+    nullable,
+    obj,
+    ref,
+)
+
+HAND_WRITTEN: dict[str, dict[str, Any]] = {
+    "Message": obj({"de": STRING, "en": STRING}, description="German first, English second."),
+    "Error": obj(
+        {
+            "error": obj(
+                {
+                    "status": {"type": "integer", "description": "the HTTP status again"},
+                    "code": {"type": "string", "description": "stable, machine-readable"},
+                    "message": ref("Message"),
+                    "fields": {
+                        "type": "object",
+                        "description": "per input field: a list of messages (nested for "
+                        "nested input)",
+                    },
+                    "allowed_next": {"type": "array", "items": STRING},
+                    "current": {"type": "object"},
+                    "item": {"description": "the offending zone, rule or key"},
+                },
+                required=["status", "code", "message"],
+            )
+        },
+        description="The one error shape of the API.",
+    ),
+    "Geometry": GEOMETRY,
+    "ReportPage": obj(
+        {"items": {"type": "array", "items": ref("ReportPublic")}, "next_cursor": NSTRING}
+    ),
+    "ReportFeature": obj(
+        {
+            "type": {"const": "Feature"},
+            "id": STRING,
+            "geometry": obj({"type": {"const": "Point"}, "coordinates": {"type": "array"}}),
+            "properties": {"type": "object", "description": "the public report without lat/lon"},
+        }
+    ),
+    "ReportFeatureCollection": obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": ref("ReportFeature")},
+            "next_cursor": NSTRING,
+        }
+    ),
+    "NearbyReport": {
+        "allOf": [ref("ReportPublic"), obj({"distance_m": {"type": "number"}})],
+    },
+    "NearbyPage": obj({"items": {"type": "array", "items": ref("NearbyReport")}}),
+    "ReportCreated": obj(
+        {
+            "report": ref("ReportForReporter"),
+            "tracking_url": {"type": "string", "format": "uri"},
+            "tracking_token": STRING,
+        }
+    ),
+    "TrackedReport": {
+        "allOf": [
+            ref("ReportForReporter"),
+            obj({"history": {"type": "array", "items": ref("EventPublic")}}),
+        ]
+    },
+    "City": obj(
+        {
+            "name": STRING,
+            "boundary": ref("Geometry"),
+            "centre": obj({"lat": {"type": "number"}, "lon": {"type": "number"}}),
+            "bbox": {
+                "type": "array",
+                "items": {"type": "number"},
+                "minItems": 4,
+                "maxItems": 4,
+                "description": "min lon, min lat, max lon, max lat",
+            },
+            "tiles": obj({"url": STRING, "attribution": STRING}),
+        }
+    ),
+    "RoutingExplanation": obj(
+        {
+            "department": STRING,
+            "rule_id": NSTRING,
+            "rule": nullable(RULE),
+            "priority": NINT,
+            "sla_hours": NNUMBER,
+            "zones": {
+                "type": "array",
+                "items": obj({"key": STRING, "name": STRING, "kind": STRING}),
+            },
+            "ruleset_version": NINT,
+            "fallback": {"type": "boolean"},
+            "text": ref("Message"),
+            "inside_city": {"type": "boolean"},
+        }
+    ),
+    "TicketPhoto": {
+        "allOf": [
+            ref("PhotoOut"),
+            obj({"id": {"type": "integer"}, "approved": {"type": "boolean"}}),
+        ]
+    },
+    "StaffEvent": obj(
+        {
+            "id": {"type": "integer"},
+            "at": TIME,
+            "actor": STRING,
+            "kind": STRING,
+            "from_status": NSTRING,
+            "to_status": NSTRING,
+            "public_note": NSTRING,
+            "internal_note": NSTRING,
+            "data": {"type": ["object", "null"]},
+        }
+    ),
+    "Ticket": {
+        "description": "A ticket as staff see it in lists: the public report plus the "
+        "citizen's own text, SLA, assignee, routing and version.",
+        "allOf": [
+            ref("ReportPublic"),
+            obj(
+                {"description": NSTRING, **TICKET_EXTRA},
+                required=[k for k in TICKET_EXTRA if k != "reporter_email"],
+            ),
+        ],
+    },
+    "TicketFull": {
+        "description": "The single-ticket view: all photos, the whole history, duplicate "
+        "and followers.",
+        "allOf": [
+            ref("Ticket"),
+            obj(
+                {
+                    "photos": {"type": "array", "items": ref("TicketPhoto")},
+                    "history": {"type": "array", "items": ref("StaffEvent")},
+                    "duplicate_of": NSTRING,
+                    "followers": {"type": "integer"},
+                }
+            ),
+        ],
+    },
+    "TicketQueue": obj(
+        {
+            "items": {"type": "array", "items": ref("Ticket")},
+            "total": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+        }
+    ),
+    "TicketFeatureCollection": obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": TICKET_FEATURE},
+        },
+        description="The queue's current filter as GeoJSON (no reporter e-mail).",
+    ),
+    "SlaFigures": FIGURES,
+    "SlaSummary": obj(
+        {
+            "at": TIME,
+            "total": ref("SlaFigures"),
+            "by_department": {"type": "object", "additionalProperties": ref("SlaFigures")},
+            "by_category": {"type": "object", "additionalProperties": ref("SlaFigures")},
+        }
+    ),
+    "SlaBreaches": obj(
+        {
+            "items": {
+                "type": "array",
+                "items": {"allOf": [ref("Ticket"), obj({"overdue_hours": {"type": "number"}})]},
+            },
+            "count": {"type": "integer"},
+        }
+    ),
+    "Transparency": obj(
+        {
+            "items": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                        "category": STRING,
+                        "resolved": {"type": "integer"},
+                        "within_promise": {"type": "integer"},
+                        "within_promise_pct": {"type": "number"},
+                    }
+                ),
+            }
+        }
+    ),
+    "SlaTrend": SLA_TREND,
+    "Department": DEPARTMENT,
+    "CategoryAdmin": CATEGORY_ADMIN,
+    "User": USER,
+    "Login": obj({"user": ref("User"), "csrf_token": STRING}),
+    "CsrfToken": obj({"csrf_token": STRING}),
+    "Me": obj(
+        {
+            "kind": {"type": "string", "enum": ["user", "token"]},
+            "role": {"type": "string", "enum": list(ROLES)},
+            "name": STRING,
+            "user": ref("User"),
+            "csrf_token": STRING,
+        },
+        required=["kind", "role", "name"],
+        description="`user` and `csrf_token` only for a session login.",
+    ),
+    "ApiToken": API_TOKEN,
+    "ApiTokenCreated": {
+        "allOf": [
+            ref("ApiToken"),
+            obj({"token": {"type": "string", "description": "shown this one time only"}}),
+        ]
+    },
+    "ZoneFeatureCollection": obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "features": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "type": {"const": "Feature"},
+                        "id": STRING,
+                        "properties": obj({"name": NSTRING, "kind": STRING, "updated_at": NTIME}),
+                        "geometry": ref("Geometry"),
+                    }
+                ),
+            },
+        }
+    ),
+    "FeatureCollectionIn": obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": {"type": "object"}},
+        },
+        description="GeoJSON in WGS84; each feature a (Multi)Polygon with an id property.",
+    ),
+    "ZoneImportResult": obj(
+        {
+            "kind": STRING,
+            "summary": obj(
+                {k: {"type": "integer"} for k in ("added", "changed", "removed", "unchanged")}
+            ),
+            "added": STRINGS,
+            "changed": STRINGS,
+            "removed": STRINGS,
+            "unchanged": STRINGS,
+        }
+    ),
+    "Rule": RULE,
+    "RuleSetIn": obj(
+        {
+            "fallback_department": STRING,
+            "rules": {"type": "array", "items": ref("Rule")},
+            "version": {"description": "ignored (the server numbers versions)"},
+            "note": {"type": "string", "description": "only when applying"},
+        },
+        required=["fallback_department"],
+    ),
+    "RuleSet": obj(
+        {
+            "fallback_department": STRING,
+            "rules": {"type": "array", "items": ref("Rule")},
+            "version": NINT,
+        },
+        required=["fallback_department", "rules"],
+    ),
+    "RuleSetVersion": {
+        "allOf": [
+            RULE_VERSION,
+            obj({"implicit": {"type": "boolean"}, "rules": ref("RuleSet")}),
+        ]
+    },
+    "RuleSetApplied": {
+        "allOf": [
+            ref("RuleSetVersion"),
+            obj({"moves": {"type": "array", "items": ref("Move")}}),
+        ]
+    },
+    "RuleVersionInfo": RULE_VERSION,
+    "Move": MOVE,
+    "DryRun": obj({"moves": {"type": "array", "items": ref("Move")}, "count": {"type": "integer"}}),
+    "Health": obj(
+        {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "checks": obj(
+                {
+                    "database": {"type": "string", "enum": ["ok", "unavailable"]},
+                    "redis": {"type": "string", "enum": ["ok", "unavailable", "not_configured"]},
+                }
+            ),
+        }
+    ),
+    "OpenDataFeatureCollection": obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "name": STRING,
+            "license": obj({"name": STRING, "url": STRING}),
+            "features": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+}
+
+# Marshmallow schemas the routes use, by component name.
+MARSHMALLOW: dict[str, type] = {
+    "ReportIn": ReportIn,
+    "ReportPublic": ReportPublic,
+    "ReportForReporter": ReportForReporter,
+    "EventPublic": EventPublic,
+    "CategoryOut": CategoryOut,
+    "SupportIn": SupportIn,
+    "TransitionIn": TransitionIn,
+    "AssignIn": AssignIn,
+    "ForwardIn": ForwardIn,
+    "NoteIn": NoteIn,
+    "PublishIn": PublishIn,
+    "RedactIn": RedactIn,
+    "CitizenNoteIn": CitizenNoteIn,
+    "LoginIn": LoginIn,
+    "PasswordIn": PasswordIn,
+    "UserIn": UserIn,
+    "TokenIn": TokenIn,
+    "ExplainIn": ExplainIn,
+    "DepartmentIn": DepartmentIn,
+    "CategoryIn": CategoryIn,
+    "CategoryPatch": CategoryPatch,
+}
+# Output schemas may grow fields; their components do not forbid unknown properties.
+OUTPUTS = (
+    "ReportPublic",
+    "ReportForReporter",
+    "EventPublic",
+    "CategoryOut",
+    "PhotoOut",
+    "CategoryRef",
+    "DepartmentRef",
+)
+
+
+def patch_outputs(schemas: dict[str, dict]) -> None:
+    """Types of the fields marshmallow computes (Function fields say nothing about theirs)."""
+    for name in OUTPUTS:
+        schemas[name].pop("additionalProperties", None)
+        # marshmallow dumps every declared field, so each one is always there
+        schemas[name]["required"] = list(schemas[name]["properties"])
+    for name in ("CategoryRef", "DepartmentRef", "CategoryOut"):
+        schemas[name]["properties"]["name"] = ref("Message")
+    photo = schemas["PhotoOut"]["properties"]
+    photo["url"] = {"type": "string", "description": "web size, long side ≤ 1600 px"}
+    photo["thumbnail_url"] = {"type": "string", "description": "long side ≤ 320 px"}
+    public = schemas["ReportPublic"]["properties"]
+    public["status_label"] = ref("Message")
+    public["description"] = {
+        "type": ["string", "null"],
+        "description": "the citizen's text, null until staff published it",
+    }
+    public["photos"] = {"type": "array", "items": ref("PhotoOut")}

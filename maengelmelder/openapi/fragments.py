@@ -1,0 +1,230 @@
+"""Schema fragments the components and operations share: small types, objects, named shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..accounts.models import ROLES
+from ..tickets import states
+from ..tickets.queue import SLA_STATES
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+NSTRING = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NTIME = {"type": ["string", "null"], "format": "date-time"}
+NINT = {"type": ["integer", "null"]}
+NNUMBER = {"type": ["number", "null"]}
+STRINGS = {"type": "array", "items": STRING}
+
+
+def obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict:
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required is None:
+        required = list(properties)
+    if required:
+        out["required"] = required
+    out.update(extra)
+    return out
+
+
+# -- hand-written shapes ----------------------------------------------------------------------
+
+GEOMETRY = obj(
+    {
+        "type": {
+            "type": "string",
+            "enum": [
+                "Point",
+                "MultiPoint",
+                "LineString",
+                "MultiLineString",
+                "Polygon",
+                "MultiPolygon",
+                "GeometryCollection",
+            ],
+        },
+        "coordinates": {"type": "array"},
+    },
+    required=["type"],
+    description="A GeoJSON geometry (RFC 7946): WGS84, positions as [lon, lat].",
+)
+
+TICKET_EXTRA = {
+    "public_description": NSTRING,
+    "priority": NINT,
+    "version": {"type": "integer", "description": "also sent as ETag; send it back in If-Match"},
+    "allowed_next": {"type": "array", "items": {"type": "string", "enum": list(states.ALL)}},
+    "sla": obj(
+        {
+            "state": {"type": "string", "enum": list(SLA_STATES)},
+            "deadline": NTIME,
+            "at_risk_at": NTIME,
+        }
+    ),
+    "assignee": nullable(obj({"id": {"type": "integer"}, "name": STRING})),
+    "zones": STRINGS,
+    "routing": {"type": ["object", "null"], "description": "the stored routing explanation"},
+    "ruleset_version": NINT,
+    "lang": NSTRING,
+    "reporter_email": {
+        "type": ["string", "null"],
+        "description": "only for staff of the ticket's own department",
+    },
+}
+
+FIGURES = obj(
+    {
+        "open": {"type": "integer"},
+        "at_risk": {"type": "integer"},
+        "breached": {"type": "integer"},
+        "paused": {"type": "integer"},
+        "resolved": {"type": "integer"},
+        "resolved_within_sla": {"type": "integer"},
+        "resolved_within_sla_pct": NNUMBER,
+        "median_hours_to_resolve": NNUMBER,
+        "p90_hours_to_resolve": NNUMBER,
+    }
+)
+
+USER = obj(
+    {
+        "id": {"type": "integer"},
+        "email": STRING,
+        "name": STRING,
+        "role": {"type": "string", "enum": list(ROLES)},
+        "citywide": {"type": "boolean"},
+        "lang": STRING,
+        "active": {"type": "boolean"},
+        "departments": STRINGS,
+        "last_login_at": NTIME,
+    }
+)
+
+API_TOKEN = obj(
+    {
+        "id": {"type": "integer"},
+        "name": STRING,
+        "prefix": STRING,
+        "role": {"type": "string", "enum": list(ROLES)},
+        "citywide": {"type": "boolean"},
+        "departments": STRINGS,
+        "created_at": TIME,
+        "revoked_at": NTIME,
+    }
+)
+
+RULE = obj(
+    {
+        "id": STRING,
+        "department": STRING,
+        "category": STRING,
+        "category_group": STRING,
+        "zone": STRING,
+        "zone_kind": STRING,
+        "priority": {"type": "integer"},
+        "sla_hours": {"type": "number"},
+    },
+    required=["id", "department"],
+)
+
+RULE_VERSION = obj(
+    {
+        "version": NINT,
+        "created_at": NTIME,
+        "created_by": NSTRING,
+        "note": NSTRING,
+    }
+)
+
+DEPARTMENT = obj(
+    {
+        "code": STRING,
+        "name": ref("Message"),
+        "email": NSTRING,
+        "sla_hours": {
+            "type": ["integer", "null"],
+            "description": "the department's own promise; null: the category's",
+        },
+        "sla_calendar": {"type": ["string", "null"], "enum": ["wall", "business", None]},
+    }
+)
+
+CATEGORY_ADMIN = obj(
+    {
+        "code": STRING,
+        "name": ref("Message"),
+        "group": STRING,
+        "default_department": {"type": "string", "description": "the department's code"},
+        "sla_hours": {"type": "integer"},
+        "icon": STRING,
+        "auto_publish": {"type": "boolean"},
+        "active": {"type": "boolean"},
+    }
+)
+
+SLA_TREND = obj(
+    {
+        "days": {
+            "type": "array",
+            "description": "one entry per day (Europe/Berlin), the oldest first",
+            "items": obj(
+                {
+                    "date": {"type": "string", "format": "date"},
+                    "created": {"type": "integer"},
+                    "resolved": {"type": "integer"},
+                }
+            ),
+        },
+        "weeks": {
+            "type": "array",
+            "description": "per ISO week with resolved tickets: the share within the promise",
+            "items": obj(
+                {
+                    "week": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
+                    "resolved": {"type": "integer"},
+                    "within_promise_pct": {"type": "number"},
+                }
+            ),
+        },
+    }
+)
+
+TICKET_FEATURE = obj(
+    {
+        "type": {"const": "Feature"},
+        "id": STRING,
+        "geometry": obj({"type": {"const": "Point"}, "coordinates": {"type": "array"}}),
+        "properties": obj(
+            {
+                "public_id": STRING,
+                "status": {"type": "string", "enum": list(states.ALL)},
+                "category": STRING,
+                "department": STRING,
+                "created_at": TIME,
+                "deadline": NTIME,
+                "sla_state": {"type": "string", "enum": list(SLA_STATES)},
+                "assignee": {"type": "string", "description": "the name, or empty"},
+                "zones": {"type": "string", "description": "zone keys, space-separated"},
+            }
+        ),
+    }
+)
+
+MOVE = obj(
+    {
+        "public_id": STRING,
+        "category": STRING,
+        "from_department": STRING,
+        "to_department": STRING,
+        "rule_id": NSTRING,
+    }
+)

@@ -1,0 +1,288 @@
+"""Operations of accounts and administration: login, users, tokens, catalog, zones, rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..zoning.routes import ZoneImportArgs
+from .fragments import STRING, ref
+from .parts import (
+    BEARER_OR_SESSION,
+    BEARER_OR_SESSION_CSRF,
+    json_response,
+    operation,
+    path_param,
+    request_body,
+)
+
+
+def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
+    staff_write = BEARER_OR_SESSION_CSRF
+    return [
+        # accounts
+        (
+            "/api/v1/auth/login",
+            "post",
+            operation(
+                "accounts",
+                "Log in: sets the session cookie and returns the CSRF token.",
+                {"200": json_response(ref("Login"), "Logged in.")},
+                400,
+                401,
+                422,
+                429,
+                requestBody=request_body(ref("LoginIn")),
+            ),
+        ),
+        (
+            "/api/v1/auth/logout",
+            "post",
+            operation(
+                "accounts",
+                "Log out.",
+                {"204": {"description": "Logged out."}},
+                security=staff_write,
+            ),
+        ),
+        (
+            "/api/v1/auth/me",
+            "get",
+            operation(
+                "accounts",
+                "Who is calling.",
+                {"200": json_response(ref("Me"), "The caller.")},
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/auth/password",
+            "post",
+            operation(
+                "accounts",
+                "Change one's own password (sessions only); other sessions end.",
+                {"200": json_response(ref("CsrfToken"), "Changed; the new session's CSRF token.")},
+                400,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("PasswordIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/users",
+            "get",
+            operation(
+                "admin",
+                "Staff accounts.",
+                {
+                    "200": json_response(
+                        {"type": "array", "items": ref("User")}, "Accounts by e-mail."
+                    )
+                },
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/users",
+            "post",
+            operation(
+                "admin",
+                "Create a staff account.",
+                {"201": json_response(ref("User"), "Created.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("UserIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/tokens",
+            "get",
+            operation(
+                "admin",
+                "API tokens (never the secret).",
+                {"200": json_response({"type": "array", "items": ref("ApiToken")}, "Tokens.")},
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/tokens",
+            "post",
+            operation(
+                "admin",
+                "Create an API token; the answer is the only time it is shown.",
+                {"201": json_response(ref("ApiTokenCreated"), "Created.")},
+                400,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("TokenIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/tokens/{token_id}",
+            "delete",
+            operation(
+                "admin",
+                "Revoke an API token.",
+                {"200": json_response(ref("ApiToken"), "Revoked.")},
+                404,
+                security=staff_write,
+                parameters=[path_param("token_id", "the token's id", integer=True)],
+            ),
+        ),
+        # catalog admin
+        (
+            "/api/v1/admin/departments",
+            "get",
+            operation(
+                "admin",
+                "Departments by code.",
+                {
+                    "200": json_response(
+                        {"type": "array", "items": ref("Department")}, "Departments."
+                    )
+                },
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/departments",
+            "post",
+            operation(
+                "admin",
+                "Create a department; `409` when the code exists.",
+                {"201": json_response(ref("Department"), "Created.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("DepartmentIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/categories",
+            "get",
+            operation(
+                "admin",
+                "Every category (inactive ones too) in display order.",
+                {
+                    "200": json_response(
+                        {"type": "array", "items": ref("CategoryAdmin")}, "Categories."
+                    )
+                },
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/categories",
+            "post",
+            operation(
+                "admin",
+                "Create a category (placed last); `409` when the code exists.",
+                {"201": json_response(ref("CategoryAdmin"), "Created.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("CategoryIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/categories/{code}",
+            "patch",
+            operation(
+                "admin",
+                "Change a category; the code itself cannot change.",
+                {"200": json_response(ref("CategoryAdmin"), "The category after the change.")},
+                400,
+                404,
+                422,
+                security=staff_write,
+                parameters=[path_param("code", "the category's code")],
+                requestBody=request_body(ref("CategoryPatch")),
+            ),
+        ),
+        # zoning
+        (
+            "/api/v1/admin/zones",
+            "get",
+            operation(
+                "admin",
+                "Zones as GeoJSON.",
+                {
+                    "200": json_response(
+                        ref("ZoneFeatureCollection"), "Zones.", "application/geo+json"
+                    )
+                },
+                security=BEARER_OR_SESSION,
+                parameters=[{"in": "query", "name": "kind", "schema": STRING}],
+            ),
+        ),
+        (
+            "/api/v1/admin/zones/import",
+            "post",
+            operation(
+                "admin",
+                "Make the zones of one kind exactly the posted FeatureCollection.",
+                {"200": json_response(ref("ZoneImportResult"), "What changed.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                parameters=[{"in": "query", "schema": ZoneImportArgs}],
+                requestBody=request_body(ref("FeatureCollectionIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/rules",
+            "get",
+            operation(
+                "admin",
+                "The rule set in force.",
+                {"200": json_response(ref("RuleSetVersion"), "The rule set.")},
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/rules",
+            "post",
+            operation(
+                "admin",
+                "Put a rule set in force (a new version) and move open tickets.",
+                {"201": json_response(ref("RuleSetApplied"), "In force.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("RuleSetIn")),
+            ),
+        ),
+        (
+            "/api/v1/admin/rules/versions",
+            "get",
+            operation(
+                "admin",
+                "Every stored rule set version, newest first.",
+                {
+                    "200": json_response(
+                        {"type": "array", "items": ref("RuleVersionInfo")}, "Versions."
+                    )
+                },
+                security=BEARER_OR_SESSION,
+            ),
+        ),
+        (
+            "/api/v1/admin/rules/dry-run",
+            "post",
+            operation(
+                "admin",
+                "Which open tickets a rule set would move; changes nothing.",
+                {"200": json_response(ref("DryRun"), "The moves.")},
+                400,
+                409,
+                422,
+                security=staff_write,
+                requestBody=request_body(ref("RuleSetIn")),
+            ),
+        ),
+    ]

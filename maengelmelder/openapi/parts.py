@@ -1,0 +1,103 @@
+"""Building blocks of the operations: security, error responses, bodies, parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fragments import STRING, TIME
+
+BEARER_OR_SESSION = [{"bearerAuth": []}, {"sessionCookie": []}]
+BEARER_OR_SESSION_CSRF = [{"bearerAuth": []}, {"sessionCookie": [], "csrfHeader": []}]
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request: not JSON, an invalid query parameter, or a value the database "
+    "cannot hold (such as a NUL character).",
+    401: "Not logged in, or the API token is invalid or revoked.",
+    403: "Role, department or CSRF check failed.",
+    404: "No such resource.",
+    409: "The current state does not allow this.",
+    412: "If-Match names an older version.",
+    413: "The body is too large.",
+    415: "Unsupported content type.",
+    422: "Invalid input; `fields` names each offending field.",
+    428: "If-Match is missing.",
+    429: "Too many failed logins; see Retry-After.",
+    507: "Photos could not be stored; see Retry-After.",
+}
+
+
+def json_response(schema: Any, description: str, media: str = "application/json") -> dict:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def error_refs(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"$ref": f"#/components/responses/Error{s}"} for s in statuses}
+
+
+def request_body(schema: Any, *, required: bool = True, media: str = "application/json") -> dict:
+    return {"required": required, "content": {media: {"schema": schema}}}
+
+
+def operation(
+    tag: str,
+    summary: str,
+    responses: dict[str, Any],
+    *errors: int,
+    security: list | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    errs = set(errors)
+    if "parameters" in more or "requestBody" in more:
+        errs.add(400)  # any input can carry a value the database refuses
+    if security is not None:
+        errs |= {401, 403}
+    out: dict[str, Any] = {
+        "tags": [tag],
+        "summary": summary,
+        "responses": {**responses, **error_refs(*sorted(errs))},
+    }
+    if security is not None:
+        out["security"] = security
+    out.update(more)
+    return out
+
+
+def path_param(name: str, description: str, *, integer: bool = False, **schema: Any) -> dict:
+    return {
+        "in": "path",
+        "name": name,
+        "required": True,
+        "description": description,
+        # Flask's int converter takes no sign
+        "schema": (
+            {"type": "integer", "minimum": 0, **schema} if integer else {"type": "string", **schema}
+        ),
+    }
+
+
+PUBLIC_ID = path_param(
+    "public_id", "the report's public id, YEAR-NNNNNN", example="2026-000001", maxLength=64
+)
+TOKEN = path_param("token", "the tracking token from the report's tracking link")
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": 'the ticket version you saw (its ETag, e.g. `"3"`); `428` without it, '
+    "`412` when it is stale",
+    "schema": {"type": "string", "example": '"1"'},
+}
+ETAG = {"ETag": {"description": "the ticket's version", "schema": STRING}}
+
+
+def csv_query(name: str, description: str) -> dict:
+    return {"in": "query", "name": name, "description": description, "schema": STRING}
+
+
+def export_params() -> list[dict]:
+    return [
+        {"in": "query", "name": "from", "schema": TIME},
+        {"in": "query", "name": "to", "schema": TIME},
+        csv_query("category", "category codes, comma-separated"),
+        csv_query("status", "states, comma-separated"),
+    ]
