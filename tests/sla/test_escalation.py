@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 import redis
@@ -154,7 +153,8 @@ def test_pause_and_resume_move_the_deadline(app, client, staff, ticket, clock):
     resumed = move("in_progress")
     assert resumed["deadline"] == "2026-03-14T21:00:00Z"  # 48 h + 60 h paused
     assert resumed["sla"]["state"] == "ok"
-    assert resumed["history"][-1]["kind"] == "deadline" if "history" in resumed else True
+    moved = resumed["history"][-1]
+    assert moved["kind"] == "deadline" and moved["data"]["reason"] == "resumed"
     clock.advance(hours=39)
     assert crew.get(f"/api/v1/tickets/{ticket}").json["sla"]["state"] == "breached"
 
@@ -237,7 +237,6 @@ def test_deadline_is_exact_across_the_dst_switch(app, client, clock):
     clock.now = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)  # Saturday 10:00 CET
     report = file_ticket(client)["report"]
     assert report["deadline"] == "2026-03-30T09:00:00Z"  # Monday 11:00 CEST: 48 real hours
-    assert timedelta(hours=48) == timedelta(hours=48)
 
 
 def test_daily_digest_lists_each_supervisors_tickets_once_a_day(app, client, staff, clock):
