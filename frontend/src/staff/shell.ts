@@ -227,7 +227,9 @@ async function navigate(focus: boolean): Promise<void> {
   const make = factories[name];
   const area = (name === "ticket" ? "queue" : name) as Area;
   if (!make || !can(area)) {
-    mount({ render: (m) => m.replaceChildren(h("h2", {}, st("forbidden")), h("p", {}, h("a", { href: `#/${defaultArea()}` }, st(NAV.find(([a]) => a === defaultArea())![1])))) }, focus);
+    // An unknown page is "not found"; a known one the role may not use is "not allowed".
+    const title = name in factories ? st("forbidden") : st("pageNotFound");
+    mount({ render: (m) => m.replaceChildren(h("h2", {}, title), h("p", {}, h("a", { href: `#/${defaultArea()}` }, st(NAV.find(([a]) => a === defaultArea())![1])))) }, focus);
     return;
   }
   mount(make(arg), focus);
