@@ -20,6 +20,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise RuntimeError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{PREFIX}{name} must be a number, got {raw!r}") from exc
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(PREFIX + name)
     if raw is None or raw.strip() == "":
@@ -96,5 +106,15 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Without Redis, jobs run in a thread of the serving process.
         "INPROCESS_JOBS": _bool(env, "INPROCESS_JOBS", True),
         "MAIL_FROM": get("MAIL_FROM", "maengelmelder@localhost"),
+        # Abuse and spam defences (docs/abuse.md).
+        # A report filled in faster than this (seconds, from the form's fill_ms) is refused;
+        # 0 switches the check off. Clients that send no fill_ms are not checked.
+        "MIN_FILL_SECONDS": _float(env, "MIN_FILL_SECONDS", 3.0),
+        "ABUSE_LIMIT_IP": get("ABUSE_LIMIT_IP", "10 per hour"),
+        # Distinct open "report abuse" flags that take a report's text and photos offline.
+        "ABUSE_HIDE_THRESHOLD": _int(env, "ABUSE_HIDE_THRESHOLD", 3),
+        # Hold reports from never-confirmed e-mail addresses until the address is confirmed.
+        "CONFIRM_UNKNOWN_EMAILS": _bool(env, "CONFIRM_UNKNOWN_EMAILS", False),
+        "CONFIRM_EMAIL_DAYS": _int(env, "CONFIRM_EMAIL_DAYS", 7),
     }
     return config

@@ -165,6 +165,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Too many requests in a short time. Please try again a little later.",
     ),
     "blank": ("Darf nicht leer sein.", "Must not be blank."),
+    # abuse and spam defences
+    "spam_suspected": (
+        "Die Meldung konnte nicht angenommen werden. Bitte lassen Sie das Feld „Website“ leer "
+        "und senden Sie erneut.",
+        "The report could not be accepted. Please leave the field “Website” empty and send "
+        "it again.",
+    ),
+    "too_fast": (
+        "Das ging sehr schnell – bitte prüfen Sie Ihre Angaben und senden Sie erneut.",
+        "That was very quick – please check your report and send it again.",
+    ),
     "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),
 }
 

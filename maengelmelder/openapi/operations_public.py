@@ -97,7 +97,11 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
                         "application/json": {"schema": ref("ReportIn")},
                     },
                 },
-                description="Without `lat`/`lon` the GPS position in a photo's EXIF is used.",
+                description="Without `lat`/`lon` the GPS position in a photo's EXIF is used. "
+                "The citizen app also sends `website` (a honeypot: anything in it is `422` "
+                "`spam_suspected`) and `fill_ms` (milliseconds spent in the form: below the "
+                "configured minimum it is `422` `too_fast`); neither is stored, and a request "
+                "without them is not checked.",
             ),
         ),
         (

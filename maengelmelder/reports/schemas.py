@@ -26,6 +26,10 @@ class ReportIn(Schema):
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     notify = fields.Boolean(load_default=True)
     lang = fields.String(validate=validate.OneOf(["de", "en"]))
+    # Form signals of the citizen app, checked on intake and never stored (docs/abuse.md):
+    # a honeypot a person never fills in, and the milliseconds spent in the form.
+    website = fields.String(load_default=None, allow_none=True)
+    fill_ms = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
     @validates("description", "address")
     def _no_control_characters(self, value: str | None, **_: object) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..abuse.service import check_form_signals, without_form_signals
 from ..catalog.models import Category, Department
 from ..city import City
 from ..clock import BERLIN
@@ -62,8 +63,13 @@ def tracking_token(secret_key: str, salt: str) -> str:
 
 
 def fingerprint(data: dict, photos: list[bytes]) -> str:
-    """A digest of what was submitted, to tell a retry from a different report."""
-    canonical = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    """A digest of what was submitted, to tell a retry from a different report.
+
+    The form signals (honeypot, fill time) are left out: a client may measure fill_ms anew.
+    """
+    canonical = json.dumps(
+        without_form_signals(data), sort_keys=True, default=str, ensure_ascii=False
+    )
     h = hashlib.sha256(canonical.encode())
     for blob in photos:
         h.update(hashlib.sha256(blob).digest())
@@ -156,7 +162,12 @@ def submit_report(
     idempotency_key: str | None = None,
     sla_config: Mapping | None = None,
 ) -> Submission:
-    """File a citizen's report (or replay the first one for a retried idempotency key)."""
+    """File a citizen's report (or replay the first one for a retried idempotency key).
+
+    `sla_config` is the app's settings: the SLA policy and the abuse defences read it.
+    """
+    settings = sla_config or {}
+    check_form_signals(data, settings)
     print_ = fingerprint(data, photo_blobs)
     if idempotency_key is not None:
         existing = find_by_idempotency_key(session, idempotency_key)
