@@ -41,6 +41,7 @@ export interface Report {
   created_at?: string;
   deadline?: string | null;
   resolved_at?: string | null;
+  address?: string | null;
   photos: Photo[];
   distance_m?: number;
 }
@@ -57,6 +58,11 @@ export interface Tracked extends Report {
   history: HistoryEntry[];
 }
 
+/** A report's public page: the public report, with its public history when the server sends it. */
+export interface PublicReport extends Report {
+  history?: HistoryEntry[];
+}
+
 export interface SubmitResult {
   report: Report;
   tracking_url: string;
@@ -70,6 +76,8 @@ export class ApiError extends Error {
     public code: string,
     public messages: Bilingual,
     public fields: Record<string, Bilingual[]> = {},
+    /** Seconds to wait before trying again (the Retry-After header of a 429 or 503). */
+    public retryAfter: number | null = null,
   ) {
     super(messages.en || messages.de || code);
     this.name = "ApiError";
@@ -115,6 +123,15 @@ function flattenFields(value: unknown, prefix = ""): Record<string, Bilingual[]>
   return out;
 }
 
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date), null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
 /** An ApiError from a non-2xx response, whatever its body. */
 export async function errorFrom(res: Response): Promise<ApiError> {
   let body: unknown = null;
@@ -125,12 +142,14 @@ export async function errorFrom(res: Response): Promise<ApiError> {
   }
   const err = (body as { error?: Record<string, unknown> } | null)?.error;
   const fallback = `HTTP ${res.status}`;
-  if (!err) return new ApiError(res.status, "http_error", { de: `Fehler (${fallback})`, en: `Error (${fallback})` });
+  const retryAfter = parseRetryAfter(res.headers?.get("Retry-After") ?? null);
+  if (!err) return new ApiError(res.status, "http_error", { de: `Fehler (${fallback})`, en: `Error (${fallback})` }, {}, retryAfter);
   return new ApiError(
     typeof err.status === "number" ? err.status : res.status,
     typeof err.code === "string" ? err.code : "error",
     asBilingual(err.message, fallback),
     flattenFields(err.fields),
+    retryAfter,
   );
 }
 
@@ -145,8 +164,8 @@ export async function request<T>(path: string, init: RequestInit = {}): Promise<
   return (await res.json()) as T;
 }
 
-function postJson<T>(path: string, body: unknown): Promise<T> {
-  return request<T>(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  return request<T>(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
 export const getCity = () => request<City>("/api/v1/city");
@@ -170,6 +189,38 @@ export function supportReport(publicId: string, email: string | null, lang: Lang
   return postJson<Report>(`/api/v1/reports/${encodeURIComponent(publicId)}/support`, body);
 }
 
+export const getReport = (publicId: string) => request<PublicReport>(`/api/v1/reports/${encodeURIComponent(publicId)}`);
+
+/** The reasons a citizen can give when reporting abuse of a public report. */
+export const ABUSE_REASONS = ["offensive", "personal_data", "spam", "wrong_place", "other"] as const;
+export type AbuseReason = (typeof ABUSE_REASONS)[number];
+export const ABUSE_COMMENT_MAX = 500;
+
+export interface AbuseReceipt {
+  received: boolean;
+  message: Bilingual;
+}
+
+/** The body of an abuse report: the reason, and the comment only when there is one (trimmed, at most 500). */
+export function abuseBody(reason: AbuseReason, comment: string): { reason: AbuseReason; comment?: string } {
+  const c = comment.trim().slice(0, ABUSE_COMMENT_MAX);
+  return c ? { reason, comment: c } : { reason };
+}
+
+/** Report abuse of a public report; the device id lets the server count one voice per phone. */
+export function reportAbuse(publicId: string, reason: AbuseReason, comment: string) {
+  return postJson<AbuseReceipt>(`/api/v1/reports/${encodeURIComponent(publicId)}/abuse`, abuseBody(reason, comment), { "X-Device-Id": deviceId() });
+}
+
+export interface Confirmation {
+  public_id: string;
+  published: boolean;
+  message: Bilingual;
+}
+
+/** Confirm the reporter's e-mail address with the token from the mail. */
+export const confirmEmail = (token: string) => postJson<Confirmation>("/api/v1/reports/confirm", { token });
+
 export const getTracked = (token: string) => request<Tracked>(`/api/v1/track/${encodeURIComponent(token)}`);
 export const confirmFixed = (token: string) => postJson<Tracked>(`/api/v1/track/${encodeURIComponent(token)}/confirm`, {});
 export const reopenReport = (token: string, note: string) =>
@@ -184,12 +235,18 @@ export interface ReportFields {
   email: string;
   notify: string;
   lang: string;
+  /** The honeypot: a person never fills it in; sent as it is. */
+  website?: string;
+  /** Milliseconds from starting the flow to pressing send (measured once, kept on retries). */
+  fill_ms?: string;
 }
 
 export function reportForm(fields: ReportFields, photos: Blob[]): FormData {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) {
-    if (v !== "") form.append(k, v);
+    if (v === undefined || v === null) continue;
+    // Empty optional fields are left out; the honeypot goes as it is, even empty.
+    if (v !== "" || k === "website") form.append(k, v);
   }
   photos.forEach((p, i) => form.append("photos", p, `photo-${i + 1}.jpg`));
   return form;

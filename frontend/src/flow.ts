@@ -20,16 +20,17 @@ import { categoryIcon } from "./icons";
 import { isRetryable } from "./queue";
 import { createMap, pinIcon } from "./mapcommon";
 import { resizePhoto } from "./resize";
+import { FillClock, honeypotField } from "./spam";
 import { homeView } from "./home";
 
 export const MAX_PHOTOS = 5;
 
-interface DraftPhoto {
+export interface DraftPhoto {
   blob: Blob;
   url: string;
 }
 
-interface Draft {
+export interface Draft {
   /** Made once per report and kept with it: every retry sends the same key. */
   key: string;
   lat: number | null;
@@ -40,6 +41,25 @@ interface Draft {
   email: string;
   notify: boolean;
   notifyTouched: boolean;
+  /** The honeypot's value as it was when send was pressed (a person leaves it empty). */
+  website: string;
+  /** Milliseconds from starting the flow to pressing send; measured at each press. */
+  fillMs: number | null;
+}
+
+/** The multipart text fields of a draft, the honeypot and fill_ms included. */
+export function draftFields(draft: Draft, language: string): ReportFields {
+  return {
+    category: draft.category,
+    lat: String(draft.lat),
+    lon: String(draft.lon),
+    description: draft.description,
+    email: draft.email,
+    notify: draft.email ? String(draft.notify) : "false",
+    lang: language,
+    website: draft.website,
+    ...(draft.fillMs !== null ? { fill_ms: String(draft.fillMs) } : {}),
+  };
 }
 
 type Screen =
@@ -50,6 +70,8 @@ type Screen =
   | { kind: "queued" };
 
 export function flowView(): View {
+  // fill_ms counts from here: the citizen pressed "Mangel melden".
+  const clock = new FillClock();
   const draft: Draft = {
     key: newKey(),
     lat: null,
@@ -60,6 +82,8 @@ export function flowView(): View {
     email: "",
     notify: false,
     notifyTouched: false,
+    website: "",
+    fillMs: null,
   };
   let screen: Screen = { kind: "step", n: 1 };
   let root: HTMLElement;
@@ -279,6 +303,7 @@ export function flowView(): View {
       draft.notify = notify.checked;
       draft.notifyTouched = true;
     });
+    const honeypot = honeypotField(draft.website);
     const send = h("button", { type: "submit", class: "btn btn-primary", disabled: busy }, busy ? t("sending") : t("send"));
     const back = h("button", { type: "button", class: "btn" }, t("back"));
     back.addEventListener("click", () => go({ kind: "step", n: 3 }));
@@ -288,12 +313,15 @@ export function flowView(): View {
       h("div", { class: "field" }, h("label", { for: "description" }, t("description")), desc, h("p", { id: "description-help", class: "hint" }, t("descriptionHelp"))),
       h("div", { class: "field" }, h("label", { for: "email" }, t("email")), email, h("p", { id: "email-help", class: "hint" }, t("emailHelp"))),
       h("div", { class: "field check" }, notify, h("label", { for: "notify" }, t("notify"))),
+      honeypot.el,
       errorBox(),
       h("div", { class: "nav" }, back, send),
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       if (busy) return;
+      draft.website = honeypot.input.value;
+      draft.fillMs = clock.elapsed();
       if (!email.checkValidity()) {
         error = email.validationMessage || "E-Mail?";
         draw();
@@ -304,17 +332,7 @@ export function flowView(): View {
     root.append(...stepHeader(4, t("stepDetails")), form);
   }
 
-  function fields(): ReportFields {
-    return {
-      category: draft.category,
-      lat: String(draft.lat),
-      lon: String(draft.lon),
-      description: draft.description,
-      email: draft.email,
-      notify: draft.email ? String(draft.notify) : "false",
-      lang: lang(),
-    };
-  }
+  const fields = (): ReportFields => draftFields(draft, lang());
 
   async function checkNearbyThenSend(): Promise<void> {
     if (navigator.onLine !== false && draft.lat !== null && draft.lon !== null) {
@@ -333,30 +351,33 @@ export function flowView(): View {
 
   async function sendNow(): Promise<void> {
     const photos = draft.photos.map((p) => p.blob);
+    // One body for this press: a queued retry sends exactly what was tried now.
+    const body = fields();
     if (navigator.onLine === false) {
-      await queueIt(photos);
+      await queueIt(body, photos);
       return;
     }
     busy = true;
     error = null;
     if (screen.kind === "step") draw();
     try {
-      const result = await submitReport(fields(), photos, draft.key);
+      const result = await submitReport(body, photos, draft.key);
       busy = false;
       go({ kind: "done", result });
     } catch (e) {
       busy = false;
       if (isRetryable(e)) {
-        await queueIt(photos);
+        await queueIt(body, photos);
       } else {
+        // e.g. 422 too_fast: the server's message, everything entered kept; send again works.
         error = e instanceof ApiError ? e : String(e);
         go({ kind: "step", n: 4 });
       }
     }
   }
 
-  async function queueIt(photos: Blob[]): Promise<void> {
-    await outbox.add(draft.key, fields(), photos);
+  async function queueIt(body: ReportFields, photos: Blob[]): Promise<void> {
+    await outbox.add(draft.key, body, photos);
     await queued();
     go({ kind: "queued" });
   }

@@ -8,6 +8,7 @@ import { h } from "./dom";
 import { flowView } from "./flow";
 import { pick, statusLabel, t } from "./i18n";
 import { createMap } from "./mapcommon";
+import { reportPath } from "./routes";
 
 const OPEN = "new,acknowledged,in_progress,waiting_external";
 const DONE = "resolved,closed";
@@ -23,6 +24,8 @@ function popup(r: Report): HTMLElement {
     h("span", { class: `status status-${r.status}` }, statusLabel(r.status, r.status_label)),
     h("br"),
     t("reportId", { id: r.public_id }),
+    h("br"),
+    h("a", { href: reportPath(r.public_id), "aria-label": t("detailsFor", { id: r.public_id }) }, t("details")),
   );
 }
 

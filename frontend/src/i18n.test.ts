@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDateTime, lang, setLang, strings, t } from "./i18n";
+import { formatDateTime, lang, setLang, strings, t, waitText } from "./i18n";
 
 describe("i18n", () => {
   it("has every key in German and English, none empty", () => {
@@ -24,6 +24,29 @@ describe("i18n", () => {
     expect(strings.de.outside).toContain("außerhalb");
     expect(strings.de.sentId).toContain("Gesendet");
     expect(strings.en.switchLang).toBe("Deutsch");
+  });
+  it("keeps the labels of the abuse and confirmation views the end-to-end tests rely on", () => {
+    const must = {
+      abuseOpen: "Missbrauch melden", abuseReason: "Grund", abuse_offensive: "Beleidigend oder anstößig",
+      abuse_personal_data: "Enthält persönliche Daten", abuse_spam: "Werbung oder Spam", abuse_wrong_place: "Falscher Ort",
+      abuse_other: "Anderer Grund", abuseComment: "Kommentar (freiwillig)", abuseSend: "Hinweis senden", cancel: "Abbrechen",
+      close: "Schließen", honeypot: "Website (bitte leer lassen)", details: "Details", viewReport: "Meldung ansehen",
+      confirmExpiredTitle: "Bestätigungslink abgelaufen", confirmInvalidTitle: "Bestätigungslink ungültig",
+    } as const;
+    for (const [k, v] of Object.entries(must)) expect(strings.de[k as keyof typeof strings.de]).toBe(v);
+    expect(strings.en.abuseOpen).toBe("Report abuse");
+    expect(strings.en.honeypot).toBe("Website (leave empty)");
+  });
+  it("says how long to wait in words", () => {
+    setLang("de");
+    expect(waitText(1)).toBe("einer Sekunde");
+    expect(waitText(45)).toBe("45 Sekunden");
+    expect(waitText(61)).toBe("2 Minuten");
+    expect(waitText(3600)).toBe("einer Stunde");
+    setLang("en");
+    expect(waitText(60)).toBe("a minute");
+    expect(waitText(7200)).toBe("2 hours");
+    setLang("de");
   });
   it("switches language, fills placeholders and sets <html lang>", () => {
     setLang("en");

@@ -1,13 +1,29 @@
 import "./style.css";
-import { start } from "./app";
+import { start, type View } from "./app";
+import { confirmView } from "./confirm";
 import { homeView } from "./home";
 import { lang } from "./i18n";
-import { tokenFromPath, trackView } from "./track";
+import { reportView } from "./report";
+import { routeFromPath } from "./routes";
+import { trackView } from "./track";
+
+function firstView(): View {
+  const route = routeFromPath(location.pathname);
+  switch (route.kind) {
+    case "track":
+      return trackView(route.token);
+    case "report":
+      return reportView(route.publicId);
+    case "confirm":
+      return confirmView(route.token);
+    default:
+      return homeView();
+  }
+}
 
 document.documentElement.lang = lang();
 const root = document.getElementById("app")!;
-const token = tokenFromPath(location.pathname);
-start(root, token ? trackView(token) : homeView());
+start(root, firstView());
 
 if (import.meta.env.PROD && "serviceWorker" in navigator) {
   window.addEventListener("load", () => {

@@ -87,4 +87,25 @@ describe("offline outbox", () => {
     expect(isRetryable(new ApiError(502, "x", { de: "", en: "" }))).toBe(true);
     expect(isRetryable(new ApiError(422, "x", { de: "", en: "" }))).toBe(false);
   });
+
+  it("keeps fill_ms and the honeypot as measured when queued: every retry sends the same body", async () => {
+    const send = vi
+      .fn()
+      .mockRejectedValueOnce(new NetworkError(new TypeError("Failed to fetch")))
+      .mockRejectedValueOnce(new ApiError(503, "unavailable", { de: "x", en: "x" }))
+      .mockResolvedValueOnce(ok("M-9"));
+    const box = new Outbox(dbName(), send);
+    const queued: ReportFields = { ...fields("offline"), website: "", fill_ms: "8123" };
+    await box.add("key-F", queued, []);
+    await box.flush();
+    await box.flush();
+    const out = await box.flush();
+    expect(out[0]).toMatchObject({ key: "key-F", ok: true });
+    expect(send).toHaveBeenCalledTimes(3);
+    for (const call of send.mock.calls) {
+      expect(call[0]).toEqual(queued);
+      expect(call[0].fill_ms).toBe("8123");
+      expect(call[2]).toBe("key-F");
+    }
+  });
 });

@@ -1,12 +1,37 @@
 /** The reporter's tracking page at /track/<token>. */
-import { ApiError, confirmFixed, getTracked, reopenReport, type Tracked } from "./api";
+import { ApiError, confirmFixed, getTracked, reopenReport, type HistoryEntry, type Photo, type Tracked } from "./api";
 import type { View } from "./app";
 import { focusHeading, h } from "./dom";
 import { formatDateTime, lang, pick, statusLabel, t } from "./i18n";
 
-export function tokenFromPath(path: string): string | null {
-  const m = /^\/track\/([^/?#]+)\/?$/.exec(path);
-  return m ? decodeURIComponent(m[1]) : null;
+/** The public history as an ordered list, labelled by the heading with id `labelledBy`. */
+export function historyList(entries: HistoryEntry[], labelledBy: string): HTMLElement {
+  return h(
+    "ol",
+    { class: "history", "aria-labelledby": labelledBy },
+    ...entries.map((e) =>
+      h(
+        "li",
+        {},
+        h("time", { datetime: e.at }, formatDateTime(e.at)),
+        " – ",
+        h("strong", {}, e.to_status ? statusLabel(e.to_status) : e.kind),
+        e.note ? h("p", { class: "note" }, e.note) : null,
+      ),
+    ),
+  );
+}
+
+/** Thumbnails linking to the web-size photos, or null without photos. */
+export function photoList(photos: Photo[] | undefined): HTMLElement | null {
+  if (!photos?.length) return null;
+  return h(
+    "ul",
+    { class: "thumbs" },
+    ...photos.map((p, i) =>
+      h("li", {}, h("a", { href: p.url }, h("img", { src: p.thumbnail_url, alt: t("photoAlt", { n: i + 1 }), width: 96, height: 96, loading: "lazy" }))),
+    ),
+  );
 }
 
 export function trackView(token: string): View {
@@ -56,29 +81,8 @@ export function trackView(token: string): View {
     }
     const r = data;
     const title = h("h2", { tabindex: "-1" }, t("trackTitle", { id: r.public_id }));
-    const history = h(
-      "ol",
-      { class: "history", "aria-labelledby": "history-h" },
-      ...r.history.map((e) =>
-        h(
-          "li",
-          {},
-          h("time", { datetime: e.at }, formatDateTime(e.at)),
-          " – ",
-          h("strong", {}, e.to_status ? statusLabel(e.to_status) : e.kind),
-          e.note ? h("p", { class: "note" }, e.note) : null,
-        ),
-      ),
-    );
-    const photos = r.photos?.length
-      ? h(
-          "ul",
-          { class: "thumbs" },
-          ...r.photos.map((p, i) =>
-            h("li", {}, h("a", { href: p.url }, h("img", { src: p.thumbnail_url, alt: t("photoAlt", { n: i + 1 }), width: 96, height: 96, loading: "lazy" }))),
-          ),
-        )
-      : null;
+    const history = historyList(r.history, "history-h");
+    const photos = photoList(r.photos);
 
     let actions: HTMLElement | null = null;
     if (r.status === "resolved") {
