@@ -54,6 +54,17 @@ export interface Event {
   data?: Record<string, unknown> | null;
 }
 
+/** Why a report is kept from the public: a blocked sender, an unconfirmed address, abuse flags. */
+export type HeldReason = "blocklist" | "email_unconfirmed" | "abuse";
+
+/** One citizen's abuse flag on a report. */
+export interface AbuseFlag {
+  id: number;
+  reason: string;
+  comment: string | null;
+  created_at: string;
+}
+
 export interface Ticket {
   public_id: string;
   status: string;
@@ -84,6 +95,10 @@ export interface Ticket {
   duplicate_of?: string | null;
   followers?: number;
   overdue_hours?: number;
+  held_reason?: HeldReason | null;
+  abuse_flags?: AbuseFlag[];
+  /** On queue items: how many open abuse flags the report has. */
+  abuse_flag_count?: number;
 }
 
 /** 412: someone else changed the ticket since we loaded it. */
@@ -265,6 +280,16 @@ export const forward = (id: string, etag: string, department: string, reason: st
 export const publication = (id: string, etag: string, body: { action: "publish" | "hide"; public_description?: string | null; photo_ids?: number[] | null }) =>
   changeTicket(id, "publication", body, etag);
 
+/**
+ * Resolve a report's abuse flags (and republish it if it was hidden for abuse), with If-Match.
+ * Should the answer not be the ticket, the ticket is loaded.
+ */
+export async function dismissAbuse(id: string, etag: string): Promise<ChangeResult> {
+  const r = await changeTicket(id, "abuse/dismiss", {}, etag);
+  if (r.ticket && typeof r.ticket.public_id === "string") return r;
+  return { ...(await getTicket(id)), conflict: r.conflict };
+}
+
 export async function addNote(id: string, publicNote: string | null, internalNote: string | null): Promise<Versioned> {
   const r = await call<Ticket>(`${ticketPath(id)}/notes`, { json: { public_note: publicNote, internal_note: internalNote } });
   return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
@@ -290,6 +315,7 @@ export interface QueueFilter {
   department?: string;
   zone?: string;
   published?: string;
+  flagged?: string;
   limit?: number;
 }
 
@@ -319,4 +345,32 @@ export function normName(o: Record<string, unknown>): Bilingual {
   const de = (o.name_de as string | undefined) ?? (typeof n === "string" ? n : "") ?? "";
   const en = (o.name_en as string | undefined) ?? de;
   return { de: de || String(o.code ?? ""), en: en || de || String(o.code ?? "") };
+}
+
+// -- block list (admins) ------------------------------------------------------------------
+
+export interface BlockEntry {
+  id: number;
+  /** `name@example.org` (one address) or `@example.org` (a whole domain). */
+  pattern: string;
+  reason: string | null;
+  created_at: string;
+  created_by: string | null;
+}
+
+const BLOCKLIST = "/api/v1/admin/blocklist";
+
+export async function listBlocklist(): Promise<BlockEntry[]> {
+  return items<BlockEntry>(await get<unknown>(BLOCKLIST));
+}
+
+/** Add a pattern; the reason only when given. 409: already listed; 4xx: malformed. */
+export function addBlock(pattern: string, reason: string): Promise<BlockEntry> {
+  const body: Record<string, string> = { pattern: pattern.trim() };
+  if (reason.trim()) body.reason = reason.trim();
+  return send<BlockEntry>(BLOCKLIST, body);
+}
+
+export async function removeBlock(id: number): Promise<void> {
+  await call(`${BLOCKLIST}/${encodeURIComponent(String(id))}`, { method: "DELETE" });
 }

@@ -29,11 +29,17 @@ describe("staff i18n", () => {
       adminTitle: "Verwaltung", departments: "Dienststellen", categories: "Kategorien", accounts: "Konten", zones: "Zonen", rules: "Regeln",
       geojsonFile: "GeoJSON-Datei", zoneKind: "Art", zoneImport: "Zonen importieren", rulesJson: "Regeln (JSON)", dryRun: "Probelauf",
       applyRules: "Regeln übernehmen", switchLang: "English",
+      navBlocklist: "Sperrliste", blocklistTitle: "Sperrliste", pattern: "Muster", blockReason: "Grund (freiwillig)",
+      blockAdd: "Hinzufügen", blockRemove: "Entfernen", blockRemoveYes: "Ja, entfernen", flaggedFilter: "Gemeldet",
+      dismissFlags: "Meldungen verwerfen", held: "Zurückgehalten",
     };
     for (const [k, v] of Object.entries(must)) expect(staffStrings.de[k as keyof typeof staffStrings.de], k).toBe(v);
     expect(staffStrings.de.conflict).toContain("Inzwischen von jemand anderem geändert");
     expect(st("ticketTitle", { id: "2026-000001" })).toBe("Meldung 2026-000001");
     expect(staffStrings.en.switchLang).toBe("Deutsch");
+    expect(staffStrings.en.flaggedFilter).toBe("Flagged");
+    expect(staffStrings.en.dismissFlags).toBe("Dismiss flags");
+    expect(staffStrings.en.navBlocklist).toBe("Block list");
   });
   it("switches with the shared language setting", () => {
     setLang("en");

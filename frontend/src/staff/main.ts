@@ -2,6 +2,7 @@ import "../style.css";
 import "./staff.css";
 import { lang } from "../i18n";
 import { adminView } from "./admin";
+import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
 import { moderationView } from "./moderation";
 import { queueView } from "./queue";
@@ -15,4 +16,5 @@ void start(document.getElementById("app")!, {
   board: () => boardView(),
   moderation: () => moderationView(),
   admin: () => adminView(),
+  blocklist: () => blocklistView(),
 });

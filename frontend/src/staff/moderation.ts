@@ -1,7 +1,8 @@
 /** Moderation: unpublished citizen text and photos; edit, publish or hide; black out areas. */
 import { h } from "../dom";
 import { formatDateTime, pick } from "../i18n";
-import { ApiError, getTicket, listTickets, publication, redact, type StaffPhoto, type Ticket, type Versioned } from "./api";
+import { ApiError, dismissAbuse, getTicket, listTickets, publication, redact, type StaffPhoto, type Ticket, type Versioned } from "./api";
+import { flagCount, flagSection, heldFacts } from "./abuse";
 import { st } from "./i18n";
 import { errorText, messageEl, type StaffView } from "./shell";
 import { svg } from "./chart";
@@ -18,6 +19,14 @@ export async function unpublished(): Promise<Ticket[]> {
   }
   return (await listTickets({ limit: 500 })).items.filter((t) => t.published === false);
 }
+
+/** Flagged tickets (open abuse flags), public or not: the server's `flagged=true` filter. */
+export async function flagged(): Promise<Ticket[]> {
+  return (await listTickets({ flagged: "true", limit: 100 })).items;
+}
+
+/** The moderation filter, kept while the staff member moves between pages. */
+const filter = { flagged: false };
 
 interface Entry {
   v: Versioned;
@@ -37,10 +46,12 @@ export function moderationView(): StaffView {
 
   async function load(): Promise<void> {
     try {
-      const list = await unpublished();
+      const onlyFlagged = filter.flagged;
+      const list = onlyFlagged ? await flagged() : await unpublished();
       const full = await Promise.all(list.slice(0, 30).map((t) => getTicket(t.public_id)));
+      if (onlyFlagged !== filter.flagged) return; // the filter changed meanwhile
       entries = full
-        .filter((v) => !v.ticket.published)
+        .filter((v) => (onlyFlagged ? flagCount(v.ticket) > 0 : !v.ticket.published))
         .map((v) => ({
           v,
           text: v.ticket.public_description ?? v.ticket.description ?? "",
@@ -179,11 +190,36 @@ export function moderationView(): StaffView {
         redraw();
       }
     };
+    const dismiss = async () => {
+      try {
+        const r = await dismissAbuse(t.public_id, e.v.etag);
+        e.v = r;
+        if (r.conflict) {
+          e.msg = { text: st("conflict"), kind: "conflict" };
+          redraw();
+          return;
+        }
+        done = { text: st("flagsDismissed", { id: t.public_id }), kind: "ok" };
+        // Gone from this list once it has no flags (flagged filter) or is public again.
+        if (filter.flagged || r.ticket.published) entries = (entries ?? []).filter((x) => x !== e);
+        else e.msg = null;
+        draw();
+        results.querySelector<HTMLElement>(".msg-anchor")?.focus();
+      } catch (err) {
+        e.msg = { text: errorText(err), kind: "error" };
+        redraw();
+      }
+    };
     const befores = t.photos.filter((p) => p.kind !== "after");
+    const held = heldFacts(t);
+    const flags = t.abuse_flags ?? [];
     el.append(
       h("h3", { id: `m-${t.public_id}-h` }, h("a", { href: `#/ticket/${encodeURIComponent(t.public_id)}` }, st("ticketTitle", { id: t.public_id }))),
       h("p", { class: "hint" }, pick(t.category.name), " · ", t.department ? pick(t.department.name) : "", " · ", formatDateTime(t.created_at)),
       messageEl(e.msg) ?? "",
+      held.length ? h("dl", { class: "facts" }, ...held) : "",
+      ...flagSection(flags, `m-${t.public_id}-flags`, "h4"),
+      flags.length ? h("div", { class: "row" }, h("button", { type: "button", class: "btn", onclick: () => void dismiss() }, st("dismissFlags"))) : "",
       h("div", { class: "field" }, h("label", { for: ta.id }, st("publicText")), ta),
       befores.length ? h("p", { class: "hint" }, st("redactHelp")) : "",
       ...befores.map((p, i) => photoEditor(e, p, i + 1, redraw)),
@@ -206,10 +242,30 @@ export function moderationView(): StaffView {
     results.replaceChildren(...parts.filter((p): p is Node => !!p));
   }
 
+  function filterForm(): HTMLElement {
+    const cb = h("input", { type: "checkbox", id: "m-flagged", checked: filter.flagged, "aria-describedby": "m-flagged-help" });
+    cb.addEventListener("change", () => {
+      filter.flagged = cb.checked;
+      entries = null;
+      error = "";
+      done = null;
+      draw();
+      void load();
+    });
+    const form = h(
+      "form",
+      { class: "filters", "aria-label": st("filters") },
+      h("div", { class: "field check" }, cb, h("label", { for: "m-flagged" }, st("flaggedFilter"))),
+      h("p", { class: "hint", id: "m-flagged-help" }, st("flaggedHelp")),
+    );
+    form.addEventListener("submit", (e) => e.preventDefault());
+    return form;
+  }
+
   return {
     render(main) {
       results = h("div", {});
-      main.append(h("div", { class: "view-moderation" }, h("h2", {}, st("moderationTitle")), h("p", {}, st("moderationHelp")), results));
+      main.append(h("div", { class: "view-moderation" }, h("h2", {}, st("moderationTitle")), h("p", {}, st("moderationHelp")), filterForm(), results));
       draw();
       if (!entries && !error) void load();
     },

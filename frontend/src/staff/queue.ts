@@ -4,6 +4,7 @@ import { h } from "../dom";
 import { formatDateTime, pick, statusLabel } from "../i18n";
 import { createMap } from "../mapcommon";
 import { listTickets, type QueueFilter, type Ticket } from "./api";
+import { flagCount } from "./abuse";
 import { st } from "./i18n";
 import { city, errorText, type StaffView } from "./shell";
 import { ageText, slaBadge, slaBadgeInfo, slaText } from "./sla";
@@ -126,6 +127,7 @@ export function queueView(): StaffView {
                   st("age", { t: ageText(t.created_at) }),
                   t.sla?.deadline ? [" · ", st("due", { t: formatDateTime(t.sla.deadline) })] : null,
                   t.assignee ? [" · ", t.assignee.name] : null,
+                  flagCount(t) ? [" · ", h("span", { class: "tag tag-flag" }, flagCount(t) === 1 ? st("abuseFlagOne") : st("abuseFlagCount", { n: flagCount(t) }))] : null,
                 ),
                 h("div", { class: "queue-place" }, placeText(t)),
               ),

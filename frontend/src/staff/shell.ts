@@ -10,13 +10,13 @@ export interface StaffView {
   destroy?(): void;
 }
 
-export type Area = "queue" | "board" | "moderation" | "admin";
+export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist";
 
 /** Which areas a role may open (the server decides again on every call). */
 export const AREAS: Record<Role, Area[]> = {
   crew: ["queue", "moderation"],
   supervisor: ["queue", "board", "moderation"],
-  admin: ["queue", "board", "moderation", "admin"],
+  admin: ["queue", "board", "moderation", "admin", "blocklist"],
 };
 
 const NAV: [Area, StaffKey][] = [
@@ -24,6 +24,7 @@ const NAV: [Area, StaffKey][] = [
   ["board", "navBoard"],
   ["moderation", "navModeration"],
   ["admin", "navAdmin"],
+  ["blocklist", "navBlocklist"],
 ];
 
 export let session: Me | null = null;
@@ -93,7 +94,7 @@ let notice = "";
 let factories: Record<string, (arg: string) => StaffView> = {};
 
 /** Other spellings of a route: mails link to /staff/tickets/<id>. */
-const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin" };
+const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist" };
 
 export function route(): { name: string; arg: string } {
   const raw = location.hash.replace(/^#\/?/, "");

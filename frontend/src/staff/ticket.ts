@@ -4,7 +4,8 @@ import { h } from "../dom";
 import { formatDateTime, lang, pick, statusLabel } from "../i18n";
 import { createMap, pinIcon } from "../mapcommon";
 import { resizePhoto } from "../resize";
-import { ApiError, addNote, addPhotos, assign, forward, getTicket, transition, type ChangeResult, type Event, type Ticket, type Versioned } from "./api";
+import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, transition, type ChangeResult, type Event, type Ticket, type Versioned } from "./api";
+import { flagSection, heldFacts } from "./abuse";
 import { forwardForm } from "./forward";
 import { st } from "./i18n";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
@@ -193,7 +194,17 @@ export function ticketView(id: string): StaffView {
       t.reporter_email ? [h("dt", {}, st("reporterEmail")), h("dd", {}, h("a", { href: `mailto:${t.reporter_email}` }, t.reporter_email))] : null,
       t.routing?.text ? [h("dt", {}, st("routing")), h("dd", {}, t.routing.text[lang()] || t.routing.text.de)] : null,
       t.supporters ? [h("dt", {}, st("supporters")), h("dd", {}, String(t.supporters))] : null,
+      heldFacts(t),
     );
+    const flags = t.abuse_flags ?? [];
+    const abuse = flags.length
+      ? h(
+          "section",
+          { class: "abuse-flags", "aria-labelledby": "t-flags-h" },
+          ...flagSection(flags, "t-flags-h"),
+          h("div", { class: "row" }, h("button", { type: "button", class: "btn", disabled: busy, onclick: () => void run(() => dismissAbuse(id, data!.etag), (x) => st("flagsDismissed", { id: x.public_id })) }, st("dismissFlags"))),
+        )
+      : null;
     const take =
       me && t.assignee?.id !== me && t.allowed_next.length
         ? h("button", { type: "button", class: "btn", disabled: busy, onclick: () => void run(() => assign(id, data!.etag, me), () => st("taken")) }, st("take"))
@@ -243,6 +254,7 @@ export function ticketView(id: string): StaffView {
       back,
       message,
       facts,
+      abuse,
       actions,
       h("h3", {}, st("citizenText")),
       h("p", { class: "desc" }, t.description || st("noText")),
