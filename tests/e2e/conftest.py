@@ -151,8 +151,7 @@ def blocked() -> list[str]:
     return []
 
 
-@pytest.fixture
-def context(browser, live_server: str, blocked: list[str]):
+def _phone_context(browser, live_server: str, blocked: list[str]):
     """A fresh phone-sized browser profile; only the live server is reachable."""
     ctx = browser.new_context(
         base_url=live_server,
@@ -178,8 +177,36 @@ def context(browser, live_server: str, blocked: list[str]):
 
     ctx.route("**/*", handler)
     ctx.set_default_timeout(15_000)
+    return ctx
+
+
+@pytest.fixture
+def context(browser, live_server: str, blocked: list[str]):
+    """A fresh phone-sized browser profile; only the live server is reachable."""
+    ctx = _phone_context(browser, live_server, blocked)
     yield ctx
     ctx.close()
+
+
+@pytest.fixture
+def other_phones(browser, live_server: str, blocked: list[str]):
+    """``other_phones()`` opens a tab on one more phone: a profile of its own (own storage,
+    so its own anonymous device id), closed after the test; script errors fail the test."""
+    contexts = []
+    errors: list[str] = []
+
+    def open_tab():
+        ctx = _phone_context(browser, live_server, blocked)
+        contexts.append(ctx)
+        tab = ctx.new_page()
+        tab.on("pageerror", lambda exc: errors.append(f"{exc.name}: {exc.message}\n{exc.stack}"))
+        return tab
+
+    yield open_tab
+    for ctx in contexts:
+        ctx.close()
+    unexpected = [e for e in errors if not any(k.search(e) for k in KNOWN_APP_ERRORS)]
+    assert unexpected == [], "uncaught errors in the page:\n" + "\n".join(unexpected)
 
 
 # Known app bug, tolerated until fixed: leaving the location step while the animated zoom of
