@@ -173,7 +173,7 @@ export function blocklistView(): StaffView {
     const rIn = h("input", {
       id: "b-reason",
       type: "text",
-      maxlength: 500,
+      maxlength: 200,
       value: reason,
       "aria-describedby": errors.reason ? "b-reason-error" : null,
       "aria-invalid": errors.reason ? "true" : null,
