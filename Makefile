@@ -53,5 +53,11 @@ bench: install frontend
 	$(BIN)/python benchmarks/sla_sweep.py
 	$(BIN)/python benchmarks/frontend_budget.py
 
+# The load benchmark (a few minutes; ARGS=--quick for 30 s): needs PostgreSQL and Redis.
+.PHONY: bench-load
+bench-load: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/load.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache frontend/node_modules maengelmelder/static/app
