@@ -90,6 +90,8 @@ def _register_features(app: Flask) -> None:
         models,  # noqa: F401  every model registered before the first query
         openapi,
     )
+    from .abuse.cli import blocklist_group
+    from .abuse.routes import bp as abuse_bp
     from .accounts import auth
     from .accounts.routes import bp as accounts_bp
     from .catalog.admin import bp as catalog_admin_bp
@@ -116,8 +118,10 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(open311_bp)
     app.register_blueprint(catalog_admin_bp)
     app.register_blueprint(sla_trend_bp)
+    app.register_blueprint(abuse_bp)
     openapi.init_app(app)
     register_commands(app)
+    app.cli.add_command(blocklist_group)
 
 
 def _register_templates(app: Flask) -> None:

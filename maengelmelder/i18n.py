@@ -172,6 +172,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The report could not be accepted. Please leave the field “Website” empty and send "
         "it again.",
     ),
+    "blocklist_pattern_invalid": (
+        "Bitte eine E-Mail-Adresse (name@example.org) oder eine Domain mit @ davor "
+        "(@example.org) angeben.",
+        "Please give an e-mail address (name@example.org) or a domain with an @ in front "
+        "(@example.org).",
+    ),
+    "blocklist_duplicate": (
+        "{pattern} steht bereits auf der Sperrliste.",
+        "{pattern} is already on the block list.",
+    ),
+    "blocklist_not_found": (
+        "Diesen Eintrag gibt es auf der Sperrliste nicht.",
+        "There is no such entry on the block list.",
+    ),
     "too_fast": (
         "Das ging sehr schnell – bitte prüfen Sie Ihre Angaben und senden Sie erneut.",
         "That was very quick – please check your report and send it again.",

@@ -1,5 +1,6 @@
 """Every model, imported in one place for Alembic and create_all."""
 
+from .abuse.models import BlockedSender
 from .accounts.models import ApiToken, User
 from .catalog.models import Category, Department
 from .notify.models import OutboxMessage
@@ -10,6 +11,7 @@ from .zoning.models import RuleSetVersion, Zone
 
 __all__ = [
     "ApiToken",
+    "BlockedSender",
     "Category",
     "Department",
     "Escalation",

@@ -1,13 +1,28 @@
-"""Intake checks and the holds put on new reports (block list, unconfirmed e-mail)."""
+"""Intake checks, the block list, and the holds put on new reports."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import datetime
 
-from ..errors import ApiError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import ApiError, field_error
+from ..reports.models import Report
+from ..tickets.models import TicketEvent
+from .models import BlockedSender
 
 # Form signals the citizen app sends with a report; checked, never stored, never fingerprinted.
 FORM_SIGNALS = ("website", "fill_ms")
+
+BLOCKLIST = "blocklist"
+EMAIL_UNCONFIRMED = "email_unconfirmed"
+ABUSE = "abuse"
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOCAL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]{1,64}$")
 
 
 def check_form_signals(data: Mapping, settings: Mapping) -> None:
@@ -27,3 +42,132 @@ def check_form_signals(data: Mapping, settings: Mapping) -> None:
 def without_form_signals(data: Mapping) -> dict:
     """The submitted fields without the form signals (what is stored and fingerprinted)."""
     return {k: v for k, v in data.items() if k not in FORM_SIGNALS}
+
+
+# -- the block list ---------------------------------------------------------------------------
+
+
+def _domain(raw: str) -> str | None:
+    """A domain in lower case ASCII (international names as punycode), or None if malformed."""
+    try:
+        ascii_ = raw.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_.split(".")
+    if len(ascii_) > 253 or not all(_LABEL.match(label) for label in labels):
+        return None
+    return ascii_
+
+
+def normalize_pattern(raw: str) -> str:
+    """`name@example.org` or `@example.org`, lower-cased; a 422 naming the field otherwise."""
+    value = (raw or "").strip().lower()
+    local, at, domain = value.rpartition("@")
+    clean = _domain(domain) if at and domain else None
+    if clean is None or (local and not _LOCAL.match(local)) or len(value) > 254:
+        raise field_error("pattern", "blocklist_pattern_invalid")
+    return f"{local}@{clean}"
+
+
+def candidates(email: str) -> list[str]:
+    """The block-list patterns that would match an address: itself and each parent domain."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at or not domain:
+        return []
+    domain = _domain(domain) or domain
+    labels = domain.split(".")
+    parents = [".".join(labels[i:]) for i in range(len(labels))]
+    return [f"{local}@{domain}", *(f"@{parent}" for parent in parents)]
+
+
+def blocked_pattern(session: Session, email: str | None) -> str | None:
+    """The block-list entry that matches an address (its own or a domain's), if any."""
+    if not email:
+        return None
+    wanted = candidates(email)
+    if not wanted:
+        return None
+    return session.scalar(
+        select(BlockedSender.pattern).where(BlockedSender.pattern.in_(wanted)).limit(1)
+    )
+
+
+def list_blocked(session: Session) -> list[BlockedSender]:
+    return list(session.scalars(select(BlockedSender).order_by(BlockedSender.pattern)))
+
+
+def add_blocked(
+    session: Session, pattern: str, *, reason: str | None, actor: str, now: datetime
+) -> BlockedSender:
+    """Put an address or a domain on the block list; 409 when it is already there."""
+    pattern = normalize_pattern(pattern)
+    if session.scalar(select(BlockedSender.id).where(BlockedSender.pattern == pattern)):
+        raise ApiError(409, "blocklist_duplicate", pattern=pattern)
+    entry = BlockedSender(
+        pattern=pattern, reason=(reason or "").strip() or None, created_at=now, created_by=actor
+    )
+    # Two admins adding the same pattern at once: the unique constraint refuses the second
+    # at commit, and the caller answers 409 (duplicate_on_commit).
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def duplicate_on_commit(pattern: str) -> ApiError:
+    """The 409 for a pattern the unique constraint refused."""
+    return ApiError(409, "blocklist_duplicate", pattern=pattern)
+
+
+def remove_blocked(session: Session, entry_id: int) -> BlockedSender:
+    """Take an entry off the block list; 404 when there is none."""
+    entry = session.get(BlockedSender, entry_id)
+    if entry is None:
+        raise ApiError(404, "blocklist_not_found")
+    session.delete(entry)
+    session.flush()
+    return entry
+
+
+def find_blocked(session: Session, pattern: str) -> BlockedSender:
+    """The entry of a pattern as an admin types it; 404 when there is none."""
+    try:
+        pattern = normalize_pattern(pattern)
+    except ApiError as exc:
+        raise ApiError(404, "blocklist_not_found") from exc
+    entry = session.scalar(select(BlockedSender).where(BlockedSender.pattern == pattern))
+    if entry is None:
+        raise ApiError(404, "blocklist_not_found")
+    return entry
+
+
+# -- holds ------------------------------------------------------------------------------------
+
+
+def hold(report: Report, reason: str, now: datetime) -> None:
+    """Keep a report's citizen content from the public until staff decide, with an event.
+
+    The report is routed, scheduled and worked on as usual: the defect may well be real.
+    """
+    report.held_reason = reason
+    report.published = False
+    for photo in report.photos:
+        if photo.kind != "after":
+            photo.approved = False
+    report.events.append(
+        TicketEvent(
+            created_at=now,
+            actor="system",
+            kind="held",
+            from_status=report.status,
+            to_status=report.status,
+            data={"reason": reason},
+        )
+    )
+
+
+def hold_on_intake(session: Session, report: Report, *, now: datetime) -> str | None:
+    """Hold a new report whose sender is on the block list; returns the reason, if any."""
+    if blocked_pattern(session, report.reporter_email) is not None:
+        hold(report, BLOCKLIST, now)
+        return BLOCKLIST
+    return None

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..catalog.models import Category
 from ..clock import now
 from ..extensions import db
-from ..reports.models import Report
+from ..reports.models import Report, publicly_listed
 from ..tickets import states
 from ..tickets.models import TicketEvent
 from .serialize import message
@@ -87,7 +87,7 @@ def csv_param(raw: str | None) -> list[str]:
 
 def request_query(params: dict[str, str]):
     """The query of GET requests.[fmt]; service_request_id overrides every other filter."""
-    query = select(Report)
+    query = select(Report).where(publicly_listed())
     ids = csv_param(params.get("service_request_id"))
     if ids:
         if len(ids) > MAX_RESULTS:

@@ -24,7 +24,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..i18n import translate_errors
 from ..reports import service
-from ..reports.models import Report
+from ..reports.models import Report, publicly_listed
 from ..reports.schemas import ReportIn
 from ..sla.jobs import schedule_checks
 from ..storage import storage
@@ -356,7 +356,9 @@ def list_requests(fmt: str):
 def get_request(request_id: str, fmt: str):
     fmt = _format(fmt)
     params = merged_params(request.args)
-    report = db.session.scalar(select(Report).where(Report.public_id == request_id))
+    report = db.session.scalar(
+        select(Report).where(Report.public_id == request_id, publicly_listed())
+    )
     if report is None:
         raise error(404, "request_not_found", value=request_id[:40])
     return _render_requests([report], params, fmt)

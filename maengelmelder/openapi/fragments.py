@@ -75,6 +75,11 @@ TICKET_EXTRA = {
     "routing": {"type": ["object", "null"], "description": "the stored routing explanation"},
     "ruleset_version": NINT,
     "lang": NSTRING,
+    "held_reason": {
+        "type": ["string", "null"],
+        "enum": ["blocklist", "email_unconfirmed", "abuse", None],
+        "description": "why the citizen content waits for staff (docs/abuse.md); null if not",
+    },
     "reporter_email": {
         "type": ["string", "null"],
         "description": "only for staff of the ticket's own department",

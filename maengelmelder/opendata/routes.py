@@ -19,7 +19,7 @@ from ..catalog.models import Category, Department
 from ..clock import in_utc, isoformat
 from ..errors import ApiError, validation_error
 from ..extensions import db
-from ..reports.models import Photo, Report
+from ..reports.models import Photo, Report, publicly_listed
 from ..tickets import states
 
 bp = Blueprint("opendata", __name__)
@@ -81,6 +81,7 @@ def _query(args: dict):
         )
         .join(Category, Report.category_id == Category.id)
         .join(Department, Report.department_id == Department.id)
+        .where(publicly_listed())
         .order_by(Report.id)
     )
     if "from_" in args:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +23,11 @@ from ..catalog.models import Category, Department
 from ..extensions import db
 from ..tickets.models import TicketEvent
 from ..types import JSONType, UTCDateTime
+
+# Reports held for these reasons are left out of every public read (list, single report,
+# nearby, Open311, open data); the reporter's tracking link still shows them. A report hidden
+# for abuse stays listed, without its citizen text and photos, like any unpublished report.
+HELD_FROM_PUBLIC = ("blocklist", "email_unconfirmed")
 
 _SWEEP_WHERE = "status IN ('new', 'acknowledged', 'in_progress', 'waiting_external')"
 
@@ -66,6 +72,9 @@ class Report(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     # Moderation: citizen text and photos are public only once published.
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why the report waits for staff (abuse defences): "blocklist", "email_unconfirmed",
+    # "abuse"; None when it is not held. See HELD_FROM_PUBLIC.
+    held_reason: Mapped[str | None] = mapped_column(String(32))
     # Citizens who said "me too" instead of filing a duplicate.
     supporters: Mapped[int] = mapped_column(Integer, default=0)
     public_description: Mapped[str | None] = mapped_column(Text)
@@ -163,3 +172,8 @@ class PublicIdCounter(db.Model):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def publicly_listed():
+    """The condition of reports the public may see at all (not held from the public)."""
+    return or_(Report.held_reason.is_(None), Report.held_reason.not_in(HELD_FROM_PUBLIC))

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from flask import url_for
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_dump,
+    validate,
+    validates,
+)
 
 from ..clock import in_utc, isoformat
 from ..tickets.states import ALL as ALL_STATES
@@ -149,6 +158,11 @@ class ReportForReporter(ReportPublic):
     photos = fields.List(fields.Nested(PhotoOut))
 
 
+# Events staff see but the public history leaves out: that a report is held (for a sender
+# on the block list) must not tip the sender off.
+STAFF_ONLY_EVENTS = frozenset({"held"})
+
+
 class EventPublic(Schema):
     """A history entry as the reporter sees it: no internal note, no staff name."""
 
@@ -157,6 +171,12 @@ class EventPublic(Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
     note = fields.String(attribute="public_note", allow_none=True)
+
+    @pre_dump(pass_collection=True)
+    def _public_only(self, events, many: bool, **_: object):
+        if many:
+            return [e for e in events if e.kind not in STAFF_ONLY_EVENTS]
+        return events
 
 
 class CategoryOut(Schema):

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..abuse.service import check_form_signals, without_form_signals
+from ..abuse.service import check_form_signals, hold_on_intake, without_form_signals
 from ..catalog.models import Category, Department
 from ..city import City
 from ..clock import BERLIN
@@ -28,7 +28,7 @@ from ..tickets import states
 from ..tickets.models import TicketEvent
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
-from .models import Photo, PublicIdCounter, Report
+from .models import Photo, PublicIdCounter, Report, publicly_listed
 from .photos import PhotoError, ProcessedPhoto, process_photo
 
 
@@ -262,12 +262,14 @@ def submit_report(
     )
     session.add(report)
     session.flush()
+    hold_on_intake(session, report, now=now)
+    session.flush()
     return Submission(report, token, photos=photos)
 
 
 def get_public(session: Session, public_id: str) -> Report:
-    """A report by its public id, or a 404."""
-    report = session.scalar(select(Report).where(Report.public_id == public_id))
+    """A report the public may see, by its public id, or a 404."""
+    report = session.scalar(select(Report).where(Report.public_id == public_id, publicly_listed()))
     if report is None:
         raise ApiError(404, "report_not_found")
     return report
@@ -331,7 +333,7 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
 
 def list_public(session: Session, flt: ReportFilter) -> tuple[list[Report], str | None]:
     """Public reports, newest first, one page at a time (keyset pagination)."""
-    query = select(Report)
+    query = select(Report).where(publicly_listed())
     if flt.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         query = query.where(
@@ -361,6 +363,7 @@ def nearby(
     dlat = radius_m / 111_320
     dlon = radius_m / (111_320 * max(0.01, math.cos(math.radians(lat))))
     query = select(Report).where(
+        publicly_listed(),
         Report.status.in_(states.OPEN),
         Report.lat.between(lat - dlat, lat + dlat),
         Report.lon.between(lon - dlon, lon + dlon),

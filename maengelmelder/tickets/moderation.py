@@ -33,7 +33,11 @@ def publish(
     if public_description is not None and public_description != report.description:
         data["edited"] = True
         internal = f"Originaltext / original text:\n{report.description}"
+    if report.held_reason:
+        data["held_reason"] = report.held_reason
     record(report, change, "published", internal_note=internal, data=data)
+    # A moderation decision ends any hold (block list, unconfirmed address, abuse flags).
+    report.held_reason = None
     report.published = True
     report.public_description = public_description
     for photo in _citizen_photos(report):
@@ -44,6 +48,7 @@ def publish(
 def hide(session: Session, report: Report, change: Change, *, reason: str | None = None) -> None:
     """Take the citizen's text and photos out of public view."""
     record(report, change, "hidden", internal_note=reason)
+    report.held_reason = None  # staff decided; a later confirmation must not publish it
     report.published = False
     for photo in _citizen_photos(report):
         photo.approved = False

@@ -136,6 +136,7 @@ def ticket_out(report: Report, principal: Principal, now: datetime, *, full: boo
             "routing": report.routing,
             "ruleset_version": report.ruleset_version,
             "lang": report.lang,
+            "held_reason": report.held_reason,
         }
     )
     if principal.member_of(report.department_id):

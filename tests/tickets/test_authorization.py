@@ -149,6 +149,15 @@ ENDPOINTS = {
         False,
         ADMIN_ROLES,
     ),
+    "blocklist": ("GET", "/api/v1/admin/blocklist", None, False, ADMIN_ROLES),
+    "block_sender": (
+        "POST",
+        "/api/v1/admin/blocklist",
+        {"pattern": "spam-{n}@example.org", "reason": "Werbung"},
+        False,
+        ADMIN_ROLES,
+    ),
+    "unblock_sender": ("DELETE", "/api/v1/admin/blocklist/{blocked}", None, False, ADMIN_ROLES),
     "rules": ("GET", "/api/v1/admin/rules", None, False, ADMIN_ROLES),
     "rule_versions": ("GET", "/api/v1/admin/rules/versions", None, False, ADMIN_ROLES),
     "rules_dry_run": (
@@ -199,7 +208,8 @@ def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
         public_id = created["report"]["public_id"]
         photo_id = _first_photo_id(app, public_id)
         token_id = _token_id(app, staff)
-        url = path.format(id=public_id, photo=photo_id, token=token_id)
+        blocked_id = _blocked_id(app, n)
+        url = path.format(id=public_id, photo=photo_id, token=token_id, blocked=blocked_id)
         caller, headers = _caller(app, staff, spec)
         if versioned:
             headers["If-Match"] = '"1"'
@@ -238,6 +248,18 @@ def _token_id(app, staff) -> int:
         return db.session.scalar(select(func.max(ApiToken.id)))
 
 
+def _blocked_id(app, n: int) -> int:
+    from maengelmelder.abuse.service import add_blocked
+    from maengelmelder.extensions import db
+
+    with app.app_context():
+        entry = add_blocked(
+            db.session, f"@matrix-{n}.example", reason=None, actor="test", now=app.config["CLOCK"]()
+        )
+        db.session.commit()
+        return entry.id
+
+
 def test_every_protected_route_is_in_the_table(app):
     """A new staff or admin endpoint without a row here fails, so nothing is open by accident."""
     covered = {(m, p.split("?")[0]) for m, p, *_ in ENDPOINTS.values()}
@@ -261,6 +283,7 @@ def test_every_protected_route_is_in_the_table(app):
             path.replace("<public_id>", "{id}")
             .replace("<int:photo_id>", "{photo}")
             .replace("<int:token_id>", "{token}")
+            .replace("<int:entry_id>", "{blocked}")
             .replace("<code>", "graffiti")
         )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
