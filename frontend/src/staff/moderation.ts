@@ -254,7 +254,7 @@ export function moderationView(): StaffView {
     });
     const form = h(
       "form",
-      { class: "filters", "aria-label": st("filters") },
+      { class: "mod-filter", "aria-label": st("filters") },
       h("div", { class: "field check" }, cb, h("label", { for: "m-flagged" }, st("flaggedFilter"))),
       h("p", { class: "hint", id: "m-flagged-help" }, st("flaggedHelp")),
     );
