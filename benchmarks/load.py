@@ -61,6 +61,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,12 +204,14 @@ def wait_healthy(proc: Proc, url: str, timeout: float = 90) -> None:
 class CpuMonitor:
     """Samples CPU seconds of process groups and of the whole machine, once a second."""
 
-    def __init__(self, groups: dict[str, callable]) -> None:
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
         self.groups = groups  # label -> function returning the current pids of that group
-        self.cpu: dict[int, float] = {}
+        self._cpu: dict[int, float] = {}  # pid -> CPU seconds when last seen (kept after exit)
         self._label: dict[int, str] = {}
+        self._samples: list[tuple[float, dict[int, float], float]] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self.sample()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
 
@@ -226,21 +229,21 @@ class CpuMonitor:
                     continue
                 seen[pid] = times.user + times.system
                 self._label[pid] = label
-        with self._lock:
-            self.cpu.update(seen)
-
-    def snapshot(self) -> tuple[float, dict[int, float], float]:
-        self.sample()
         machine = psutil.cpu_times()
         busy = machine.user + machine.nice + machine.system + machine.irq + machine.softirq
         busy += getattr(machine, "steal", 0.0)
         with self._lock:
-            return time.monotonic(), dict(self.cpu), busy
+            self._cpu.update(seen)
+            self._samples.append((time.time(), dict(self._cpu), busy))
 
-    def usage(self, start, end) -> dict[str, float]:
-        """Cores used per group between two snapshots (a new process counts from zero)."""
-        t0, cpu0, busy0 = start
-        t1, cpu1, busy1 = end
+    def usage(self, since: float, until: float) -> dict[str, float]:
+        """Cores used per group from epoch second `since` to `until` (nearest samples)."""
+        self.sample()
+        with self._lock:
+            samples = list(self._samples)
+        first = min(samples, key=lambda s: abs(s[0] - since))
+        last = min(samples, key=lambda s: abs(s[0] - until))
+        (t0, cpu0, busy0), (t1, cpu1, busy1) = first, last
         span = max(t1 - t0, 1e-9)
         out: dict[str, float] = {label: 0.0 for label in self.groups}
         for pid, seconds in cpu1.items():
@@ -320,6 +323,11 @@ def rows_of(result: dict, names: tuple[str, ...] | None = None) -> list[Row]:
     return rows
 
 
+def cpu_ms(cores: float, rate: float) -> str:
+    """CPU milliseconds per request from cores used at a request rate."""
+    return f"{cores / rate * 1000:,.1f}" if rate else "-"
+
+
 def ms(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:,.0f}"
 
@@ -359,6 +367,8 @@ class Settings:
     read_rate: float
     retry_share: float
     redis_url: str
+    workers: int | None
+    threads: int | None
 
 
 def run_client(stack: Stack, spec: dict, label: str) -> dict:
@@ -393,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-rate", type=float, default=100.0)
     parser.add_argument("--retry-share", type=float, default=0.02)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: serve's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: serve's)")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.phase_seconds, args.rounds = 30, 10, 1
@@ -405,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         args.read_rate,
         args.retry_share,
         args.redis_url,
+        args.workers,
+        args.threads,
     )
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
@@ -423,7 +437,9 @@ def run(settings: Settings) -> int:
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     db_url = admin.url.set(database=dbname).render_as_string(hide_password=False)
     defaults = {p.name: p.default for p in serve.params}
-    workers, threads = defaults["workers"], defaults["threads"]
+    workers = settings.workers or defaults["workers"]
+    threads = settings.threads or defaults["threads"]
+    same = (workers, threads) == (defaults["workers"], defaults["threads"])
     cores = psutil.cpu_count() or 1
 
     print(
@@ -431,7 +447,8 @@ def run(settings: Settings) -> int:
         f"{load_before[1]:.2f} / {load_before[2]:.2f} (1/5/15 min) before the run"
     )
     print(
-        f"gunicorn: {workers} workers x {threads} threads (maengelmelder serve defaults), "
+        f"gunicorn: {workers} workers x {threads} threads "
+        f"({'the serve command defaults' if same else 'NOT the serve command defaults'}), "
         f"for the app and the baseline; rate limits on, raised to {HIGH_LIMIT}"
     )
 
@@ -478,8 +495,11 @@ def run(settings: Settings) -> int:
             print(f"database {dbname}: migrated, demo city loaded")
 
             app_port, base_port = free_port(), free_port()
+            gunicorn_args = ["--workers", str(workers), "--threads", str(threads)]
             app = stack.start(
-                "app", [*cli, "serve", "--host", "127.0.0.1", "--port", str(app_port)], env
+                "app",
+                [*cli, "serve", "--host", "127.0.0.1", "--port", str(app_port), *gunicorn_args],
+                env,
             )
             worker = stack.start("worker", [*cli, "worker"], env)
             baseline = stack.start(
@@ -491,6 +511,7 @@ def run(settings: Settings) -> int:
                     db_url,
                     "--port",
                     str(base_port),
+                    *gunicorn_args,
                 ],
                 env,
             )
@@ -548,16 +569,17 @@ def run(settings: Settings) -> int:
                         request_name="POST baseline (JSON)",
                         key_prefix=f"base-{run_id}-{index}-",
                     )
-                before = monitor.snapshot()
                 result = run_client(stack, spec, f"{index}-{which}")
-                usage = monitor.usage(before, monitor.snapshot())
+                usage = monitor.usage(*result["window"])
                 throughput[which].append((result, usage))
                 seed_tracking += result["tracking"]
                 seed_ids += result["public_ids"]
                 [row] = rows_of(result)
+                server = "app" if which == "intake" else "baseline"
                 print(
                     f"  {which:<8} {row.count:>6,} requests {row.errors:>4} errors "
-                    f"{row.rate:>7.1f}/s  p50 {ms(row.p50)} ms  p99 {ms(row.p99)} ms"
+                    f"{row.rate:>7.1f}/s  p50 {ms(row.p50)} ms  p99 {ms(row.p99)} ms  "
+                    f"server CPU {cpu_ms(usage[server], row.rate)} ms/request"
                 )
                 print_cpu(usage, cores)
 
@@ -574,14 +596,14 @@ def run(settings: Settings) -> int:
                 request_name="POST report (photo)",
                 key_prefix=f"photo-{run_id}-",
             )
-            before = monitor.snapshot()
             photo_result = run_client(stack, spec, "photo")
-            photo_usage = monitor.usage(before, monitor.snapshot())
+            photo_usage = monitor.usage(*photo_result["window"])
             [photo_row] = rows_of(photo_result)
             print(
                 f"  photo    {photo_row.count:>6,} requests {photo_row.errors:>4} errors "
                 f"{photo_row.rate:>7.1f}/s  p50 {ms(photo_row.p50)} ms  "
-                f"p99 {ms(photo_row.p99)} ms"
+                f"p99 {ms(photo_row.p99)} ms  "
+                f"server CPU {cpu_ms(photo_usage['app'], photo_row.rate)} ms/request"
             )
             print_cpu(photo_usage, cores)
             seed_tracking += photo_result["tracking"]
@@ -615,9 +637,8 @@ def run(settings: Settings) -> int:
                 seed_tracking=seed_tracking[-2000:],
                 seed_public_ids=seed_ids[-2000:],
             )
-            before = monitor.snapshot()
             mixed = run_client(stack, spec, "mixed")
-            mixed_usage = monitor.usage(before, monitor.snapshot())
+            mixed_usage = monitor.usage(*mixed["window"])
             check = verify(db_url, mixed_prefix, mixed)
             load_after = os.getloadavg()
         finally:
@@ -693,7 +714,9 @@ def verify(db_url: str, prefix: str, mixed: dict) -> dict:
         "stored_without_201": sum(1 for key in stored if key not in created),
         "unknown_keys": sum(1 for key in stored if key not in attempted),
         "retries": len(retries),
-        "retries_ok": sum(1 for r in retries if r["ok"]),
+        "retries_ok": sum(1 for r in retries if r["outcome"] == "same report"),
+        "retries_unanswered": sum(1 for r in retries if r["outcome"] == "no answer"),
+        "retries_wrong": [r for r in retries if r["outcome"] == "DIFFERENT"],
         "retries_racing": sum(1 for r in retries if r["kind"] == "racing"),
     }
 
@@ -726,9 +749,13 @@ def report(settings: Settings, **r) -> None:
         f"201 (client error) {c['stored_without_201']}, unknown {c['unknown_keys']}"
     )
     print(
-        f"  retries with the same key: {c['retries']} ({c['retries_racing']} racing), "
-        f"{c['retries_ok']} answered with the same report (one replay each)"
+        f"  retries with the same key: {c['retries']} ({c['retries_racing']} racing): "
+        f"{c['retries_ok']} answered with the same report (one replay each), "
+        f"{len(c['retries_wrong'])} with different reports or replays, "
+        f"{c['retries_unanswered']} without an answer (counted as errors above)"
     )
+    for wrong in c["retries_wrong"][:5]:
+        print(f"    {wrong}")
 
     def mean_rate(runs: list[tuple[dict, dict]]) -> float:
         count = sum(
@@ -739,18 +766,29 @@ def report(settings: Settings, **r) -> None:
         seconds = sum(res["window"][1] - res["window"][0] for res, _ in runs)
         return count / seconds
 
+    def mean_cpu(runs: list[tuple[dict, dict]], server: str) -> float:
+        """Server CPU (cores) over the phases, weighted by their length."""
+        seconds = sum(res["window"][1] - res["window"][0] for res, _ in runs)
+        return sum(use[server] * (res["window"][1] - res["window"][0]) for res, use in runs) / (
+            seconds
+        )
+
     intake = mean_rate(r["throughput"]["intake"])
     base = mean_rate(r["throughput"]["baseline"])
     ratio = intake / base if base else float("nan")
-    photo_row, _ = r["photo"]
+    intake_cpu = cpu_ms(mean_cpu(r["throughput"]["intake"], "app"), intake)
+    base_cpu = cpu_ms(mean_cpu(r["throughput"]["baseline"], "baseline"), base)
+    photo_row, photo_usage = r["photo"]
+    photo_cpu = cpu_ms(photo_usage["app"], photo_row.rate)
     print()
     print(
-        f"intake without photos: {intake:.1f} reports/s; baseline: {base:.1f} rows/s; "
+        f"intake without photos: {intake:.1f} reports/s ({intake_cpu} ms app CPU each); "
+        f"baseline: {base:.1f} rows/s ({base_cpu} ms CPU each); "
         f"ratio {ratio:.2f} (target >= {RATIO_TARGET})"
     )
     print(
         f"photo intake at full speed: {photo_row.rate:.1f} reports/s "
-        f"(p50 {ms(photo_row.p50)} ms, {photo_row.errors} errors)"
+        f"({photo_cpu} ms app CPU each; p50 {ms(photo_row.p50)} ms, {photo_row.errors} errors)"
     )
     load_before, load_after = r["load"]
     print(
@@ -764,7 +802,7 @@ def report(settings: Settings, **r) -> None:
     stored_once = (
         c["duplicates"] == 0 and c["missing"] == 0 and c["wrong_id"] == 0 and c["keys_201"] > 0
     )
-    retries_ok = c["retries"] > 0 and c["retries_ok"] == c["retries"]
+    retries_ok = c["retries_ok"] > 0 and not c["retries_wrong"]
     rates_ok = (
         report_rate >= RATE_TOLERANCE * settings.report_rate
         and read_rate >= RATE_TOLERANCE * settings.read_rate
@@ -815,9 +853,10 @@ def report(settings: Settings, **r) -> None:
         f"{c['retries']} retries got the same report. CPU during the run: "
         f"{mu['machine']:.1f} of {cores} cores busy (app {mu['app']:.2f}, PostgreSQL "
         f"{mu['postgres']:.2f}, load client {mu['client']:.2f}, other {mu['others']:.2f})."
-        f" Intake without photos at full speed: {intake:.0f} reports/s against {base:.0f} "
-        f"rows/s for a bare Flask insert — **ratio {ratio:.2f}** (target ≥ {RATIO_TARGET}); "
-        f"photo intake at full speed: {photo_row.rate:.1f} reports/s."
+        f" Intake without photos at full speed: {intake:.0f} reports/s ({intake_cpu} ms of "
+        f"app CPU each) against {base:.0f} rows/s ({base_cpu} ms) for a bare Flask insert — "
+        f"**ratio {ratio:.2f}** (target ≥ {RATIO_TARGET}); photo intake at full speed: "
+        f"{photo_row.rate:.1f} reports/s ({photo_cpu} ms of app CPU each)."
     )
 
 

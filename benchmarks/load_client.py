@@ -61,6 +61,14 @@ def on_request(request_type, name, response_time, exception, start_time=None, **
         ERRORS[name][_describe(exception)] += 1
 
 
+def failure_text(resp) -> str:
+    """'status 503', or for no answer at all the connection error."""
+    if not resp.status_code:
+        error = resp.request_meta.get("exception") or getattr(resp, "error", None)
+        return f"no response: {_describe(error) if error else 'unknown'}"
+    return f"status {resp.status_code}"
+
+
 def _describe(exception) -> str:
     text = str(exception) or type(exception).__name__
     return text.splitlines()[0][:120]
@@ -134,7 +142,7 @@ class Poster(FastHttpUser):
             SPEC["post_path"], data=body, headers=headers, name=name, catch_response=True
         ) as resp:
             if resp.status_code != 201:
-                resp.failure(f"status {resp.status_code}")
+                resp.failure(failure_text(resp))
                 return None
             try:
                 doc = resp.json()
@@ -202,19 +210,19 @@ class Reporter(Poster):
 
 
 def _retry_outcome(kind: str, answers: list) -> dict:
+    """Both answers must name one report and token; exactly one of them is the replay."""
     ids = [got[1]["report"]["public_id"] if got else None for got in answers]
     tokens = [got[1].get("tracking_token") if got else None for got in answers]
     replayed = [
         bool(got and got[0].headers.get("Idempotent-Replayed") == "true") for got in answers
     ]
-    ok = None not in ids and len(set(ids)) == 1 and len(set(tokens)) == 1 and sum(replayed) == 1
-    return {
-        "kind": kind,
-        "ids": ids,
-        "replayed": replayed,
-        "same_token": len(set(tokens)) == 1,
-        "ok": ok,
-    }
+    if None in ids:
+        outcome = "no answer"  # counted as an error of its request type
+    elif len(set(ids)) == 1 and len(set(tokens)) == 1 and sum(replayed) == 1:
+        outcome = "same report"
+    else:
+        outcome = "DIFFERENT"
+    return {"kind": kind, "ids": ids, "replayed": replayed, "outcome": outcome}
 
 
 class Reader(FastHttpUser):
@@ -228,7 +236,7 @@ class Reader(FastHttpUser):
         stop_when_done()
         with self.client.get(path, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"status {resp.status_code}")
+                resp.failure(failure_text(resp))
             else:
                 resp.success()
 
