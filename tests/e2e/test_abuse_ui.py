@@ -11,8 +11,13 @@ from __future__ import annotations
 import re
 from email.parser import BytesParser
 from email.policy import HTTP
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from maengelmelder.extensions import db
+from maengelmelder.notify.models import OutboxMessage
 
 from .test_citizen_app import (
     button,
@@ -23,6 +28,9 @@ from .test_citizen_app import (
     open_app,
     reports,
 )
+from .test_staff_app import log_in, nav_link
+
+CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[A-Za-z0-9._~-]+")
 
 # --------------------------------------------------------------------------- helpers
 
@@ -121,3 +129,137 @@ def test_too_fast_message_follows_the_language(app, page):
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("That was very quick")
     expect(page.get_by_label("Description", exact=True)).to_have_value("Loch")
+
+
+# --------------------------------------------------------------------------- report page, abuse
+
+
+def open_report_page(page: Page, public_id: str) -> None:
+    page.goto(f"/reports/{public_id}")
+    expect(heading(page, f"Meldung {public_id}")).to_be_visible()
+
+
+def report_abuse(page: Page, public_id: str, reason: str, comment: str = "") -> str:
+    """Open the report's page, report abuse with `reason` (its German label); the message shown."""
+    open_report_page(page, public_id)
+    button(page, "Missbrauch melden").click()
+    dialog = page.get_by_role("dialog", name="Missbrauch melden")
+    dialog.get_by_role("radio", name=reason).check()
+    if comment:
+        dialog.get_by_label("Kommentar (freiwillig)").fill(comment)
+    with page.expect_response(is_api("POST", f"/api/v1/reports/{public_id}/abuse")) as answer:
+        dialog.get_by_role("button", name="Hinweis senden").click()
+    assert answer.value.status == 202, answer.value.text()
+    message = answer.value.json()["message"]["de"]
+    expect(dialog.get_by_role("status")).to_have_text(message)
+    dialog.get_by_role("button", name="Schließen").click()
+    expect(dialog).to_be_hidden()
+    return message
+
+
+def is_api(method: str, path: str):
+    return lambda resp: resp.request.method == method and resp.url.split("?")[0].endswith(path)
+
+
+def public_status(app, public_id: str) -> int:
+    return app.test_client().get(f"/api/v1/reports/{public_id}").status_code
+
+
+def staff_view(client, public_id: str) -> dict:
+    resp = client.get(f"/api/v1/tickets/{public_id}")
+    assert resp.status_code == 200, resp.json
+    return resp.json
+
+
+# --------------------------------------------------------------------------- block list
+
+
+def test_an_admin_blocks_a_domain_and_its_report_waits_in_moderation(
+    app, staff, page, desktop_page, staff_requirements
+):
+    _, email = staff.user("admin", citywide=True)
+    log_in(desktop_page, email)
+    nav_link(desktop_page, "Sperrliste").click()
+    expect(heading(desktop_page, "Sperrliste")).to_be_visible()
+
+    # A malformed pattern: the server's message at the field, nothing stored.
+    pattern = desktop_page.get_by_label("Muster", exact=True)
+    pattern.fill("kein muster")
+    button(desktop_page, "Hinzufügen").click()
+    expect(pattern).to_have_attribute("aria-invalid", "true")
+    expect(desktop_page.locator("#b-pattern-error")).not_to_be_empty()
+    expect(pattern).to_be_focused()
+
+    pattern.fill("@Spam.Example")
+    desktop_page.get_by_label("Grund (freiwillig)").fill("Werbung")
+    button(desktop_page, "Hinzufügen").click()
+    expect(desktop_page.get_by_role("status")).to_contain_text("@spam.example")
+    row = desktop_page.get_by_role("row").filter(has_text="@spam.example")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Werbung")
+
+    # The same domain again: 409, told at the field.
+    pattern.fill("@spam.example")
+    button(desktop_page, "Hinzufügen").click()
+    expect(pattern).to_have_attribute("aria-invalid", "true")
+    expect(desktop_page.locator("#b-pattern-error")).not_to_be_empty()
+    admin = staff.client("admin", citywide=True)
+    assert [e["pattern"] for e in admin.get("/api/v1/admin/blocklist").json["items"]] == [
+        "@spam.example"
+    ]
+
+    # A citizen from a subdomain of it files a report: accepted, but not on the map.
+    to_details(page, "Günstige Uhren, jetzt kaufen")
+    page.get_by_label("E-Mail (freiwillig)").fill("verkauf@mail.spam.example")
+    button(page, "Absenden").click()
+    expect(heading(page, "Danke! Ihre Meldung ist eingegangen")).to_be_visible()
+    [stored] = reports(app)
+    public_id = stored["public_id"]
+    assert public_status(app, public_id) == 404
+    open_app(page)
+    expect(page.get_by_text("0 Meldungen auf der Karte")).to_be_visible()
+
+    # It waits in moderation, saying why.
+    nav_link(desktop_page, "Moderation").click()
+    item = desktop_page.get_by_role("article", name=f"Meldung {public_id}")
+    expect(item).to_contain_text("Absender steht auf der Sperrliste")
+
+    # Removing the entry takes a confirm step.
+    nav_link(desktop_page, "Sperrliste").click()
+    button(desktop_page, "„@spam.example“ entfernen").click()
+    yes = button(desktop_page, "Ja, entfernen")
+    expect(yes).to_be_focused()
+    button(desktop_page, "Abbrechen").click()
+    expect(button(desktop_page, "„@spam.example“ entfernen")).to_be_focused()
+    assert len(admin.get("/api/v1/admin/blocklist").json["items"]) == 1
+    button(desktop_page, "„@spam.example“ entfernen").click()
+    yes.click()
+    expect(desktop_page.get_by_role("status")).to_have_text("„@spam.example“ entfernt.")
+    expect(desktop_page.get_by_text("Die Sperrliste ist leer.")).to_be_visible()
+    assert admin.get("/api/v1/admin/blocklist").json["items"] == []
+
+
+def test_only_admins_see_the_block_list(staff, desktop_page, staff_requirements):
+    _, email = staff.user("supervisor", "beleuchtung")
+    log_in(desktop_page, email)
+    expect(nav_link(desktop_page, "Moderation")).to_be_visible()
+    expect(nav_link(desktop_page, "Sperrliste")).to_have_count(0)
+    desktop_page.goto("/staff#/blocklist")
+    expect(heading(desktop_page, "Dafür fehlt Ihnen die Berechtigung.")).to_be_visible()
+
+
+# --------------------------------------------------------------------------- confirmation link
+
+
+def confirm_path(app, recipient: str) -> str:
+    """The /confirm/<token> path in the mail queued for `recipient` (the outbox table)."""
+    with app.app_context():
+        bodies = db.session.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.recipient == recipient)
+        ).all()
+    links = [m.group(0) for body in bodies for m in [CONFIRM_LINK.search(body)] if m]
+    assert len(links) == 1, bodies
+    return urlsplit(links[0]).path
+
+
+# --------------------------------------------------------------------------- accessibility
