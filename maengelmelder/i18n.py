@@ -186,6 +186,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Diesen Eintrag gibt es auf der Sperrliste nicht.",
         "There is no such entry on the block list.",
     ),
+    "abuse_received": (
+        "Danke für Ihren Hinweis. Wir sehen uns die Meldung an.",
+        "Thank you for letting us know. We will look at this report.",
+    ),
     "too_fast": (
         "Das ging sehr schnell – bitte prüfen Sie Ihre Angaben und senden Sie erneut.",
         "That was very quick – please check your report and send it again.",

@@ -1,6 +1,6 @@
 """Every model, imported in one place for Alembic and create_all."""
 
-from .abuse.models import BlockedSender
+from .abuse.models import AbuseReport, BlockedSender
 from .accounts.models import ApiToken, User
 from .catalog.models import Category, Department
 from .notify.models import OutboxMessage
@@ -10,6 +10,7 @@ from .tickets.models import TicketEvent
 from .zoning.models import RuleSetVersion, Zone
 
 __all__ = [
+    "AbuseReport",
     "ApiToken",
     "BlockedSender",
     "Category",

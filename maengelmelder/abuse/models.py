@@ -1,10 +1,10 @@
-"""The block list of sender addresses and domains."""
+"""The block list of sender addresses and domains, and citizens' abuse flags."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -22,3 +22,29 @@ class BlockedSender(db.Model):
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+# Why a citizen flags a public report.
+ABUSE_REASONS = ("offensive", "personal_data", "spam", "wrong_place", "other")
+
+
+class AbuseReport(db.Model):
+    """A citizen's "report abuse" flag on a public report.
+
+    The flagger is HMAC(secret key, device id or client address): one flag per flagger and
+    report, without keeping anybody's address.
+    """
+
+    __tablename__ = "abuse_reports"
+    __table_args__ = (
+        UniqueConstraint("report_id", "flagger", name="uq_abuse_reports_report_flagger"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    flagger: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(128))

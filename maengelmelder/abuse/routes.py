@@ -1,17 +1,19 @@
-"""HTTP routes of the abuse defences: the admin's block list."""
+"""HTTP routes of the abuse defences: "report abuse" for citizens, the admin's block list."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from marshmallow import RAISE, Schema, fields, validate
+from flask import Blueprint, current_app, jsonify, request
+from flask_limiter.util import get_remote_address
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.auth import admin_required, authenticated
 from ..accounts.routes import body
 from ..clock import isoformat, now
-from ..extensions import db
-from . import service
-from .models import BlockedSender
+from ..extensions import db, limiter
+from ..i18n import msg
+from . import flags, service
+from .models import ABUSE_REASONS, BlockedSender
 
 bp = Blueprint("abuse", __name__)
 
@@ -24,6 +26,54 @@ class BlockedSenderIn(Schema):
 
     pattern = fields.String(required=True, validate=validate.Length(min=1, max=254))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+    @validates("pattern", "reason")
+    def _text_only(self, value: str | None, **_: object) -> None:
+        if value and "\x00" in value:
+            raise ValidationError("Not a valid string.")
+
+
+class AbuseIn(Schema):
+    """Why a citizen thinks a public report should not be public."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.OneOf(ABUSE_REASONS))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+    @validates("comment")
+    def _text_only(self, value: str | None, **_: object) -> None:
+        if value and "\x00" in value:
+            raise ValidationError("Not a valid string.")
+
+
+@bp.post("/api/v1/reports/<public_id>/abuse")
+@limiter.limit(lambda: current_app.config["ABUSE_LIMIT_IP"])
+def report_abuse(public_id: str):
+    """A citizen flags a published report; enough distinct flags take its content offline."""
+    args = body(AbuseIn())
+    report = flags.flaggable(db.session, public_id)
+    cfg = current_app.config
+    flagger = flags.flagger_id(
+        cfg["SECRET_KEY"],
+        request.headers.get("X-Device-Id", "").strip()[:64] or None,
+        get_remote_address(),
+    )
+    # A repeated flag from the same flagger gets the same answer and adds nothing.
+    flags.flag(
+        db.session,
+        report,
+        reason=args["reason"],
+        comment=args["comment"],
+        flagger=flagger,
+        now=now(),
+        threshold=cfg["ABUSE_HIDE_THRESHOLD"],
+    )
+    db.session.commit()
+    resp = jsonify({"received": True, "message": msg("abuse_received")})
+    resp.status_code = 202
+    return resp
 
 
 def blocked_out(entry: BlockedSender) -> dict:

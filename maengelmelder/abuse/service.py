@@ -22,7 +22,7 @@ EMAIL_UNCONFIRMED = "email_unconfirmed"
 ABUSE = "abuse"
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_LOCAL = re.compile(r"^[^@\s\"(),:;<>\[\]\\]{1,64}$")
+_LOCAL = re.compile(r"^[^@\s\x00-\x1f\x7f\"(),:;<>\[\]\\]{1,64}$")
 
 
 def check_form_signals(data: Mapping, settings: Mapping) -> None:
@@ -120,7 +120,7 @@ def duplicate_on_commit(pattern: str) -> ApiError:
 
 def remove_blocked(session: Session, entry_id: int) -> BlockedSender:
     """Take an entry off the block list; 404 when there is none."""
-    entry = session.get(BlockedSender, entry_id)
+    entry = session.get(BlockedSender, entry_id) if 0 < entry_id < 2**31 else None
     if entry is None:
         raise ApiError(404, "blocklist_not_found")
     session.delete(entry)

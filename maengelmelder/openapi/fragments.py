@@ -80,6 +80,22 @@ TICKET_EXTRA = {
         "enum": ["blocklist", "email_unconfirmed", "abuse", None],
         "description": "why the citizen content waits for staff (docs/abuse.md); null if not",
     },
+    "abuse_flag_count": {"type": "integer", "description": "open 'report abuse' flags"},
+    "abuse_flags": {
+        "type": "array",
+        "description": "the open 'report abuse' flags, oldest first (never who flagged)",
+        "items": obj(
+            {
+                "id": {"type": "integer"},
+                "reason": {
+                    "type": "string",
+                    "enum": ["offensive", "personal_data", "spam", "wrong_place", "other"],
+                },
+                "comment": NSTRING,
+                "created_at": TIME,
+            }
+        ),
+    },
     "reporter_email": {
         "type": ["string", "null"],
         "description": "only for staff of the ticket's own department",

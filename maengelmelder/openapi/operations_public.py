@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..abuse.routes import AbuseIn
 from ..reports.schemas import ListQuery, NearbyQuery
 from .fragments import STRING, obj, ref
 from .parts import (
@@ -160,6 +161,30 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 422,
                 parameters=[PUBLIC_ID],
                 requestBody=request_body(ref("SupportIn"), required=False),
+            ),
+        ),
+        (
+            "/api/v1/reports/{public_id}/abuse",
+            "post",
+            operation(
+                "reports",
+                "Report abuse: flag a published report's text or photos for staff to check.",
+                {
+                    "202": json_response(
+                        obj({"received": {"const": True}, "message": ref("Message")}),
+                        "Received (also when this caller had flagged it before).",
+                    )
+                },
+                400,
+                404,
+                422,
+                429,
+                parameters=[PUBLIC_ID],
+                requestBody=request_body(AbuseIn),
+                description="One flag per caller (device id, or else address) and report; "
+                "when the open flags reach the configured threshold the citizen text and "
+                "photos leave public view until staff decide. An unknown or unpublished "
+                "report is `404`. Rate limited per address (`429` with Retry-After).",
             ),
         ),
         (

@@ -47,8 +47,10 @@ def staff_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 security=BEARER_OR_SESSION,
                 parameters=[{"in": "query", "schema": QueueArgs}],
                 description="`published` filters by moderation (citizen content published or "
-                "not); `format` chooses JSON (default), CSV (`text/csv`, a header row) or "
-                "GeoJSON (`application/geo+json`) of the same filter, without reporter e-mail.",
+                "not); `flagged=true` lists tickets with open 'report abuse' flags (of every "
+                "state unless `status` is given); `format` chooses JSON (default), CSV "
+                "(`text/csv`, a header row) or GeoJSON (`application/geo+json`) of the same "
+                "filter, without reporter e-mail.",
             ),
         ),
         (
@@ -172,6 +174,22 @@ def staff_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 security=staff_write,
                 parameters=[PUBLIC_ID, IF_MATCH],
                 requestBody=request_body(ref("PublishIn")),
+            ),
+        ),
+        (
+            "/api/v1/tickets/{public_id}/abuse/dismiss",
+            "post",
+            operation(
+                "tickets",
+                "Dismiss the citizens' abuse flags; publish again what they had hidden.",
+                {"200": ticket},
+                400,
+                404,
+                412,
+                428,
+                security=staff_write,
+                parameters=[PUBLIC_ID, IF_MATCH],
+                description="Without open flags and not hidden for abuse it changes nothing.",
             ),
         ),
         (

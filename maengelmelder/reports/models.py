@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..abuse.models import AbuseReport
 from ..accounts.models import User
 from ..catalog.models import Category, Department
 from ..extensions import db
@@ -124,6 +125,15 @@ class Report(db.Model):
     )
     events: Mapped[list[TicketEvent]] = relationship(
         order_by="TicketEvent.id", cascade="all, delete-orphan", lazy="select"
+    )
+    # Citizens' "report abuse" flags staff have not dealt with yet (abuse/flags.py changes them).
+    open_abuse_flags: Mapped[list[AbuseReport]] = relationship(
+        "AbuseReport",
+        primaryjoin="and_(Report.id == foreign(AbuseReport.report_id), "
+        "AbuseReport.resolved_at.is_(None))",
+        order_by="AbuseReport.id",
+        viewonly=True,
+        lazy="select",
     )
 
 

@@ -8,6 +8,7 @@ import secrets
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
+from ..abuse.flags import resolve_open_flags
 from ..errors import ApiError, field_error
 from ..reports.models import Photo, Report
 from ..reports.service import IntakeLimits, process_photos
@@ -35,6 +36,10 @@ def publish(
         internal = f"Originaltext / original text:\n{report.description}"
     if report.held_reason:
         data["held_reason"] = report.held_reason
+    # Staff looked at the report: citizens' abuse flags on it are dealt with.
+    resolved = resolve_open_flags(session, report, actor=change.actor, now=change.now)
+    if resolved:
+        data["flags_resolved"] = resolved
     record(report, change, "published", internal_note=internal, data=data)
     # A moderation decision ends any hold (block list, unconfirmed address, abuse flags).
     report.held_reason = None
@@ -47,7 +52,9 @@ def publish(
 
 def hide(session: Session, report: Report, change: Change, *, reason: str | None = None) -> None:
     """Take the citizen's text and photos out of public view."""
-    record(report, change, "hidden", internal_note=reason)
+    resolved = resolve_open_flags(session, report, actor=change.actor, now=change.now)
+    data = {"flags_resolved": resolved} if resolved else None
+    record(report, change, "hidden", internal_note=reason, data=data)
     report.held_reason = None  # staff decided; a later confirmation must not publish it
     report.published = False
     for photo in _citizen_photos(report):

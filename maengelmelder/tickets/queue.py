@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from ..abuse.models import AbuseReport
 from ..accounts.service import Principal
 from ..catalog.models import Category, Department
 from ..reports.models import Report
@@ -32,6 +33,7 @@ class QueueFilter:
     zone: str | None = None
     categories: tuple[str, ...] = ()
     published: bool | None = None  # False: the moderation queue
+    flagged: bool | None = None  # True: tickets with open "report abuse" flags
     limit: int = 50
     offset: int = 0
 
@@ -65,13 +67,19 @@ def queue(
         query = query.where(Report.assignee_id == int(flt.assignee))
     if flt.published is not None:
         query = query.where(Report.published.is_(flt.published))
+    if flt.flagged is not None:
+        flagged = select(AbuseReport.report_id).where(AbuseReport.resolved_at.is_(None))
+        query = query.where(Report.id.in_(flagged) if flt.flagged else Report.id.not_in(flagged))
     if flt.zone:
         query = query.where(Report.zone_keys.contains(f",{flt.zone},", autoescape=True))
     if flt.sla:
         query = query.where(_sla_clause(flt.sla, now))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(
-        query.order_by(Report.deadline, Report.id).limit(flt.limit).offset(flt.offset)
+        query.options(selectinload(Report.open_abuse_flags))
+        .order_by(Report.deadline, Report.id)
+        .limit(flt.limit)
+        .offset(flt.offset)
     ).unique()
     return list(rows), total
 

@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..abuse import flags
 from ..accounts.auth import STAFF, authenticated, require
 from ..accounts.routes import body
 from ..city import city
@@ -80,7 +81,9 @@ def list_tickets():
         args = QueueArgs().load(request.args.to_dict())
     except ValidationError as exc:
         raise validation_error(exc.normalized_messages(), status=400) from exc
-    statuses = _csv(args.get("status")) or QueueFilter.statuses
+    # Flags concern public content, which closed tickets have too: every state by default.
+    default_statuses = () if args.get("flagged") else QueueFilter.statuses
+    statuses = _csv(args.get("status")) or default_statuses
     bad = [s for s in statuses if s not in states.ALL]
     if bad:
         raise ApiError(400, "invalid_filter", name="status", value=bad[0][:50])
@@ -92,6 +95,7 @@ def list_tickets():
         zone=args.get("zone"),
         categories=_csv(args.get("category")),
         published=args.get("published"),
+        flagged=args.get("flagged"),
         limit=args["limit"],
         offset=args["offset"],
     )
@@ -247,6 +251,15 @@ def publication(public_id: str):
         )
     else:
         moderation.hide(db.session, report, change, reason=args["reason"])
+    return _answer(report, change)
+
+
+@bp.post("/api/v1/tickets/<public_id>/abuse/dismiss")
+@require(*STAFF)
+def dismiss_abuse(public_id: str):
+    """The citizens' abuse flags are unfounded: resolve them; publish again if they hid it."""
+    report, change = _ticket(public_id, versioned=True)
+    flags.dismiss(db.session, report, change)
     return _answer(report, change)
 
 

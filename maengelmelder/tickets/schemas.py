@@ -87,6 +87,7 @@ class QueueArgs(Schema):
     zone = fields.String(validate=validate.Length(max=128))
     category = fields.String()
     published = fields.Boolean()
+    flagged = fields.Boolean()
     format = fields.String(validate=validate.OneOf(["json", "csv", "geojson"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
@@ -96,6 +97,16 @@ def _photo(photo) -> dict:
     out = PhotoOut().dump(photo)
     out.update({"id": photo.id, "approved": photo.approved})
     return out
+
+
+def _abuse_flag(flag) -> dict:
+    """An open "report abuse" flag as staff see it (never who flagged)."""
+    return {
+        "id": flag.id,
+        "reason": flag.reason,
+        "comment": flag.comment,
+        "created_at": isoformat(flag.created_at),
+    }
 
 
 def event_out(event) -> dict:
@@ -137,6 +148,8 @@ def ticket_out(report: Report, principal: Principal, now: datetime, *, full: boo
             "ruleset_version": report.ruleset_version,
             "lang": report.lang,
             "held_reason": report.held_reason,
+            "abuse_flag_count": len(report.open_abuse_flags),
+            "abuse_flags": [_abuse_flag(f) for f in report.open_abuse_flags],
         }
     )
     if principal.member_of(report.department_id):

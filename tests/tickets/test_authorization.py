@@ -65,6 +65,13 @@ ENDPOINTS = {
         True,
         TICKET_ROLES,
     ),
+    "abuse_dismiss": (
+        "POST",
+        "/api/v1/tickets/{id}/abuse/dismiss",
+        None,
+        True,
+        TICKET_ROLES,
+    ),
     "redact": (
         "POST",
         "/api/v1/tickets/{id}/photos/{photo}/redact",
