@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -32,6 +33,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply to parse is malformed input (400).
+
+    Python's parser gives up on deep nesting (a few KB of brackets) with a RecursionError,
+    which request.get_json would let through as a 500; as a ValueError it is bad JSON.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
 def _persistent_secret(instance: Path) -> str:
     """A secret key kept in the instance folder, so tokens survive restarts without settings."""
     path = instance / "secret_key"
@@ -53,6 +68,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
         instance_path=settings.pop("INSTANCE_PATH", None),
     )
     app.config.update(settings)
+    app.json = JSONProvider(app)
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,8 @@ def merged_params(*sources) -> dict[str, str]:
     out: dict[str, str] = {}
     for source in sources:
         for key, value in source.items():
+            if key is None:  # a multipart part without a name: no parameter at all
+                continue
             if "\x00" in key or "\x00" in value:
                 raise error(400, "invalid_param", name=key.replace("\x00", "")[:50])
             if key not in out and value.strip():

@@ -199,8 +199,8 @@ def _coordinate(params: dict[str, str], name: str, limit: float) -> float | None
 
 def _media() -> list[bytes]:
     for name in request.files:
-        if name != "media":
-            raise error(400, "unexpected_file", name=name[:50])
+        if name != "media":  # None for a part without a name
+            raise error(400, "unexpected_file", name=(name or "?")[:50])
     blobs = []
     for upload in request.files.getlist("media"):
         blob = upload.read()

@@ -327,7 +327,8 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         if at.tzinfo is None or type(ident) is not int or not 0 < ident < 2**31:
             raise ValueError(raw)
         return at.astimezone(UTC), ident
-    except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError) as exc:
+        # RecursionError: a cursor hiding JSON nested a thousand levels deep (under 3 KB)
         raise ApiError(400, "invalid_cursor") from exc
 
 
