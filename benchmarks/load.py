@@ -26,7 +26,8 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
    half racing); plus 100 reads/s: the citizen app's map (GeoJSON, ``limit=500``, the whole
    city or a viewport) 50 %, tracking pages of reports made in this run 20 %, Open311
    ``requests.json`` (by category and status, what is new in the last 5 minutes, or a few
-   known ids) 15 %, Open311 ``requests/<id>.json`` 15 %.
+   known ids) 15 %, Open311 ``requests/<id>.json`` 15 %. Every request comes on a connection
+   of its own, as from many phones; the full-speed phases keep connections alive.
    Targets: zero errors, p99 < 1 s for every request type, every report answered with 201
    stored exactly once, and each retry answered with the same report.
 
@@ -641,6 +642,7 @@ def run(settings: Settings) -> int:
             mixed_usage = monitor.usage(*mixed["window"])
             check = verify(db_url, mixed_prefix, mixed)
             load_after = os.getloadavg()
+            server_log = log_findings(app.log)
         finally:
             if monitor is not None:
                 monitor.close()
@@ -667,9 +669,29 @@ def run(settings: Settings) -> int:
         check=check,
         stored_before=stored_before,
         load=(load_before, load_after),
+        server_log=server_log,
         elapsed=time.monotonic() - started,
     )
     return 0
+
+
+LOG_SIGNS = {
+    "worker timeouts": "WORKER TIMEOUT",
+    "workers killed": "was sent SIGKILL",
+    "tracebacks": "Traceback (most recent call last)",
+    "5xx answers": '" 5',
+}
+
+
+def log_findings(path: Path) -> dict[str, list[str]]:
+    """Lines of the app's log (gunicorn's and the access log) that point at trouble."""
+    found: dict[str, list[str]] = {name: [] for name in LOG_SIGNS}
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            for name, sign in LOG_SIGNS.items():
+                if sign in line:
+                    found[name].append(line.strip()[:160])
+    return found
 
 
 def count_reports(db_url: str) -> int:
@@ -790,6 +812,17 @@ def report(settings: Settings, **r) -> None:
         f"photo intake at full speed: {photo_row.rate:.1f} reports/s "
         f"({photo_cpu} ms app CPU each; p50 {ms(photo_row.p50)} ms, {photo_row.errors} errors)"
     )
+    findings = {name: lines for name, lines in r["server_log"].items() if lines}
+    print(
+        "app log: "
+        + (
+            ", ".join(f"{len(v)} {k}" for k, v in findings.items())
+            or "no worker timeouts, no tracebacks, no 5xx"
+        )
+    )
+    for name, lines in findings.items():
+        for line in lines[:3]:
+            print(f"  {name}: {line}")
     load_before, load_after = r["load"]
     print(
         f"load average before {load_before[0]:.2f} / {load_before[1]:.2f} / "

@@ -119,6 +119,17 @@ def multipart(fields: dict, photo: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def fresh_connection() -> dict[str, str]:
+    """Mixed scenario: every request is another phone, on a connection of its own.
+
+    Users there wait between requests about as long as gunicorn keeps an idle connection
+    open (2 s), so reusing it would race the server's close and fail requests that never
+    reached the app; phones do not share connections anyway. At full speed connections
+    are never idle, and keep-alive is used.
+    """
+    return {"Connection": "close"} if SPEC["mode"] == "mixed" else {}
+
+
 def new_key() -> str:
     return f"{SPEC['key_prefix']}{uuid.uuid4().hex}"
 
@@ -137,6 +148,7 @@ class Poster(FastHttpUser):
             "Content-Type": content_type,
             "X-Device-Id": self.device,
             "Accept-Language": "de-DE,de;q=0.9",
+            **fresh_connection(),
         }
         with self.client.post(
             SPEC["post_path"], data=body, headers=headers, name=name, catch_response=True
@@ -234,7 +246,9 @@ class Reader(FastHttpUser):
 
     def _get(self, path: str, name: str) -> None:
         stop_when_done()
-        with self.client.get(path, name=name, catch_response=True) as resp:
+        with self.client.get(
+            path, name=name, headers=fresh_connection(), catch_response=True
+        ) as resp:
             if resp.status_code != 200:
                 resp.failure(failure_text(resp))
             else:
