@@ -68,12 +68,29 @@ export function reportView(publicId: string, sendAbuse: AbuseSender = reportAbus
     const title = h("h2", { tabindex: "-1" }, t("trackTitle", { id: r.public_id }));
     const mapEl = h("div", { class: "map map-report" });
 
-    const abuseBtn = h("button", { type: "button", class: "btn", "aria-haspopup": "dialog" }, t("abuseOpen"));
-    const dialog = abuseDialog(r.public_id, abuseBtn, sendAbuse);
-    abuseBtn.addEventListener("click", () => dialog.open());
+    // Only published citizen content can be flagged (the server answers 404 for the rest).
+    let abuseBtn: HTMLButtonElement | null = null;
+    if (r.published !== false) {
+      const btn = h("button", { type: "button", class: "btn", "aria-haspopup": "dialog" }, t("abuseOpen"));
+      const dialog = abuseDialog(r.public_id, btn, sendAbuse);
+      btn.addEventListener("click", () => dialog.open());
+      abuseBtn = btn;
+    }
 
     const open = OPEN.includes(r.status);
     const supportBtn = open ? h("button", { type: "button", class: "btn btn-primary", disabled: supportBusy, onclick: () => void support() }, t("support")) : null;
+
+    const actions =
+      supportBtn || abuseBtn || supportMsg
+        ? h(
+            "section",
+            { class: "actions", "aria-label": t("reportActions") },
+            open ? h("p", {}, t("supportHelp")) : null,
+            r.supporters ? h("p", {}, t("supportersNow", { n: r.supporters })) : null,
+            supportMsg ? h("p", { id: "support-msg", tabindex: "-1", class: supportMsg.ok ? "ok" : "alert", role: supportMsg.ok ? "status" : "alert" }, supportMsg.text) : null,
+            h("div", { class: "row" }, supportBtn, abuseBtn),
+          )
+        : null;
 
     root.append(
       h(
@@ -93,14 +110,8 @@ export function reportView(publicId: string, sendAbuse: AbuseSender = reportAbus
           r.created_at ? [h("dt", {}, t("created")), h("dd", {}, formatDateTime(r.created_at))] : null,
           r.deadline && open ? [h("dt", {}, t("deadline")), h("dd", {}, formatDateTime(r.deadline))] : null,
         ),
-        h(
-          "section",
-          { class: "actions", "aria-label": t("support") },
-          open ? h("p", {}, t("supportHelp")) : null,
-          r.supporters ? h("p", {}, t("supportersNow", { n: r.supporters })) : null,
-          supportMsg ? h("p", { id: "support-msg", tabindex: "-1", class: supportMsg.ok ? "ok" : "alert", role: supportMsg.ok ? "status" : "alert" }, supportMsg.text) : null,
-          h("div", { class: "row" }, supportBtn, abuseBtn),
-        ),
+        actions,
+        r.published === false ? h("p", { class: "hint" }, t("notPublic")) : null,
         r.description ? [h("h3", {}, t("publicText")), h("p", { class: "desc" }, r.description)] : null,
         r.photos?.length ? [h("h3", {}, t("photos")), photoList(r.photos)] : null,
         mapEl,
