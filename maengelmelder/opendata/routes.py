@@ -47,14 +47,18 @@ COLUMNS = (
 )
 
 
+_NO_NUL = validate.ContainsNoneOf("\x00", error="Not a valid string.")
+
+
 class ExportArgs(Schema):
     class Meta:
         unknown = RAISE
 
     from_ = fields.AwareDateTime(data_key="from", validate=in_utc)
     to = fields.AwareDateTime(validate=in_utc)
-    category = fields.String(validate=validate.Length(max=500))
-    status = fields.String(validate=validate.Length(max=200))
+    # NUL is no text: PostgreSQL would refuse it only once the stream has begun (a cut-off 200).
+    category = fields.String(validate=[validate.Length(max=500), _NO_NUL])
+    status = fields.String(validate=[validate.Length(max=200), _NO_NUL])
 
 
 def _query(args: dict):

@@ -84,7 +84,13 @@ class QueueArgs(Schema):
     status = fields.String()
     assignee = fields.String(validate=validate.Regexp(r"^(me|none|\d{1,9})$"))
     sla = fields.String(validate=validate.OneOf(SLA_STATES))
-    zone = fields.String(validate=validate.Length(max=128))
+    # NUL is no text; SQLite would cut the LIKE pattern at it and match every ticket.
+    zone = fields.String(
+        validate=[
+            validate.Length(max=128),
+            validate.ContainsNoneOf("\x00", error="Not a valid string."),
+        ]
+    )
     category = fields.String()
     published = fields.Boolean()
     flagged = fields.Boolean()
