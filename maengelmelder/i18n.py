@@ -190,6 +190,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Danke für Ihren Hinweis. Wir sehen uns die Meldung an.",
         "Thank you for letting us know. We will look at this report.",
     ),
+    "confirmation_invalid": (
+        "Dieser Bestätigungslink ist ungültig. Bitte kopieren Sie ihn vollständig aus der E-Mail.",
+        "This confirmation link is invalid. Please copy it completely from the e-mail.",
+    ),
+    "confirmation_expired": (
+        "Dieser Bestätigungslink ist abgelaufen (gültig {days} Tage). Mit Ihrer nächsten Meldung "
+        "erhalten Sie einen neuen.",
+        "This confirmation link has expired (valid for {days} days). Your next report brings a "
+        "new one.",
+    ),
+    "email_confirmed_published": (
+        "Danke, Ihre E-Mail-Adresse ist bestätigt. Ihre Meldung ist jetzt öffentlich sichtbar.",
+        "Thank you, your e-mail address is confirmed. Your report is now public.",
+    ),
+    "email_confirmed_review": (
+        "Danke, Ihre E-Mail-Adresse ist bestätigt. Ihre Meldung wird vor der Veröffentlichung "
+        "noch geprüft.",
+        "Thank you, your e-mail address is confirmed. Your report will be reviewed before it "
+        "is published.",
+    ),
     "too_fast": (
         "Das ging sehr schnell – bitte prüfen Sie Ihre Angaben und senden Sie erneut.",
         "That was very quick – please check your report and send it again.",

@@ -1,6 +1,6 @@
 """Every model, imported in one place for Alembic and create_all."""
 
-from .abuse.models import AbuseReport, BlockedSender
+from .abuse.models import AbuseReport, BlockedSender, ConfirmedEmail
 from .accounts.models import ApiToken, User
 from .catalog.models import Category, Department
 from .notify.models import OutboxMessage
@@ -14,6 +14,7 @@ __all__ = [
     "ApiToken",
     "BlockedSender",
     "Category",
+    "ConfirmedEmail",
     "Department",
     "Escalation",
     "Follower",

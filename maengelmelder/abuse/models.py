@@ -1,4 +1,4 @@
-"""The block list of sender addresses and domains, and citizens' abuse flags."""
+"""The block list of sender addresses and domains, citizens' abuse flags, confirmed addresses."""
 
 from __future__ import annotations
 
@@ -48,3 +48,16 @@ class AbuseReport(db.Model):
     flagger: Mapped[str] = mapped_column(String(64))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class ConfirmedEmail(db.Model):
+    """An e-mail address whose owner followed a confirmation link.
+
+    Only HMAC-SHA256(secret key, the lower-cased address) is kept, never the address: the
+    service can recognise it again but cannot list who confirmed.
+    """
+
+    __tablename__ = "confirmed_emails"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())

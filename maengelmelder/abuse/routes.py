@@ -1,8 +1,9 @@
-"""HTTP routes of the abuse defences: "report abuse" for citizens, the admin's block list."""
+"""HTTP routes of the abuse defences: "report abuse" and e-mail confirmation for citizens,
+the admin's block list."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_limiter.util import get_remote_address
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 from sqlalchemy.exc import IntegrityError
@@ -10,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.auth import admin_required, authenticated
 from ..accounts.routes import body
 from ..clock import isoformat, now
+from ..errors import ApiError
 from ..extensions import db, limiter
 from ..i18n import msg
-from . import flags, service
+from ..reports.routes import frontend_index
+from . import confirmation, flags, service
 from .models import ABUSE_REASONS, BlockedSender
 
-bp = Blueprint("abuse", __name__)
+bp = Blueprint("abuse", __name__, template_folder="templates")
 
 
 class BlockedSenderIn(Schema):
@@ -74,6 +77,52 @@ def report_abuse(public_id: str):
     resp = jsonify({"received": True, "message": msg("abuse_received")})
     resp.status_code = 202
     return resp
+
+
+class ConfirmIn(Schema):
+    """The token from a confirmation link."""
+
+    class Meta:
+        unknown = RAISE
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+def _confirm(token: str):
+    cfg = current_app.config
+    result = confirmation.confirm(
+        db.session, token, secret_key=cfg["SECRET_KEY"], now=now(), days=cfg["CONFIRM_EMAIL_DAYS"]
+    )
+    db.session.commit()
+    code = "email_confirmed_published" if result.report.published else "email_confirmed_review"
+    return result.report, msg(code)
+
+
+@bp.post("/api/v1/reports/confirm")
+def confirm_email():
+    """The reporter followed the confirmation link: their address is confirmed."""
+    report, message = _confirm(body(ConfirmIn())["token"])
+    return jsonify(
+        {"public_id": report.public_id, "published": report.published, "message": message}
+    )
+
+
+@bp.get("/confirm/<token>")
+def confirm_page(token: str):
+    """The confirmation link's page: the citizen app (it reads the token from the path and
+    confirms), or without a built app a page with a button (confirming takes a click, so a
+    mail scanner that opens links confirms nothing)."""
+    return frontend_index() or render_template("abuse_confirm.html", message=None)
+
+
+@bp.post("/confirm/<token>")
+def confirm_page_submit(token: str):
+    """The button of the page without JavaScript."""
+    try:
+        report, message = _confirm(token)
+    except ApiError as exc:
+        return render_template("abuse_confirm.html", message=exc.message), exc.status
+    return render_template("abuse_confirm.html", message=message, public_id=report.public_id)
 
 
 def blocked_out(entry: BlockedSender) -> dict:

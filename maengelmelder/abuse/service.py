@@ -163,11 +163,3 @@ def hold(report: Report, reason: str, now: datetime) -> None:
             data={"reason": reason},
         )
     )
-
-
-def hold_on_intake(session: Session, report: Report, *, now: datetime) -> str | None:
-    """Hold a new report whose sender is on the block list; returns the reason, if any."""
-    if blocked_pattern(session, report.reporter_email) is not None:
-        hold(report, BLOCKLIST, now)
-        return BLOCKLIST
-    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..abuse.routes import AbuseIn
+from ..abuse.routes import AbuseIn, ConfirmIn
 from ..reports.schemas import ListQuery, NearbyQuery
 from .fragments import STRING, obj, ref
 from .parts import (
@@ -185,6 +185,38 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 "when the open flags reach the configured threshold the citizen text and "
                 "photos leave public view until staff decide. An unknown or unpublished "
                 "report is `404`. Rate limited per address (`429` with Retry-After).",
+            ),
+        ),
+        (
+            "/api/v1/reports/confirm",
+            "post",
+            operation(
+                "reports",
+                "Confirm the reporter's e-mail address with the token from the mail's link.",
+                {
+                    "200": json_response(
+                        obj(
+                            {
+                                "public_id": STRING,
+                                "published": {
+                                    "type": "boolean",
+                                    "description": "whether the report is public now (or "
+                                    "waits for moderation)",
+                                },
+                                "message": ref("Message"),
+                            }
+                        ),
+                        "Confirmed (also when it was before).",
+                    )
+                },
+                400,
+                410,
+                422,
+                requestBody=request_body(ConfirmIn),
+                description="Releases every report from the address held until it is "
+                "confirmed (`MAENGELMELDER_CONFIRM_UNKNOWN_EMAILS`); later reports from it are "
+                "not held. An expired link is `410` `confirmation_expired`, a bad one `400` "
+                "`confirmation_invalid`.",
             ),
         ),
         (

@@ -16,6 +16,7 @@ ERROR_DESCRIPTIONS = {
     403: "Role, department or CSRF check failed.",
     404: "No such resource.",
     409: "The current state does not allow this.",
+    410: "The link has expired.",
     412: "If-Match names an older version.",
     413: "The body is too large.",
     415: "Unsupported content type.",

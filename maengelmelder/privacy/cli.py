@@ -22,10 +22,14 @@ def privacy_group() -> None:
 def retention_command() -> None:
     """Forget contact data and unpublished photos of tickets done longer than the retention time."""
     removed = service.retention(
-        db.session, now=now(), days=current_app.config["RETENTION_DAYS"], storage=storage()
+        db.session,
+        now=now(),
+        days=current_app.config["RETENTION_DAYS"],
+        storage=storage(),
+        secret_key=current_app.config["SECRET_KEY"],
     )
     db.session.commit()
-    click.echo(", ".join(f"{v} {k}" for k, v in removed.summary().items()))
+    click.echo(removed.line())
 
 
 @privacy_group.command("erase")
@@ -33,8 +37,10 @@ def retention_command() -> None:
 @with_appcontext
 def erase_command(email: str) -> None:
     """Remove an e-mail address everywhere (a data subject's erasure request); reports what went."""
-    removed = service.erase(db.session, email, now=now())
+    removed = service.erase(
+        db.session, email, now=now(), secret_key=current_app.config["SECRET_KEY"]
+    )
     db.session.commit()
-    click.echo(", ".join(f"{v} {k}" for k, v in removed.summary().items()))
+    click.echo(removed.line())
     if removed.reports:
         click.echo("reports: " + ", ".join(removed.reports))

@@ -13,7 +13,11 @@ from . import service
 def retention() -> dict:
     """Apply the retention rules; safe to run any number of times."""
     removed = service.retention(
-        db.session, now=now(), days=current_app.config["RETENTION_DAYS"], storage=storage()
+        db.session,
+        now=now(),
+        days=current_app.config["RETENTION_DAYS"],
+        storage=storage(),
+        secret_key=current_app.config["SECRET_KEY"],
     )
     db.session.commit()
     return removed.summary()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..abuse.confirmation import forget as forget_confirmations
 from ..notify.models import OutboxMessage
 from ..reports.models import Follower, Photo, Report
 from ..storage import MediaStorage
@@ -26,6 +27,7 @@ class Removed:
     followers: int = 0
     photos: int = 0
     mails: int = 0
+    confirmations: int = 0  # confirmed addresses (abuse defences) forgotten
 
     def summary(self) -> dict:
         return {
@@ -35,6 +37,11 @@ class Removed:
             "photos": self.photos,
             "mails": self.mails,
         }
+
+    def line(self) -> str:
+        """The counts as the commands print them, confirmations included."""
+        counts = {**self.summary(), "confirmations": self.confirmations}
+        return ", ".join(f"{v} {k}" for k, v in counts.items())
 
 
 def _forget_contact(report: Report, removed: Removed, now: datetime, why: str) -> None:
@@ -64,19 +71,33 @@ def _drop_photos(session: Session, photos: list[Photo], storage: MediaStorage, r
         removed.photos += 1
 
 
-def retention(session: Session, *, now: datetime, days: int, storage: MediaStorage) -> Removed:
-    """For tickets done more than `days` ago: forget contact data, drop unpublished photos."""
+def retention(
+    session: Session,
+    *,
+    now: datetime,
+    days: int,
+    storage: MediaStorage,
+    secret_key: str | None = None,
+) -> Removed:
+    """For tickets done more than `days` ago: forget contact data, drop unpublished photos.
+
+    With the secret key, a forgotten address's e-mail confirmation goes too, once no report
+    keeps the address any more.
+    """
     cutoff = now - timedelta(days=days)
     done_at = Report.closed_at.is_not(None) & (Report.closed_at <= cutoff)
     stale = or_(done_at, (Report.closed_at.is_(None)) & (Report.updated_at <= cutoff))
     reports = session.scalars(select(Report).where(Report.status.in_(DONE), stale)).all()
     removed = Removed()
+    forgotten: set[str] = set()
     for report in reports:
         has_data = report.reporter_email or report.followers
         unpublished = [p for p in report.photos if p.kind == "report" and not p.approved]
         if not has_data and not unpublished:
             continue
         removed.reports.append(report.public_id)
+        if report.reporter_email:
+            forgotten.add(report.reporter_email.strip().lower())
         if has_data:
             _forget_contact(report, removed, now, "retention")
         _drop_photos(session, unpublished, storage, removed)
@@ -88,11 +109,21 @@ def retention(session: Session, *, now: datetime, days: int, storage: MediaStora
     )
     removed.mails = result.rowcount or 0
     session.flush()
+    if secret_key and forgotten:
+        kept = set(
+            session.scalars(
+                select(func.lower(Report.reporter_email)).where(
+                    func.lower(Report.reporter_email).in_(forgotten)
+                )
+            )
+        )
+        removed.confirmations = forget_confirmations(session, secret_key, forgotten - kept)
     return removed
 
 
-def erase(session: Session, email: str, *, now: datetime) -> Removed:
-    """A data subject's request: remove the address everywhere the service keeps it."""
+def erase(session: Session, email: str, *, now: datetime, secret_key: str | None = None) -> Removed:
+    """A data subject's request: remove the address everywhere the service keeps it (with the
+    secret key also its e-mail confirmation, kept only as a keyed hash)."""
     email = email.strip().lower()
     removed = Removed()
     reports = session.scalars(select(Report).where(func.lower(Report.reporter_email) == email))
@@ -120,5 +151,7 @@ def erase(session: Session, email: str, *, now: datetime) -> Removed:
         ).rowcount
         or 0
     )
+    if secret_key:
+        removed.confirmations = forget_confirmations(session, secret_key, {email})
     session.flush()
     return removed

@@ -21,6 +21,7 @@ from ..clock import now
 from ..errors import ApiError, validation_error
 from ..extensions import db, device_key, limiter
 from ..i18n import msg
+from ..jobs import enqueue
 from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
 from ..tickets import states
@@ -112,6 +113,7 @@ def create_report():
         limits=_limits(),
         idempotency_key=key,
         sla_config=current_app.config,
+        base_url=current_app.config.get("BASE_URL") or request.host_url,
     )
     try:
         result = service.submit_report(db.session, data, blobs, **kwargs)
@@ -127,6 +129,8 @@ def create_report():
         )
     if not result.replayed:
         schedule_checks(result.report)
+        if result.report.held_reason == "email_unconfirmed":
+            enqueue("maengelmelder.notify.jobs.send_pending")  # the confirmation mail
     body = {
         "report": report_for_reporter.dump(result.report),
         "tracking_url": _tracking_url(result.tracking_token),
@@ -299,7 +303,11 @@ def track_page(token: str):
 
 @bp.get("/reports/<public_id>")
 def report_page(public_id: str):
-    """A report's public page (what followers' mails link to): public fields and notes only."""
+    """A report's public page (what followers' mails link to): the citizen app's report view,
+    or server-rendered (public fields and notes only) when the app is not built."""
+    app_page = frontend_index()
+    if app_page is not None:
+        return app_page
     try:
         report = service.get_public(db.session, public_id)
     except ApiError:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..abuse.service import check_form_signals, hold_on_intake, without_form_signals
+from ..abuse.intake import check_form_signals, hold_on_intake, without_form_signals
 from ..catalog.models import Category, Department
 from ..city import City
 from ..clock import BERLIN
@@ -161,10 +161,12 @@ def submit_report(
     limits: IntakeLimits,
     idempotency_key: str | None = None,
     sla_config: Mapping | None = None,
+    base_url: str | None = None,
 ) -> Submission:
     """File a citizen's report (or replay the first one for a retried idempotency key).
 
-    `sla_config` is the app's settings: the SLA policy and the abuse defences read it.
+    `sla_config` is the app's settings: the SLA policy and the abuse defences read it;
+    `base_url` starts the links of a confirmation mail (default: BASE_URL or the request's).
     """
     settings = sla_config or {}
     check_form_signals(data, settings)
@@ -262,7 +264,9 @@ def submit_report(
     )
     session.add(report)
     session.flush()
-    hold_on_intake(session, report, now=now)
+    hold_on_intake(
+        session, report, now=now, settings=settings, secret_key=secret_key, base_url=base_url
+    )
     session.flush()
     return Submission(report, token, photos=photos)
 

@@ -1,0 +1,190 @@
+"""Optional e-mail confirmation: reports from an address never confirmed wait until its owner
+follows the link in a mail; then they, and later reports from that address, go the usual way.
+
+The link carries a signed, timed token over the report id (itsdangerous, the service's secret
+key, a salt of its own); the time comes from the app's clock, so tests can let it expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..errors import ApiError
+from ..notify.service import queue_mail
+from ..reports.models import Report
+from ..tickets.models import TicketEvent
+from .models import ConfirmedEmail
+from .service import BLOCKLIST, EMAIL_UNCONFIRMED, blocked_pattern, hold
+
+SALT = "maengelmelder.confirm-email"
+
+
+def email_hash(secret_key: str, email: str) -> str:
+    """How a confirmed address is kept: HMAC-SHA256(secret key, lower-cased address)."""
+    return hmac.new(secret_key.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _serializer(secret_key: str, now: datetime) -> URLSafeTimedSerializer:
+    stamp = int(now.timestamp())
+
+    class _Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return stamp
+
+    return URLSafeTimedSerializer(secret_key, salt=SALT, signer=_Signer)
+
+
+def make_token(secret_key: str, report_id: int, now: datetime) -> str:
+    return _serializer(secret_key, now).dumps(report_id)
+
+
+def read_token(secret_key: str, token: str, *, now: datetime, days: int) -> int:
+    """The report id a token was made for; 410 when it is older than `days`, 400 when bad."""
+    try:
+        report_id = _serializer(secret_key, now).loads(token, max_age=days * 86400)
+    except SignatureExpired as exc:
+        raise ApiError(410, "confirmation_expired", days=days) from exc
+    except BadSignature as exc:
+        raise ApiError(400, "confirmation_invalid") from exc
+    if type(report_id) is not int:
+        raise ApiError(400, "confirmation_invalid")
+    return report_id
+
+
+def is_confirmed(session: Session, secret_key: str, email: str) -> bool:
+    return session.get(ConfirmedEmail, email_hash(secret_key, email)) is not None
+
+
+@dataclass(frozen=True)
+class MailLinks:
+    """What the confirmation mail points at."""
+
+    base_url: str
+    secret_key: str
+    city_name: str
+
+
+def hold_unconfirmed(
+    session: Session, report: Report, *, settings: Mapping, links: MailLinks, now: datetime
+) -> bool:
+    """With confirmation on, hold a report from an address never confirmed and queue the
+    confirmation mail in the same transaction; returns whether it did."""
+    email = report.reporter_email
+    if not settings.get("CONFIRM_UNKNOWN_EMAILS") or not email:
+        return False
+    if is_confirmed(session, links.secret_key, email):
+        return False
+    hold(report, EMAIL_UNCONFIRMED, now)
+    session.flush()
+    from ..reports.service import tracking_token
+
+    base = links.base_url.rstrip("/")
+    lang = report.lang if report.lang in ("de", "en") else "de"
+    queue_mail(
+        session,
+        kind="confirm_email",
+        to=email,
+        template="confirm_email",
+        context={
+            "public_id": report.public_id,
+            "category": report.category.name_de if lang == "de" else report.category.name_en,
+            "confirm_url": f"{base}/confirm/{make_token(links.secret_key, report.id, now)}",
+            "tracking_url": f"{base}/track/"
+            + tracking_token(links.secret_key, report.tracking_salt),
+            "days": int(settings.get("CONFIRM_EMAIL_DAYS", 7)),
+            "city_name": links.city_name,
+        },
+        now=now,
+        lang=lang,
+        report_id=report.id,
+        dedupe_key=f"{report.id}:confirm_email",
+    )
+    return True
+
+
+@dataclass
+class Confirmed:
+    """The outcome of following a confirmation link."""
+
+    report: Report
+    released: list[str]
+
+
+def confirm(
+    session: Session, token: str, *, secret_key: str, now: datetime, days: int
+) -> Confirmed:
+    """Record the token's address as confirmed and release its reports held for that reason.
+
+    Idempotent: confirming again changes nothing. The block list wins: reports from an
+    address on it stay held (as "blocklist") whatever the confirmation.
+    """
+    report_id = read_token(secret_key, token, now=now, days=days)
+    report = session.get(Report, report_id)
+    if report is None or not report.reporter_email:
+        raise ApiError(400, "confirmation_invalid")
+    email = report.reporter_email.strip().lower()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(ConfirmedEmail)
+        .values(email_hash=email_hash(secret_key, email), confirmed_at=now)
+        .on_conflict_do_nothing(index_elements=["email_hash"])
+    )
+    held = session.scalars(
+        select(Report)
+        .where(
+            func.lower(Report.reporter_email) == email,
+            Report.held_reason == EMAIL_UNCONFIRMED,
+        )
+        .order_by(Report.id)
+    ).all()
+    blocked = blocked_pattern(session, email) is not None
+    released = []
+    for each in held:
+        if blocked:
+            each.held_reason = None  # hold() sets it again, with its own event
+            hold(each, BLOCKLIST, now)
+            continue
+        _release(each, now)
+        released.append(each.public_id)
+    session.flush()
+    return Confirmed(report, released)
+
+
+def _release(report: Report, now: datetime) -> None:
+    """Let a held report go the usual way: public now if its category publishes automatically."""
+    auto = report.category.auto_publish
+    report.held_reason = None
+    report.published = auto
+    for photo in report.photos:
+        if photo.kind != "after":
+            photo.approved = auto
+    report.updated_at = now
+    report.events.append(
+        TicketEvent(
+            created_at=now,
+            actor="citizen",
+            kind="email_confirmed",
+            from_status=report.status,
+            to_status=report.status,
+            data={"published": auto},
+        )
+    )
+
+
+def forget(session: Session, secret_key: str, emails: set[str]) -> int:
+    """Remove the confirmations of these addresses (privacy); returns how many there were."""
+    if not emails:
+        return 0
+    hashes = [email_hash(secret_key, e) for e in emails]
+    result = session.execute(delete(ConfirmedEmail).where(ConfirmedEmail.email_hash.in_(hashes)))
+    return result.rowcount or 0

@@ -1,0 +1,50 @@
+"""What report intake asks of the abuse defences: form signals before, holds after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from ..reports.models import Report
+from .confirmation import MailLinks, hold_unconfirmed
+from .service import BLOCKLIST, blocked_pattern, check_form_signals, hold, without_form_signals
+
+__all__ = ["check_form_signals", "hold_on_intake", "without_form_signals"]
+
+
+def _base_url(settings: Mapping, given: str | None) -> str:
+    if given:
+        return given
+    if settings.get("BASE_URL"):
+        return settings["BASE_URL"]
+    return request.host_url if has_request_context() else "http://localhost/"
+
+
+def hold_on_intake(
+    session: Session,
+    report: Report,
+    *,
+    now: datetime,
+    settings: Mapping,
+    secret_key: str,
+    base_url: str | None = None,
+) -> str | None:
+    """Hold a new report whose sender is blocked, or (with confirmation on) unconfirmed.
+
+    Returns the reason, if any. The block list comes first: a blocked address never gets a
+    confirmation mail, so the form cannot be used to flood it.
+    """
+    if blocked_pattern(session, report.reporter_email) is not None:
+        hold(report, BLOCKLIST, now)
+        return BLOCKLIST
+    links = MailLinks(
+        base_url=_base_url(settings, base_url),
+        secret_key=secret_key,
+        city_name=str(settings.get("CITY_NAME", "")),
+    )
+    if hold_unconfirmed(session, report, settings=settings, links=links, now=now):
+        return report.held_reason
+    return None
