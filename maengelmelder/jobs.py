@@ -53,34 +53,55 @@ def run(path: str, *args) -> object:
     return resolve(path)(*args)
 
 
+# Enqueueing is best effort and usually runs inside a citizen's or crew's request: a Redis that
+# does not answer (frozen, or cut off by the network) may cost that request at most this long,
+# and after a failure the process does not try again for a short while.
+ENQUEUE_TIMEOUT = 1.0
+REDIS_PAUSE_AFTER_FAILURE = 10.0
+_REDIS_FAILED_AT = "maengelmelder.jobs.redis_failed_at"
+
+
 def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = None) -> None:
     """Run `path(*args)` soon (or at `at`); never raises: a lost job is caught by a sweep."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         if app.config.get("REDIS_URL"):
-            _rq_enqueue(app, path, args, at, job_id)
+            failed_at = app.extensions.get(_REDIS_FAILED_AT)
+            if failed_at is not None and time.monotonic() - failed_at < REDIS_PAUSE_AFTER_FAILURE:
+                log.warning(
+                    "Redis failed just now: %s%r not enqueued; a sweep will catch up", path, args
+                )
+                return
+            try:
+                _rq_enqueue(app, path, args, at, job_id)
+            except Exception:
+                app.extensions[_REDIS_FAILED_AT] = time.monotonic()
+                raise
+            app.extensions.pop(_REDIS_FAILED_AT, None)
         elif app.config.get("INPROCESS_JOBS", True):
             runner(app).submit(path, args, at)
     except Exception:  # Redis down, for instance: the recurring sweeps pick the work up
         log.exception("could not enqueue %s%r; a sweep will catch up", path, args)
 
 
-def redis_connection(app: Flask):
+def redis_connection(app: Flask, timeout: float = 5):
     from redis import Redis
 
-    return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    return Redis.from_url(
+        app.config["REDIS_URL"], socket_connect_timeout=min(2, timeout), socket_timeout=timeout
+    )
 
 
-def queue(app: Flask):
+def queue(app: Flask, timeout: float = 5):
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=redis_connection(app))
+    return Queue(QUEUE_NAME, connection=redis_connection(app, timeout))
 
 
 def _rq_enqueue(app, path, args, at, job_id) -> None:
     from rq import Retry
 
-    q = queue(app)
+    q = queue(app, ENQUEUE_TIMEOUT)
     # A job that fails (or whose worker died) is retried; jobs are idempotent, so that is safe.
     kwargs: dict = {"retry": Retry(max=3, interval=[10, 60, 300])}
     if job_id:

@@ -1,0 +1,112 @@
+"""A real SMTP server (aiosmtpd) that counts a mail as delivered the way RFC 5321 does.
+
+A server takes responsibility for a mail only by answering the end of its data with 250; a
+client that never read that reply must assume the mail was not delivered (RFC 5321, 4.1.1.4
+and 6.1). So the handler records a mail as delivered only when the client connection is still
+open at the moment it answers. A mail whose sender died while the server held its reply is
+dropped, as a real mail server drops a transaction that lost its connection.
+
+The handler can hold one command (the n-th end of data, or the n-th MAIL FROM) until the test
+releases it, to freeze the sender at a precise point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+from tests.faults.services import free_port
+
+
+def client_connected(server) -> bool:
+    """Whether the client of this aiosmtpd session would still read a reply."""
+    transport = server.transport
+    if transport is None or transport.is_closing():
+        return False
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.fileno() < 0:
+        return False
+    probe = socket.socket(fileno=os.dup(sock.fileno()))
+    try:
+        data = probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True  # open, nothing sent by the client: it is waiting for our reply
+    except OSError:
+        return False  # reset
+    finally:
+        probe.close()
+    return bool(data)  # b"": the client closed its side
+
+
+@dataclass
+class HonestSmtp:
+    """aiosmtpd handler: `delivered` holds the Message-ID of each mail whose 250 was sent."""
+
+    hold_data_at: int | None = None
+    hold_mail_at: int | None = None
+    delivered: list[str] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    settled: threading.Event = field(default_factory=threading.Event)
+    mail_commands: int = 0
+
+    async def _hold(self) -> None:
+        self.holding.set()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.release.wait, 120)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        self.mail_commands += 1
+        if self.mail_commands == self.hold_mail_at:
+            try:
+                await self._hold()
+            finally:
+                self.settled.set()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        mail = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        message_id = str(mail["Message-ID"])
+        self.received.append(message_id)
+        held = len(self.received) == self.hold_data_at
+        try:
+            if held:
+                await self._hold()
+            if not client_connected(server):
+                self.dropped.append(message_id)
+                return "451 4.4.2 Connection lost before the reply; mail not accepted"
+            self.delivered.append(message_id)
+            return "250 Message accepted for delivery"
+        except asyncio.CancelledError:
+            # aiosmtpd cancels the handler when the client's connection ends (EOF or reset).
+            self.dropped.append(message_id)
+            raise
+        finally:
+            if held:
+                self.settled.set()
+
+
+@contextmanager
+def smtp_server(handler: HonestSmtp) -> Iterator[str]:
+    """Run `handler` on a free port; yields the SMTP URL; stops the server afterwards."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}"
+    finally:
+        handler.release.set()  # never leave an executor thread waiting
+        controller.stop()

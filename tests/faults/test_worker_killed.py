@@ -1,0 +1,213 @@
+"""The mail worker is killed with SIGKILL while it sends: every mail still arrives exactly once.
+
+Real services only: the real ``maengelmelder worker`` process (rq worker with its scheduler, as
+in production) against a private PostgreSQL cluster and a private ``redis-server`` started for
+this test (never the shared ones), and an aiosmtpd server in the test process that counts a
+mail as delivered only when its 250 reply can reach the client (tests/faults/smtp.py).
+
+What an operator would notice: after ``kill -9`` (or the OOM killer, or ``docker kill``) hits the
+worker in the middle of a batch of citizen mails, a restarted worker sends what was left
+within the schedule's interval; no citizen gets a mail twice and none is lost, and every
+outbox row ends up marked sent.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from maengelmelder.app import create_app
+from maengelmelder.extensions import db
+from maengelmelder.notify.models import SENT, OutboxMessage
+from maengelmelder.notify.service import queue_mail
+from tests.faults.conftest import app_env
+from tests.faults.services import kill_tree, wait_until
+from tests.faults.smtp import HonestSmtp, smtp_server
+
+ROOT = Path(__file__).resolve().parents[2]
+TOTAL = 30
+HELD = 10  # the mail during (or before) which the worker is killed
+
+
+def queue_mails(url: str, instance: Path) -> list[str]:
+    """Queue TOTAL citizen mails, due now by the real clock the worker reads; their Message-IDs."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "INSTANCE_PATH": str(instance)}
+    )
+    written = datetime.now(UTC) - timedelta(seconds=1)
+    with app.app_context():
+        messages = [
+            queue_mail(
+                db.session,
+                kind="acknowledged",
+                to=f"buerger{i}@example.org",
+                template="acknowledged",
+                context={
+                    "public_id": f"2026-{i:06d}",
+                    "category": "Schlagloch",
+                    "status_label": "Angenommen",
+                    "tracking_url": f"http://maengel.test/track/t{i}",
+                    "note": None,
+                    "city_name": "Musterstadt (Demo)",
+                    "deadline_local": "12.03.2026 17:00",
+                },
+                now=written + timedelta(milliseconds=i),  # oldest first: sent in this order
+                dedupe_key=f"{i}:acknowledged",
+            )
+            for i in range(TOTAL)
+        ]
+        db.session.commit()
+        ids = [m.message_id for m in messages]
+        db.session.remove()
+        db.engine.dispose()
+    return ids
+
+
+class Worker:
+    """`maengelmelder worker` as a subprocess in a session of its own; its log in a file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "maengelmelder", "worker"],
+                env=self.env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self) -> list[int]:
+        """SIGKILL to the worker and everything it started (the work horse, the scheduler)."""
+        pids = kill_tree(self.proc) if self.proc is not None else []
+        self.proc = None
+        return pids
+
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+
+
+@pytest.fixture
+def worker_env(pg_url, private_redis, tmp_path):
+    def make(smtp_url: str) -> dict[str, str]:
+        return app_env(
+            DATABASE_URL=pg_url,
+            REDIS_URL=private_redis.url(),
+            SMTP_URL=smtp_url,
+            SECRET_KEY="fault-test",
+            INSTANCE_PATH=str(tmp_path / "instance"),
+            MEDIA_DIR=str(tmp_path / "media"),
+        )
+
+    return make
+
+
+def outbox_status(engine) -> Counter:
+    with Session(engine) as session:
+        return Counter(session.scalars(select(OutboxMessage.status)))
+
+
+def open_transactions(engine, database: str) -> int:
+    """Sessions of the killed worker still holding a transaction (and so a row lock)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db "
+                "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+            ),
+            {"db": database},
+        ).scalar()
+
+
+@pytest.mark.parametrize(
+    "hold",
+    [
+        pytest.param("data", id="killed-while-the-server-holds-the-250-reply"),
+        pytest.param("mail", id="killed-between-two-mails"),
+    ],
+)
+def test_sigkill_while_sending_delivers_every_mail_exactly_once(
+    hold, pg_url, private_redis, worker_env, tmp_path
+):
+    """Kill -9 in mid-send; the restarted worker sends the rest; each mail arrives once.
+
+    `data`: the server received the 10th mail and holds its 250; the worker dies waiting for
+    it, so the mail is not delivered (the server drops it) and must be sent again, once.
+    `mail`: the worker has sent 10 mails and is killed at the next MAIL FROM, before any data
+    of the 11th: nothing is in flight; nothing may be lost or sent twice.
+    """
+    ids = queue_mails(pg_url, tmp_path / "queue-instance")
+    handler = HonestSmtp(
+        **({"hold_data_at": HELD} if hold == "data" else {"hold_mail_at": HELD + 1})
+    )
+    engine = create_engine(pg_url, pool_pre_ping=True)
+    database = pg_url.rsplit("/", 1)[1]
+    with smtp_server(handler) as smtp_url:
+        worker = Worker(worker_env(smtp_url), tmp_path / "worker.log")
+        try:
+            worker.start()
+            assert handler.holding.wait(timeout=60), worker.tail()
+            killed = worker.kill()
+            assert len(killed) >= 2, "the worker and its work horse"
+            # The database ends the killed sender's transaction when its connection closes.
+            wait_until(
+                lambda: open_transactions(engine, database) == 0,
+                timeout=20,
+                what="the killed worker's transaction to end",
+            )
+            handler.release.set()
+            assert handler.settled.wait(timeout=10)
+
+            before_restart = list(handler.delivered)
+            if hold == "data":
+                assert before_restart == ids[: HELD - 1]
+                assert handler.dropped == [ids[HELD - 1]]  # received, but its 250 reached no one
+            else:
+                assert before_restart == ids[:HELD]
+                assert handler.dropped == []
+            assert outbox_status(engine) == {
+                SENT: len(before_restart),
+                "pending": TOTAL - len(before_restart),
+            }
+
+            # The restarted worker's scheduler sends the outbox again once the interval of the
+            # recurring job has passed; expiring its key is that minute passing.
+            redis.Redis.from_url(private_redis.url()).delete("maengelmelder:recurring:outbox-send")
+            handler.holding.clear()
+            worker.start()
+            wait_until(
+                lambda: outbox_status(engine)[SENT] == TOTAL,
+                timeout=60,
+                what="the restarted worker to drain the outbox",
+            )
+        finally:
+            worker.kill()
+
+    delivered = Counter(handler.delivered)
+    assert set(delivered) == set(ids)
+    assert [mid for mid, n in delivered.items() if n > 1] == []  # no duplicates
+    with Session(engine) as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert {row.status for row in rows} == {SENT}
+        assert all(row.sent_at is not None and row.last_error is None for row in rows)
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == TOTAL
+    engine.dispose()
+    print(
+        f"\n[{hold}] delivered before the kill: {len(before_restart)}, dropped unacknowledged: "
+        f"{len(handler.dropped)}, received by the server in all: {len(handler.received)}, "
+        f"delivered in all: {len(handler.delivered)} of {TOTAL}, duplicates: "
+        f"{sum(n - 1 for n in delivered.values())}"
+    )
