@@ -41,7 +41,7 @@ def blocklist_add(pattern: str, reason: str | None) -> None:
         _fail(exc)
     except IntegrityError:
         db.session.rollback()
-        _fail(service.duplicate_on_commit(pattern.strip().lower()))
+        _fail(service.duplicate_on_commit(service.normalize_pattern(pattern)))
     click.echo(f"blocked {entry.pattern}")
 
 

@@ -147,18 +147,15 @@ def list_blocklist():
 def add_blocklist():
     """Block an address or a domain (its subdomains too)."""
     args = body(BlockedSenderIn())
-    entry = service.add_blocked(
-        db.session,
-        args["pattern"],
-        reason=args["reason"],
-        actor=authenticated().actor,
-        now=now(),
-    )
+    actor = authenticated().actor
     try:
+        entry = service.add_blocked(
+            db.session, args["pattern"], reason=args["reason"], actor=actor, now=now()
+        )
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise service.duplicate_on_commit(entry.pattern) from exc
+        raise service.duplicate_on_commit(service.normalize_pattern(args["pattern"])) from exc
     resp = jsonify(blocked_out(entry))
     resp.status_code = 201
     return resp

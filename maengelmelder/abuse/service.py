@@ -21,8 +21,8 @@ BLOCKLIST = "blocklist"
 EMAIL_UNCONFIRMED = "email_unconfirmed"
 ABUSE = "abuse"
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_LOCAL = re.compile(r"^[^@\s\x00-\x1f\x7f\"(),:;<>\[\]\\]{1,64}$")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_LOCAL = re.compile(r"[^@\s\x00-\x1f\x7f\"(),:;<>\[\]\\]{1,64}")
 
 
 def check_form_signals(data: Mapping, settings: Mapping) -> None:
@@ -54,7 +54,7 @@ def _domain(raw: str) -> str | None:
     except UnicodeError:
         return None
     labels = ascii_.split(".")
-    if len(ascii_) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(ascii_) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         return None
     return ascii_
 
@@ -64,7 +64,7 @@ def normalize_pattern(raw: str) -> str:
     value = (raw or "").strip().lower()
     local, at, domain = value.rpartition("@")
     clean = _domain(domain) if at and domain else None
-    if clean is None or (local and not _LOCAL.match(local)) or len(value) > 254:
+    if clean is None or (local and not _LOCAL.fullmatch(local)) or len(value) > 254:
         raise field_error("pattern", "blocklist_pattern_invalid")
     return f"{local}@{clean}"
 
@@ -107,7 +107,7 @@ def add_blocked(
         pattern=pattern, reason=(reason or "").strip() or None, created_at=now, created_by=actor
     )
     # Two admins adding the same pattern at once: the unique constraint refuses the second
-    # at commit, and the caller answers 409 (duplicate_on_commit).
+    # (at this flush or the commit), and the caller answers 409 (duplicate_on_commit).
     session.add(entry)
     session.flush()
     return entry
@@ -150,6 +150,7 @@ def hold(report: Report, reason: str, now: datetime) -> None:
     """
     report.held_reason = reason
     report.published = False
+    report.updated_at = now
     for photo in report.photos:
         if photo.kind != "after":
             photo.approved = False

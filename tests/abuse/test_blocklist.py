@@ -66,6 +66,36 @@ def test_a_duplicate_is_409_whatever_its_spelling(admin):
     assert len(admin.get(BLOCKLIST).json["items"]) == 1
 
 
+def test_a_duplicate_added_at_the_same_moment_is_409_too(app, admin):
+    """Another admin's insert lands between our check and our insert: 409, not 500."""
+    from sqlalchemy import event, insert
+    from sqlalchemy.orm import Session
+
+    from maengelmelder.abuse.models import BlockedSender
+    from maengelmelder.extensions import db
+
+    def _meanwhile(session, *_):
+        if not any(isinstance(obj, BlockedSender) for obj in session.new):
+            return
+        with db.engine.begin() as other:
+            other.execute(
+                insert(BlockedSender).values(
+                    pattern="@race.example",
+                    created_at=app.config["CLOCK"](),
+                    created_by="user:other",
+                )
+            )
+
+    event.listen(Session, "before_flush", _meanwhile)
+    try:
+        resp = admin.post(BLOCKLIST, json={"pattern": "@Race.example"})
+    finally:
+        event.remove(Session, "before_flush", _meanwhile)
+    assert resp.status_code == 409, resp.json
+    assert resp.json["error"]["code"] == "blocklist_duplicate"
+    assert [i["created_by"] for i in admin.get(BLOCKLIST).json["items"]] == ["user:other"]
+
+
 @pytest.mark.parametrize(
     "pattern",
     ["example.org", "@", "name@", "a@b@example.org", "@-bad-.example", "@exa mple.org", "@a..b"],
