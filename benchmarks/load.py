@@ -395,10 +395,10 @@ def run_client(stack: Stack, spec: dict, label: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=300, help="mixed scenario, seconds")
+    parser.add_argument("--duration", type=float, help="mixed scenario, seconds (300)")
     parser.add_argument("--quick", action="store_true", help="30 s mixed, 10 s other phases")
-    parser.add_argument("--phase-seconds", type=float, default=30, help="each full-speed phase")
-    parser.add_argument("--rounds", type=int, default=2, help="intake/baseline phases of each")
+    parser.add_argument("--phase-seconds", type=float, help="each full-speed phase (30 s)")
+    parser.add_argument("--rounds", type=int, help="intake/baseline phases of each (2)")
     parser.add_argument("--users", type=int, default=16, help="users at full speed")
     parser.add_argument("--report-rate", type=float, default=10.0)
     parser.add_argument("--read-rate", type=float, default=100.0)
@@ -407,8 +407,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: serve's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: serve's)")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.duration, args.phase_seconds, args.rounds = 30, 10, 1
+    # --quick changes the defaults; values given explicitly still win.
+    quick = {"duration": 30, "phase_seconds": 10, "rounds": 1}
+    full = {"duration": 300, "phase_seconds": 30, "rounds": 2}
+    for name, default in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     settings = Settings(
         args.duration,
         args.phase_seconds,
@@ -421,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         args.workers,
         args.threads,
     )
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: a shell without job control starts background jobs with it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     try:
         return run(settings)
