@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
+from .. import spreadsheet
 from ..catalog.models import Category, Department
 from ..clock import in_utc, isoformat
 from ..errors import ApiError, validation_error
@@ -194,10 +195,10 @@ def export_csv():
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator=spreadsheet.LINE_END)
         writer.writeheader()
         for n, record in enumerate(_records(args), start=1):
-            writer.writerow(record)
+            writer.writerow(spreadsheet.row(record))
             if n % CHUNK == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

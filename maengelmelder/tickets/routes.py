@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .. import spreadsheet
 from ..abuse import flags
 from ..accounts.auth import STAFF, authenticated, require
 from ..accounts.routes import body
@@ -167,9 +168,9 @@ def _queue_export(rows, principal, at, fmt: str):
         resp.headers["Content-Disposition"] = 'attachment; filename="tickets.geojson"'
         return resp
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=_EXPORT_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=_EXPORT_COLUMNS, lineterminator=spreadsheet.LINE_END)
     writer.writeheader()
-    writer.writerows(items)
+    writer.writerows(spreadsheet.row(item) for item in items)
     resp = Response(buffer.getvalue(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = 'attachment; filename="tickets.csv"'
     return resp
