@@ -58,6 +58,23 @@ def _persistent_secret(instance: Path) -> str:
     return key
 
 
+# Seconds to wait for a PostgreSQL connection before answering 503; `?connect_timeout=N` in
+# MAENGELMELDER_DATABASE_URL sets another value.
+CONNECT_TIMEOUT = 5
+
+
+def _postgres_engine_options(app: Flask) -> None:
+    """Test pooled connections before use (a restarted server dropped them) and fail fast."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    if "connect_timeout" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+        options["connect_args"] = {
+            "connect_timeout": CONNECT_TIMEOUT,
+            **options.get("connect_args", {}),
+        }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     """Build the app from MAENGELMELDER_* settings, then apply config_override."""
     settings = config.from_env()
@@ -81,7 +98,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        _postgres_engine_options(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 

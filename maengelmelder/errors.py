@@ -6,7 +6,14 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -60,6 +67,43 @@ def _response(err: ApiError):
     for key, value in err.headers.items():
         resp.headers[key] = value
     return resp
+
+
+# The database is restarting, unreachable, or refusing connections for a moment.
+DATABASE_UNAVAILABLE: Message = {
+    "de": "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen.",
+    "en": "The database is unreachable right now. Please try again in a few seconds.",
+}
+DATABASE_RETRY_AFTER = "5"
+_UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
+
+
+def database_unavailable(err: BaseException) -> ApiError | None:
+    """The 503 answer when `err` means the database cannot be reached right now, else None.
+
+    OperationalError and InterfaceError are what the drivers raise for a refused or broken
+    connection, a server shutting down or starting up, and a connect timeout; any other driver
+    error that made SQLAlchemy drop the connection counts as well.
+    """
+    lost = isinstance(err, DBAPIError) and err.connection_invalidated
+    if not (isinstance(err, _UNREACHABLE) or lost):
+        return None
+    return ApiError(
+        503,
+        "database_unavailable",
+        DATABASE_UNAVAILABLE,
+        headers={"Retry-After": DATABASE_RETRY_AFTER},
+    )
+
+
+def forget_failed_transaction() -> None:
+    """Roll back the request's session after a database failure (files it wrote go with it)."""
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; closing the session is all that is left
+        db.session.close()
 
 
 _HTTP_CODES = {
@@ -121,6 +165,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        outage = database_unavailable(err)
+        if outage is not None:
+            forget_failed_transaction()
+            app.logger.warning("database unavailable: %s", getattr(err, "orig", None) or err)
+            return _response(outage)
         app.logger.exception("unhandled error")
         if isinstance(err, HTTPException):
             return err

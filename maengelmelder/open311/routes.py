@@ -20,7 +20,7 @@ from ..accounts.service import principal_for_token
 from ..catalog.models import Category
 from ..city import city
 from ..clock import now
-from ..errors import ApiError
+from ..errors import ApiError, database_unavailable, forget_failed_transaction
 from ..extensions import db
 from ..i18n import translate_errors
 from ..reports import service
@@ -118,6 +118,11 @@ def _http_error(err: HTTPException):
 
 @bp.errorhandler(Exception)
 def _unexpected(err: Exception):
+    outage = database_unavailable(err)
+    if outage is not None:  # 503 with Retry-After, as in the native API
+        forget_failed_transaction()
+        current_app.logger.warning("database unavailable: %s", getattr(err, "orig", None) or err)
+        return _api_error(outage)
     current_app.logger.exception("unhandled error in Open311")
     db.session.rollback()
     return render_error(Open311Error(500, message("internal")), g.get("open311_fmt", "json"))

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -79,6 +80,33 @@ def kill_tree(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> list[int]:
         proc.wait(timeout=10)
     psutil.wait_procs([m for m in family if m.pid != proc.pid], timeout=10)
     return [member.pid for member in family]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_app_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`maengelmelder <args>` as a subprocess in a session of its own, output into `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "maengelmelder", *args],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM and a few seconds for a clean exit, then SIGKILL to whatever is left."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+    kill_tree(proc)
 
 
 # -- Redis -------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ outbox row ends up marked sent.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,10 +28,9 @@ from maengelmelder.extensions import db
 from maengelmelder.notify.models import SENT, OutboxMessage
 from maengelmelder.notify.service import queue_mail
 from tests.faults.conftest import app_env
-from tests.faults.services import kill_tree, wait_until
+from tests.faults.services import kill_tree, start_app_process, wait_until
 from tests.faults.smtp import HonestSmtp, smtp_server
 
-ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 30
 HELD = 10  # the mail during (or before) which the worker is killed
 
@@ -72,23 +70,14 @@ def queue_mails(url: str, instance: Path) -> list[str]:
 
 
 class Worker:
-    """`maengelmelder worker` as a subprocess in a session of its own; its log in a file."""
+    """`maengelmelder worker` as a subprocess; its log in a file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "maengelmelder", "worker"],
-                env=self.env,
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.proc = start_app_process(["worker"], self.env, self.log)
 
     def kill(self) -> list[int]:
         """SIGKILL to the worker and everything it started (the work horse, the scheduler)."""
