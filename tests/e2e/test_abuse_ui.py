@@ -23,6 +23,7 @@ from .test_citizen_app import (
     button,
     category_step,
     details_step,
+    file_via_api,
     heading,
     location_step,
     open_app,
@@ -165,10 +166,106 @@ def public_status(app, public_id: str) -> int:
     return app.test_client().get(f"/api/v1/reports/{public_id}").status_code
 
 
+def public_text(app, public_id: str) -> str | None:
+    """The report's text as the public API gives it (None while its content is not public)."""
+    resp = app.test_client().get(f"/api/v1/reports/{public_id}")
+    assert resp.status_code == 200, resp.json
+    return resp.json["description"]
+
+
 def staff_view(client, public_id: str) -> dict:
     resp = client.get(f"/api/v1/tickets/{public_id}")
     assert resp.status_code == 200, resp.json
     return resp.json
+
+
+def test_a_citizen_reports_abuse_from_the_report_page(app, staff, page):
+    created = file_via_api(app, category="strassenlaterne", description="Laterne flackert")
+    public_id = created["report"]["public_id"]
+
+    # The map's popup leads to the report's page.
+    open_app(page)
+    page.locator(".mm-marker").first.click()
+    page.get_by_role("link", name=f"Details zu Vorgang {public_id}").click()
+    expect(page).to_have_url(re.compile(rf"/reports/{public_id}$"))
+    expect(heading(page, f"Meldung {public_id}")).to_be_visible()
+    expect(page.get_by_text("Laterne flackert")).to_be_visible()
+
+    # The dialog takes the focus, Escape closes it and the focus goes back.
+    opener = button(page, "Missbrauch melden")
+    opener.click()
+    dialog = page.get_by_role("dialog", name="Missbrauch melden")
+    expect(dialog).to_be_visible()
+    assert dialog.evaluate("d => d.contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    opener.click()
+    dialog.get_by_role("button", name="Hinweis senden").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Bitte einen Grund wählen.")
+    dialog.get_by_role("radio", name="Enthält persönliche Daten").check()
+    dialog.get_by_label("Kommentar (freiwillig)").fill("Ein Kennzeichen ist lesbar.")
+    with page.expect_response(is_api("POST", f"/api/v1/reports/{public_id}/abuse")) as answer:
+        dialog.get_by_role("button", name="Hinweis senden").click()
+    assert answer.value.status == 202
+    expect(dialog.get_by_role("status")).to_have_text(answer.value.json()["message"]["de"])
+    dialog.get_by_role("button", name="Schließen").click()
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    admin = staff.client("admin", citywide=True)
+    flags = staff_view(admin, public_id)["abuse_flags"]
+    assert [(f["reason"], f["comment"]) for f in flags] == [
+        ("personal_data", "Ein Kennzeichen ist lesbar.")
+    ]
+    assert public_text(app, public_id) == "Laterne flackert"  # one voice does not hide it
+
+
+def test_three_phones_hide_a_report_and_dismissing_the_flags_restores_it(
+    app, staff, other_phones, desktop_page, server_log, staff_requirements
+):
+    public_id = file_via_api(app, category="strassenlaterne", description="Billige Uhren!")[
+        "report"
+    ]["public_id"]
+    for reason in ("Werbung oder Spam", "Beleidigend oder anstößig", "Werbung oder Spam"):
+        report_abuse(other_phones(), public_id, reason)
+
+    # Three phones, three anonymous device ids (made by each app, kept in its storage).
+    posts = server_log.of("POST", f"/api/v1/reports/{public_id}/abuse")
+    devices = [hit.headers.get("x-device-id", "") for hit in posts]
+    assert len(posts) == 3 and len(set(devices)) == 3 and all(devices), devices
+    # The citizen content is withdrawn; the defect itself stays listed.
+    assert public_text(app, public_id) is None
+    hidden = other_phones()
+    open_report_page(hidden, public_id)
+    expect(hidden.get_by_text("Text und Fotos dieser Meldung sind nicht")).to_be_visible()
+    expect(hidden.get_by_text("Billige Uhren!")).to_have_count(0)
+    expect(button(hidden, "Missbrauch melden")).to_have_count(0)
+
+    _, email = staff.user("admin", citywide=True)
+    log_in(desktop_page, email)
+    nav_link(desktop_page, "Moderation").click()
+    expect(heading(desktop_page, "Moderation")).to_be_visible()
+    desktop_page.get_by_label("Gemeldet", exact=True).check()
+    item = desktop_page.get_by_role("article", name=f"Meldung {public_id}")
+    expect(item).to_contain_text("Nach Missbrauchsmeldungen verborgen")
+    expect(item.get_by_role("heading", name="Missbrauchsmeldungen (3)")).to_be_visible()
+    expect(item.get_by_role("list", name="Missbrauchsmeldungen (3)")).to_contain_text(
+        "Werbung oder Spam"
+    )
+    button(item, "Meldungen verwerfen").click()
+    expect(desktop_page.get_by_role("status")).to_have_text(
+        f"Missbrauchsmeldungen zu {public_id} verworfen."
+    )
+    expect(item).to_have_count(0)
+
+    assert public_text(app, public_id) == "Billige Uhren!"  # public again
+    ticket = staff_view(staff.client("admin", citywide=True), public_id)
+    assert ticket["held_reason"] is None
+    assert ticket["abuse_flags"] == []
+    hidden.reload()
+    expect(hidden.get_by_text("Billige Uhren!")).to_be_visible()
 
 
 # --------------------------------------------------------------------------- block list
@@ -262,4 +359,97 @@ def confirm_path(app, recipient: str) -> str:
     return urlsplit(links[0]).path
 
 
+def test_the_confirmation_link_from_the_mail_opens_the_confirmation_view(app, clock, page):
+    app.config["CONFIRM_UNKNOWN_EMAILS"] = True
+    created = file_via_api(
+        app, category="strassenlaterne", description="Laterne aus", email="neu@example.org"
+    )
+    public_id = created["report"]["public_id"]
+    assert public_status(app, public_id) == 404  # waits for the confirmation
+
+    page.goto(confirm_path(app, "neu@example.org"))
+    expect(heading(page, "Bestätigung Ihrer Meldung")).to_be_visible()
+    expect(page.get_by_role("main").get_by_role("status")).to_have_text(
+        "Danke! Ihre Meldung ist bestätigt und jetzt öffentlich sichtbar."
+    )
+    expect(page.get_by_text(f"Vorgang {public_id}")).to_be_visible()
+    assert public_text(app, public_id) == "Laterne aus"
+    page.get_by_role("link", name="Meldung ansehen").click()
+    expect(heading(page, f"Meldung {public_id}")).to_be_visible()
+    expect(page.get_by_text("Laterne aus")).to_be_visible()
+
+    page.goto("/confirm/kein-gueltiger-link")
+    expect(heading(page, "Bestätigungslink ungültig")).to_be_visible()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+
+    # A link older than CONFIRM_EMAIL_DAYS (7) has expired; the report stays held.
+    late = file_via_api(app, category="strassenlaterne", email="spaet@example.org")
+    clock.advance(days=8)
+    page.goto(confirm_path(app, "spaet@example.org"))
+    expect(heading(page, "Bestätigungslink abgelaufen")).to_be_visible()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    assert public_status(app, late["report"]["public_id"]) == 404
+
+
 # --------------------------------------------------------------------------- accessibility
+
+
+def test_no_serious_accessibility_violations_on_the_new_views(
+    app, staff, page, desktop_page, staff_requirements
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found: dict[str, list[str]] = {}
+
+    def check(tab: Page, screen: str) -> None:
+        results = axe.run(tab)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(", ".join(n["target"]) for n in v["nodes"])
+            for v in results.response["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
+        if bad:
+            found[screen] = bad
+
+    public_id = file_via_api(app, category="strassenlaterne", description="Laterne aus")["report"][
+        "public_id"
+    ]
+    open_report_page(page, public_id)
+    check(page, "report page")
+    button(page, "Missbrauch melden").click()
+    dialog = page.get_by_role("dialog", name="Missbrauch melden")
+    dialog.get_by_role("button", name="Hinweis senden").click()
+    expect(dialog.get_by_role("alert")).to_be_visible()
+    check(page, "abuse dialog with an error")
+    dialog.get_by_role("radio", name="Falscher Ort").check()
+    dialog.get_by_role("button", name="Hinweis senden").click()
+    expect(dialog.get_by_role("status")).to_be_visible()
+    check(page, "abuse dialog sent")
+
+    page.goto("/confirm/kein-gueltiger-link")
+    expect(heading(page, "Bestätigungslink ungültig")).to_be_visible()
+    check(page, "confirmation, invalid link")
+
+    to_details(page, "Loch")
+    check(page, "details with the honeypot")
+
+    _, email = staff.user("admin", citywide=True)
+    log_in(desktop_page, email)
+    nav_link(desktop_page, "Moderation").click()
+    desktop_page.get_by_label("Gemeldet", exact=True).check()
+    expect(desktop_page.get_by_role("article", name=f"Meldung {public_id}")).to_be_visible()
+    check(desktop_page, "moderation, flagged")
+    desktop_page.goto(f"/staff#/ticket/{public_id}")
+    expect(button(desktop_page, "Meldungen verwerfen")).to_be_visible()
+    check(desktop_page, "ticket with flags")
+    nav_link(desktop_page, "Sperrliste").click()
+    desktop_page.get_by_label("Muster", exact=True).fill("kein muster")
+    button(desktop_page, "Hinzufügen").click()
+    expect(desktop_page.locator("#b-pattern-error")).not_to_be_empty()
+    check(desktop_page, "block list with an error")
+
+    report = "\n".join(f"{screen}:\n  " + "\n  ".join(v) for screen, v in found.items())
+    print(report)
+    assert not found, "serious or critical axe violations:\n" + report
