@@ -444,7 +444,7 @@ function zonesSection(): Section {
         layer = L.geoJSON(preview, { style: { color: "#a4161a", weight: 2, fillOpacity: 0.15 } }).addTo(map);
         layer.eachLayer((l) => {
           const f = (l as L.Layer & { feature?: GeoJSON.Feature }).feature;
-          if (f) l.bindTooltip(String(f.properties?.name ?? f.id ?? ""));
+          if (f) l.bindTooltip(h("span", {}, String(f.properties?.name ?? f.id ?? ""))); // a string would be HTML
         });
         const b = layer.getBounds();
         if (b.isValid()) map.fitBounds(b, { animate: false });
