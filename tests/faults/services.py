@@ -82,6 +82,20 @@ def kill_tree(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> list[int]:
     return [member.pid for member in family]
 
 
+def tcp_unread(local_port: int, remote_port: int) -> int:
+    """Bytes that arrived on a loopback TCP connection and its process has not read yet."""
+    unread = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, queues = fields[1], fields[2], fields[4]
+        if (
+            int(local.split(":")[1], 16) == local_port
+            and int(remote.split(":")[1], 16) == remote_port
+        ):
+            unread += int(queues.split(":")[1], 16)
+    return unread
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

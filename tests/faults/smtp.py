@@ -7,7 +7,8 @@ open at the moment it answers. A mail whose sender died while the server held it
 dropped, as a real mail server drops a transaction that lost its connection.
 
 The handler can hold one command (the n-th end of data, or the n-th MAIL FROM) until the test
-releases it, to freeze the sender at a precise point.
+releases it, or run a function just before it answers the n-th end of data, to stop the sender
+at a precise point.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import email.policy
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -53,6 +54,9 @@ class HonestSmtp:
 
     hold_data_at: int | None = None
     hold_mail_at: int | None = None
+    # Called (in a thread) just before the 250 to the n-th end of data is sent.
+    before_reply_at: int | None = None
+    before_reply: Callable[[], object] | None = None
     delivered: list[str] = field(default_factory=list)
     received: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
@@ -88,6 +92,8 @@ class HonestSmtp:
             if not client_connected(server):
                 self.dropped.append(message_id)
                 return "451 4.4.2 Connection lost before the reply; mail not accepted"
+            if self.before_reply is not None and len(self.received) == self.before_reply_at:
+                await asyncio.get_running_loop().run_in_executor(None, self.before_reply)
             self.delivered.append(message_id)
             return "250 Message accepted for delivery"
         except asyncio.CancelledError:

@@ -57,8 +57,12 @@ class Server:
             except requests.RequestException:
                 return False
 
-        wait_until(healthy, timeout=60, what="gunicorn to serve", every=0.2)
-        wait_until(lambda: len(self.workers()) == 2, timeout=30, what="two gunicorn workers")
+        try:
+            wait_until(healthy, timeout=60, what="gunicorn to serve", every=0.2)
+            wait_until(lambda: len(self.workers()) == 2, timeout=30, what="two gunicorn workers")
+        except BaseException:
+            self.close()
+            raise
 
     def workers(self) -> set[int]:
         return {child.pid for child in psutil.Process(self.proc.pid).children()}
