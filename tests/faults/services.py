@@ -58,6 +58,38 @@ def _accepts(port: int) -> bool:
     return False
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the command itself may hold ") "
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+def gone(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is None or fields[0] in ("Z", "X")  # exited (a zombie has exited)
+
+
 def kill_tree(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> list[int]:
     """Send `sig` to a process, its process group and every descendant; reap it.
 
@@ -65,21 +97,17 @@ def kill_tree(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> list[int]:
     worker's group would leave the horse running; this kills what a container or systemd
     stop (KillMode=control-group) kills. Returns the pids that were signalled.
     """
-    import psutil
-
-    try:
-        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        family = []
+    family = [proc.pid, *descendants(proc.pid)] if proc.poll() is None else []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    for member in family:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            member.send_signal(sig)
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-    psutil.wait_procs([m for m in family if m.pid != proc.pid], timeout=10)
-    return [member.pid for member in family]
+    if sig == signal.SIGKILL:
+        wait_until(lambda: all(gone(pid) for pid in family), timeout=10, what="killed processes")
+    return family
 
 
 def tcp_unread(local_port: int, remote_port: int) -> int:

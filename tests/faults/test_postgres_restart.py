@@ -21,7 +21,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
 import pytest
 import requests
 from sqlalchemy import create_engine, select
@@ -32,7 +31,13 @@ from maengelmelder.reports.models import Report
 from tests import images
 from tests.faults.conftest import app_env
 from tests.faults.load import READS, Answer, Load
-from tests.faults.services import free_port, start_app_process, stop_process, wait_until
+from tests.faults.services import (
+    children,
+    free_port,
+    start_app_process,
+    stop_process,
+    wait_until,
+)
 
 LOAD_BOUND = 15.0  # seconds: no answer may take longer, restart or not
 
@@ -65,7 +70,7 @@ class Server:
             raise
 
     def workers(self) -> set[int]:
-        return {child.pid for child in psutil.Process(self.proc.pid).children()}
+        return set(children(self.proc.pid))
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
