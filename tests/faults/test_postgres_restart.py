@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from maengelmelder.app import CONNECT_TIMEOUT, create_app
+from maengelmelder.extensions import db
 from maengelmelder.reports.models import Report
 from tests import images
 from tests.faults.conftest import app_env
@@ -155,7 +156,7 @@ def recovered(load: Load, back: float) -> bool:
 
 @pytest.mark.parametrize("variant", ["restart", "stop-pause-start"])
 def test_database_restart_under_load(variant, server, private_postgres, pg_url, tmp_path):
-    """`restart`: pg_ctl restart -m fast (every session ended, the server back within a second).
+    """`restart`: pg_ctl restart -m fast (every session ended, back within a second or two).
     `stop-pause-start`: pg_ctl stop -m fast; the database stays away until each kind of request
     has been answered 503 five times; then pg_ctl start.
     """
@@ -188,12 +189,12 @@ def test_database_restart_under_load(variant, server, private_postgres, pg_url, 
     assert max(a.seconds for a in load.answers) < LOAD_BOUND
     assert server.workers() == workers_before, "the app recovered without a restart"
 
-    # A citizen whose report got a 503 sends it again (the app keeps it with its key).
-    session = requests.Session()
+    # A citizen whose report got a 503 sends it again: the citizen app keeps it with its key.
     unanswered = {a.key for a in load.answers if a.kind == "intake"} - {
         a.key for a in load.answers if a.kind == "intake" and a.ok
     }
-    retried = [load.file(session, key) for key in sorted(unanswered)]
+    with requests.Session() as session:
+        retried = [load.file(session, key) for key in sorted(unanswered)]
     assert all(a.status == 201 for a in retried), retried
     filed = {a.key: a.public_id for a in load.answers if a.kind == "intake" and a.ok}
     stored = check_storage(pg_url, tmp_path / "media", filed)
@@ -262,8 +263,6 @@ def test_a_frozen_database_server_is_answered_503_within_the_connect_timeout(
     assert all(seconds < bound for _, _, seconds in answers.values()), answers
     assert client.get("/api/v1/reports").status_code == 200
     with app.app_context():
-        from maengelmelder.extensions import db
-
         db.engine.dispose()
     print(
         "\n[frozen] answered 503 after "
