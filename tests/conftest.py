@@ -247,3 +247,25 @@ def staff(app, clock) -> Staff:
 @pytest.fixture
 def admin_headers(staff) -> dict[str, str]:
     return {"Authorization": "Bearer " + staff.token("admin")}
+
+
+@pytest.fixture(scope="session")
+def browser(e2e_requirements):
+    """One Chromium for the whole run, here so every directory's browser tests share it.
+
+    Playwright's sync API refuses a second instance while one is running, and a session
+    fixture imported into two conftest files would be set up once per file.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()

@@ -130,21 +130,6 @@ def live_server(e2e_requirements, app, server_log: ServerLog) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
-def browser(e2e_requirements):
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-
-
 @pytest.fixture
 def blocked() -> list[str]:
     """URLs the browser tried to reach on hosts other than the live server."""

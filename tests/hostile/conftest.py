@@ -6,7 +6,6 @@ browser tests use; they skip (or, with CI=true, fail) under the same conditions.
 
 from tests.e2e.conftest import (  # noqa: F401  pytest finds fixtures by their names here
     blocked,
-    browser,
     context,
     desktop_context,
     desktop_page,
