@@ -206,7 +206,7 @@ def request_out(
         "requested_datetime": isoformat(report.created_at),
         "updated_datetime": isoformat(_updated(report)),
         "expected_datetime": isoformat(report.deadline),
-        "address": report.address,
+        "address": report.address if report.published else None,
         "address_id": None,
         "zipcode": None,
         "lat": report.lat,

@@ -63,7 +63,7 @@ def test_a_request_has_every_open311_field(client, file_request, clock):
     assert item["requested_datetime"] == "2026-03-10T09:00:00Z"
     assert item["updated_datetime"] == "2026-03-10T09:00:00Z"
     assert item["expected_datetime"] == "2026-03-12T09:00:00Z"
-    assert item["address"] == "Hauptstraße 12"
+    assert item["address"] is None  # the citizen's words: public once published
     assert item["address_id"] is None and item["zipcode"] is None
     assert (item["lat"], item["long"]) == (50.1005, 8.7655)
     assert item["media_url"] is None
@@ -71,6 +71,13 @@ def test_a_request_has_every_open311_field(client, file_request, clock):
     english = _get(client, "?locale=en")[0]
     assert english["service_name"] == "Pothole"
     assert english["agency_responsible"] == "Civil Engineering Office"
+
+
+def test_the_address_is_public_once_staff_published_the_report(client, file_request, desk):
+    rid = file_request(description="Loch", address_string="Hauptstraße 12")
+    assert _get(client)[0]["address"] is None
+    desk.publish(rid)
+    assert _get(client)[0]["address"] == "Hauptstraße 12"
 
 
 def test_xml_matches_json(client, file_request, desk):

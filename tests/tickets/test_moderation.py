@@ -63,11 +63,12 @@ def file_with_photos(client, *blobs: bytes, category: str = "schlagloch") -> str
 
 
 def test_moderated_report_hides_text_and_photos_but_the_reporter_sees_them(client):
-    created = file_ticket(client, "schlagloch", photo=True)
+    created = file_ticket(client, "schlagloch", photo=True, address="Bei Familie Muster, Nr. 3")
     public_id = created["report"]["public_id"]
 
     seen = public(client, public_id)
     assert seen["description"] is None
+    assert seen["address"] is None
     assert seen["photos"] == []
     assert seen["published"] is False
     listed = client.get("/api/v1/reports").json["items"]
@@ -75,6 +76,7 @@ def test_moderated_report_hides_text_and_photos_but_the_reporter_sees_them(clien
 
     tracked = client.get(f"/api/v1/track/{created['tracking_token']}").json
     assert tracked["description"] == ORIGINAL
+    assert tracked["address"] == "Bei Familie Muster, Nr. 3"
     assert len(tracked["photos"]) == 1
     assert client.get(tracked["photos"][0]["url"]).status_code == 200
 
@@ -104,10 +106,12 @@ def test_publishing_with_edited_text_keeps_the_original_internal(client, crew):
 
 
 def test_publishing_without_edit_shows_the_citizens_text(client, crew):
-    public_id = file_ticket(client, "schlagloch", photo=True)["report"]["public_id"]
+    created = file_ticket(client, "schlagloch", photo=True, address="Hauptstraße 12")
+    public_id = created["report"]["public_id"]
     assert publication(crew, public_id, action="publish").status_code == 200
     seen = public(client, public_id)
     assert seen["description"] == ORIGINAL
+    assert seen["address"] == "Hauptstraße 12"
     assert len(seen["photos"]) == 1
     assert crew.get(f"/api/v1/tickets/{public_id}").json["history"][-1]["internal_note"] is None
 
