@@ -20,6 +20,20 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True)
 
 
+def commit_keeping_loaded() -> None:
+    """Commit, keeping loaded attributes instead of expiring them.
+
+    For an answer built from what the request just wrote: expiring would read the new rows
+    back (a query per object and relationship) only to find the values already in hand.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        db.session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def device_key() -> str:
     """Per device: the app's anonymous device id, or the address when there is none."""
     device = request.headers.get("X-Device-Id", "").strip()[:64]

@@ -84,12 +84,30 @@ def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = N
         log.exception("could not enqueue %s%r; a sweep will catch up", path, args)
 
 
+_REDIS_CLIENTS = "maengelmelder.jobs.redis_clients"
+_redis_lock = threading.Lock()
+
+
 def redis_connection(app: Flask, timeout: float = 5):
+    """The app's Redis client for this URL and timeout, made once and shared by threads.
+
+    A client per call opened a new TCP connection for every enqueue, a third of the CPU a
+    report's intake took under load. The client's pool is thread-safe and starts afresh in a
+    forked child (redis-py compares the process id), so gunicorn and rq workers may share it.
+    """
     from redis import Redis
 
-    return Redis.from_url(
-        app.config["REDIS_URL"], socket_connect_timeout=min(2, timeout), socket_timeout=timeout
-    )
+    key = (app.config["REDIS_URL"], timeout)
+    clients = app.extensions.setdefault(_REDIS_CLIENTS, {})
+    client = clients.get(key)
+    if client is None:
+        with _redis_lock:
+            client = clients.get(key)
+            if client is None:
+                client = clients[key] = Redis.from_url(
+                    key[0], socket_connect_timeout=min(2, timeout), socket_timeout=timeout
+                )
+    return client
 
 
 def queue(app: Flask, timeout: float = 5):

@@ -21,7 +21,7 @@ from ..catalog.models import Category
 from ..city import city
 from ..clock import now
 from ..errors import ApiError, database_unavailable, forget_failed_transaction
-from ..extensions import db
+from ..extensions import commit_keeping_loaded, db
 from ..i18n import translate_errors
 from ..reports import service
 from ..reports.models import Report, publicly_listed
@@ -286,7 +286,7 @@ def create_request(fmt: str):
         )
         if not result.replayed:
             _mark_channel(result.report, principal.id, params.get("media_url"))
-        db.session.commit()
+        commit_keeping_loaded()
     except IntegrityError:
         # Two submissions with one key raced; the loser answers with the winner's report.
         db.session.rollback()

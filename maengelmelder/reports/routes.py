@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..city import city
 from ..clock import now
 from ..errors import ApiError, validation_error
-from ..extensions import db, device_key, limiter
+from ..extensions import commit_keeping_loaded, db, device_key, limiter
 from ..i18n import msg
 from ..jobs import enqueue
 from ..sla.jobs import schedule_checks
@@ -32,6 +32,7 @@ from .schemas import (
     ReportIn,
     SupportIn,
     events_public,
+    photo_out,
     report_feature,
     report_for_reporter,
     report_public,
@@ -117,7 +118,7 @@ def create_report():
     )
     try:
         result = service.submit_report(db.session, data, blobs, **kwargs)
-        db.session.commit()
+        commit_keeping_loaded()
     except IntegrityError:
         # Two submissions with one key raced; the loser answers with the winner's report.
         db.session.rollback()
@@ -171,8 +172,7 @@ def _list_filter() -> tuple[service.ReportFilter, bool]:
 def list_reports():
     """Public reports, newest first, filtered and paginated; JSON or GeoJSON."""
     flt, geojson = _list_filter()
-    page, cursor = service.list_public(db.session, flt)
-    items = report_public.dump(page, many=True)
+    items, cursor = service.list_public_dicts(db.session, flt, photo_out)
     if geojson:
         resp = jsonify(
             {

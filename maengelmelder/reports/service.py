@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..abuse.intake import check_form_signals, hold_on_intake, without_form_signals
 from ..catalog.models import Category, Department
 from ..city import City
-from ..clock import BERLIN
+from ..clock import BERLIN, isoformat
 from ..errors import ApiError, field_error
 from ..i18n import msg
 from ..sla import service as sla
@@ -116,13 +116,12 @@ def next_public_id(session: Session, created_at: datetime) -> str:
     table = PublicIdCounter.__table__
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(table).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
-    )
+    # One statement: the year's first report creates the row, every other one counts up
+    # (the row lock serialises concurrent intakes until their commits).
     last = session.execute(
-        update(table)
-        .where(table.c.year == year)
-        .values(last=table.c.last + 1)
+        insert(table)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
         .returning(table.c.last)
     ).scalar_one()
     return f"{year}-{last:06d}"
@@ -185,10 +184,11 @@ def submit_report(
     lat, lon, source = _locate(data, photos, city)
 
     try:
-        decision, routing = zoning.route(session, category.code, lon, lat)
+        decision = zoning.router(session).route(lon, lat, category.code)
     except ZoningError as exc:
         raise zoning.zoning_error(exc) from exc
     department = session.scalar(select(Department).where(Department.code == decision.department))
+    routing = zoning.explanation(session, decision, department)
     promise = sla.intake_policy(
         sla_config or {},
         category_hours=category.sla_hours,
@@ -225,6 +225,7 @@ def submit_report(
         request_fingerprint=print_,
         routing=routing,
         ruleset_version=decision.ruleset_version,
+        photos=[],  # known to be empty: no query for it after the flush
     )
     sla.reschedule(report, sla_config or {})
     for position, processed in enumerate(photos):
@@ -316,8 +317,8 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     return values  # type: ignore[return-value]
 
 
-def encode_cursor(report: Report) -> str:
-    raw = json.dumps([report.created_at.isoformat(), report.id]).encode()
+def _cursor(created_at: datetime, ident: int) -> str:
+    raw = json.dumps([created_at.isoformat(), ident]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -336,9 +337,15 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         raise ApiError(400, "invalid_cursor") from exc
 
 
-def list_public(session: Session, flt: ReportFilter) -> tuple[list[Report], str | None]:
-    """Public reports, newest first, one page at a time (keyset pagination)."""
-    query = select(Report).where(publicly_listed())
+def _public_page(flt: ReportFilter, *columns):
+    """The filtered, keyset-paginated public query (newest first) over the given columns."""
+    query = (
+        select(*columns)
+        .select_from(Report)
+        .join(Category, Category.id == Report.category_id)
+        .join(Department, Department.id == Report.department_id)
+        .where(publicly_listed())
+    )
     if flt.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         query = query.where(
@@ -347,7 +354,7 @@ def list_public(session: Session, flt: ReportFilter) -> tuple[list[Report], str 
     if flt.statuses:
         query = query.where(Report.status.in_(flt.statuses))
     if flt.categories:
-        query = query.join(Report.category).where(Category.code.in_(flt.categories))
+        query = query.where(Category.code.in_(flt.categories))
     if flt.since is not None:
         query = query.where(Report.created_at >= flt.since)
     if flt.cursor is not None:
@@ -355,10 +362,102 @@ def list_public(session: Session, flt: ReportFilter) -> tuple[list[Report], str 
         query = query.where(
             or_(Report.created_at < at, and_(Report.created_at == at, Report.id < ident))
         )
-    query = query.order_by(Report.created_at.desc(), Report.id.desc()).limit(flt.limit + 1)
-    rows = list(session.scalars(query).unique())
+    return query.order_by(Report.created_at.desc(), Report.id.desc()).limit(flt.limit + 1)
+
+
+# What a public list row needs, read as plain columns: a map read of 500 reports spent most of
+# its time building ORM objects and running the schema; these rows go straight to dicts.
+_LIST_COLUMNS = (
+    Report.id,
+    Report.public_id,
+    Report.status,
+    Report.description,
+    Report.public_description,
+    Report.published,
+    Report.supporters,
+    Report.address,
+    Report.lat,
+    Report.lon,
+    Report.location_source,
+    Report.created_at,
+    Report.updated_at,
+    Report.deadline,
+    Report.resolved_at,
+    Category.code.label("category_code"),
+    Category.name_de.label("category_de"),
+    Category.name_en.label("category_en"),
+    Category.group.label("category_group"),
+    Department.code.label("department_code"),
+    Department.name_de.label("department_de"),
+    Department.name_en.label("department_en"),
+)
+
+
+def list_public_dicts(
+    session: Session, flt: ReportFilter, dump_photo
+) -> tuple[list[dict], str | None]:
+    """Public reports, newest first, one page at a time (keyset pagination), as plain dicts.
+
+    Each dict is what `ReportPublic` dumps for the report (a test holds the two equal).
+
+    `dump_photo(kind, storage_key, width, height)` makes a photo's dict; only photos the
+    public may see are passed to it.
+    """
+    rows = session.execute(_public_page(flt, *_LIST_COLUMNS)).all()
     page, more = rows[: flt.limit], len(rows) > flt.limit
-    return page, encode_cursor(page[-1]) if more else None
+    photos: dict[int, list[dict]] = {}
+    if page:
+        published = {row.id for row in page if row.published}
+        query = (
+            select(
+                Photo.report_id, Photo.kind, Photo.storage_key, Photo.web_width, Photo.web_height
+            )
+            .where(Photo.report_id.in_([row.id for row in page]), Photo.approved)
+            .order_by(Photo.report_id, Photo.position, Photo.id)
+        )
+        for photo in session.execute(query):
+            if photo.report_id in published or photo.kind == "after":
+                photos.setdefault(photo.report_id, []).append(
+                    dump_photo(photo.kind, photo.storage_key, photo.web_width, photo.web_height)
+                )
+    items = [
+        {
+            "public_id": row.public_id,
+            "status": row.status,
+            "status_label": states.LABELS[row.status],
+            "category": {
+                "code": row.category_code,
+                "name": {"de": row.category_de, "en": row.category_en},
+                "group": row.category_group,
+            },
+            "department": {
+                "code": row.department_code,
+                "name": {"de": row.department_de, "en": row.department_en},
+            },
+            "description": (
+                (row.public_description if row.public_description is not None else row.description)
+                if row.published
+                else None
+            ),
+            "published": row.published,
+            "supporters": row.supporters,
+            "address": row.address if row.published else None,
+            "lat": row.lat,
+            "lon": row.lon,
+            "location_source": row.location_source,
+            "created_at": isoformat(row.created_at),
+            "updated_at": isoformat(row.updated_at),
+            "deadline": isoformat(row.deadline),
+            "resolved_at": isoformat(row.resolved_at),
+            "photos": photos.get(row.id, []),
+        }
+        for row in page
+    ]
+    cursor = None
+    if more:
+        last = page[-1]
+        cursor = _cursor(last.created_at, last.id)
+    return items, cursor
 
 
 def nearby(

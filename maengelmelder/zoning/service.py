@@ -92,14 +92,25 @@ _cache_lock = threading.Lock()
 
 
 def _generation(session: Session) -> tuple:
-    zones = session.execute(
-        select(func.count(Zone.id), func.max(Zone.id), func.max(Zone.updated_at))
-    ).one()
-    rules = session.scalar(select(func.max(RuleSetVersion.version)))
-    cats = session.execute(
-        select(Category.code, Category.group, Category.default_department_id).order_by(Category.id)
+    """What the router is built from, in one round trip (it runs for every report).
+
+    Each category row carries the zones' and rules' markers as uncorrelated scalar
+    subqueries, which the database computes once.
+    """
+    markers = (
+        select(func.count(Zone.id)).scalar_subquery(),
+        select(func.max(Zone.id)).scalar_subquery(),
+        select(func.max(Zone.updated_at)).scalar_subquery(),
+        select(func.max(RuleSetVersion.version)).scalar_subquery(),
+    )
+    rows = session.execute(
+        select(Category.code, Category.group, Category.default_department_id, *markers).order_by(
+            Category.id
+        )
     ).all()
-    return (tuple(zones), rules, tuple(cats))
+    if not rows:  # no categories: the markers alone
+        return ((), tuple(session.execute(select(*markers)).one()))
+    return (tuple(tuple(r[:3]) for r in rows), tuple(rows[0][3:]))
 
 
 def router(session: Session) -> Router:
@@ -123,9 +134,13 @@ def invalidate_router() -> None:
 # -- decisions --------------------------------------------------------------------------------
 
 
-def explanation(session: Session, decision: Decision) -> dict:
-    """The stored form of a decision: the engine's explanation plus readable sentences."""
-    dep = session.scalar(select(Department).where(Department.code == decision.department))
+def explanation(session: Session, decision: Decision, dep: Department | None = None) -> dict:
+    """The stored form of a decision: the engine's explanation plus readable sentences.
+
+    `dep` is the decision's department when the caller has it at hand already.
+    """
+    if dep is None or dep.code != decision.department:
+        dep = session.scalar(select(Department).where(Department.code == decision.department))
     names = {"de": dep.name_de, "en": dep.name_en} if dep else {}
     out = decision.explanation()
     out["text"] = {

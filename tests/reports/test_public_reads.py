@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from tests.reports.helpers import report_json
+from tests import images
+from tests.reports.helpers import post_multipart, report_json
 
 
 @pytest.fixture
@@ -132,3 +135,50 @@ def test_city(client):
 def test_media_refuses_anything_but_stored_photos(client, path):
     resp = client.get(path)
     assert resp.status_code == 404
+
+
+def test_the_list_shows_each_report_as_its_own_page_does(client, staff, clock):
+    """The list is built from plain rows; each item must equal the single report's answer."""
+    crew = staff.client("supervisor", "tiefbau")
+
+    def versioned(public_id: str, action: str, **kwargs):
+        etag = crew.get(f"/api/v1/tickets/{public_id}").headers["ETag"]
+        resp = crew.post(
+            f"/api/v1/tickets/{public_id}/{action}", headers={"If-Match": etag}, **kwargs
+        )
+        assert resp.status_code in (200, 201), resp.json
+
+    def file(category: str = "schlagloch", **fields) -> str:
+        body = report_json(category=category, address="Hauptstraße 12", **fields)
+        resp = post_multipart(client, body, [images.phone_jpeg(width=800, height=600)])
+        assert resp.status_code == 201, resp.json
+        clock.advance(minutes=5)
+        return resp.json["report"]["public_id"]
+
+    waiting = file()  # text, address and photo not public yet
+    edited = file()
+    versioned(edited, "publication", json={"action": "publish", "public_description": "neu"})
+    lamp = file("strassenlaterne")  # published at once, photo too
+    done = file()  # unpublished, but its staff photo after the repair is public
+    for to in ("acknowledged", "in_progress"):
+        versioned(done, "transition", json={"to": to})
+    after = crew.post(
+        f"/api/v1/tickets/{done}/photos",
+        data={"photos": [(io.BytesIO(images.phone_jpeg(width=640, height=480)), "nach.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert after.status_code in (200, 201), after.json
+    versioned(done, "transition", json={"to": "resolved", "public_note": "erledigt"})
+
+    listed = client.get("/api/v1/reports").json["items"]
+    assert [item["public_id"] for item in listed] == [done, lamp, edited, waiting]
+    for item in listed:
+        assert item == client.get(f"/api/v1/reports/{item['public_id']}").json
+    by_id = {item["public_id"]: item for item in listed}
+    assert by_id[waiting]["address"] is None and by_id[waiting]["photos"] == []
+    assert by_id[edited]["description"] == "neu" and len(by_id[edited]["photos"]) == 1
+    assert by_id[lamp]["address"] == "Hauptstraße 12" and len(by_id[lamp]["photos"]) == 1
+    assert [p["kind"] for p in by_id[done]["photos"]] == ["after"]
+    assert by_id[done]["resolved_at"] is not None
+    features = client.get("/api/v1/reports?format=geojson").json["features"]
+    assert [f["properties"]["photos"] for f in features] == [i["photos"] for i in listed]
