@@ -21,7 +21,8 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
    content for the reads later.
 2. **Photo intake at full speed** (for information): the same users post photo reports.
 3. **Mixed scenario** (``--duration``, default 300 s): 10 reports/s, each a multipart POST of
-   a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``) and an
+   a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``; ``--photo-size
+   1600x1200`` for what the citizen app uploads after scaling in the browser) and an
    ``Idempotency-Key``, 2 % of them sent twice with the same key (half one after the other,
    half racing); plus 100 reads/s: the citizen app's map (GeoJSON, ``limit=500``, the whole
    city or a viewport) 50 %, tracking pages of reports made in this run 20 %, Open311
@@ -370,6 +371,17 @@ class Settings:
     redis_url: str
     workers: int | None
     threads: int | None
+    photo_size: tuple[int, int] = (4000, 3000)
+
+
+def _photo_size(parser: argparse.ArgumentParser, raw: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in raw.lower().split("x"))
+    except ValueError:
+        parser.error(f"--photo-size: WIDTHxHEIGHT, not {raw!r}")
+    if not (16 <= width <= 8000 and 16 <= height <= 8000):
+        parser.error("--photo-size: each side between 16 and 8000 pixels")
+    return width, height
 
 
 def run_client(stack: Stack, spec: dict, label: str) -> dict:
@@ -406,6 +418,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: serve's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: serve's)")
+    parser.add_argument(
+        "--photo-size",
+        default="4000x3000",
+        help="the posted photo, WIDTHxHEIGHT: 4000x3000 is a phone camera's photo as taken; "
+        "the citizen app scales photos to 1600x1200 before it uploads them",
+    )
     args = parser.parse_args(argv)
     # --quick changes the defaults; values given explicitly still win.
     quick = {"duration": 30, "phase_seconds": 10, "rounds": 1}
@@ -424,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         args.redis_url,
         args.workers,
         args.threads,
+        _photo_size(parser, args.photo_size),
     )
     # SIGINT too: a shell without job control starts background jobs with it ignored.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -469,10 +488,11 @@ def run(settings: Settings) -> int:
             photos = []
             for orientation in (6, 1):
                 path = stack.tmp / f"photo-{orientation}.jpg"
-                path.write_bytes(phone_jpeg(4000, 3000, orientation, gps=PHOTO_GPS))
+                path.write_bytes(phone_jpeg(*settings.photo_size, orientation, gps=PHOTO_GPS))
                 photos.append(str(path))
             photo_mb = Path(photos[0]).stat().st_size / 1e6
-            print(f"photo: 4000 x 3000 phone JPEG with EXIF, {photo_mb:.1f} MB")
+            width, height = settings.photo_size
+            print(f"photo: {width} x {height} phone JPEG with EXIF, {photo_mb:.1f} MB")
 
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{dbname}"')
@@ -870,7 +890,8 @@ def report(settings: Settings, **r) -> None:
         f"workers × {r['threads']} threads, with PostgreSQL, Redis, the rq worker and the load "
         f"client on the same {cores}-core machine; rate limits raised): "
         f"{settings.duration / 60:g} minutes of {settings.report_rate:g} reports/s, each with "
-        f"a 4000 × 3000 phone photo ({r['photo_mb']:.1f} MB), {settings.retry_share:.0%} "
+        f"a {settings.photo_size[0]} × {settings.photo_size[1]} phone photo "
+        f"({r['photo_mb']:.1f} MB), {settings.retry_share:.0%} "
         f"retried with the same key, and {settings.read_rate:g} reads/s (map, tracking, "
         f"Open311), starting with {r['stored_before']:,} reports stored:"
     )
