@@ -70,10 +70,6 @@ def _response(err: ApiError):
 
 
 # The database is restarting, unreachable, or refusing connections for a moment.
-DATABASE_UNAVAILABLE: Message = {
-    "de": "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen.",
-    "en": "The database is unreachable right now. Please try again in a few seconds.",
-}
 DATABASE_RETRY_AFTER = "5"
 _UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
 
@@ -88,12 +84,7 @@ def database_unavailable(err: BaseException) -> ApiError | None:
     lost = isinstance(err, DBAPIError) and err.connection_invalidated
     if not (isinstance(err, _UNREACHABLE) or lost):
         return None
-    return ApiError(
-        503,
-        "database_unavailable",
-        DATABASE_UNAVAILABLE,
-        headers={"Retry-After": DATABASE_RETRY_AFTER},
-    )
+    return ApiError(503, "database_unavailable", headers={"Retry-After": DATABASE_RETRY_AFTER})
 
 
 def forget_failed_transaction() -> None:

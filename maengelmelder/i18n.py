@@ -33,6 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.",
         "An internal error occurred. Please try again later.",
     ),
+    "database_unavailable": (
+        "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen.",
+        "The database is unreachable right now. Please try again in a few seconds.",
+    ),
     "storage_failed": (
         "Die Fotos konnten nicht gespeichert werden. Bitte später erneut versuchen.",
         "The photos could not be stored. Please try again later.",

@@ -77,6 +77,15 @@ def test_staff_operations_name_their_security_and_the_error_shape(document):
     }
 
 
+def test_every_operation_documents_the_database_outage(document):
+    """A 503 with Retry-After can come from any operation: the database may be away."""
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            assert "503" in op["responses"], (method, path)
+    outage = document["components"]["responses"]["Error503"]["description"]
+    assert "Retry-After" in outage and "nothing was written" in outage
+
+
 def test_marshmallow_schemas_are_components(document):
     schemas = document["components"]["schemas"]
     assert schemas["ReportIn"]["required"] == ["category"]

@@ -22,7 +22,9 @@ ERROR_DESCRIPTIONS = {
     415: "Unsupported content type.",
     422: "Invalid input; `fields` names each offending field.",
     428: "If-Match is missing.",
-    429: "Too many failed logins; see Retry-After.",
+    429: "Too many requests (rate limit or failed logins); see Retry-After.",
+    503: "The database is unavailable right now; nothing was written. Retry after Retry-After "
+    "seconds (with the same Idempotency-Key for a report).",
     507: "Photos could not be stored; see Retry-After.",
 }
 
@@ -48,6 +50,8 @@ def operation(
     **more: Any,
 ) -> dict[str, Any]:
     errs = set(errors)
+    if "503" not in responses:
+        errs.add(503)  # every operation reads or writes the database
     if "parameters" in more or "requestBody" in more:
         errs.add(400)  # any input can carry a value the database refuses
     if security is not None:
