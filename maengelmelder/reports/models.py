@@ -94,6 +94,8 @@ class Report(db.Model):
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
+        # The map and "nearby" read a bounding box: without it every read scanned the table.
+        Index("ix_reports_lat_lon", "lat", "lon"),
         # The SLA sweep reads only open tickets not yet escalated, by deadline: its cost
         # follows the tickets that are due, not all tickets.
         Index(
