@@ -236,6 +236,7 @@ class Staff:
         assert resp.status_code == 200, resp.json
         client.environ_base["HTTP_X_CSRF_TOKEN"] = resp.json["csrf_token"]
         client.user_id = resp.json["user"]["id"]
+        client.user_name = resp.json["user"]["name"]
         return client
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.auth import admin_required, authenticated
 from ..accounts.routes import body
+from ..accounts.service import actor_names
 from ..clock import isoformat, now
 from ..errors import ApiError
 from ..extensions import db, limiter
@@ -125,13 +126,17 @@ def confirm_page_submit(token: str):
     return render_template("abuse_confirm.html", message=message, public_id=report.public_id)
 
 
-def blocked_out(entry: BlockedSender) -> dict:
+def blocked_out(entry: BlockedSender, names: dict[str, str] | None = None) -> dict:
+    """A block-list entry; `names` (from `actor_names`) says readably who added it."""
+    if names is None:
+        names = actor_names(db.session, [entry.created_by])
     return {
         "id": entry.id,
         "pattern": entry.pattern,
         "reason": entry.reason,
         "created_at": isoformat(entry.created_at),
         "created_by": entry.created_by,
+        "created_by_name": names.get(entry.created_by),
     }
 
 
@@ -139,7 +144,9 @@ def blocked_out(entry: BlockedSender) -> dict:
 @admin_required
 def list_blocklist():
     """Every blocked address and domain, by pattern."""
-    return jsonify({"items": [blocked_out(e) for e in service.list_blocked(db.session)]})
+    entries = service.list_blocked(db.session)
+    names = actor_names(db.session, (e.created_by for e in entries))
+    return jsonify({"items": [blocked_out(e, names) for e in entries]})
 
 
 @bp.post("/api/v1/admin/blocklist")

@@ -214,3 +214,22 @@ def principal_for_token(session: Session, plaintext: str) -> Principal | None:
         token.citywide,
         frozenset(d.id for d in token.departments),
     )
+
+
+def actor_names(session: Session, actors: Iterable[str | None]) -> dict[str, str]:
+    """Display names for recorded actors: "user:3" is the user's name, "token:2" the token's.
+
+    Actors recorded without an account ("citizen", "system", an unknown id) are left out;
+    callers show the raw actor for those.
+    """
+    wanted: dict[str, set[int]] = {"user": set(), "token": set()}
+    for actor in actors:
+        kind, _, ident = (actor or "").partition(":")
+        if kind in wanted and ident.isdigit():
+            wanted[kind].add(int(ident))
+    names: dict[str, str] = {}
+    for kind, model in (("user", User), ("token", ApiToken)):
+        if wanted[kind]:
+            rows = session.execute(select(model.id, model.name).where(model.id.in_(wanted[kind])))
+            names.update({f"{kind}:{ident}": name for ident, name in rows})
+    return names

@@ -145,6 +145,11 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
             "id": {"type": "integer"},
             "at": TIME,
             "actor": STRING,
+            "actor_name": {
+                "type": ["string", "null"],
+                "description": "the staff member's or API token's name; null for the citizen "
+                "and the system",
+            },
             "kind": STRING,
             "from_status": NSTRING,
             "to_status": NSTRING,

@@ -300,6 +300,10 @@ BLOCKED_SENDER = obj(
         "reason": NSTRING,
         "created_at": TIME,
         "created_by": {"type": "string", "description": "who added it (`user:ID`, `cli`, …)"},
+        "created_by_name": {
+            "type": ["string", "null"],
+            "description": "the name of that user or API token; null for the command line",
+        },
     }
 )
 

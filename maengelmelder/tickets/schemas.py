@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy.orm import object_session
 
-from ..accounts.service import Principal
+from ..accounts.service import Principal, actor_names
 from ..clock import isoformat
 from ..reports.models import Report
 from ..reports.schemas import PhotoOut, report_public
@@ -115,11 +116,13 @@ def _abuse_flag(flag) -> dict:
     }
 
 
-def event_out(event) -> dict:
+def event_out(event, names: dict[str, str] | None = None) -> dict:
+    """A history entry for staff; `names` (from `actor_names`) adds who acted, readably."""
     return {
         "id": event.id,
         "at": isoformat(event.created_at),
         "actor": event.actor,
+        "actor_name": (names or {}).get(event.actor),
         "kind": event.kind,
         "from_status": event.from_status,
         "to_status": event.to_status,
@@ -162,7 +165,8 @@ def ticket_out(report: Report, principal: Principal, now: datetime, *, full: boo
         out["reporter_email"] = report.reporter_email
     if full:
         out["photos"] = [_photo(p) for p in report.photos]
-        out["history"] = [event_out(e) for e in report.events]
+        names = actor_names(object_session(report), (e.actor for e in report.events))
+        out["history"] = [event_out(e, names) for e in report.events]
         out["duplicate_of"] = report.duplicate_of.public_id if report.duplicate_of else None
         out["followers"] = len(report.followers)
     return out

@@ -44,6 +44,7 @@ def test_admin_adds_lists_and_removes_entries(admin):
     assert added["reason"] == "Werbung"
     assert added["created_at"] == "2026-03-10T09:00:00Z"
     assert added["created_by"] == f"user:{admin.user_id}"
+    assert added["created_by_name"] == admin.user_name == "Admin"
     block(admin, "@Wegwerf.example")
     items = admin.get(BLOCKLIST).json["items"]
     assert [i["pattern"] for i in items] == ["@wegwerf.example", "spam@example.org"]
@@ -93,7 +94,8 @@ def test_a_duplicate_added_at_the_same_moment_is_409_too(app, admin):
         event.remove(Session, "before_flush", _meanwhile)
     assert resp.status_code == 409, resp.json
     assert resp.json["error"]["code"] == "blocklist_duplicate"
-    assert [i["created_by"] for i in admin.get(BLOCKLIST).json["items"]] == ["user:other"]
+    [entry] = admin.get(BLOCKLIST).json["items"]
+    assert (entry["created_by"], entry["created_by_name"]) == ("user:other", None)
 
 
 @pytest.mark.parametrize(

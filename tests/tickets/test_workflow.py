@@ -58,7 +58,10 @@ def test_a_ticket_goes_through_its_states_with_history(app, client, crew, clock)
         ("acknowledged", "in_progress"),
         ("in_progress", "resolved"),
     ]
-    assert ticket["history"][-1]["actor"].startswith("user:")
+    assert ticket["history"][-1]["actor"] == f"user:{crew.user_id}"
+    # Who acted, readably: the crew member's name; the citizen who filed it has none.
+    assert ticket["history"][-1]["actor_name"] == crew.user_name == "Crew tiefbau"
+    assert (ticket["history"][0]["actor"], ticket["history"][0]["actor_name"]) == ("citizen", None)
     assert ticket["resolved_at"] == "2026-03-10T15:00:00Z"
     assert ticket["sla"]["state"] == "met"
     # The public sees the public notes, never internal ones.

@@ -111,7 +111,7 @@ describe("staff api: abuse and block list", () => {
 describe("block list page", () => {
   it("shows a server error next to the pattern field, keeps the input, and removes only after the confirm step", async () => {
     setCsrf("tok");
-    const entry = { id: 3, pattern: "@spam.example", reason: "Werbung", created_at: "2026-03-10T09:00:00Z", created_by: "Admin Eins" };
+    const entry = { id: 3, pattern: "@spam.example", reason: "Werbung", created_at: "2026-03-10T09:00:00Z", created_by: "user:4", created_by_name: "Admin Eins" };
     const fetchMock = vi
       .fn()
       .mockResolvedValueOnce(json(200, { items: [entry] }))
@@ -125,6 +125,7 @@ describe("block list page", () => {
     await flush();
     expect(main.querySelector("tbody")?.textContent).toContain("@spam.example");
     expect(main.querySelector("tbody")?.textContent).toContain("Admin Eins");
+    expect(main.querySelector("tbody")?.textContent).not.toContain("user:4");
 
     const input = main.querySelector<HTMLInputElement>("#b-pattern")!;
     input.value = "@spam.example";

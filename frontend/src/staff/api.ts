@@ -46,6 +46,8 @@ export interface Event {
   id: number;
   at: string;
   actor: string | null;
+  /** The staff member's or API token's name; null for the citizen and the system. */
+  actor_name?: string | null;
   kind: string;
   from_status: string | null;
   to_status: string | null;
@@ -356,6 +358,8 @@ export interface BlockEntry {
   reason: string | null;
   created_at: string;
   created_by: string | null;
+  /** The name of the admin (or API token) who added it; null from the command line. */
+  created_by_name?: string | null;
 }
 
 const BLOCKLIST = "/api/v1/admin/blocklist";

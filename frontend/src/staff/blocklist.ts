@@ -2,7 +2,7 @@
 import { h } from "../dom";
 import { formatDateTime, lang } from "../i18n";
 import { ApiError, addBlock, listBlocklist, removeBlock, type BlockEntry } from "./api";
-import { st } from "./i18n";
+import { actorLabel, st } from "./i18n";
 import { errorText, messageEl, type StaffView } from "./shell";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
@@ -148,7 +148,7 @@ export function blocklistView(): StaffView {
               h("th", { scope: "row" }, h("code", {}, e.pattern)),
               h("td", {}, e.reason ?? ""),
               h("td", {}, formatDateTime(e.created_at)),
-              h("td", {}, e.created_by ?? ""),
+              h("td", {}, actorLabel(e.created_by, e.created_by_name)),
               h("td", {}, actionCell(e)),
             ),
           ),

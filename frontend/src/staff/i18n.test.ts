@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setLang } from "../i18n";
-import { st, staffStrings } from "./i18n";
+import { actedBy, actorLabel, st, staffStrings } from "./i18n";
 
 afterEach(() => setLang("de"));
 
@@ -16,6 +16,17 @@ describe("staff i18n", () => {
       const ph = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
       expect(ph(b), k).toEqual(ph(a));
     }
+  });
+  it("names who acted: the resolved name, else a word for citizen, system and command line", () => {
+    expect(actorLabel("user:3", "Erika Muster")).toBe("Erika Muster");
+    expect(actedBy("user:3", "Erika Muster")).toBe("von Erika Muster");
+    expect(actorLabel("cli", null)).toBe("Kommandozeile");
+    expect(actedBy("system")).toBe("vom System");
+    expect(actedBy("citizen")).toBe("von der meldenden Person");
+    setLang("en");
+    expect(actedBy("citizen")).toBe("by the reporter");
+    expect(actedBy("token:9", null)).toBe("by token:9");
+    expect(actorLabel(null)).toBe("");
   });
   it("keeps the labels the browser tests rely on", () => {
     const must: Record<string, string> = {

@@ -99,6 +99,12 @@ const de = {
   internal: "intern",
   public: "öffentlich",
   by: "von {actor}",
+  actorCitizen: "meldende Person",
+  actorSystem: "System",
+  actorCli: "Kommandozeile",
+  byCitizen: "von der meldenden Person",
+  bySystem: "vom System",
+  byCli: "über die Kommandozeile",
   conflict: "Inzwischen von jemand anderem geändert. Der neue Stand ist geladen; bitte prüfen und erneut versuchen.",
   notFound: "Diese Meldung wurde nicht gefunden.",
   forward: "Weiterleiten",
@@ -355,6 +361,12 @@ const en: Record<StaffKey, string> = {
   internal: "internal",
   public: "public",
   by: "by {actor}",
+  actorCitizen: "reporter",
+  actorSystem: "system",
+  actorCli: "command line",
+  byCitizen: "by the reporter",
+  bySystem: "by the system",
+  byCli: "from the command line",
   conflict: "Changed by someone else meanwhile. The new state is loaded; please check and try again.",
   notFound: "This report was not found.",
   forward: "Forward",
@@ -516,4 +528,23 @@ export const staffStrings: Record<"de" | "en", Record<StaffKey, string>> = { de,
 export function st(key: StaffKey, params: Record<string, string | number> = {}): string {
   const text = staffStrings[lang()][key] ?? staffStrings.de[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+const ACTORS: Record<string, [StaffKey, StaffKey]> = {
+  citizen: ["actorCitizen", "byCitizen"],
+  system: ["actorSystem", "bySystem"],
+  cli: ["actorCli", "byCli"],
+};
+
+/** Who did something, readably: the name the server resolved, else a word for the citizen, the system or the command line, else the raw actor. */
+export function actorLabel(actor: string | null | undefined, name?: string | null): string {
+  if (name) return name;
+  if (!actor) return "";
+  return actor in ACTORS ? st(ACTORS[actor][0]) : actor;
+}
+
+/** "von Erika Muster", "vom System": a history entry's author as a phrase. */
+export function actedBy(actor: string, name?: string | null): string {
+  if (!name && actor in ACTORS) return st(ACTORS[actor][1]);
+  return st("by", { actor: actorLabel(actor, name) });
 }

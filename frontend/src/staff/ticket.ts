@@ -7,7 +7,7 @@ import { resizePhoto } from "../resize";
 import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, transition, type ChangeResult, type Event, type Ticket, type Versioned } from "./api";
 import { flagSection, heldFacts } from "./abuse";
 import { forwardForm } from "./forward";
-import { st } from "./i18n";
+import { actedBy, st } from "./i18n";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 import { placeText } from "./queue";
@@ -131,7 +131,7 @@ export function ticketView(id: string): StaffView {
           h("time", { datetime: e.at }, formatDateTime(e.at)),
           " – ",
           h("strong", {}, eventLine(e)),
-          e.actor ? [" ", h("span", { class: "hint" }, st("by", { actor: e.actor }))] : null,
+          e.actor ? [" ", h("span", { class: "hint" }, actedBy(e.actor, e.actor_name))] : null,
           e.public_note ? h("p", { class: "note" }, h("span", { class: "tag" }, st("public")), " ", e.public_note) : null,
           e.internal_note ? h("p", { class: "note note-internal" }, h("span", { class: "tag tag-internal" }, st("internal")), " ", e.internal_note) : null,
         ),
