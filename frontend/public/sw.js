@@ -1,12 +1,22 @@
 /* Service worker: the app shell works offline; the API is never cached. */
-const CACHE = "mm-shell-v1";
+const CACHE = "mm-shell-v2";
 const SHELL = "/";
+
+// The shell and every asset it names (hashed file names, so they never go stale): the first
+// visit fetched them before this worker existed, and a link opened offline needs them all.
+async function precacheShell() {
+  const cache = await caches.open(CACHE);
+  const response = await fetch(SHELL, { cache: "no-cache" });
+  if (!response.ok) return;
+  const html = await response.clone().text();
+  await cache.put(SHELL, response);
+  const assets = new Set(html.match(/\/static\/app\/[^"'\s)]+/g) || []);
+  await cache.addAll([...assets]);
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((cache) => cache.add(SHELL))
+    precacheShell()
       .catch(() => undefined)
       .then(() => self.skipWaiting()),
   );
@@ -34,8 +44,8 @@ async function networkFirst(request, cacheKey) {
   const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
-    // Only the shell is stored: /track/<token> pages are the same index.html, and their
-    // URLs (tokens) are not kept in the cache.
+    // Only the shell is stored: /track/<token>, /reports/<id> and /confirm/<token> pages are
+    // the same index.html, and their URLs (tokens) are not kept in the cache.
     if (response.ok && cacheKey === SHELL) cache.put(SHELL, response.clone());
     return response;
   } catch (err) {
@@ -56,7 +66,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(request));
   } else if (path === "/" || path === "/index.html") {
     event.respondWith(networkFirst(request, SHELL));
-  } else if (path.startsWith("/track/")) {
+  } else if (path.startsWith("/track/") || path.startsWith("/reports/") || path.startsWith("/confirm/")) {
+    // Tracking, public report and confirmation links open the app even without a
+    // connection; the app then says it is offline instead of the browser's error page.
     event.respondWith(networkFirst(request, SHELL));
   }
 });

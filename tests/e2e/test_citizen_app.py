@@ -225,6 +225,20 @@ def test_offline_report_is_sent_exactly_once_when_back_online(app, context, page
     assert len(server_log.of("POST", "/api/v1/reports")) == 1
 
 
+def test_report_and_tracking_links_open_the_app_without_a_connection(app, context, page):
+    """After one visit, a link from a mail opens the app offline, not the browser's error page."""
+    filed = file_via_api(app)
+    open_app(page)
+    assert page.evaluate("() => navigator.serviceWorker.ready.then(r => !!r.active)")
+    context.set_offline(True)
+    for path in (f"/reports/{filed['report']['public_id']}", f"/track/{filed['tracking_token']}"):
+        page.goto(path)
+        expect(page.get_by_text("Die Daten konnten nicht geladen werden.")).to_be_visible()
+    page.goto("/confirm/any-token")
+    expect(page.get_by_role("heading", level=2).first).to_be_visible()
+    context.set_offline(False)
+
+
 def test_nearby_open_report_can_be_supported_instead(app, live_server, page, shot):
     existing = file_via_api(app)["report"]["public_id"]
 
