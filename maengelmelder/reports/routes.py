@@ -32,7 +32,7 @@ from .schemas import (
     ReportIn,
     SupportIn,
     events_public,
-    photo_out,
+    photo_dumper,
     report_feature,
     report_for_reporter,
     report_public,
@@ -172,7 +172,7 @@ def _list_filter() -> tuple[service.ReportFilter, bool]:
 def list_reports():
     """Public reports, newest first, filtered and paginated; JSON or GeoJSON."""
     flt, geojson = _list_filter()
-    items, cursor = service.list_public_dicts(db.session, flt, photo_out)
+    items, cursor = service.list_public_dicts(db.session, flt, photo_dumper())
     if geojson:
         resp = jsonify(
             {

@@ -98,15 +98,23 @@ def media_url(name: str) -> str:
     return url_for("reports.media", name=name)
 
 
-def photo_out(kind: str, storage_key: str, width: int, height: int) -> dict:
-    """What `PhotoOut` dumps, from plain values (the public list builds rows without ORM)."""
-    return {
-        "kind": kind,
-        "url": media_url(f"{storage_key}-web.jpg"),
-        "thumbnail_url": media_url(f"{storage_key}-thumb.jpg"),
-        "width": width,
-        "height": height,
-    }
+def photo_dumper():
+    """What `PhotoOut` dumps, from plain values, for many photos of one request.
+
+    The media URL prefix is resolved once: `url_for` per photo was a tenth of a map read.
+    """
+    base = media_url("_")[:-1]
+
+    def dump(kind: str, storage_key: str, width: int, height: int) -> dict:
+        return {
+            "kind": kind,
+            "url": f"{base}{storage_key}-web.jpg",
+            "thumbnail_url": f"{base}{storage_key}-thumb.jpg",
+            "width": width,
+            "height": height,
+        }
+
+    return dump
 
 
 class PhotoOut(Schema):
