@@ -139,6 +139,7 @@ def ticket_out(report: Report, principal: Principal, now: datetime, *, full: boo
         {
             "description": report.description,
             "public_description": report.public_description,
+            "address": report.address,  # staff see it before publication too
             "priority": report.priority,
             "version": report.version,
             "allowed_next": list(workflow.allowed_next(report.status)),

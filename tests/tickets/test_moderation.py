@@ -62,7 +62,7 @@ def file_with_photos(client, *blobs: bytes, category: str = "schlagloch") -> str
     return resp.json["report"]["public_id"]
 
 
-def test_moderated_report_hides_text_and_photos_but_the_reporter_sees_them(client):
+def test_moderated_report_hides_text_and_photos_but_the_reporter_sees_them(client, crew):
     created = file_ticket(client, "schlagloch", photo=True, address="Bei Familie Muster, Nr. 3")
     public_id = created["report"]["public_id"]
 
@@ -77,6 +77,11 @@ def test_moderated_report_hides_text_and_photos_but_the_reporter_sees_them(clien
     tracked = client.get(f"/api/v1/track/{created['tracking_token']}").json
     assert tracked["description"] == ORIGINAL
     assert tracked["address"] == "Bei Familie Muster, Nr. 3"
+    # Staff need it to find the place, published or not.
+    ticket = crew.get(f"/api/v1/tickets/{public_id}").json
+    assert ticket["address"] == "Bei Familie Muster, Nr. 3"
+    queued = crew.get("/api/v1/tickets").json["items"]
+    assert [t["address"] for t in queued if t["public_id"] == public_id] == [ticket["address"]]
     assert len(tracked["photos"]) == 1
     assert client.get(tracked["photos"][0]["url"]).status_code == 200
 
