@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from ..catalog.models import Category
 from ..clock import BERLIN, isoformat
-from ..reports.models import Photo, Report
+from ..reports.models import Photo, Report, public_text
 from ..tickets import states
 from ..tickets.models import TicketEvent
 
@@ -151,11 +151,7 @@ def public_photos(report: Report) -> list[Photo]:
 
 def public_description(report: Report) -> str:
     """The published text (as staff edited it), or empty while unpublished."""
-    if not report.published:
-        return ""
-    if report.public_description is not None:
-        return report.public_description
-    return report.description or ""
+    return public_text(report.published, report.public_description, report.description) or ""
 
 
 def open_or_closed(status: str) -> str:

@@ -186,6 +186,13 @@ class PublicIdCounter(db.Model):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def public_text(published: bool, public_description: str | None, description: str) -> str | None:
+    """The citizen's text as the public reads it: staff's edit if any, nothing before publishing."""
+    if not published:
+        return None
+    return public_description if public_description is not None else description
+
+
 def publicly_listed():
     """The condition of reports the public may see at all (not held from the public)."""
     return or_(Report.held_reason.is_(None), Report.held_reason.not_in(HELD_FROM_PUBLIC))

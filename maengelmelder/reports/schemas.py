@@ -17,6 +17,7 @@ from marshmallow import (
 from ..clock import in_utc, isoformat
 from ..tickets.states import ALL as ALL_STATES
 from ..tickets.states import LABELS
+from .models import public_text
 
 DESCRIPTION_MAX = 4000
 
@@ -150,11 +151,7 @@ class ReportPublic(Schema):
     # Citizen text and photos are public once staff published them (or the category
     # publishes automatically); until then the text is null and no photo is listed.
     description = fields.Function(
-        lambda r: (
-            (r.public_description if r.public_description is not None else r.description)
-            if r.published
-            else None
-        )
+        lambda r: public_text(r.published, r.public_description, r.description)
     )
     published = fields.Boolean()
     supporters = fields.Integer()

@@ -28,7 +28,7 @@ from ..tickets import states
 from ..tickets.models import TicketEvent
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
-from .models import Photo, PublicIdCounter, Report, publicly_listed
+from .models import Photo, PublicIdCounter, Report, public_text, publicly_listed
 from .photos import PhotoError, ProcessedPhoto, process_photo
 
 
@@ -434,11 +434,7 @@ def list_public_dicts(
                 "code": row.department_code,
                 "name": {"de": row.department_de, "en": row.department_en},
             },
-            "description": (
-                (row.public_description if row.public_description is not None else row.description)
-                if row.published
-                else None
-            ),
+            "description": public_text(row.published, row.public_description, row.description),
             "published": row.published,
             "supporters": row.supporters,
             "address": row.address if row.published else None,
