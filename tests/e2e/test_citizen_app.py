@@ -235,7 +235,7 @@ def test_report_and_tracking_links_open_the_app_without_a_connection(app, contex
         page.goto(path)
         expect(page.get_by_text("Die Daten konnten nicht geladen werden.")).to_be_visible()
     page.goto("/confirm/any-token")
-    expect(page.get_by_role("heading", level=2).first).to_be_visible()
+    expect(heading(page, "Bestätigung Ihrer Meldung")).to_be_visible()
     context.set_offline(False)
 
 
