@@ -24,8 +24,8 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
    a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``; ``--photo-size
    1600x1200`` for what the citizen app uploads after scaling in the browser) and an
    ``Idempotency-Key``, 2 % of them sent twice with the same key (half one after the other,
-   half racing); plus 100 reads/s: the citizen app's map (GeoJSON, ``limit=500``, the whole
-   city or a viewport) 50 %, tracking pages of reports made in this run 20 %, Open311
+   half racing); plus 100 reads/s: the citizen app's map (GeoJSON, ``view=map&limit=500``, the
+   whole city or a viewport) 50 %, tracking pages of reports made in this run 20 %, Open311
    ``requests.json`` (by category and status, what is new in the last 5 minutes, or a few
    known ids) 15 %, Open311 ``requests/<id>.json`` 15 %. Every request comes on a connection
    of its own, as from many phones; the full-speed phases keep connections alive.

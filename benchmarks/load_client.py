@@ -256,7 +256,7 @@ class Reader(FastHttpUser):
 
     @task(50)
     def map_view(self) -> None:
-        """The citizen app's map: the city at start, then a zoomed-in viewport (limit 500)."""
+        """The citizen app's map request: the city at start, then a zoomed-in viewport."""
         min_lon, min_lat, max_lon, max_lat = SPEC["city_bbox"]
         if random.random() < 0.1:
             box = (min_lon, min_lat, max_lon, max_lat)
@@ -267,7 +267,9 @@ class Reader(FastHttpUser):
             lat = random.uniform(min_lat, max_lat - height)
             box = (lon, lat, lon + width, lat + height)
         bbox = ",".join(f"{v:.6f}" for v in box)
-        self._get(f"/api/v1/reports?format=geojson&limit=500&bbox={bbox}", "GET map (geojson)")
+        self._get(
+            f"/api/v1/reports?format=geojson&view=map&limit=500&bbox={bbox}", "GET map (geojson)"
+        )
 
     @task(20)
     def tracking(self) -> None:

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, NetworkError, abuseBody, confirmEmail, deviceId, getNearby, parseRetryAfter, reportAbuse, reportForm, submitReport, type ReportFields } from "./api";
+import { ApiError, NetworkError, abuseBody, confirmEmail, deviceId, getNearby, getReportsGeoJSON, parseRetryAfter, reportAbuse, reportForm, submitReport, type ReportFields } from "./api";
 
 const fields: ReportFields = { category: "schlagloch", lat: "50.1", lon: "8.76", description: "Tief", email: "", notify: "false", lang: "de" };
 
@@ -70,6 +70,22 @@ describe("api client", () => {
     const url = new URL((fetchMock.mock.calls[0] as unknown as [string])[0], "http://x");
     expect(url.pathname).toBe("/api/v1/reports/nearby");
     expect(Object.fromEntries(url.searchParams)).toEqual({ lat: "50.1", lon: "8.7", category: "schlagloch", radius: "50" });
+  });
+
+  it("asks the map for the lean marker view of the viewport, with the filters", async () => {
+    const fetchMock = vi.fn(async () => json(200, { type: "FeatureCollection", features: [] }));
+    vi.stubGlobal("fetch", fetchMock);
+    await getReportsGeoJSON([8.7, 50.05, 8.85, 50.15], { status: "new", category: "graffiti" });
+    const url = new URL((fetchMock.mock.calls[0] as unknown as [string])[0], "http://x");
+    expect(url.pathname).toBe("/api/v1/reports");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      format: "geojson",
+      view: "map",
+      limit: "500",
+      bbox: "8.700000,50.050000,8.850000,50.150000",
+      status: "new",
+      category: "graffiti",
+    });
   });
 
   it("sends the honeypot as it is, even empty, and fill_ms", async () => {

@@ -171,11 +171,18 @@ function postJson<T>(path: string, body: unknown, headers: Record<string, string
 export const getCity = () => request<City>("/api/v1/city");
 export const getCategories = () => request<Category[]>("/api/v1/categories");
 
+/** What a map marker shows (the list's `view=map`); the details come from the report itself. */
+export interface MapReport {
+  public_id: string;
+  status: string;
+  category: string;
+}
+
 export function getReportsGeoJSON(bbox: [number, number, number, number], filter: { status?: string; category?: string } = {}) {
-  const q = new URLSearchParams({ format: "geojson", limit: "500", bbox: bbox.map((n) => n.toFixed(6)).join(",") });
+  const q = new URLSearchParams({ format: "geojson", view: "map", limit: "500", bbox: bbox.map((n) => n.toFixed(6)).join(",") });
   if (filter.status) q.set("status", filter.status);
   if (filter.category) q.set("category", filter.category);
-  return request<GeoJSON.FeatureCollection<GeoJSON.Point, Report>>(`/api/v1/reports?${q}`);
+  return request<GeoJSON.FeatureCollection<GeoJSON.Point, MapReport>>(`/api/v1/reports?${q}`);
 }
 
 export function getNearby(lat: number, lon: number, category: string, radius = 50) {

@@ -1,7 +1,7 @@
 /** The start screen: the map of public reports, filters, and "Mangel melden". */
 import L from "./leaflet";
 import "./cluster";
-import type { Category, City, Report } from "./api";
+import type { Category, City, MapReport } from "./api";
 import { getReportsGeoJSON } from "./api";
 import { categories, city, show, type View } from "./app";
 import { h } from "./dom";
@@ -15,13 +15,13 @@ const DONE = "resolved,closed";
 
 const filter = { category: "", status: "" };
 
-function popup(r: Report): HTMLElement {
+function popup(r: MapReport, name: string): HTMLElement {
   return h(
     "div",
     { class: "popup" },
-    h("strong", {}, pick(r.category?.name)),
+    h("strong", {}, name),
     h("br"),
-    h("span", { class: `status status-${r.status}` }, statusLabel(r.status, r.status_label)),
+    h("span", { class: `status status-${r.status}` }, statusLabel(r.status)),
     h("br"),
     t("reportId", { id: r.public_id }),
     h("br"),
@@ -29,7 +29,7 @@ function popup(r: Report): HTMLElement {
   );
 }
 
-function markerIcon(r: Report): L.DivIcon {
+function markerIcon(r: MapReport): L.DivIcon {
   const open = !["resolved", "closed", "rejected", "duplicate"].includes(r.status);
   // The shape differs too (✓ vs !), so the state is not told by colour alone.
   return L.divIcon({
@@ -83,18 +83,24 @@ export function homeView(): View {
         const b = map.getBounds();
         const mine = ++seq;
         try {
-          const fc = await getReportsGeoJSON([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], filter);
+          const [fc, cats] = await Promise.all([
+            getReportsGeoJSON([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], filter),
+            categories(),
+          ]);
           if (mine !== seq || !cluster) return;
           cluster.clearLayers();
+          // The map answer carries category codes; their names come from the category list.
+          const names = new Map(cats.map((c) => [c.code, pick(c.name)]));
           const markers = fc.features.map((f) => {
             const [lon, lat] = f.geometry.coordinates;
             const r = f.properties;
+            const name = names.get(r.category) ?? r.category;
             return L.marker([lat, lon], {
               icon: markerIcon(r),
-              title: `${pick(r.category?.name)} – ${statusLabel(r.status, r.status_label)} – ${r.public_id}`,
-              alt: pick(r.category?.name),
+              title: `${name} – ${statusLabel(r.status)} – ${r.public_id}`,
+              alt: name,
               keyboard: true,
-            }).bindPopup(() => popup(r));
+            }).bindPopup(() => popup(r, name));
           });
           cluster.addLayers(markers);
           count.textContent = t("reportsShown", { n: fc.features.length });

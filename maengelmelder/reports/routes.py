@@ -145,7 +145,7 @@ def create_report():
     return resp
 
 
-def _list_filter() -> tuple[service.ReportFilter, bool]:
+def _list_filter() -> tuple[service.ReportFilter, bool, bool]:
     try:
         args = _list_query.load(request.args.to_dict())
     except ValidationError as exc:
@@ -165,14 +165,17 @@ def _list_filter() -> tuple[service.ReportFilter, bool]:
     geojson = args.get("format") == "geojson" or (
         request.accept_mimetypes.best == "application/geo+json"
     )
-    return flt, geojson
+    return flt, geojson, args.get("view") == "map"
 
 
 @bp.get("/api/v1/reports")
 def list_reports():
     """Public reports, newest first, filtered and paginated; JSON or GeoJSON."""
-    flt, geojson = _list_filter()
-    items, cursor = service.list_public_dicts(db.session, flt, photo_dumper())
+    flt, geojson, map_view = _list_filter()
+    if map_view:
+        items, cursor = service.list_map_dicts(db.session, flt)
+    else:
+        items, cursor = service.list_public_dicts(db.session, flt, photo_dumper())
     if geojson:
         resp = jsonify(
             {

@@ -81,6 +81,13 @@ class ListQuery(Schema):
     cursor = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     format = fields.String(validate=validate.OneOf(["json", "geojson"]))
+    view = fields.String(
+        validate=validate.OneOf(["full", "map"]),
+        metadata={
+            "description": "full (default): the whole public report; map: only public_id, "
+            "status, category (its code) and position, for map markers"
+        },
+    )
 
 
 class UTC(fields.Field):

@@ -337,15 +337,19 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         raise ApiError(400, "invalid_cursor") from exc
 
 
-def _public_page(flt: ReportFilter, *columns):
-    """The filtered, keyset-paginated public query (newest first) over the given columns."""
+def _public_page(flt: ReportFilter, *columns, departments: bool = True):
+    """The filtered, keyset-paginated public query (newest first) over the given columns.
+
+    `departments=False` leaves the departments out of the join when no column needs them.
+    """
     query = (
         select(*columns)
         .select_from(Report)
         .join(Category, Category.id == Report.category_id)
-        .join(Department, Department.id == Report.department_id)
         .where(publicly_listed())
     )
+    if departments:
+        query = query.join(Department, Department.id == Report.department_id)
     if flt.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         query = query.where(
@@ -453,6 +457,39 @@ def list_public_dicts(
     if more:
         last = page[-1]
         cursor = _cursor(last.created_at, last.id)
+    return items, cursor
+
+
+_MAP_COLUMNS = (
+    Report.id,
+    Report.public_id,
+    Report.status,
+    Report.lat,
+    Report.lon,
+    Report.created_at,
+    Category.code.label("category_code"),
+)
+
+
+def list_map_dicts(session: Session, flt: ReportFilter) -> tuple[list[dict], str | None]:
+    """The same page as `list_public_dicts`, but only what a map marker shows.
+
+    Public id, status, category code and position: a third of the full answer's bytes,
+    which is what a phone pays for every pan of the map. Details come from the report itself.
+    """
+    rows = session.execute(_public_page(flt, *_MAP_COLUMNS, departments=False)).all()
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    items = [
+        {
+            "public_id": row.public_id,
+            "status": row.status,
+            "category": row.category_code,
+            "lat": row.lat,
+            "lon": row.lon,
+        }
+        for row in page
+    ]
+    cursor = _cursor(page[-1].created_at, page[-1].id) if more else None
     return items, cursor
 
 

@@ -74,9 +74,41 @@ def test_geojson_is_lon_lat(client, filed):
     ] == ("FeatureCollection")
 
 
+def test_map_view_carries_only_what_a_marker_shows(client, filed):
+    full = client.get("/api/v1/reports?format=geojson&bbox=8.76,50.0995,8.81,50.1025").json
+    lean = client.get("/api/v1/reports?format=geojson&view=map&bbox=8.76,50.0995,8.81,50.1025")
+    assert lean.mimetype == "application/geo+json"
+    features = lean.json["features"]
+    # The same reports in the same order and places as the full answer, with three properties.
+    assert [f["id"] for f in features] == [f["id"] for f in full["features"]]
+    assert [f["geometry"] for f in features] == [f["geometry"] for f in full["features"]]
+    assert features[0]["properties"] == {
+        "public_id": filed[4],
+        "status": "new",
+        "category": "graffiti",
+    }
+    assert "description" not in features[-1]["properties"]
+
+
+def test_map_view_pages_and_filters_like_the_full_list(client, filed):
+    seen, url = [], "/api/v1/reports?view=map&limit=2&category=schlagloch"
+    while url:
+        resp = client.get(url)
+        seen += _ids(resp)
+        assert set(resp.json["items"][0]) == {"public_id", "status", "category", "lat", "lon"}
+        cursor = resp.json["next_cursor"]
+        url = (
+            f"/api/v1/reports?view=map&limit=2&category=schlagloch&cursor={cursor}"
+            if cursor
+            else None
+        )
+    assert seen == [filed[2], filed[1], filed[0]]
+
+
 @pytest.mark.parametrize(
     "query",
     [
+        "view=tiny",
         "bbox=1,2,3",
         "bbox=a,b,c,d",
         "bbox=9,50,8,51",
