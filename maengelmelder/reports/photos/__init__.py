@@ -203,7 +203,10 @@ def _resize(
 ) -> Image.Image:
     if box is None and image.size == size:
         return image
-    return image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=reducing_gap)
+    # Bicubic, as Pillow's own thumbnail(): after the decoder's 1/2-1/8 scaling the step
+    # left is small (2000 -> 1600 px for a 12-MP phone photo), where Lanczos is no sharper
+    # to the eye but costs about 40 % more (the resize was half of the photo step's time).
+    return image.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=reducing_gap)
 
 
 _TRANSPOSE: dict[int, Image.Transpose] = {
