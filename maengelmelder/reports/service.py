@@ -166,11 +166,17 @@ def submit_report(
 
     `sla_config` is the app's settings: the SLA policy and the abuse defences read it;
     `base_url` starts the links of a confirmation mail (default: BASE_URL or the request's).
+    A retried key without photos raises IntegrityError at the insert: the caller rolls back
+    and answers with `replay(find_by_idempotency_key(...))`.
     """
     settings = sla_config or {}
     check_form_signals(data, settings)
     print_ = fingerprint(data, photo_blobs)
-    if idempotency_key is not None:
+    # A retried upload is answered before its photos are processed again. Without photos the
+    # lookup would cost every first submission a round trip: there the key's unique index
+    # stops a retry at the insert, and the caller answers with the first report (as it does
+    # for two submissions that race).
+    if idempotency_key is not None and photo_blobs:
         existing = find_by_idempotency_key(session, idempotency_key)
         if existing is not None:
             return replay(existing, print_, secret_key)

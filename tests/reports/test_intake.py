@@ -119,6 +119,21 @@ def test_retry_with_the_same_idempotency_key_returns_the_first_report(app, clien
     assert client.get(f"/api/v1/track/{token}").status_code == 200
 
 
+def test_retry_without_photos_returns_the_first_report_and_uses_up_no_public_id(app, client):
+    headers = {"Idempotency-Key": "json-retry-1"}
+    first = client.post("/api/v1/reports", json=report_json(), headers=headers)
+    again = client.post("/api/v1/reports", json=report_json(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["report"]["public_id"] == first.json["report"]["public_id"]
+    assert again.json["tracking_token"] == first.json["tracking_token"]
+    assert counts(app) == {"reports": 1, "photos": 0, "ticket_events": 1}
+    # The retry's attempt was rolled back whole: the next report gets the very next number.
+    following = client.post("/api/v1/reports", json=report_json()).json["report"]["public_id"]
+    year, number = first.json["report"]["public_id"].split("-")
+    assert following == f"{year}-{int(number) + 1:06d}"
+
+
 def test_same_key_with_a_different_report_is_refused(app, client, media_dir):
     headers = {"Idempotency-Key": "key-1"}
     assert client.post("/api/v1/reports", json=report_json(), headers=headers).status_code == 201
