@@ -67,15 +67,38 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         description="The one error shape of the API.",
     ),
     "Geometry": GEOMETRY,
+    "MapReport": obj(
+        {
+            "public_id": STRING,
+            "status": STRING,
+            "category": {"type": "string", "description": "the category's code"},
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+        },
+        description="A report as a map marker shows it (`view=map`).",
+    ),
     "ReportPage": obj(
-        {"items": {"type": "array", "items": ref("ReportPublic")}, "next_cursor": NSTRING}
+        {
+            "items": {
+                "type": "array",
+                "items": {
+                    "anyOf": [ref("ReportPublic"), ref("MapReport")],
+                    "description": "`ReportPublic`, or with `view=map` a `MapReport`",
+                },
+            },
+            "next_cursor": NSTRING,
+        }
     ),
     "ReportFeature": obj(
         {
             "type": {"const": "Feature"},
             "id": STRING,
             "geometry": obj({"type": {"const": "Point"}, "coordinates": {"type": "array"}}),
-            "properties": {"type": "object", "description": "the public report without lat/lon"},
+            "properties": {
+                "type": "object",
+                "description": "the public report without lat/lon; with `view=map` only "
+                "public_id, status and category (its code)",
+            },
         }
     ),
     "ReportFeatureCollection": obj(
