@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
@@ -446,3 +448,57 @@ def test_the_ticket_link_in_staff_mails_opens_the_ticket(app, staff, live_server
     log_in(page, email, link.removeprefix(live_server))
     expect(heading(page, f"Meldung {public_id}")).to_be_visible()
     expect(button(page, "Angenommen")).to_be_visible()
+
+
+def test_a_photo_is_blacked_out_with_the_keyboard_alone(app, staff, live_server, desktop_page):
+    page = desktop_page
+    file_report_with_photo(live_server)
+    _, admin = staff.user("admin")
+    log_in(page, admin)
+    nav_link(page, "Moderation").click()
+    expect(heading(page, "Moderation")).to_be_visible()
+    photo = page.get_by_role("group", name=re.compile(r"^Foto 1 – Bereich zum Schwärzen"))
+    expect(photo).to_be_visible()
+
+    def web_image() -> Image.Image:
+        src = photo.locator("img").get_attribute("src")
+        resp = page.request.get(live_server + src)
+        assert resp.ok, resp.status
+        return Image.open(BytesIO(resp.body())).convert("L")
+
+    before = web_image()
+    width, height = before.size
+
+    def focused(locator) -> bool:
+        return locator.evaluate("el => el === document.activeElement")
+
+    # Tab reaches the photo; the frame starts as the middle quarter of each side.
+    for _ in range(40):
+        if focused(photo):
+            break
+        page.keyboard.press("Tab")
+    assert focused(photo), "Tab never reached the photo"
+    expect(photo.locator(".redact-frame")).to_have_count(1)
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")  # x: 0.375 -> 0.475
+    for _ in range(5):
+        page.keyboard.press("Shift+ArrowDown")  # height: 0.25 -> 0.35
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("1 Bereiche ausgewählt")).to_be_visible()
+    photo = page.get_by_role("group", name=re.compile(r"^Foto 1 – Bereich zum Schwärzen"))
+    assert focused(photo), "the photo keeps the focus after adding an area"
+    for _ in range(10):
+        if focused(button(page, "Schwärzen")):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Geschwärzt.")).to_be_visible()
+
+    after = web_image()
+    # Inside the chosen area (x 0.475-0.725, y 0.375-0.725 of the photo): black.
+    assert after.getpixel((int(width * 0.6), int(height * 0.55))) < 30
+    assert after.getpixel((int(width * 0.48), int(height * 0.72))) < 30
+    # Outside it: the photo as it was.
+    for fx, fy in ((0.1, 0.1), (0.4, 0.55), (0.6, 0.3), (0.9, 0.9)):
+        point = (int(width * fx), int(height * fy))
+        assert abs(after.getpixel(point) - before.getpixel(point)) < 25, point

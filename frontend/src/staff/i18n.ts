@@ -158,8 +158,9 @@ const de = {
   published: "{id} veröffentlicht.",
   hidden: "{id} verborgen.",
   photoPublish: "Foto {n} veröffentlichen",
-  redactHelp: "Zum Schwärzen mit Finger oder Maus ein Rechteck über Gesichter oder Kennzeichen ziehen.",
-  redactArea: "Foto {n} – Bereich zum Schwärzen aufziehen",
+  redactHelp:
+    "Zum Schwärzen mit Finger oder Maus ein Rechteck über Gesichter oder Kennzeichen ziehen. Mit der Tastatur: das Foto mit Tab wählen, den Rahmen mit den Pfeiltasten verschieben, mit Umschalt und Pfeiltasten seine Größe ändern und mit Eingabe übernehmen.",
+  redactArea: "Foto {n} – Bereich zum Schwärzen aufziehen oder mit den Pfeiltasten wählen",
   redact: "Schwärzen",
   redactClear: "Auswahl verwerfen",
   redactCount: "{n} Bereiche ausgewählt",
@@ -418,8 +419,9 @@ const en: Record<StaffKey, string> = {
   published: "{id} published.",
   hidden: "{id} hidden.",
   photoPublish: "Publish photo {n}",
-  redactHelp: "To black out, drag a rectangle over faces or number plates with a finger or the mouse.",
-  redactArea: "Photo {n} – drag an area to black out",
+  redactHelp:
+    "To black out, drag a rectangle over faces or number plates with a finger or the mouse. With the keyboard: tab to the photo, move the frame with the arrow keys, resize it with Shift and the arrow keys, and add it with Enter.",
+  redactArea: "Photo {n} – drag an area to black out, or choose it with the arrow keys",
   redact: "Black out",
   redactClear: "Discard selection",
   redactCount: "{n} areas selected",

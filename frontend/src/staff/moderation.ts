@@ -6,7 +6,7 @@ import { flagCount, flagSection, heldFacts } from "./abuse";
 import { st } from "./i18n";
 import { errorText, messageEl, type StaffView } from "./shell";
 import { svg } from "./chart";
-import { scaleRect, type Point, type Rect } from "./rects";
+import { FRAME_START, frameRect, moveFrame, scaleRect, type Frame, type Point, type Rect } from "./rects";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
@@ -33,6 +33,10 @@ interface Entry {
   text: string;
   photoIds: Set<number>;
   rects: Map<number, Rect[]>;
+  /** The keyboard frame per photo, kept while the item is redrawn. */
+  frames: Map<number, Frame>;
+  /** The photo whose box gets the focus back after a redraw (an area added by keyboard). */
+  refocus: number | null;
   msg: Msg;
   bust: number;
 }
@@ -57,6 +61,8 @@ export function moderationView(): StaffView {
           text: v.ticket.public_description ?? v.ticket.description ?? "",
           photoIds: new Set(v.ticket.photos.filter((p) => p.kind !== "after").map((p) => p.id)),
           rects: new Map(),
+          frames: new Map(),
+          refocus: null,
           msg: null,
           bust: 0,
         }));
@@ -74,12 +80,54 @@ export function moderationView(): StaffView {
     const H = () => img.naturalHeight || p.height || 1;
     const overlay = svg("svg", { viewBox: `0 0 ${p.width || 1} ${p.height || 1}`, preserveAspectRatio: "none", "aria-hidden": "true", focusable: "false" });
     const rects = e.rects.get(p.id) ?? [];
+    // The keyboard's frame: shown while the photo has the focus.
+    let frame = e.frames.get(p.id) ?? FRAME_START;
+    let cursor: SVGRectElement | null = null;
+    const drawFrame = () => {
+      if (!cursor) return;
+      const [x, y, w, hh] = frameRect(frame, { width: W(), height: H() });
+      for (const [k, v] of Object.entries({ x, y, width: w, height: hh })) cursor.setAttribute(k, String(v));
+    };
     const paint = () => {
       overlay.setAttribute("viewBox", `0 0 ${W()} ${H()}`);
-      overlay.replaceChildren(...rects.map(([x, y, w, hh]) => svg("rect", { x, y, width: w, height: hh, class: "redact-rect" })));
+      overlay.replaceChildren(...rects.map(([x, y, w, hh]) => svg("rect", { x, y, width: w, height: hh, class: "redact-rect" })), ...(cursor ? [cursor] : []));
+      drawFrame();
     };
     img.addEventListener("load", paint);
-    const box = h("div", { class: "redact-box", role: "group", "aria-label": st("redactArea", { n }) }, img, overlay);
+    const box = h(
+      "div",
+      { class: "redact-box", role: "group", tabindex: "0", "aria-label": st("redactArea", { n }), "aria-describedby": `m-${id}-help` },
+      img,
+      overlay,
+    );
+    box.addEventListener("focus", () => {
+      cursor = svg("rect", { class: "redact-frame" });
+      overlay.append(cursor);
+      drawFrame();
+    });
+    box.addEventListener("blur", () => {
+      cursor?.remove();
+      cursor = null;
+    });
+    box.addEventListener("keydown", (ev) => {
+      const next = moveFrame(frame, ev.key, ev.shiftKey);
+      if (next) {
+        ev.preventDefault();
+        frame = next;
+        e.frames.set(p.id, frame);
+        drawFrame();
+      } else if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        rects.push(frameRect(frame, { width: W(), height: H() }));
+        e.rects.set(p.id, rects);
+        e.refocus = p.id;
+        redraw();
+      }
+    });
+    if (e.refocus === p.id) {
+      e.refocus = null;
+      queueMicrotask(() => box.focus()); // once the redrawn item is in the page
+    }
     let start: Point | null = null;
     let live: SVGRectElement | null = null;
     const local = (ev: PointerEvent): Point => {
@@ -221,7 +269,7 @@ export function moderationView(): StaffView {
       ...flagSection(flags, `m-${t.public_id}-flags`, "h4"),
       flags.length ? h("div", { class: "row" }, h("button", { type: "button", class: "btn", onclick: () => void dismiss() }, st("dismissFlags"))) : "",
       h("div", { class: "field" }, h("label", { for: ta.id }, st("publicText")), ta),
-      befores.length ? h("p", { class: "hint" }, st("redactHelp")) : "",
+      befores.length ? h("p", { class: "hint", id: `m-${t.public_id}-help` }, st("redactHelp")) : "",
       ...befores.map((p, i) => photoEditor(e, p, i + 1, redraw)),
       h(
         "div",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scaleRect, toImagePoint } from "./rects";
+import { FRAME_START, frameRect, moveFrame, scaleRect, toImagePoint } from "./rects";
 
 const web = { width: 1600, height: 1200 };
 
@@ -20,5 +20,32 @@ describe("redaction rectangles", () => {
   });
   it("keeps non-uniform scaling per axis", () => {
     expect(scaleRect({ x: 0, y: 0 }, { x: 100, y: 100 }, { width: 200, height: 400 }, { width: 800, height: 800 })).toEqual([0, 0, 400, 200]);
+  });
+});
+
+describe("the keyboard frame", () => {
+  it("moves with the arrow keys and resizes with Shift", () => {
+    const moved = moveFrame(FRAME_START, "ArrowRight", false);
+    expect(moved).toEqual({ x: 0.395, y: 0.375, w: 0.25, h: 0.25 });
+    expect(moveFrame(moved!, "ArrowUp", false)).toEqual({ x: 0.395, y: 0.355, w: 0.25, h: 0.25 });
+    expect(moveFrame(FRAME_START, "ArrowDown", true)).toEqual({ x: 0.375, y: 0.375, w: 0.25, h: 0.27 });
+    expect(moveFrame(FRAME_START, "ArrowLeft", true)).toEqual({ x: 0.375, y: 0.375, w: 0.23, h: 0.25 });
+  });
+  it("ignores other keys", () => {
+    expect(moveFrame(FRAME_START, "Enter", false)).toBeNull();
+    expect(moveFrame(FRAME_START, "a", true)).toBeNull();
+  });
+  it("stays on the photo and never vanishes", () => {
+    let f = FRAME_START;
+    for (let i = 0; i < 100; i++) f = moveFrame(f, "ArrowRight", false)!;
+    expect(f.x + f.w).toBe(1);
+    for (let i = 0; i < 100; i++) f = moveFrame(f, "ArrowRight", true)!;
+    expect(f.w).toBe(0.25); // no room to grow at the right edge
+    for (let i = 0; i < 100; i++) f = moveFrame(f, "ArrowUp", true)!;
+    expect(f.h).toBe(0.02);
+  });
+  it("covers whole image pixels", () => {
+    expect(frameRect(FRAME_START, web)).toEqual([600, 450, 400, 300]);
+    expect(frameRect({ x: 0.333, y: 0, w: 0.667, h: 1 }, { width: 100, height: 75 })).toEqual([33, 0, 67, 75]);
   });
 });
