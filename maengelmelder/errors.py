@@ -154,6 +154,24 @@ def init_app(app: Flask) -> None:
             )
         )
 
+    @app.teardown_appcontext
+    def _end_session(exc: BaseException | None) -> None:
+        # Registered after Flask-SQLAlchemy, so it runs before its session.remove(). By now
+        # the answer is made; if the database went away since (a restart between the last
+        # query and here), ending the transaction fails on a dead connection. SQLAlchemy has
+        # invalidated that connection then, so closing the session once more only lets it go
+        # (back to the pool, which opens a fresh one): a read that succeeded must not turn
+        # into a 500 at the very end.
+        from .extensions import db
+
+        try:
+            db.session.remove()
+        except DBAPIError as err:
+            if database_unavailable(err) is None:
+                raise
+            app.logger.warning("database gone after the answer: %s", err.orig)
+            db.session.remove()  # the connection is invalidated now: this only lets go
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         outage = database_unavailable(err)
