@@ -100,8 +100,12 @@ def live_server(e2e_requirements, app, server_log: ServerLog) -> Iterator[str]:
     # (MAENGELMELDER_MIN_FILL_SECONDS, 3 s): off here; tests of the minimum set it themselves.
     app.config["MIN_FILL_SECONDS"] = 0
     inner = app.wsgi_app
+    # Requests being handled, so the database is emptied only after the last one has ended.
+    active = 0
+    idle = threading.Condition()
 
     def recording(environ, start_response):
+        nonlocal active
         body = b""
         if environ["REQUEST_METHOD"] == "POST":
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -114,7 +118,15 @@ def live_server(e2e_requirements, app, server_log: ServerLog) -> Iterator[str]:
         headers["content-type"] = environ.get("CONTENT_TYPE", "")
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         server_log.append(Hit(method, path, headers, body))
-        return inner(environ, start_response)
+        with idle:
+            active += 1
+        try:
+            # Flask ends the request's database session before this returns.
+            return inner(environ, start_response)
+        finally:
+            with idle:
+                active -= 1
+                idle.notify_all()
 
     app.wsgi_app = recording
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -126,6 +138,11 @@ def live_server(e2e_requirements, app, server_log: ServerLog) -> Iterator[str]:
         yield url
     finally:
         server.shutdown()
+        # The browser may have left requests in flight (the handler threads outlive the
+        # server loop). They end before the app's teardown empties the database: a read that
+        # holds one table while TRUNCATE holds the next is a deadlock.
+        with idle:
+            idle.wait_for(lambda: active == 0, timeout=10)
         thread.join(timeout=10)
         server.server_close()
 
