@@ -323,6 +323,14 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     return values  # type: ignore[return-value]
 
 
+def _page_and_cursor(rows: list, limit: int) -> tuple[list, str | None]:
+    """A page of rows fetched with one extra (see `_public_page`), and the next page's cursor."""
+    page = rows[:limit]
+    if len(rows) <= limit:
+        return page, None
+    return page, _cursor(page[-1].created_at, page[-1].id)
+
+
 def _cursor(created_at: datetime, ident: int) -> str:
     raw = json.dumps([created_at.isoformat(), ident]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -413,8 +421,9 @@ def list_public_dicts(
     `dump_photo(kind, storage_key, width, height)` makes a photo's dict; only photos the
     public may see are passed to it.
     """
-    rows = session.execute(_public_page(flt, *_LIST_COLUMNS)).all()
-    page, more = rows[: flt.limit], len(rows) > flt.limit
+    page, cursor = _page_and_cursor(
+        session.execute(_public_page(flt, *_LIST_COLUMNS)).all(), flt.limit
+    )
     photos: dict[int, list[dict]] = {}
     if page:
         published = {row.id for row in page if row.published}
@@ -459,10 +468,6 @@ def list_public_dicts(
         }
         for row in page
     ]
-    cursor = None
-    if more:
-        last = page[-1]
-        cursor = _cursor(last.created_at, last.id)
     return items, cursor
 
 
@@ -483,8 +488,8 @@ def list_map_dicts(session: Session, flt: ReportFilter) -> tuple[list[dict], str
     Public id, status, category code and position: a third of the full answer's bytes,
     which is what a phone pays for every pan of the map. Details come from the report itself.
     """
-    rows = session.execute(_public_page(flt, *_MAP_COLUMNS, departments=False)).all()
-    page, more = rows[: flt.limit], len(rows) > flt.limit
+    query = _public_page(flt, *_MAP_COLUMNS, departments=False)
+    page, cursor = _page_and_cursor(session.execute(query).all(), flt.limit)
     items = [
         {
             "public_id": row.public_id,
@@ -495,7 +500,6 @@ def list_map_dicts(session: Session, flt: ReportFilter) -> tuple[list[dict], str
         }
         for row in page
     ]
-    cursor = _cursor(page[-1].created_at, page[-1].id) if more else None
     return items, cursor
 
 
