@@ -21,8 +21,9 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
    content for the reads later.
 2. **Photo intake at full speed** (for information): the same users post photo reports.
 3. **Mixed scenario** (``--duration``, default 300 s): 10 reports/s, each a multipart POST of
-   a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``; ``--photo-size
-   1600x1200`` for what the citizen app uploads after scaling in the browser) and an
+   a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``; ``--app-photo``
+   for what the citizen app uploads: scaled on a canvas to 1600 x 1200, JFIF at quality 0.82,
+   no EXIF, landscape and portrait) and an
    ``Idempotency-Key``, 2 % of them sent twice with the same key (half one after the other,
    half racing); plus 100 reads/s: the citizen app's map (GeoJSON, ``view=map&limit=500``, the
    whole city or a viewport) 50 %, tracking pages of reports made in this run 20 %, Open311
@@ -73,7 +74,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from maengelmelder.cli import serve
-from tests.images import phone_jpeg
+from tests.images import app_jpeg, phone_jpeg
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
@@ -372,6 +373,11 @@ class Settings:
     workers: int | None
     threads: int | None
     photo_size: tuple[int, int] = (4000, 3000)
+    app_photo: bool = False
+
+
+def photo_kind(settings: Settings) -> str:
+    return "JPEG as the citizen app uploads it" if settings.app_photo else "phone JPEG with EXIF"
 
 
 def _photo_size(parser: argparse.ArgumentParser, raw: str) -> tuple[int, int]:
@@ -424,7 +430,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the posted photo, WIDTHxHEIGHT: 4000x3000 is a phone camera's photo as taken; "
         "the citizen app scales photos to 1600x1200 before it uploads them",
     )
+    parser.add_argument(
+        "--app-photo",
+        action="store_true",
+        help="post what the citizen app uploads (a canvas JPEG, no EXIF; 1600x1200 unless "
+        "--photo-size says otherwise) instead of a camera's photo",
+    )
     args = parser.parse_args(argv)
+    if args.app_photo and args.photo_size == parser.get_default("photo_size"):
+        args.photo_size = "1600x1200"
     # --quick changes the defaults; values given explicitly still win.
     quick = {"duration": 30, "phase_seconds": 10, "rounds": 1}
     full = {"duration": 300, "phase_seconds": 30, "rounds": 2}
@@ -443,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         args.workers,
         args.threads,
         _photo_size(parser, args.photo_size),
+        args.app_photo,
     )
     # SIGINT too: a shell without job control starts background jobs with it ignored.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -486,13 +501,16 @@ def run(settings: Settings) -> int:
         stack = Stack(Path(tmpdir))
         try:
             photos = []
-            for orientation in (6, 1):
-                path = stack.tmp / f"photo-{orientation}.jpg"
-                path.write_bytes(phone_jpeg(*settings.photo_size, orientation, gps=PHOTO_GPS))
+            width, height = settings.photo_size
+            for index in (0, 1):
+                path = stack.tmp / f"photo-{index}.jpg"
+                if settings.app_photo:  # landscape and portrait, upright as the canvas drew them
+                    path.write_bytes(app_jpeg(*((width, height) if index else (height, width))))
+                else:  # as the camera stored it: turned by EXIF for half of them
+                    path.write_bytes(phone_jpeg(width, height, (6, 1)[index], gps=PHOTO_GPS))
                 photos.append(str(path))
             photo_mb = Path(photos[0]).stat().st_size / 1e6
-            width, height = settings.photo_size
-            print(f"photo: {width} x {height} phone JPEG with EXIF, {photo_mb:.1f} MB")
+            print(f"photo: {width} x {height} {photo_kind(settings)}, {photo_mb:.1f} MB")
 
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{dbname}"')
@@ -890,7 +908,7 @@ def report(settings: Settings, **r) -> None:
         f"workers × {r['threads']} threads, with PostgreSQL, Redis, the rq worker and the load "
         f"client on the same {cores}-core machine; rate limits raised): "
         f"{settings.duration / 60:g} minutes of {settings.report_rate:g} reports/s, each with "
-        f"a {settings.photo_size[0]} × {settings.photo_size[1]} phone photo "
+        f"a {settings.photo_size[0]} × {settings.photo_size[1]} {photo_kind(settings)} "
         f"({r['photo_mb']:.1f} MB), {settings.retry_share:.0%} "
         f"retried with the same key, and {settings.read_rate:g} reads/s (map, tracking, "
         f"Open311), starting with {r['stored_before']:,} reports stored:"

@@ -312,6 +312,12 @@ def phone_jpeg(
     )
 
 
+@lru_cache(maxsize=8)
+def app_jpeg(width: int = 1600, height: int = 1200, quality: int = 82) -> bytes:
+    """What the citizen app uploads: scaled on a canvas, a plain JFIF JPEG at quality 0.82."""
+    return _jpeg(_photo(width, height), quality=quality)
+
+
 def jpeg_with_exif(exif: bytes, width: int = 160, height: int = 120, **params: object) -> bytes:
     """A small photo JPEG carrying the given EXIF payload (and extra save params)."""
     return _jpeg(_photo(width, height), quality=85, exif=exif, **params)

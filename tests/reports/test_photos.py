@@ -667,6 +667,7 @@ def test_mutated_files_only_ever_raise_photo_errors() -> None:
     rng = random.Random(20240517)
     seeds = [
         images.phone_jpeg(160, 120, 6),
+        images.app_jpeg(160, 120),
         images.png_bytes(32, 24, "P"),
         images.png16_bytes(32, 4),
         images.animated_gif(20, 10),

@@ -23,6 +23,11 @@ How hostile input is contained:
   reported as ``too_many_pixels``.
 * Derivatives are re-encoded from pixels, with ``info`` cleared, so no EXIF, XMP, ICC
   profile, comment or appended payload survives.
+* Except one case: an upright JFIF JPEG (8-bit YCbCr, Huffman-coded) that already fits the
+  web size, which is what the citizen app uploads, is kept as the web image. Its stream is
+  cut down by an allow-list to tables, frame, scans and EOI under a fresh JFIF header
+  (``containers.jpeg_essentials``), and that very stream is decoded to check it and to
+  make the thumbnail. No pixel is re-encoded, so there is no generation loss either.
 """
 
 from __future__ import annotations
@@ -33,7 +38,13 @@ from io import BytesIO
 
 from PIL import Image
 
-from .containers import ALLOWED_FORMATS, Container, classify_foreign, walk_container
+from .containers import (
+    ALLOWED_FORMATS,
+    Container,
+    classify_foreign,
+    jpeg_essentials,
+    walk_container,
+)
 from .errors import PhotoError
 from .exif import read_exif
 
@@ -108,24 +119,87 @@ def process_photo(
         raise _too_many_pixels(pixel_limit)
 
     orientation, gps = read_exif(container.exif)
-    image, (full_width, full_height), box = _decode(container, pixel_limit, web_long_side)
+    kept = _pass_through(
+        container,
+        data,
+        orientation=orientation,
+        pixel_limit=pixel_limit,
+        sides=(web_long_side, thumb_long_side),
+        quality=quality,
+    )
+    if kept is not None:
+        web, thumb = kept
+        full_width, full_height = container.size
+    else:
+        rendered = _render(container, orientation, pixel_limit, web_long_side, thumb_long_side)
+        web, thumb = _encode(rendered[0], quality), _encode(rendered[1], quality)
+        full_width, full_height = rendered[2]
     swaps_axes = orientation in (5, 6, 7, 8)
-    # The web size is computed in stored orientation; rotating afterwards keeps the long side.
-    web_size = _fit((full_width, full_height), web_long_side)
-    rgb = _to_rgb(image)
-    web = _resize(rgb, web_size, box=box, reducing_gap=3.0)
-    web = _orient(web, orientation)
-    # The thumbnail is derived from the (already small, upright) web image, not the decode.
-    thumb = _resize(web, _fit(web.size, thumb_long_side), reducing_gap=2.0)
-
     return ProcessedPhoto(
-        web=_encode(web, quality),
-        thumb=_encode(thumb, quality),
+        web=web,
+        thumb=thumb,
         source_format=container.format,
         source_size=(full_height, full_width) if swaps_axes else (full_width, full_height),
         gps=gps,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _render(
+    container: Container,
+    orientation: int,
+    pixel_limit: int,
+    web_long_side: int,
+    thumb_long_side: int,
+) -> tuple[Image.Image, Image.Image, tuple[int, int]]:
+    """Decode, scale and turn upright: web and thumb images to encode, and the full size."""
+    image, full_size, box = _decode(container.clean(), container.format, pixel_limit, web_long_side)
+    # The web size is computed in stored orientation; rotating afterwards keeps the long side.
+    web = _resize(_to_rgb(image), _fit(full_size, web_long_side), box=box, reducing_gap=3.0)
+    web = _orient(web, orientation)
+    # The thumbnail is derived from the (already small, upright) web image, not the decode.
+    return web, _resize(web, _fit(web.size, thumb_long_side), reducing_gap=2.0), full_size
+
+
+# A browser's upload (the citizen app scales photos to 1600 px at quality 0.82, about 0.2
+# bytes per pixel) is kept as it is up to this density; a heavier file is re-encoded.
+PASS_THROUGH_BYTES_PER_PIXEL = 0.5
+
+
+def _pass_through(
+    container: Container,
+    data: bytes,
+    *,
+    orientation: int,
+    pixel_limit: int,
+    sides: tuple[int, int],
+    quality: int,
+) -> tuple[Derivative, Derivative] | None:
+    """Keep an upright JPEG that already fits as the web image, without its metadata.
+
+    Re-encoding such a photo (what the citizen app sends) costs three quarters of the photo
+    step and a generation of JPEG loss, and gains nothing. The kept stream is decoded all
+    the same (at the thumbnail's scale, which still reads every coded block), so a damaged
+    file is refused exactly as before. None when the photo does not qualify.
+    """
+    web_long_side, thumb_long_side = sides
+    width, height = container.size
+    if (
+        container.format != "JPEG"
+        or orientation != 1
+        or max(width, height) > web_long_side
+        or len(data) > width * height * PASS_THROUGH_BYTES_PER_PIXEL
+    ):
+        return None
+    stream = jpeg_essentials(data)
+    if stream is None:
+        return None
+    image, size, box = _decode(stream, "JPEG", pixel_limit, thumb_long_side)
+    if size != (width, height) or image.mode != "RGB":
+        return None
+    image.info = {}
+    thumb = _resize(image, _fit(size, thumb_long_side), box=box, reducing_gap=2.0)
+    return Derivative(data=stream, width=width, height=height), _encode(thumb, quality)
 
 
 def read_gps(data: bytes) -> tuple[float, float] | None:
@@ -154,19 +228,19 @@ def _too_many_pixels(pixel_limit: int) -> PhotoError:
 
 
 def _decode(
-    container: Container, pixel_limit: int, web_long_side: int
+    data: bytes, fmt: str, pixel_limit: int, draft_long_side: int
 ) -> tuple[Image.Image, tuple[int, int], tuple[float, float, float, float] | None]:
-    """Fully decode the sanitised stream; return image, full-resolution size, draft box."""
+    """Fully decode a sanitised stream; return image, full-resolution size, draft box."""
     try:
-        image = Image.open(BytesIO(container.clean()), formats=[container.format])
+        image = Image.open(BytesIO(data), formats=[fmt])
         if image.width * image.height > pixel_limit:  # should the walk ever disagree
             raise _too_many_pixels(pixel_limit)
         full_size = image.size
         box = None
-        if container.format == "JPEG":
+        if fmt == "JPEG":
             # Let libjpeg scale by 1/2, 1/4 or 1/8 while decoding, down to the smallest
-            # size that is still at least as large as the web derivative.
-            drafted = image.draft("RGB", _fit(image.size, web_long_side))
+            # size that is still at least as large as the wanted derivative.
+            drafted = image.draft("RGB", _fit(image.size, draft_long_side))
             if drafted is not None:
                 box = drafted[1]
         # Force the full decode here so truncation surfaces now, as an error.

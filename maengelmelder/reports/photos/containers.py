@@ -233,3 +233,74 @@ def classify_foreign(data: bytes) -> str:
         if verdict and not isinstance(verdict, str):
             return "unsupported_format"
     return "not_an_image"
+
+
+# -- JPEG pass-through: a browser's upload kept as it is, minus everything but the image -------
+
+# Huffman-coded baseline, extended and progressive frames: what every browser shows.
+_JPEG_PASSTHROUGH_SOF = frozenset({0xC0, 0xC1, 0xC2})
+# Quantisation and Huffman tables, restart interval, start of scan: all else is refused.
+_JPEG_COPIED = frozenset({0xDB, 0xC4, 0xDD, 0xDA})
+# A marker: 0xFF (plus fill bytes) and a code that is not stuffing (00), RSTn (D0-D7) or fill.
+_JPEG_MARKER = re.compile(rb"\xff+([^\x00\xd0-\xd7\xff])")
+# The JFIF header every stream gets instead of the sender's own: version 1.01, no density,
+# no thumbnail (a JFIF thumbnail would be a second, unchecked copy of the picture).
+JFIF_HEADER = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+
+
+def jpeg_essentials(data: bytes) -> bytes | None:
+    """The JPEG cut to what a decoder needs: tables, frame, scans, end of image.
+
+    Every APPn and COM segment goes (EXIF, XMP, ICC, MPF, comments, the sender's JFIF
+    header, also those between progressive scans), and so does anything before the first
+    marker or after EOI (an appended archive). A fresh JFIF header stands in for the old.
+
+    Only for a plain stream: a JFIF file with one 8-bit, 3-component (YCbCr) Huffman frame
+    and no Adobe segment. Anything else (CMYK, greyscale, arithmetic coding, 12-bit, a
+    missing EOI, junk between segments) gives None, and the caller re-encodes from pixels.
+    """
+    if not data.startswith(b"\xff\xd8\xff\xe0") or not data.startswith(b"JFIF\x00", 6):
+        return None
+    out = [b"\xff\xd8", JFIF_HEADER]
+    end = len(data)
+    pos = 2
+    frames = scans = 0
+    for _ in range(_JPEG_MAX_SEGMENTS):
+        found = _JPEG_MARKER.search(data, pos)
+        if found is None:
+            return None
+        start = found.end() - 2
+        if scans:
+            out.append(data[pos:start])  # entropy-coded data, RSTn markers included
+        elif start != pos:
+            return None  # junk or fill bytes between header segments
+        marker = found.group(1)[0]
+        if marker == 0xD9:
+            if not frames or not scans:
+                return None
+            out.append(b"\xff\xd9")
+            return b"".join(out)
+        if marker == 0x01 or found.end() + 2 > end:
+            return None
+        (length,) = struct.unpack_from(">H", data, found.end())
+        segment_end = found.end() + length
+        if length < 2 or segment_end > end:
+            return None
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            if marker == 0xEE:
+                return None  # Adobe: a colour transform the fresh JFIF header would contradict
+        elif marker in _JPEG_PASSTHROUGH_SOF:
+            if frames or length < 8 or data[found.end() + 2] != 8 or data[found.end() + 7] != 3:
+                return None  # a second frame, 12-bit precision, or not three components
+            frames += 1
+            out.append(data[start:segment_end])
+        elif marker in _JPEG_COPIED:
+            if marker == 0xDA:
+                if not frames:
+                    return None
+                scans += 1
+            out.append(data[start:segment_end])
+        else:
+            return None  # any other marker (reserved JPGn ones could carry anything)
+        pos = segment_end
+    return None
