@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
 from sqlalchemy.exc import (
     DataError,
@@ -105,6 +107,22 @@ _HTTP_CODES = {
 }
 
 
+# When the limit's window cannot be read (its storage failed just now), come back in a minute.
+_DEFAULT_RETRY_AFTER = 60
+
+
+def _limit_retry_after() -> str:
+    """Seconds until the breached limit's window lets the next request through."""
+    from .extensions import limiter
+
+    breached = limiter.current_limit
+    try:
+        seconds = breached.reset_at - time.time() if breached else _DEFAULT_RETRY_AFTER
+    except Exception:  # the limit's storage went away between the hit and this answer
+        seconds = _DEFAULT_RETRY_AFTER
+    return str(max(1, int(seconds)))
+
+
 def init_app(app: Flask) -> None:
     """Answer every error of the JSON API in the one error shape."""
 
@@ -141,18 +159,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
+        headers = {k: v for k, v in err.get_headers() if k.lower() != "content-type"}
+        if isinstance(err, RateLimitExceeded):
+            headers["Retry-After"] = _limit_retry_after()
         if not _wants_json():
-            return err
+            response = err.get_response()
+            response.headers.update(headers)
+            return response
         code = _HTTP_CODES.get(err.code or 500, "bad_request")
         if (err.code or 500) >= 500:
             code = "internal_error"
-        return _response(
-            ApiError(
-                err.code or 500,
-                code,
-                headers={k: v for k, v in err.get_headers() if k.lower() != "content-type"},
-            )
-        )
+        return _response(ApiError(err.code or 500, code, headers=headers))
 
     @app.teardown_appcontext
     def _end_session(exc: BaseException | None) -> None:

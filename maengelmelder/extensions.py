@@ -40,5 +40,7 @@ def device_key() -> str:
     return f"device:{device}" if device else f"ip:{get_remote_address()}"
 
 
-# Storage (Redis or memory) and limits come from the app config; see create_app.
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# Storage (Redis or memory) and limits come from the app config; see create_app. No
+# X-RateLimit-* headers: writing them asked Redis for the window once more on every limited
+# request. A refusal still says when to come back: errors.py sets Retry-After on each 429.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False)
