@@ -61,27 +61,54 @@ REDIS_PAUSE_AFTER_FAILURE = 10.0
 _REDIS_FAILED_AT = "maengelmelder.jobs.redis_failed_at"
 
 
+@dataclass(frozen=True)
+class Call:
+    """One job to run: `path(*args)`, soon or at `at`."""
+
+    path: str
+    args: tuple = ()
+    at: datetime | None = None
+    job_id: str | None = None
+
+
 def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = None) -> None:
     """Run `path(*args)` soon (or at `at`); never raises: a lost job is caught by a sweep."""
+    enqueue_all([Call(path, args, at, job_id)])
+
+
+def enqueue_all(calls: list[Call]) -> None:
+    """Enqueue several jobs in one Redis round trip; never raises, like `enqueue`."""
+    if not calls:
+        return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         if app.config.get("REDIS_URL"):
             failed_at = app.extensions.get(_REDIS_FAILED_AT)
             if failed_at is not None and time.monotonic() - failed_at < REDIS_PAUSE_AFTER_FAILURE:
-                log.warning(
-                    "Redis failed just now: %s%r not enqueued; a sweep will catch up", path, args
-                )
+                for call in calls:
+                    log.warning(
+                        "Redis failed just now: %s not enqueued; a sweep will catch up",
+                        _describe(call),
+                    )
                 return
             try:
-                _rq_enqueue(app, path, args, at, job_id)
+                _rq_enqueue(app, calls)
             except Exception:
                 app.extensions[_REDIS_FAILED_AT] = time.monotonic()
                 raise
             app.extensions.pop(_REDIS_FAILED_AT, None)
         elif app.config.get("INPROCESS_JOBS", True):
-            runner(app).submit(path, args, at)
+            for call in calls:
+                runner(app).submit(call.path, call.args, call.at)
     except Exception:  # Redis down, for instance: the recurring sweeps pick the work up
-        log.exception("could not enqueue %s%r; a sweep will catch up", path, args)
+        # One line per job, so each lost job can be found in the log by its name.
+        log.exception("could not enqueue %s; a sweep will catch up", _describe(calls[0]))
+        for call in calls[1:]:
+            log.warning("%s not enqueued either; a sweep will catch up", _describe(call))
+
+
+def _describe(call: Call) -> str:
+    return f"{call.path}{call.args!r}"
 
 
 _REDIS_CLIENTS = "maengelmelder.jobs.redis_clients"
@@ -116,18 +143,22 @@ def queue(app: Flask, timeout: float = 5):
     return Queue(QUEUE_NAME, connection=redis_connection(app, timeout))
 
 
-def _rq_enqueue(app, path, args, at, job_id) -> None:
+def _rq_enqueue(app: Flask, calls: list[Call]) -> None:
     from rq import Retry
 
     q = queue(app, ENQUEUE_TIMEOUT)
-    # A job that fails (or whose worker died) is retried; jobs are idempotent, so that is safe.
-    kwargs: dict = {"retry": Retry(max=3, interval=[10, 60, 300])}
-    if job_id:
-        kwargs["job_id"] = job_id
-    if at is not None:
-        q.enqueue_at(at, run, path, *args, **kwargs)
-    else:
-        q.enqueue(run, path, *args, **kwargs)
+    with q.connection.pipeline() as pipe:
+        for call in calls:
+            # A job that fails (or whose worker died) is retried; jobs are idempotent, so
+            # that is safe.
+            kwargs: dict = {"retry": Retry(max=3, interval=[10, 60, 300]), "pipeline": pipe}
+            if call.job_id:
+                kwargs["job_id"] = call.job_id
+            if call.at is not None:
+                q.enqueue_at(call.at, run, call.path, *call.args, **kwargs)
+            else:
+                q.enqueue(run, call.path, *call.args, **kwargs)
+        pipe.execute()
 
 
 # -- without Redis: one daemon thread per process ----------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..city import city
 from ..clock import BERLIN, now
 from ..extensions import db
-from ..jobs import enqueue
+from ..jobs import Call, enqueue, enqueue_all
 from ..notify.service import queue_mail
 from ..reports.models import Report
 from . import service
@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 def schedule_checks(report: Report) -> None:
     """Have the ticket checked at its at-risk moment and just after its deadline."""
-    for at in (report.at_risk_at, report.deadline + timedelta(seconds=1)):
-        if at is not None:
-            enqueue("maengelmelder.sla.jobs.check_ticket", report.id, at=at)
+    moments = (report.at_risk_at, report.deadline + timedelta(seconds=1))
+    enqueue_all(
+        [Call("maengelmelder.sla.jobs.check_ticket", (report.id,), at) for at in moments if at]
+    )
 
 
 def check_ticket(report_id: int) -> list[str]:
