@@ -12,7 +12,7 @@ from ..reports.models import Report
 from .confirmation import MailLinks, hold_unconfirmed
 from .service import BLOCKLIST, blocked_pattern, check_form_signals, hold, without_form_signals
 
-__all__ = ["check_form_signals", "hold_on_intake", "without_form_signals"]
+__all__ = ["blocked_pattern", "check_form_signals", "hold_on_intake", "without_form_signals"]
 
 
 def _base_url(settings: Mapping, given: str | None) -> str:
@@ -31,13 +31,16 @@ def hold_on_intake(
     settings: Mapping,
     secret_key: str,
     base_url: str | None = None,
+    blocked: str | None = None,
 ) -> str | None:
     """Hold a new report whose sender is blocked, or (with confirmation on) unconfirmed.
 
+    `blocked` is the sender's block-list entry, looked up beforehand with
+    `blocked_pattern` (intake does that before it takes the public-id counter's lock).
     Returns the reason, if any. The block list comes first: a blocked address never gets a
     confirmation mail, so the form cannot be used to flood it.
     """
-    if blocked_pattern(session, report.reporter_email) is not None:
+    if blocked is not None:
         hold(report, BLOCKLIST, now)
         return BLOCKLIST
     links = MailLinks(

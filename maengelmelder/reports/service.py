@@ -12,11 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..abuse.intake import check_form_signals, hold_on_intake, without_form_signals
+from ..abuse.intake import (
+    blocked_pattern,
+    check_form_signals,
+    hold_on_intake,
+    without_form_signals,
+)
 from ..catalog.models import Category, Department
 from ..city import City
 from ..clock import BERLIN, isoformat
@@ -110,21 +116,56 @@ def process_photos(blobs: list[bytes], limits: IntakeLimits) -> list[ProcessedPh
     return processed
 
 
-def next_public_id(session: Session, created_at: datetime) -> str:
-    """Allocate the next public id of the year (Berlin time) the report was made in."""
-    year = created_at.astimezone(BERLIN).year
-    table = PublicIdCounter.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # One statement: the year's first report creates the row, every other one counts up
-    # (the row lock serialises concurrent intakes until their commits).
-    last = session.execute(
-        insert(table)
-        .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
-        .returning(table.c.last)
-    ).scalar_one()
-    return f"{year}-{last:06d}"
+def assign_public_id(session: Session, report: Report) -> str:
+    """Give a flushed report the next public id of the year (Berlin time) it was made in.
+
+    The year's counter row is locked from this statement until the commit, which
+    serialises concurrent intakes; so this runs last, as one round trip on PostgreSQL
+    (counter and report in one statement), and the lock covers little but the commit.
+    Rolled back, the number is not used up. Core statements, so the report's version
+    stays 1.
+    """
+    year = report.created_at.astimezone(BERLIN).year
+    if session.get_bind().dialect.name == "postgresql":
+        public_id = session.execute(_ASSIGN_POSTGRES, {"year": year, "id": report.id}).scalar_one()
+    else:
+        table = PublicIdCounter.__table__
+        last = session.execute(
+            sqlite.insert(table)
+            .values(year=year, last=1)
+            .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
+            .returning(table.c.last)
+        ).scalar_one()
+        public_id = f"{year}-{last:06d}"
+        session.execute(
+            update(Report.__table__)
+            .where(Report.__table__.c.id == report.id)
+            .values(public_id=public_id)
+        )
+    set_committed_value(report, "public_id", public_id)
+    return public_id
+
+
+_ASSIGN_POSTGRES = text(
+    """
+    WITH counter AS (
+        INSERT INTO public_id_counters (year, last) VALUES (:year, 1)
+        ON CONFLICT (year) DO UPDATE SET last = public_id_counters.last + 1
+        RETURNING last
+    )
+    UPDATE reports
+    SET public_id = CAST(:year AS text) || '-'
+        || lpad(CAST(counter.last AS text), greatest(6, length(CAST(counter.last AS text))), '0')
+    FROM counter
+    WHERE reports.id = :id
+    RETURNING reports.public_id
+    """
+)
+
+
+def _placeholder_public_id() -> str:
+    """Unique and never seen: replaced by `assign_public_id` in the same transaction."""
+    return "~" + secrets.token_hex(8)
 
 
 def _locate(data: dict, photos: list[ProcessedPhoto], city: City) -> tuple[float, float, str]:
@@ -253,7 +294,7 @@ def submit_report(
                 created_at=now,
             )
         )
-    report.public_id = next_public_id(session, now)
+    report.public_id = _placeholder_public_id()
     report.events.append(
         TicketEvent(
             created_at=now,
@@ -269,10 +310,20 @@ def submit_report(
             },
         )
     )
+    blocked = blocked_pattern(session, email)
     session.add(report)
     session.flush()
+    # Last, as the counter's lock is held from here to the commit (the confirmation mail,
+    # when confirmation is on, names the public id).
+    assign_public_id(session, report)
     hold_on_intake(
-        session, report, now=now, settings=settings, secret_key=secret_key, base_url=base_url
+        session,
+        report,
+        now=now,
+        settings=settings,
+        secret_key=secret_key,
+        base_url=base_url,
+        blocked=blocked,
     )
     session.flush()
     return Submission(report, token, photos=photos)

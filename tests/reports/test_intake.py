@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
+from maengelmelder.reports.models import PublicIdCounter, Report
 from tests import images
 from tests.reports.helpers import INSIDE, counts, media_files, post_multipart, report_json
 
@@ -53,6 +53,18 @@ def test_public_ids_restart_with_the_berlin_new_year(client, clock):
     assert client.post("/api/v1/reports", json=report_json()).json["report"]["public_id"] == (
         "2027-000001"
     )
+
+
+def test_public_ids_keep_counting_past_six_digits(app, client):
+    with app.app_context():
+        db.session.add(PublicIdCounter(year=2026, last=999_999))
+        db.session.commit()
+    report = client.post("/api/v1/reports", json=report_json()).json["report"]
+    assert report["public_id"] == "2026-1000000"
+    with app.app_context():
+        stored = db.session.scalar(select(Report))
+        # The id is written into the new row itself, which stays at its first version.
+        assert (stored.public_id, stored.version) == ("2026-1000000", 1)
 
 
 def test_phone_photo_is_stored_upright_small_and_without_metadata(app, client, media_dir):
