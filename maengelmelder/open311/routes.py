@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import raiseload
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..accounts.service import principal_for_token
@@ -347,11 +348,22 @@ def list_requests(fmt: str):
     page_size = int_param(params, "page_size", MAX_RESULTS, 1, MAX_RESULTS)
     page = int_param(params, "page", 1, 1, 1_000_000)
     flag_param(params, "extensions")
-    query = (
+    newest_first = (Report.created_at.desc(), Report.id.desc())
+    # The page is picked by id first, so the database sorts narrow rows: sorting whole rows
+    # (with their joined category and departments) for "what is new" took 30-70 ms once a
+    # few thousand reports matched, when its statistics lagged behind a fast-growing table.
+    page_ids = (
         request_query(params)
-        .order_by(Report.created_at.desc(), Report.id.desc())
+        .with_only_columns(Report.id)
+        .order_by(*newest_first)
         .offset((page - 1) * page_size)
         .limit(page_size)
+    )
+    query = (
+        select(Report)
+        .where(Report.id.in_(page_ids.scalar_subquery()))
+        .options(raiseload(Report.assignee))
+        .order_by(*newest_first)
     )
     reports = list(db.session.scalars(query).unique())
     return _render_requests(reports, params, fmt)
@@ -362,7 +374,9 @@ def get_request(request_id: str, fmt: str):
     fmt = _format(fmt)
     params = merged_params(request.args)
     report = db.session.scalar(
-        select(Report).where(Report.public_id == request_id, publicly_listed())
+        select(Report)
+        .where(Report.public_id == request_id, publicly_listed())
+        .options(raiseload(Report.assignee))
     )
     if report is None:
         raise error(404, "request_not_found", value=request_id[:40])
