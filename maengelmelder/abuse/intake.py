@@ -30,8 +30,8 @@ def hold_on_intake(
     now: datetime,
     settings: Mapping,
     secret_key: str,
+    blocked: str | None,
     base_url: str | None = None,
-    blocked: str | None = None,
 ) -> str | None:
     """Hold a new report whose sender is blocked, or (with confirmation on) unconfirmed.
 
