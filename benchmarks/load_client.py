@@ -8,11 +8,14 @@ outcomes, tracking tokens).
 
 Modes:
 
-* ``mixed``: reporters post photo reports at a constant total rate (multipart, phone JPEG,
+* ``mixed``: reporters post photo reports at a given total rate (multipart, phone JPEG,
   ``Idempotency-Key``; a share of them sent twice with the same key, half of those one after the
-  other, half racing), readers send map, tracking and Open311 reads at a constant total rate.
-  Locust's ``constant_throughput`` users, with enough of them that each has a few seconds for a
-  request before the rate would fall.
+  other, half racing), readers send map, tracking and Open311 reads at a given total rate.
+  Requests arrive as many phones' do: each user's requests start as a Poisson process
+  (``poisson_arrivals``), so together they are one Poisson process of the asked rate, with
+  enough users that each has a few seconds for a request. (Locust's ``constant_throughput``
+  keeps every user at the phase it was spawned in, and locust spawns users in batches, once a
+  second: the load then came as pulses of about a hundred requests at the same instant.)
 * ``json_intake``, ``baseline``, ``photo_intake``: a fixed number of users post as fast as
   they can (no wait): reports without photos to the real intake, the same JSON to the baseline
   app, or photo reports.
@@ -28,7 +31,7 @@ import uuid
 from collections import Counter, defaultdict
 
 import gevent
-from locust import FastHttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant, task
 from locust.env import Environment
 from locust.exception import StopUser
 
@@ -72,6 +75,31 @@ def failure_text(resp) -> str:
 def _describe(exception) -> str:
     text = str(exception) or type(exception).__name__
     return text.splitlines()[0][:120]
+
+
+def poisson_arrivals(rate: float):
+    """Wait time of a user whose requests start as a Poisson process of `rate` per second.
+
+    Each start is drawn from the previous planned start, not from the end of the last request:
+    a slow answer delays this user's next request, and it catches up afterwards, so the rate
+    does not fall when the server slows down (open loop, as phones do not wait for each other).
+    """
+
+    def wait_time(user) -> float:
+        now = time.monotonic()
+        due = max(getattr(user, "_next_arrival", now), now - 60.0) + random.expovariate(rate)
+        user._next_arrival = due
+        return max(0.0, due - now)
+
+    return wait_time
+
+
+class ArrivingAtRandom:
+    """Mixed-scenario users: the first request, too, comes at a random time after spawning."""
+
+    def on_start(self) -> None:
+        super().on_start()
+        gevent.sleep(self.wait_time())
 
 
 def stop_when_done() -> None:
@@ -182,7 +210,7 @@ class Poster(FastHttpUser):
 PHOTOS: list[bytes] = []
 
 
-class Reporter(Poster):
+class Reporter(ArrivingAtRandom, Poster):
     """Mixed scenario: photo reports at a constant rate, some retried with the same key."""
 
     abstract = True
@@ -237,7 +265,7 @@ def _retry_outcome(kind: str, answers: list) -> dict:
     return {"kind": kind, "ids": ids, "replayed": replayed, "outcome": outcome}
 
 
-class Reader(FastHttpUser):
+class Reader(ArrivingAtRandom, FastHttpUser):
     """Mixed scenario: map, tracking and Open311 reads at a constant rate."""
 
     abstract = True
@@ -331,7 +359,7 @@ def user_classes() -> list[type]:
                 {
                     "host": host,
                     "fixed_count": reporters,
-                    "wait_time": constant_throughput(SPEC["report_rate"] / reporters),
+                    "wait_time": poisson_arrivals(SPEC["report_rate"] / reporters),
                 },
             ),
             type(
@@ -340,7 +368,7 @@ def user_classes() -> list[type]:
                 {
                     "host": host,
                     "fixed_count": readers,
-                    "wait_time": constant_throughput(SPEC["read_rate"] / readers),
+                    "wait_time": poisson_arrivals(SPEC["read_rate"] / readers),
                 },
             ),
         ]
