@@ -77,3 +77,17 @@ def test_serve_runs_gunicorn_on_the_given_port(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_keeps_startup_objects_out_of_the_workers_collections():
+    """What the master built before forking is frozen, so full collections skip it."""
+    import gc
+
+    from maengelmelder.cli import _freeze_startup_objects
+
+    before = gc.get_freeze_count()
+    try:
+        _freeze_startup_objects()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
