@@ -23,7 +23,8 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
    Target: intake throughput >= 0.5 x baseline. These reports also give the database some
    content for the reads later.
 2. **Photo intake at full speed** (for information): the same users post photo reports.
-3. **Mixed scenario** (``--duration``, default 300 s): 10 reports/s, each a multipart POST of
+3. **Mixed scenario** (``--duration``, default 300 s; requests arrive as a Poisson process at
+   the asked rates): 10 reports/s, each a multipart POST of
    a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``; ``--app-photo``
    for what the citizen app uploads: scaled on a canvas to 1600 x 1200, JFIF at quality 0.82,
    no EXIF, landscape and portrait) and an
