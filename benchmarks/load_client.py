@@ -83,6 +83,7 @@ def poisson_arrivals(rate: float):
     Each start is drawn from the previous planned start, not from the end of the last request:
     a slow answer delays this user's next request, and it catches up afterwards, so the rate
     does not fall when the server slows down (open loop, as phones do not wait for each other).
+    A user more than a minute behind its plan forgets the rest of that backlog.
     """
 
     def wait_time(user) -> float:
@@ -211,7 +212,7 @@ PHOTOS: list[bytes] = []
 
 
 class Reporter(ArrivingAtRandom, Poster):
-    """Mixed scenario: photo reports at a constant rate, some retried with the same key."""
+    """Mixed scenario: photo reports arriving at random at a given rate, some retried."""
 
     abstract = True
 
@@ -266,7 +267,7 @@ def _retry_outcome(kind: str, answers: list) -> dict:
 
 
 class Reader(ArrivingAtRandom, FastHttpUser):
-    """Mixed scenario: map, tracking and Open311 reads at a constant rate."""
+    """Mixed scenario: map, tracking and Open311 reads arriving at random at a given rate."""
 
     abstract = True
     network_timeout = 60.0
