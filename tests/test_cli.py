@@ -79,15 +79,23 @@ def test_serve_runs_gunicorn_on_the_given_port(tmp_path):
         server.wait(timeout=30)
 
 
-def test_serve_keeps_startup_objects_out_of_the_workers_collections():
-    """What the master built before forking is frozen, so full collections skip it."""
+def test_serve_freezes_startup_objects_before_gunicorn_forks(monkeypatch):
+    """What the master built before forking is frozen, so the workers' full collections skip it."""
     import gc
 
-    from maengelmelder.cli import _freeze_startup_objects
+    from flask import Flask
+    from gunicorn.app.base import BaseApplication
 
+    from maengelmelder.cli import _gunicorn
+
+    frozen_at_run = []
+    # Stop at the point where gunicorn would fork its workers: what is frozen by then?
+    monkeypatch.setattr(
+        BaseApplication, "run", lambda self: frozen_at_run.append(gc.get_freeze_count())
+    )
     before = gc.get_freeze_count()
     try:
-        _freeze_startup_objects()
-        assert gc.get_freeze_count() > before
+        _gunicorn(Flask("serve-test"), "127.0.0.1", _free_port(), 1, 1)
     finally:
         gc.unfreeze()
+    assert frozen_at_run and frozen_at_run[0] > before
