@@ -71,15 +71,18 @@ class Call:
     job_id: str | None = None
 
 
-def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = None) -> None:
+def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = None) -> bool:
     """Run `path(*args)` soon (or at `at`); never raises: a lost job is caught by a sweep."""
-    enqueue_all([Call(path, args, at, job_id)])
+    return enqueue_all([Call(path, args, at, job_id)])
 
 
-def enqueue_all(calls: list[Call]) -> None:
-    """Enqueue several jobs in one Redis round trip; never raises, like `enqueue`."""
+def enqueue_all(calls: list[Call]) -> bool:
+    """Enqueue several jobs in one Redis round trip; never raises, like `enqueue`.
+
+    Returns whether they were handed over (to rq, or to the in-process runner).
+    """
     if not calls:
-        return
+        return True
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         if app.config.get("REDIS_URL"):
@@ -90,7 +93,7 @@ def enqueue_all(calls: list[Call]) -> None:
                         "Redis failed just now: %s not enqueued; a sweep will catch up",
                         _describe(call),
                     )
-                return
+                return False
             try:
                 _rq_enqueue(app, calls)
             except Exception:
@@ -100,11 +103,15 @@ def enqueue_all(calls: list[Call]) -> None:
         elif app.config.get("INPROCESS_JOBS", True):
             for call in calls:
                 runner(app).submit(call.path, call.args, call.at)
+        else:
+            return False
+        return True
     except Exception:  # Redis down, for instance: the recurring sweeps pick the work up
         # One line per job, so each lost job can be found in the log by its name.
         log.exception("could not enqueue %s; a sweep will catch up", _describe(calls[0]))
         for call in calls[1:]:
             log.warning("%s not enqueued either; a sweep will catch up", _describe(call))
+        return False
 
 
 def _describe(call: Call) -> str:

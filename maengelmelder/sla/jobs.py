@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -19,12 +20,37 @@ from . import service
 log = logging.getLogger(__name__)
 
 
+# Deadlines are gathered in buckets: a sweep at the end of each bucket acts on every ticket
+# due by then, so a warning or an escalation comes at most this late. One rq job per ticket
+# and moment cost every intake two jobs (a tenth of its CPU); a bucket is scheduled once per
+# process, and the recurring sweep (every minute) still catches a bucket Redis lost.
+CHECK_BUCKET_SECONDS = 15
+_SCHEDULED = "maengelmelder.sla.scheduled_buckets"
+
+
+def check_moment(at: datetime) -> datetime:
+    """When the sweep that covers the moment `at` runs: the end of its bucket, after `at`."""
+    epoch = math.ceil((at.timestamp() + 1) / CHECK_BUCKET_SECONDS) * CHECK_BUCKET_SECONDS
+    return datetime.fromtimestamp(epoch, UTC)
+
+
 def schedule_checks(report: Report) -> None:
     """Have the ticket checked at its at-risk moment and just after its deadline."""
-    moments = (report.at_risk_at, report.deadline + timedelta(seconds=1))
-    enqueue_all(
-        [Call("maengelmelder.sla.jobs.check_ticket", (report.id,), at) for at in moments if at]
-    )
+    moments = {check_moment(at) for at in (report.at_risk_at, report.deadline) if at}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduled: set[datetime] = app.extensions.setdefault(_SCHEDULED, set())
+    wanted = sorted(moments - scheduled)
+    if not wanted:
+        return
+    calls = [
+        Call("maengelmelder.sla.jobs.sweep", (), at, f"sla-sweep-{int(at.timestamp())}")
+        for at in wanted
+    ]
+    if enqueue_all(calls):
+        if len(scheduled) > 10_000:  # forget buckets long past
+            horizon = datetime.now(UTC) - timedelta(days=1)
+            scheduled.difference_update([at for at in scheduled if at < horizon])
+        scheduled.update(wanted)
 
 
 def check_ticket(report_id: int) -> list[str]:

@@ -174,12 +174,10 @@ def test_intake_and_staff_work_while_redis_is_away_and_the_sweep_catches_up(
         # Only the first enqueue waited for Redis; the process left it alone after that.
         waited = [r for r in caplog.records if r.getMessage().startswith("could not enqueue")]
         assert len(waited) == 1
-        # The new report's two SLA checks, the changed ticket's two, and its mail job.
-        assert lost == {
-            "maengelmelder.sla.jobs.check_ticket(2,)": 2,
-            "maengelmelder.sla.jobs.check_ticket(1,)": 2,
-            "maengelmelder.notify.jobs.send_pending()": 1,
-        }
+        # The changed ticket's mail job. Both tickets' SLA checks fall in the sweeps this
+        # process scheduled before the outage (the clock stood still), so none was sent again;
+        # when Redis comes back empty, they are gone with it and the recurring sweep stands in.
+        assert lost == {"maengelmelder.notify.jobs.send_pending()": 1}
         with app.app_context():
             stored = db.session.scalar(
                 select(Report).where(Report.public_id == during["public_id"])

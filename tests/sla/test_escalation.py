@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -130,6 +131,70 @@ def test_jobs_run_on_rq_and_a_flushed_redis_is_caught_by_the_sweep(
     with app.app_context():
         report = db.session.scalar(select(Report).where(Report.public_id == public_id))
         assert report.breach_escalated and report.at_risk_warned
+    conn.flushdb()
+
+
+def _scheduled(conn) -> dict[str, int]:
+    """The scheduled rq jobs: id and the second they are due."""
+    return {
+        job.decode(): int(score)
+        for job, score in conn.zrange("rq:scheduled:" + jobs.QUEUE_NAME, 0, -1, withscores=True)
+    }
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def test_deadlines_are_checked_by_one_sweep_per_bucket(app, client, staff, clock, redis_url):
+    """Reports filed together share their checks; a later deadline gets its own sweep."""
+    from rq.job import Job
+
+    app.config["REDIS_URL"] = redis_url
+    staff.user("supervisor", "tiefbau")
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    first = [file_ticket(client)["report"] for _ in range(3)]
+    scheduled = _scheduled(conn)
+    assert len(scheduled) == 2  # the at-risk moment and the deadline, once for all three
+    bucket = sla_jobs.CHECK_BUCKET_SECONDS
+    deadline = _epoch(first[0]["deadline"])
+    breach_check = min(at for at in scheduled.values() if at > deadline)
+    assert deadline < breach_check <= deadline + bucket and breach_check % bucket == 0
+    for job_id in scheduled:
+        job = Job.fetch(job_id, connection=conn)
+        assert job.args == ("maengelmelder.sla.jobs.sweep",)
+
+    clock.advance(seconds=bucket)
+    later = file_ticket(client)["report"]
+    assert len(_scheduled(conn)) == 4
+    assert _epoch(later["deadline"]) < max(_scheduled(conn).values())
+
+    # The breach check's sweep escalates the three tickets due by then, not the later one (whose
+    # at-risk moment has passed too: all four are warned, as their at-risk sweeps did not run).
+    clock.now = datetime.fromtimestamp(breach_check, UTC)
+    job = Job.fetch(f"sla-sweep-{breach_check}", connection=conn)
+    with app.app_context():
+        assert jobs.run(*job.args) == {"at_risk": 4, "breach": 3}
+        assert sla_jobs.sweep() == {"at_risk": 0, "breach": 0}
+    assert _counts(app)["breach_events"] == 3
+    conn.flushdb()
+
+
+def test_a_check_that_could_not_be_scheduled_is_scheduled_by_the_next_report(
+    app, client, clock, redis_url
+):
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    file_ticket(client)
+    assert _scheduled(conn) == {}
+    app.config["REDIS_URL"] = redis_url
+    app.extensions.pop(jobs._REDIS_FAILED_AT, None)  # as if the pause after a failure was over
+    file_ticket(client)  # the same moment: the same buckets, not marked as scheduled before
+    assert len(_scheduled(conn)) == 2
     conn.flushdb()
 
 
