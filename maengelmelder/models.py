@@ -2,7 +2,8 @@
 
 from .abuse.models import AbuseReport, BlockedSender, ConfirmedEmail
 from .accounts.models import ApiToken, User
-from .catalog.models import Category, Department
+from .catalog import generation  # noqa: F401  (the catalogue's triggers, with create_all)
+from .catalog.models import CatalogState, Category, Department
 from .notify.models import OutboxMessage
 from .reports.models import Follower, Photo, PublicIdCounter, Report
 from .sla.models import Escalation
@@ -13,6 +14,7 @@ __all__ = [
     "AbuseReport",
     "ApiToken",
     "BlockedSender",
+    "CatalogState",
     "Category",
     "ConfirmedEmail",
     "Department",

@@ -48,3 +48,12 @@ class Category(db.Model):
 
     def names(self) -> dict[str, str]:
         return {"de": self.name_de, "en": self.name_en}
+
+
+class CatalogState(db.Model):
+    """One row: the token of the catalogue's current state (see `catalog.generation`)."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))

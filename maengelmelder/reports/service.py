@@ -222,19 +222,20 @@ def submit_report(
         if existing is not None:
             return replay(existing, print_, secret_key)
 
-    category = session.scalar(
-        select(Category).where(Category.code == data["category"], Category.active.is_(True))
-    )
-    if category is None:
+    catalogue = zoning.catalogue(session)
+    known = catalogue.categories.get(data["category"])
+    if known is None or not known.active:
         raise field_error("category", "unknown_category", value=data["category"])
+    category = session.merge(known, load=False)
     photos = process_photos(photo_blobs, limits)
     lat, lon, source = _locate(data, photos, city)
 
     try:
-        decision = zoning.router(session).route(lon, lat, category.code)
+        decision = catalogue.router.route(lon, lat, category.code)
     except ZoningError as exc:
         raise zoning.zoning_error(exc) from exc
-    department = session.scalar(select(Department).where(Department.code == decision.department))
+    responsible = catalogue.departments.get(decision.department)
+    department = session.merge(responsible, load=False) if responsible else None
     routing = zoning.explanation(session, decision, department)
     promise = sla.intake_policy(
         sla_config or {},

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..catalog import generation
 from ..catalog.models import Category, Department
 from ..errors import ApiError
 from ..reports.models import Report
@@ -85,45 +86,55 @@ def current_rule_set(session: Session) -> RuleSet:
     return parse_rule_set(data, **_catalogue(session))
 
 
-# -- the router, cached per process ------------------------------------------------------------
+# -- the catalogue, cached per process ---------------------------------------------------------
 
-_cache: dict[tuple, Router] = {}
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What intake reads from the catalogue, built once per change and shared by threads.
+
+    Categories (with their default department) and departments are detached from any
+    session: `session.merge(obj, load=False)` gives a request its own copy without a query.
+    """
+
+    router: Router
+    categories: dict[str, Category]
+    departments: dict[str, Department]
+
+
+_cache: dict[str, Catalogue] = {}
 _cache_lock = threading.Lock()
 
 
-def _generation(session: Session) -> tuple:
-    """What the router is built from, in one round trip (it runs for every report).
-
-    Each category row carries the zones' and rules' markers as uncorrelated scalar
-    subqueries, which the database computes once.
-    """
-    markers = (
-        select(func.count(Zone.id)).scalar_subquery(),
-        select(func.max(Zone.id)).scalar_subquery(),
-        select(func.max(Zone.updated_at)).scalar_subquery(),
-        select(func.max(RuleSetVersion.version)).scalar_subquery(),
-    )
-    rows = session.execute(
-        select(Category.code, Category.group, Category.default_department_id, *markers).order_by(
-            Category.id
+def catalogue(session: Session) -> Catalogue:
+    """The catalogue as it is now: one small read per call, a rebuild after each change."""
+    conn = session.connection()
+    key = generation.token(conn)
+    if key is not None:
+        with _cache_lock:
+            built = _cache.get(key)
+        if built is not None:
+            return built
+    # A session of its own, in the caller's transaction: the objects leave with it.
+    with Session(bind=conn) as own:
+        categories = list(own.scalars(select(Category)))
+        departments = list(own.scalars(select(Department)))
+        groups = {c.code: c.group for c in categories}
+        built = Catalogue(
+            Router(zone_shapes(own), current_rule_set(own), groups),
+            {c.code: c for c in categories},
+            {d.code: d for d in departments},
         )
-    ).all()
-    if not rows:  # no categories: the markers alone
-        return ((), tuple(session.execute(select(*markers)).one()))
-    return (tuple(tuple(r[:3]) for r in rows), tuple(rows[0][3:]))
-
-
-def router(session: Session) -> Router:
-    """The router for the current zones, rules and categories (built once per change)."""
-    key = _generation(session)
-    with _cache_lock:
-        built = _cache.get(key)
-    if built is None:
-        built = Router(zone_shapes(session), current_rule_set(session), category_groups(session))
+    if key is not None:  # without a token (its row gone) nothing can be known to be current
         with _cache_lock:
             _cache.clear()
             _cache[key] = built
     return built
+
+
+def router(session: Session) -> Router:
+    """The router for the current zones, rules and categories (built once per change)."""
+    return catalogue(session).router
 
 
 def invalidate_router() -> None:

@@ -343,11 +343,12 @@ TEXT_FIELDS = {
     "forward reason": (_forward_reason, {"reports", "ticket_events"}),
     "published text": (_public_text, {"reports", "ticket_events", "photos"}),
     "hide reason": (_hide_reason, {"reports", "ticket_events", "photos"}),
-    "department name": (_department_name, {"departments"}),
-    "category name": (_category_name, {"categories"}),
+    # A catalogue change renews the catalogue's token (see catalog/generation.py).
+    "department name": (_department_name, {"departments", "catalog_state"}),
+    "category name": (_category_name, {"categories", "catalog_state"}),
     "user name": (_user_name, {"users", "user_departments"}),
     "token name": (_token_name, {"api_tokens", "token_departments"}),
-    "zone name": (_zone_name, {"zones"}),
+    "zone name": (_zone_name, {"zones", "catalog_state"}),
     "block list reason": (_blocklist_reason, {"blocked_senders"}),
 }
 
