@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..abuse.intake import (
     blocked_pattern,
@@ -25,7 +23,7 @@ from ..abuse.intake import (
 )
 from ..catalog.models import Category, Department
 from ..city import City
-from ..clock import BERLIN, isoformat
+from ..clock import isoformat
 from ..errors import ApiError, field_error
 from ..i18n import msg
 from ..sla import service as sla
@@ -34,8 +32,9 @@ from ..tickets import states
 from ..tickets.models import TicketEvent
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
-from .models import Photo, PublicIdCounter, Report, public_text, publicly_listed
+from .models import Photo, Report, public_text, publicly_listed
 from .photos import PhotoError, ProcessedPhoto, process_photo
+from .store import insert_report
 
 
 @dataclass(frozen=True)
@@ -114,58 +113,6 @@ def process_photos(blobs: list[bytes], limits: IntakeLimits) -> list[ProcessedPh
                 extra={"photo_error": exc.code},
             ) from exc
     return processed
-
-
-def assign_public_id(session: Session, report: Report) -> str:
-    """Give a flushed report the next public id of the year (Berlin time) it was made in.
-
-    The year's counter row is locked from this statement until the commit, which
-    serialises concurrent intakes; so this runs last, as one round trip on PostgreSQL
-    (counter and report in one statement), and the lock covers little but the commit.
-    Rolled back, the number is not used up. Core statements, so the report's version
-    stays 1.
-    """
-    year = report.created_at.astimezone(BERLIN).year
-    if session.get_bind().dialect.name == "postgresql":
-        public_id = session.execute(_ASSIGN_POSTGRES, {"year": year, "id": report.id}).scalar_one()
-    else:
-        table = PublicIdCounter.__table__
-        last = session.execute(
-            sqlite.insert(table)
-            .values(year=year, last=1)
-            .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
-            .returning(table.c.last)
-        ).scalar_one()
-        public_id = f"{year}-{last:06d}"
-        session.execute(
-            update(Report.__table__)
-            .where(Report.__table__.c.id == report.id)
-            .values(public_id=public_id)
-        )
-    set_committed_value(report, "public_id", public_id)
-    return public_id
-
-
-_ASSIGN_POSTGRES = text(
-    """
-    WITH counter AS (
-        INSERT INTO public_id_counters (year, last) VALUES (:year, 1)
-        ON CONFLICT (year) DO UPDATE SET last = public_id_counters.last + 1
-        RETURNING last
-    )
-    UPDATE reports
-    SET public_id = CAST(:year AS text) || '-'
-        || lpad(CAST(counter.last AS text), greatest(6, length(CAST(counter.last AS text))), '0')
-    FROM counter
-    WHERE reports.id = :id
-    RETURNING reports.public_id
-    """
-)
-
-
-def _placeholder_public_id() -> str:
-    """Unique and never seen: replaced by `assign_public_id` in the same transaction."""
-    return "~" + secrets.token_hex(8)
 
 
 def _locate(data: dict, photos: list[ProcessedPhoto], city: City) -> tuple[float, float, str]:
@@ -273,13 +220,32 @@ def submit_report(
         request_fingerprint=print_,
         routing=routing,
         ruleset_version=decision.ruleset_version,
-        photos=[],  # known to be empty: no query for it after the flush
+        photos=[],  # known to be empty: no query for it after the insert
     )
     sla.reschedule(report, sla_config or {})
-    for position, processed in enumerate(photos):
+    # The files first: the year's counter is locked from the insert to the commit.
+    files = []
+    for processed in photos:
         key = secrets.token_hex(16)
         storage.put(session, f"{key}-web.jpg", processed.web.data)
         storage.put(session, f"{key}-thumb.jpg", processed.thumb.data)
+        files.append(key)
+    created = TicketEvent(
+        created_at=now,
+        actor="citizen",
+        kind="created",
+        to_status=states.NEW,
+        data={
+            "department": department.code,
+            "rule_id": decision.rule_id,
+            "ruleset_version": decision.ruleset_version,
+            "location_source": source,
+            "photos": len(photos),
+        },
+    )
+    blocked = blocked_pattern(session, email)
+    insert_report(session, report, created)
+    for position, (key, processed) in enumerate(zip(files, photos, strict=True)):
         report.photos.append(
             Photo(
                 kind="report",
@@ -295,28 +261,6 @@ def submit_report(
                 created_at=now,
             )
         )
-    report.public_id = _placeholder_public_id()
-    report.events.append(
-        TicketEvent(
-            created_at=now,
-            actor="citizen",
-            kind="created",
-            to_status=states.NEW,
-            data={
-                "department": department.code,
-                "rule_id": decision.rule_id,
-                "ruleset_version": decision.ruleset_version,
-                "location_source": source,
-                "photos": len(photos),
-            },
-        )
-    )
-    blocked = blocked_pattern(session, email)
-    session.add(report)
-    session.flush()
-    # Last, as the counter's lock is held from here to the commit (the confirmation mail,
-    # when confirmation is on, names the public id).
-    assign_public_id(session, report)
     hold_on_intake(
         session,
         report,
