@@ -32,7 +32,8 @@ def _columns(table: Table, *skip: str) -> list:
 def _values(obj, table: Table, *skip: str) -> dict:
     """Every column's value for an insert: as set on `obj`, else the model's default.
 
-    The values are set on `obj` too, so that once persistent it has nothing left to load.
+    The defaults are put into `obj` too (its state directly: no change events, as the object
+    is made persistent with these values next), so once persistent it has nothing to load.
     """
     values = {}
     state = obj.__dict__
@@ -40,14 +41,15 @@ def _values(obj, table: Table, *skip: str) -> dict:
         key = column.key
         if key in state:
             value = state[key]
-        elif column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            value = column.default.arg(None)
         else:
-            value = None
+            if column.default is not None and column.default.is_scalar:
+                value = column.default.arg
+            elif column.default is not None and column.default.is_callable:
+                value = column.default.arg(None)
+            else:
+                value = None
+            state[key] = value
         values[key] = value
-        setattr(obj, key, value)
     return values
 
 
