@@ -1,4 +1,4 @@
-"""SLA jobs: a check per ticket at its at-risk moment and deadline, and a sweep as safety net."""
+"""SLA jobs: sweeps scheduled just after deadlines (in buckets), one every minute as safety net."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def check_moment(at: datetime) -> datetime:
 
 
 def schedule_checks(report: Report) -> None:
-    """Have the ticket checked at its at-risk moment and just after its deadline."""
+    """Have the ticket checked just after its at-risk moment and its deadline (by a sweep)."""
     moments = {check_moment(at) for at in (report.at_risk_at, report.deadline) if at}
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduled: set[datetime] = app.extensions.setdefault(_SCHEDULED, set())
