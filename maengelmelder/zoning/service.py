@@ -137,11 +137,6 @@ def router(session: Session) -> Router:
     return catalogue(session).router
 
 
-def invalidate_router() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
 # -- decisions --------------------------------------------------------------------------------
 
 
@@ -222,7 +217,6 @@ def import_zones(
     if rule_set.version is not None:
         # The rules in force must still make sense with the new zones.
         parse_rule_set(rule_set_to_dict(rule_set), **_catalogue(session))
-    invalidate_router()
     return result
 
 
@@ -288,7 +282,6 @@ def store_rule_set(
     )
     session.add(stored)
     session.flush()
-    invalidate_router()
     return stored
 
 
