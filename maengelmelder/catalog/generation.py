@@ -17,11 +17,20 @@ from ..extensions import db
 
 WATCHED = ("categories", "departments", "zones", "rule_set_versions")
 
-_POSTGRES_FUNCTION = """
+# A new random token, in each database's SQL.
+_NEW_TOKEN = {
+    "postgresql": "md5(random()::text || clock_timestamp()::text)",
+    "sqlite": "lower(hex(randomblob(16)))",
+}
+_RENEW = (
+    "INSERT INTO catalog_state (id, token) VALUES (1, {new}) "
+    "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
+)
+
+_POSTGRES_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION catalog_state_renew() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO catalog_state (id, token) VALUES (1, '') ON CONFLICT (id) DO NOTHING;
-    UPDATE catalog_state SET token = md5(random()::text || clock_timestamp()::text) WHERE id = 1;
+    {_RENEW.format(new=_NEW_TOKEN["postgresql"])};
     RETURN NULL;
 END $$
 """
@@ -44,22 +53,14 @@ def install_triggers(conn: Connection) -> None:
                 conn.exec_driver_sql(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_{action.lower()}_catalog_state "
                     f"AFTER {action} ON {table} BEGIN "
-                    "INSERT OR IGNORE INTO catalog_state (id, token) VALUES (1, ''); "
-                    "UPDATE catalog_state SET token = lower(hex(randomblob(16))) WHERE id = 1; "
-                    "END"
+                    f"{_RENEW.format(new=_NEW_TOKEN['sqlite'])}; END"
                 )
     renew(conn)
 
 
 def renew(conn: Connection) -> None:
-    """A new token, as the triggers set it (for a change the triggers cannot see)."""
-    if conn.dialect.name == "postgresql":
-        new = "md5(random()::text || clock_timestamp()::text)"
-        upsert = "ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token"
-    else:
-        new = "lower(hex(randomblob(16)))"
-        upsert = "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
-    conn.exec_driver_sql(f"INSERT INTO catalog_state (id, token) VALUES (1, {new}) {upsert}")
+    """A new token, as the triggers set it (the first one, after installing them)."""
+    conn.exec_driver_sql(_RENEW.format(new=_NEW_TOKEN[conn.dialect.name]))
 
 
 _TOKEN = text("SELECT token FROM catalog_state WHERE id = 1")
