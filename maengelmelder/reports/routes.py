@@ -25,7 +25,7 @@ from ..jobs import enqueue
 from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
 from ..tickets import states
-from . import service
+from . import reads, service
 from .schemas import (
     ListQuery,
     NearbyQuery,
@@ -145,7 +145,7 @@ def create_report():
     return resp
 
 
-def _list_filter() -> tuple[service.ReportFilter, bool, bool]:
+def _list_filter() -> tuple[reads.ReportFilter, bool, bool]:
     try:
         args = _list_query.load(request.args.to_dict())
     except ValidationError as exc:
@@ -154,12 +154,12 @@ def _list_filter() -> tuple[service.ReportFilter, bool, bool]:
     bad = [s for s in statuses if s not in states.ALL]
     if bad:
         raise ApiError(400, "invalid_filter", name="status", value=bad[0][:50])
-    flt = service.ReportFilter(
-        bbox=service.parse_bbox(args["bbox"]) if "bbox" in args else None,
+    flt = reads.ReportFilter(
+        bbox=reads.parse_bbox(args["bbox"]) if "bbox" in args else None,
         statuses=statuses,
         categories=tuple(c for c in args.get("category", "").split(",") if c),
         since=args.get("since"),
-        cursor=service.decode_cursor(args["cursor"]) if "cursor" in args else None,
+        cursor=reads.decode_cursor(args["cursor"]) if "cursor" in args else None,
         limit=args["limit"],
     )
     geojson = args.get("format") == "geojson" or (
@@ -173,9 +173,9 @@ def list_reports():
     """Public reports, newest first, filtered and paginated; JSON or GeoJSON."""
     flt, geojson, map_view = _list_filter()
     if map_view:
-        items, cursor = service.list_map_dicts(db.session, flt)
+        items, cursor = reads.list_map_dicts(db.session, flt)
     else:
-        items, cursor = service.list_public_dicts(db.session, flt, photo_dumper())
+        items, cursor = reads.list_public_dicts(db.session, flt, photo_dumper())
     if geojson:
         resp = jsonify(
             {
@@ -196,9 +196,7 @@ def nearby_reports():
         args = NearbyQuery().load(request.args.to_dict())
     except ValidationError as exc:
         raise validation_error(exc.normalized_messages(), status=400) from exc
-    found = service.nearby(
-        db.session, args["lat"], args["lon"], args["radius"], args.get("category")
-    )
+    found = reads.nearby(db.session, args["lat"], args["lon"], args["radius"], args.get("category"))
     items = []
     for report, distance in found:
         item = report_public.dump(report)
@@ -219,7 +217,7 @@ def support_report(public_id: str):
         args = SupportIn().load(body)
     except ValidationError as exc:
         raise validation_error(exc.normalized_messages()) from exc
-    report = service.get_public(db.session, public_id)
+    report = reads.get_public(db.session, public_id)
     service.support(db.session, report, email=args["email"], lang=args["lang"], now=now())
     db.session.commit()
     return jsonify(report_public.dump(report))
@@ -228,11 +226,11 @@ def support_report(public_id: str):
 @bp.get("/api/v1/reports/<public_id>")
 def get_report(public_id: str):
     """One public report."""
-    return jsonify(report_public.dump(service.get_public(db.session, public_id)))
+    return jsonify(report_public.dump(reads.get_public(db.session, public_id)))
 
 
 def _tracked(token: str):
-    report = service.get_by_token(db.session, token)
+    report = reads.get_by_token(db.session, token)
     return report, report.events
 
 
@@ -312,7 +310,7 @@ def report_page(public_id: str):
     if app_page is not None:
         return app_page
     try:
-        report = service.get_public(db.session, public_id)
+        report = reads.get_public(db.session, public_id)
     except ApiError:
         return render_template("not_found.html"), 404
     return render_template(

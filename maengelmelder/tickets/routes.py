@@ -17,7 +17,7 @@ from ..clock import now
 from ..errors import ApiError, validation_error
 from ..extensions import db
 from ..jobs import enqueue
-from ..reports import service as reports
+from ..reports import reads as reports
 from ..reports.routes import _intake_payload, _limits
 from ..reports.schemas import events_public, report_for_reporter
 from ..sla.jobs import schedule_checks
