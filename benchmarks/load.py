@@ -19,7 +19,9 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
 
 1. **Intake against the baseline**: the same JSON report (no photo) posted at full speed by
    the same number of users to the real intake and to the baseline, for the same time,
-   alternating intake, baseline, baseline, intake (twice each) so drift hits both alike.
+   alternating intake, baseline, baseline, intake (twice each) so drift hits both alike; the
+   ratio of each intake phase to its neighbouring baseline phase is printed too, as a measure
+   of that drift.
    Target: intake throughput >= 0.5 x baseline. These reports also give the database some
    content for the reads later.
 2. **Photo intake at full speed** (for information): the same users post photo reports.
@@ -864,6 +866,13 @@ def report(settings: Settings, **r) -> None:
     intake = mean_rate(r["throughput"]["intake"])
     base = mean_rate(r["throughput"]["baseline"])
     ratio = intake / base if base else float("nan")
+    # Phases run intake, baseline, baseline, intake...: the k-th of each are neighbours. How
+    # far their ratios differ shows how much the machine's speed drifted during the run.
+    pairs = [
+        mean_rate([i]) / mean_rate([b])
+        for i, b in zip(r["throughput"]["intake"], r["throughput"]["baseline"], strict=True)
+    ]
+    spread = " ".join(f"{pair:.2f}" for pair in pairs)
     intake_cpu = cpu_ms(mean_cpu(r["throughput"]["intake"], "app"), intake)
     base_cpu = cpu_ms(mean_cpu(r["throughput"]["baseline"], "baseline"), base)
     photo_row, photo_usage = r["photo"]
@@ -872,7 +881,7 @@ def report(settings: Settings, **r) -> None:
     print(
         f"intake without photos: {intake:.1f} reports/s ({intake_cpu} ms app CPU each); "
         f"baseline: {base:.1f} rows/s ({base_cpu} ms CPU each); "
-        f"ratio {ratio:.2f} (target >= {RATIO_TARGET})"
+        f"ratio {ratio:.2f} (target >= {RATIO_TARGET}; neighbouring phases: {spread})"
     )
     print(
         f"photo intake at full speed: {photo_row.rate:.1f} reports/s "
@@ -955,7 +964,8 @@ def report(settings: Settings, **r) -> None:
         f"{mu['postgres']:.2f}, load client {mu['client']:.2f}, other {mu['others']:.2f})."
         f" Intake without photos at full speed: {intake:.0f} reports/s ({intake_cpu} ms of "
         f"app CPU each) against {base:.0f} rows/s ({base_cpu} ms) for a bare Flask insert — "
-        f"**ratio {ratio:.2f}** (target ≥ {RATIO_TARGET}); photo intake at full speed: "
+        f"**ratio {ratio:.2f}** (target ≥ {RATIO_TARGET}; neighbouring phases alone: "
+        f"{spread}); photo intake at full speed: "
         f"{photo_row.rate:.1f} reports/s ({photo_cpu} ms of app CPU each)."
     )
 
