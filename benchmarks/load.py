@@ -865,11 +865,15 @@ def report(settings: Settings, **r) -> None:
 
     intake = mean_rate(r["throughput"]["intake"])
     base = mean_rate(r["throughput"]["baseline"])
-    ratio = intake / base if base else float("nan")
+
+    def ratio_of(intake_rate: float, base_rate: float) -> float:
+        return intake_rate / base_rate if base_rate else float("nan")
+
+    ratio = ratio_of(intake, base)
     # Phases run intake, baseline, baseline, intake...: the k-th of each are neighbours. How
     # far their ratios differ shows how much the machine's speed drifted during the run.
     pairs = [
-        mean_rate([i]) / mean_rate([b])
+        ratio_of(mean_rate([i]), mean_rate([b]))
         for i, b in zip(r["throughput"]["intake"], r["throughput"]["baseline"], strict=True)
     ]
     spread = " ".join(f"{pair:.2f}" for pair in pairs)
