@@ -59,5 +59,11 @@ bench-load: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/load.py $(ARGS)
 
+# Reads with years of history (10,000 vs 1,000,000 reports on PostgreSQL, SQLite at 100,000);
+# the databases are built once and kept. ARGS=--quick for 2,000 vs 50,000.
+.PHONY: bench-history
+bench-history: install
+	$(BIN)/python benchmarks/history.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache frontend/node_modules maengelmelder/static/app
