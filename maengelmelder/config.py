@@ -97,6 +97,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         ),
         # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-* headers.
         "PROXY_FIX": _bool(env, "PROXY_FIX", False),
+        # Public figures (transparency) are computed at most once per this many seconds per
+        # process and may be cached as long by browsers and proxies.
+        "PUBLIC_FIGURES_MAX_AGE": _int(env, "PUBLIC_FIGURES_MAX_AGE", 300),
         "REOPEN_DAYS": _int(env, "REOPEN_DAYS", 14),
         # Reporter contact data and unpublished photos go this long after a ticket is done.
         "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),

@@ -6,7 +6,8 @@ from .catalog import generation  # noqa: F401  (the catalogue's triggers, with c
 from .catalog.models import CatalogState, Category, Department
 from .notify.models import OutboxMessage
 from .reports.models import Follower, Photo, PublicIdCounter, Report
-from .sla.models import Escalation
+from .sla import figures  # noqa: F401  (keeps the board's figures current on every flush)
+from .sla.models import Escalation, SlaFigures
 from .tickets.models import TicketEvent
 from .zoning.models import RuleSetVersion, Zone
 
@@ -25,6 +26,7 @@ __all__ = [
     "PublicIdCounter",
     "Report",
     "RuleSetVersion",
+    "SlaFigures",
     "TicketEvent",
     "User",
     "Zone",

@@ -34,26 +34,34 @@ _SWEEP_WHERE = "status IN ('new', 'acknowledged', 'in_progress', 'waiting_extern
 
 
 class Report(db.Model):
-    """A defect reported by a citizen; also the ticket the city works on."""
+    """A defect reported by a citizen; also the ticket the city works on.
+
+    The columns the SLA figures follow keep their old value on change (active history), so
+    sla/figures.py can subtract what a report counted before.
+    """
 
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(20), unique=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id"), index=True, active_history=True
+    )
     description: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     location_source: Mapped[str] = mapped_column(String(16), default="client")
     address: Mapped[str | None] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(32), index=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True, active_history=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id"), index=True, active_history=True
+    )
     priority: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, active_history=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime(), active_history=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
     # Personal data: never in public output, removed by retention.
     reporter_email: Mapped[str | None] = mapped_column(String(254))
     notify_reporter: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,18 +7,18 @@ frequent request the service answers.
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import paging
 from ..catalog.models import Category, Department
 from ..clock import isoformat
 from ..errors import ApiError
+from ..paging import after, split_page
 from ..tickets import states
 from .models import Photo, Report, public_text, publicly_listed
 from .service import token_hash
@@ -71,30 +71,17 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 
 def _page_and_cursor(rows: list, limit: int) -> tuple[list, str | None]:
     """A page of rows fetched with one extra (see `_public_page`), and the next page's cursor."""
-    page = rows[:limit]
-    if len(rows) <= limit:
-        return page, None
-    return page, _cursor(page[-1].created_at, page[-1].id)
+    return split_page(rows, limit, lambda row: (row.created_at, row.id))
 
 
-def _cursor(created_at: datetime, ident: int) -> str:
-    raw = json.dumps([created_at.isoformat(), ident]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(at: datetime, ident: int) -> str:
+    """An untagged (time, id) cursor, the public list's (maengelmelder.paging has the rest)."""
+    return paging.encode_cursor((at, ident))
 
 
 def decode_cursor(raw: str) -> tuple[datetime, int]:
-    """The position a cursor points at, or a 400."""
-    try:
-        padded = raw + "=" * (-len(raw) % 4)
-        created, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        at = datetime.fromisoformat(created)
-        # ids are positive 32-bit integers; the time must exist in UTC
-        if at.tzinfo is None or type(ident) is not int or not 0 < ident < 2**31:
-            raise ValueError(raw)
-        return at.astimezone(UTC), ident
-    except (ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError) as exc:
-        # RecursionError: a cursor hiding JSON nested a thousand levels deep (under 3 KB)
-        raise ApiError(400, "invalid_cursor") from exc
+    """The position an untagged (time, id) cursor points at, or a 400."""
+    return paging.decode_cursor(raw, (datetime, int))
 
 
 def _public_page(flt: ReportFilter, *columns, departments: bool = True):
@@ -122,10 +109,7 @@ def _public_page(flt: ReportFilter, *columns, departments: bool = True):
     if flt.since is not None:
         query = query.where(Report.created_at >= flt.since)
     if flt.cursor is not None:
-        at, ident = flt.cursor
-        query = query.where(
-            or_(Report.created_at < at, and_(Report.created_at == at, Report.id < ident))
-        )
+        query = query.where(after((Report.created_at, Report.id), flt.cursor, descending=True))
     return query.order_by(Report.created_at.desc(), Report.id.desc()).limit(flt.limit + 1)
 
 

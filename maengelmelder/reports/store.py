@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy import Date, Table, bindparam, insert, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import BERLIN
+from ..sla import figures
 from ..tickets.models import TicketEvent
 from .models import PublicIdCounter, Report
 
@@ -67,6 +68,11 @@ def _postgres_statement():
     def params(columns: tuple, prefix: str) -> str:
         return ", ".join(f":{prefix}{c.key}" for c in columns)
 
+    # The board's figures count the new report in the same statement (sla/figures.py).
+    assert figures.COLUMNS[0] == "created"
+    counts = ", ".join(figures.COLUMNS)
+    zeros = ", 0" * (len(figures.COLUMNS) - 1)
+
     sql = f"""
         WITH counter AS (
             INSERT INTO public_id_counters (year, last) VALUES (:year, 1)
@@ -84,10 +90,17 @@ def _postgres_statement():
             INSERT INTO ticket_events (report_id, {names(event_columns)})
             VALUES ((SELECT id FROM new_report), {params(event_columns, "e_")})
             RETURNING id
+        ), counted AS (
+            INSERT INTO sla_figures (period, start, department_id, category_id, {counts})
+            VALUES ('d', :day, :r_department_id, :r_category_id, 1{zeros}),
+                   ('m', :month, :r_department_id, :r_category_id, 1{zeros})
+            ON CONFLICT (period, start, department_id, category_id)
+            DO UPDATE SET created = sla_figures.created + 1
         )
         SELECT new_report.id, new_report.public_id, new_event.id FROM new_report, new_event
     """
-    binds = [bindparam("r_" + c.key, type_=c.type) for c in report_columns]
+    binds = [bindparam("day", type_=Date()), bindparam("month", type_=Date())]
+    binds += [bindparam("r_" + c.key, type_=c.type) for c in report_columns]
     binds += [bindparam("e_" + c.key, type_=c.type) for c in event_columns]
     return text(sql).bindparams(*binds)
 
@@ -104,7 +117,8 @@ def insert_report(session: Session, report: Report, event: TicketEvent) -> None:
     row = _values(report, Report.__table__, "public_id")
     event_row = _values(event, TicketEvent.__table__, "report_id")
     if session.get_bind().dialect.name == "postgresql":
-        params = {"year": year}
+        day = figures.local_day(report.created_at)
+        params = {"year": year, "day": day, "month": day.replace(day=1)}
         params.update({"r_" + k: v for k, v in row.items()})
         params.update({"e_" + k: v for k, v in event_row.items()})
         report_id, public_id, event_id = session.execute(_postgres_statement(), params).one()
@@ -131,3 +145,5 @@ def insert_report(session: Session, report: Report, event: TicketEvent) -> None:
         make_transient_to_detached(obj)
         session.add(obj)
     set_committed_value(report, "events", [event])
+    if session.get_bind().dialect.name != "postgresql":
+        figures.add_new(session, report)

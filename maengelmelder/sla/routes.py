@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
-from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from ..accounts.auth import authenticated, require
 from ..catalog.models import Category, Department
@@ -18,23 +16,48 @@ from ..clock import BERLIN, in_utc, isoformat, now
 from ..errors import validation_error
 from ..extensions import db
 from ..reports.models import Report
+from ..reports.reads import decode_cursor, encode_cursor
 from ..tickets import states
 from ..tickets.schemas import ticket_out
-from . import service
+from . import board, public_cache, service
 
 bp = Blueprint("sla", __name__)
 BOARD = ("supervisor", "admin")
+MAX_PAGE = 200
+
+
+class BerlinDay(fields.Field):
+    """A day in Europe/Berlin: '2026-03-01', or an aware date-time (the day it falls on)."""
+
+    default_error_messages = {"invalid": "Not a valid date or aware datetime."}  # noqa: RUF012
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise self.make_error("invalid") from None
+        moment = fields.AwareDateTime(validate=in_utc).deserialize(value, attr, data)
+        return moment.astimezone(BERLIN).date()
 
 
 class SummaryArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.AwareDateTime(data_key="from", validate=in_utc)
-    to = fields.AwareDateTime(validate=in_utc)
+    from_ = BerlinDay(data_key="from")
+    to = BerlinDay()
     department = fields.String(validate=validate.Length(max=64))
     category = fields.String(validate=validate.Length(max=64))
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+
+class BreachArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))
 
 
 def _args(schema: Schema) -> dict:
@@ -51,39 +74,18 @@ def _scoped(query):
     return query
 
 
-def _percentile(values: list[float], share: float) -> float | None:
-    if not values:
+def _codes(model) -> dict[int, str]:
+    return dict(db.session.execute(select(model.id, model.code)).all())
+
+
+def _ids_of(model, code: str) -> list[int]:
+    return list(db.session.scalars(select(model.id).where(model.code == code)))
+
+
+def _department_scope(principal) -> list[int] | None:
+    if principal.is_admin or principal.citywide:
         return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return round(ordered[index], 2)
-
-
-def _figures(rows: list[Report], at: datetime) -> dict:
-    counts = defaultdict(int)
-    hours = []
-    for report in rows:
-        state = service.state(report, at)
-        if report.status in states.OPEN:
-            counts["open"] += 1
-            counts[state] += 1
-        elif state in ("met", "missed"):
-            counts["resolved"] += 1
-            counts[state] += 1
-            done = report.resolved_at or report.closed_at
-            hours.append((done - report.created_at) / timedelta(hours=1))
-    resolved = counts["resolved"]
-    return {
-        "open": counts["open"],
-        "at_risk": counts["at_risk"],
-        "breached": counts["breached"],
-        "paused": counts["paused"],
-        "resolved": resolved,
-        "resolved_within_sla": counts["met"],
-        "resolved_within_sla_pct": round(100 * counts["met"] / resolved, 1) if resolved else None,
-        "median_hours_to_resolve": round(statistics.median(hours), 2) if hours else None,
-        "p90_hours_to_resolve": _percentile(hours, 0.9),
-    }
+    return sorted(principal.department_ids or ())
 
 
 @bp.get("/api/v1/sla/summary")
@@ -92,29 +94,21 @@ def summary():
     """Open, at-risk and breached tickets now; resolution within the promise; per group."""
     args = _args(SummaryArgs())
     at = now()
-    query = _scoped(select(Report))
-    if "from_" in args:
-        query = query.where(Report.created_at >= args["from_"])
-    if "to" in args:
-        query = query.where(Report.created_at < args["to"])
+    departments = _department_scope(authenticated())
     if "department" in args:
-        query = query.join(Department, Report.department_id == Department.id).where(
-            Department.code == args["department"]
-        )
-    if "category" in args:
-        query = query.join(Category, Report.category_id == Category.id).where(
-            Category.code == args["category"]
-        )
-    rows = list(db.session.scalars(query).unique())
-    by_department, by_category = defaultdict(list), defaultdict(list)
-    for report in rows:
-        by_department[report.department.code].append(report)
-        by_category[report.category.code].append(report)
+        wanted = _ids_of(Department, args["department"])
+        departments = wanted if departments is None else sorted(set(wanted) & set(departments))
+    scope = board.Scope(
+        department_ids=departments,
+        category_ids=_ids_of(Category, args["category"]) if "category" in args else None,
+        first=args.get("from_"),
+        last=args.get("to"),
+    )
     body = {
         "at": isoformat(at),
-        "total": _figures(rows, at),
-        "by_department": {k: _figures(v, at) for k, v in sorted(by_department.items())},
-        "by_category": {k: _figures(v, at) for k, v in sorted(by_category.items())},
+        "from": scope.first.isoformat() if scope.first else None,
+        "to": scope.last.isoformat() if scope.last else None,
+        **board.summary(db.session, scope, at, _codes(Department), _codes(Category)),
     }
     if args.get("format") == "csv":
         return _csv(body)
@@ -138,44 +132,51 @@ def _csv(body: dict) -> Response:
 @bp.get("/api/v1/sla/breaches")
 @require(*BOARD)
 def breaches():
-    """Open tickets past their deadline, the oldest deadline first."""
+    """Open tickets past their deadline, the oldest deadline first, a page at a time."""
+    args = _args(BreachArgs())
     at = now()
-    query = _scoped(
+    breached = _scoped(
         select(Report).where(
-            Report.status.in_(states.OPEN),
+            Report.status.in_(sorted(states.OPEN)),
             Report.paused_since.is_(None),
             Report.deadline < at,
         )
-    ).order_by(Report.deadline, Report.id)
+    )
+    count = db.session.scalar(select(func.count()).select_from(breached.subquery()))
+    query = breached
+    if "cursor" in args:
+        deadline, ident = decode_cursor(args["cursor"])
+        query = query.where(
+            or_(Report.deadline > deadline, and_(Report.deadline == deadline, Report.id > ident))
+        )
+    rows = list(
+        db.session.scalars(
+            query.order_by(Report.deadline, Report.id).limit(args["limit"] + 1)
+        ).unique()
+    )
+    page = rows[: args["limit"]]
     principal = authenticated()
     items = []
-    for report in db.session.scalars(query).unique():
+    for report in page:
         item = ticket_out(report, principal, at, full=False)
         item["overdue_hours"] = round(service.overdue_hours(report, at), 2)
         items.append(item)
-    return jsonify({"items": items, "count": len(items)})
+    more = len(rows) > len(page)
+    next_cursor = encode_cursor(page[-1].deadline, page[-1].id) if more else None
+    return jsonify({"items": items, "count": count, "next_cursor": next_cursor})
 
 
 @bp.get("/api/v1/sla/transparency")
 def transparency():
-    """Public and anonymous: share of reports resolved within the promise, by month and category."""
-    rows = db.session.execute(
-        select(Report.created_at, Report.resolved_at, Report.deadline, Category.code)
-        .join(Category, Report.category_id == Category.id)
-        .where(Report.resolved_at.is_not(None))
-    ).all()
-    groups: dict[tuple[str, str], list[bool]] = defaultdict(list)
-    for created, resolved, deadline, category in rows:
-        month = created.astimezone(BERLIN).strftime("%Y-%m")
-        groups[(month, category)].append(resolved <= deadline)
-    items = [
-        {
-            "month": month,
-            "category": category,
-            "resolved": len(flags),
-            "within_promise": sum(flags),
-            "within_promise_pct": round(100 * sum(flags) / len(flags), 1),
-        }
-        for (month, category), flags in sorted(groups.items())
-    ]
-    return jsonify({"items": items})
+    """Public and anonymous: share of reports resolved within the promise, by month and category.
+
+    A burst of requests costs one computation: the answer is kept for the configured time
+    (shared by every request of this process) and carries an ETag and public caching headers.
+    """
+    max_age = int(current_app.config.get("PUBLIC_FIGURES_MAX_AGE", 300))
+    body, etag = public_cache.get_or_compute(
+        "transparency",
+        max_age,
+        lambda: {"items": board.transparency(db.session, _codes(Category))},
+    )
+    return public_cache.answer(body, etag, max_age)

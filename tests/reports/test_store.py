@@ -30,7 +30,7 @@ def _recorded(app, action) -> list[str]:
 def test_a_report_takes_one_statement_after_the_catalogue_check(app, client, backend):
     file_ticket(client)  # the catalogue is read once, before
     seen = _recorded(app, lambda: file_ticket(client, "graffiti"))
-    if backend == "postgresql":  # counter, report and event in one round trip
+    if backend == "postgresql":  # counter, report, event and the board's figures in one trip
         assert seen == ["select token from", "with counter as"]
     else:
         assert seen == [
@@ -38,6 +38,7 @@ def test_a_report_takes_one_statement_after_the_catalogue_check(app, client, bac
             "insert into public_id_counters",
             "insert into reports",
             "insert into ticket_events",
+            "insert into sla_figures",
         ]
 
 
