@@ -226,6 +226,8 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
     "SlaSummary": obj(
         {
             "at": TIME,
+            "from": {"type": ["string", "null"], "format": "date"},
+            "to": {"type": ["string", "null"], "format": "date"},
             "total": ref("SlaFigures"),
             "by_department": {"type": "object", "additionalProperties": ref("SlaFigures")},
             "by_category": {"type": "object", "additionalProperties": ref("SlaFigures")},
@@ -237,7 +239,14 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
                 "type": "array",
                 "items": {"allOf": [ref("Ticket"), obj({"overdue_hours": {"type": "number"}})]},
             },
-            "count": {"type": "integer"},
+            "count": {
+                "type": "integer",
+                "description": "all breached tickets of the filter, not only this page",
+            },
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "pass as `cursor` for the next page; null on the last page",
+            },
         }
     ),
     "Transparency": obj(

@@ -8,6 +8,8 @@ from ..abuse.routes import AbuseIn, ConfirmIn
 from ..reports.schemas import ListQuery, NearbyQuery
 from .fragments import STRING, obj, ref
 from .parts import (
+    IF_NONE_MATCH,
+    PUBLIC_CACHE_HEADERS,
     PUBLIC_ID,
     TOKEN,
     export_params,
@@ -297,7 +299,20 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
             operation(
                 "sla",
                 "Public: share of reports resolved within the promise, by month and category.",
-                {"200": json_response(ref("Transparency"), "Figures.")},
+                {
+                    "200": {
+                        **json_response(ref("Transparency"), "Figures."),
+                        "headers": PUBLIC_CACHE_HEADERS,
+                    },
+                    "304": {
+                        "description": "The client's copy (`If-None-Match`) is current.",
+                        "headers": PUBLIC_CACHE_HEADERS,
+                    },
+                },
+                parameters=[IF_NONE_MATCH],
+                description="Months are those the reports were made in (Europe/Berlin). "
+                "The answer is computed at most once per `MAENGELMELDER_PUBLIC_FIGURES_MAX_AGE` "
+                "seconds (default 300) per server process and may be cached as long.",
             ),
         ),
         (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sla.routes import SummaryArgs
+from ..sla.routes import BreachArgs, SummaryArgs
 from ..tickets.schemas import QueueArgs
 from .fragments import STRING, obj, ref
 from .parts import (
@@ -227,6 +227,14 @@ def staff_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 400,
                 security=BEARER_OR_SESSION,
                 parameters=[{"in": "query", "schema": SummaryArgs}],
+                description="`from` and `to` are days in Europe/Berlin, both included "
+                "(`2026-03-01`; a date-time counts as the day it falls on); they select "
+                "tickets by the day they were reported. Open, at-risk, breached and paused "
+                "are counted now; resolved, within the promise and the hours to resolve come "
+                "from figures kept per day and month as tickets change, so the board costs "
+                "the same with years of history. Median and 90th percentile hours are "
+                "estimated within hour bands (1, 2, 4, 8, 12, 24, 36, 48, 72, 96, 168, 336, "
+                "720 h and more).",
             ),
         ),
         (
@@ -234,9 +242,15 @@ def staff_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "get",
             operation(
                 "sla",
-                "Open tickets past their deadline, the oldest deadline first.",
-                {"200": json_response(ref("SlaBreaches"), "Breaches.")},
+                "Open tickets past their deadline, the oldest deadline first, a page at a time.",
+                {"200": json_response(ref("SlaBreaches"), "A page of breaches.")},
+                400,
                 security=BEARER_OR_SESSION,
+                parameters=[{"in": "query", "schema": BreachArgs}],
+                description="Keyset paging: `limit` tickets (at most 200) per page; the "
+                "answer's `next_cursor`, passed as `cursor`, gives the next page (tickets "
+                "breached meanwhile never repeat one already seen). `count` is the number "
+                "of all breached tickets of the filter.",
             ),
         ),
         (

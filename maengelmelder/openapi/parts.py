@@ -93,6 +93,17 @@ IF_MATCH = {
     "schema": {"type": "string", "example": '"1"'},
 }
 ETAG = {"ETag": {"description": "the ticket's version", "schema": STRING}}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "the ETag of the copy you hold; `304` without a body while it is current",
+    "schema": STRING,
+}
+PUBLIC_CACHE_HEADERS = {
+    "ETag": {"description": "the answer's version", "schema": STRING},
+    "Cache-Control": {"description": "`public, max-age=…`", "schema": STRING},
+}
 
 
 def csv_query(name: str, description: str) -> dict:

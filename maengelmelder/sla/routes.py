@@ -26,6 +26,9 @@ BOARD = ("supervisor", "admin")
 MAX_PAGE = 200
 
 
+DAY_META = {"type": "string", "description": "a day (Europe/Berlin), e.g. 2026-03-01"}
+
+
 class BerlinDay(fields.Field):
     """A day in Europe/Berlin: '2026-03-01', or an aware date-time (the day it falls on)."""
 
@@ -45,8 +48,8 @@ class SummaryArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = BerlinDay(data_key="from")
-    to = BerlinDay()
+    from_ = BerlinDay(data_key="from", metadata=DAY_META)
+    to = BerlinDay(metadata=DAY_META)
     department = fields.String(validate=validate.Length(max=64))
     category = fields.String(validate=validate.Length(max=64))
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
@@ -58,6 +61,8 @@ class BreachArgs(Schema):
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     cursor = fields.String(validate=validate.Length(max=200))
+    department = fields.String(validate=validate.Length(max=64))
+    category = fields.String(validate=validate.Length(max=64))
 
 
 def _args(schema: Schema) -> dict:
@@ -142,6 +147,10 @@ def breaches():
             Report.deadline < at,
         )
     )
+    if "department" in args:
+        breached = breached.where(Report.department_id.in_(_ids_of(Department, args["department"])))
+    if "category" in args:
+        breached = breached.where(Report.category_id.in_(_ids_of(Category, args["category"])))
     count = db.session.scalar(select(func.count()).select_from(breached.subquery()))
     query = breached
     if "cursor" in args:

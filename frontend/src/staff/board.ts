@@ -24,6 +24,11 @@ interface Summary {
   by_department: Record<string, Figures>;
   by_category: Record<string, Figures>;
 }
+interface BreachPage {
+  items: Ticket[];
+  count: number;
+  next_cursor: string | null;
+}
 export interface Trend {
   days: { date: string; created: number; resolved: number }[];
   weeks: { week: string; resolved: number; within_promise_pct: number | null }[];
@@ -39,6 +44,8 @@ export function boardView(): StaffView {
   let summary: Summary | null = null;
   let trend: Trend | null | undefined; // undefined: loading, null: not available yet
   let breaches: Ticket[] | null = null;
+  let breachCount = 0;
+  let breachCursor: string | null = null;
   let depts: Department[] = [];
   let cats: Category[] = [];
   let users: User[] = [];
@@ -60,10 +67,11 @@ export function boardView(): StaffView {
     error = "";
     const q = { department: filter.department || undefined, category: filter.category || undefined };
     try {
-      [summary, breaches] = await Promise.all([
-        get<Summary>("/api/v1/sla/summary", q),
-        get<{ items: Ticket[] }>("/api/v1/sla/breaches").then((r) => r.items),
-      ]);
+      let page: BreachPage;
+      [summary, page] = await Promise.all([get<Summary>("/api/v1/sla/summary", q), get<BreachPage>("/api/v1/sla/breaches", q)]);
+      breaches = page.items;
+      breachCount = page.count;
+      breachCursor = page.next_cursor;
     } catch (e) {
       error = errorText(e);
     }
@@ -73,6 +81,24 @@ export function boardView(): StaffView {
       trend = null;
     }
     if (alive) draw();
+  }
+
+  async function moreBreaches(): Promise<void> {
+    if (!breachCursor) return;
+    const q = { department: filter.department || undefined, category: filter.category || undefined, cursor: breachCursor };
+    try {
+      const page = await get<BreachPage>("/api/v1/sla/breaches", q);
+      const first = page.items[0]?.public_id;
+      breaches = [...(breaches ?? []), ...page.items];
+      breachCount = page.count;
+      breachCursor = page.next_cursor;
+      draw();
+      // Keyboard and screen-reader users land on the first row just loaded.
+      if (first) results.querySelector<HTMLElement>(`a[href="#/ticket/${encodeURIComponent(first)}"]`)?.focus();
+    } catch (e) {
+      msg = { text: errorText(e), kind: "error" };
+      draw();
+    }
   }
 
   async function loadRefs(): Promise<void> {
@@ -162,10 +188,8 @@ export function boardView(): StaffView {
   }
 
   function breachPart(): HTMLElement {
-    let list = breaches ?? [];
-    if (filter.department) list = list.filter((t) => t.department?.code === filter.department);
-    if (filter.category) list = list.filter((t) => t.category.code === filter.category);
-    list = [...list].sort((a, b) => (a.sla?.deadline ?? "").localeCompare(b.sla?.deadline ?? ""));
+    // The server filters and sorts (oldest deadline first) and sends a page at a time.
+    const list = breaches ?? [];
     const table = h(
       "table",
       { class: "data breaches", "aria-labelledby": "b-breach-h" },
@@ -193,7 +217,14 @@ export function boardView(): StaffView {
         ),
       ),
     );
-    return h("section", { "aria-labelledby": "b-breach-h" }, h("h3", { id: "b-breach-h" }, st("breachTable")), list.length ? h("div", { class: "table-wrap" }, table) : h("p", {}, st("noBreaches")));
+    const more = breachCursor ? h("button", { type: "button", class: "btn btn-small", onclick: () => void moreBreaches() }, st("moreBreaches")) : null;
+    const shown = list.length ? h("p", { class: "count", "aria-live": "polite" }, st("breachShown", { shown: list.length, n: breachCount })) : null;
+    return h(
+      "section",
+      { "aria-labelledby": "b-breach-h" },
+      h("h3", { id: "b-breach-h" }, st("breachTable")),
+      ...(list.length ? [shown as Node, h("div", { class: "table-wrap" }, table), ...(more ? [more] : [])] : [h("p", {}, st("noBreaches"))]),
+    );
   }
 
   function draw(): void {
