@@ -319,3 +319,20 @@ def test_breach_list_is_paged_by_deadline(app, client, staff, clock):
         resp = board.get("/api/v1/sla/breaches", query_string=bad)
         assert resp.status_code == 400, bad
         assert resp.json["error"]["message"]
+
+
+def test_the_cli_checks_and_rebuilds_the_figures(app, client, staff, clock):
+    city = City(app, client, staff, clock, random.Random(9))
+    for _ in range(20):
+        city.step() if city.tickets else city.file()
+    runner = app.test_cli_runner()
+    agree = runner.invoke(args=["sla", "check-figures"])
+    assert agree.exit_code == 0 and "agree" in agree.output
+    with app.app_context():
+        db.session.execute(figures.SlaFigures.__table__.delete())
+        db.session.commit()
+    differ = runner.invoke(args=["sla", "check-figures"])
+    assert differ.exit_code == 1 and "rebuild-figures" in differ.output
+    rebuilt = runner.invoke(args=["sla", "rebuild-figures"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert runner.invoke(args=["sla", "check-figures"]).exit_code == 0
