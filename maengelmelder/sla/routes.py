@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
+from .. import paging
 from ..accounts.auth import authenticated, require
 from ..catalog.models import Category, Department
 from ..clock import BERLIN, in_utc, isoformat, now
 from ..errors import validation_error
 from ..extensions import db
 from ..reports.models import Report
-from ..reports.reads import decode_cursor, encode_cursor
 from ..tickets import states
 from ..tickets.schemas import ticket_out
 from . import board, public_cache, service
@@ -59,8 +59,8 @@ class BreachArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    cursor = fields.String(validate=validate.Length(max=200))
+    limit = paging.limit_field(50, MAX_PAGE)
+    cursor = paging.cursor_field()
     department = fields.String(validate=validate.Length(max=64))
     category = fields.String(validate=validate.Length(max=64))
 
@@ -154,24 +154,22 @@ def breaches():
     count = db.session.scalar(select(func.count()).select_from(breached.subquery()))
     query = breached
     if "cursor" in args:
-        deadline, ident = decode_cursor(args["cursor"])
-        query = query.where(
-            or_(Report.deadline > deadline, and_(Report.deadline == deadline, Report.id > ident))
-        )
+        position = paging.decode_cursor(args["cursor"], (datetime, int), tag="breaches")
+        query = query.where(paging.after((Report.deadline, Report.id), position))
     rows = list(
         db.session.scalars(
             query.order_by(Report.deadline, Report.id).limit(args["limit"] + 1)
         ).unique()
     )
-    page = rows[: args["limit"]]
+    page, next_cursor = paging.split_page(
+        rows, args["limit"], lambda r: (r.deadline, r.id), tag="breaches"
+    )
     principal = authenticated()
     items = []
     for report in page:
         item = ticket_out(report, principal, at, full=False)
         item["overdue_hours"] = round(service.overdue_hours(report, at), 2)
         items.append(item)
-    more = len(rows) > len(page)
-    next_cursor = encode_cursor(page[-1].deadline, page[-1].id) if more else None
     return jsonify({"items": items, "count": count, "next_cursor": next_cursor})
 
 
