@@ -72,7 +72,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The Idempotency-Key must be 1 to 255 printable characters.",
     ),
     "invalid_filter": ("Ungültiger Filter {name}: {value}.", "Invalid filter {name}: {value}."),
-    "invalid_cursor": ("Ungültiger Cursor.", "Invalid cursor."),
+    "invalid_cursor": (
+        "Ungültiger Cursor: bitte next_cursor der vorigen Seite unverändert senden oder ohne "
+        "cursor von vorn beginnen.",
+        "Invalid cursor: please send next_cursor of the page before unchanged, or start again "
+        "without a cursor.",
+    ),
+    "offset_with_cursor": ("Nicht zusammen mit cursor.", "Not together with cursor."),
     "unauthorized": (
         "Bitte anmelden (Sitzung oder gültiges API-Token).",
         "Please log in (a session or a valid API token).",

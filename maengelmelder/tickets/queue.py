@@ -1,4 +1,8 @@
-"""The staff queue: the tickets a principal may see, filtered, soonest deadline first."""
+"""The staff queue: the tickets a principal may see, filtered, soonest deadline first.
+
+Paged by keyset (`maengelmelder.paging`): a page costs the same on the first and the
+thousandth page, and its count stops at COUNT_CAP.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import paging
 from ..abuse.models import AbuseReport
 from ..accounts.service import Principal
 from ..catalog.models import Category, Department
@@ -24,6 +29,17 @@ def sla_state(report: Report, now: datetime) -> str | None:
     return state(report, now)
 
 
+# A page of the queue in the JSON answer, and the most one page may hold.
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+# A page of a download (`format=csv|geojson`): a normal city's open tickets fit in one.
+EXPORT_DEFAULT_LIMIT, EXPORT_MAX_LIMIT = 5000, 10000
+# `offset` is kept for older clients; past this the cursor walks the list.
+MAX_OFFSET = 10000
+# `total` counts the filter's tickets up to this many and then says it stopped.
+COUNT_CAP = 1000
+CURSOR_TAG = "t"  # cursors of this list: (deadline, id) after the tag
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     departments: tuple[str, ...] = ()
@@ -34,29 +50,46 @@ class QueueFilter:
     categories: tuple[str, ...] = ()
     published: bool | None = None  # False: the moderation queue
     flagged: bool | None = None  # True: tickets with open "report abuse" flags
-    limit: int = 50
+    cursor: tuple[datetime, int] | None = None  # (deadline, id) of the last ticket seen
+    limit: int = DEFAULT_LIMIT
     offset: int = 0
 
 
-def queue(
-    session: Session, principal: Principal, flt: QueueFilter, now: datetime
-) -> tuple[list[Report], int]:
-    """One page of the principal's queue and the total count."""
-    from sqlalchemy import func
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: its tickets, the next page's cursor, the (capped) count."""
 
+    items: list[Report]
+    next_cursor: str | None
+    total: int | None = None
+    total_capped: bool = False
+
+
+def decode_cursor(raw: str) -> tuple[datetime, int]:
+    """The (deadline, id) a cursor of the queue points at, or a 400."""
+    return paging.decode_cursor(raw, (datetime, int), tag=CURSOR_TAG)
+
+
+def _ids(session: Session, model, codes: tuple[str, ...]) -> list[int]:
+    """The ids of catalogue rows by code (unknown codes match nothing).
+
+    Filtering reports by ids rather than by a join lets the planner read the filter's index
+    (department, status, deadline) directly.
+    """
+    return list(session.scalars(select(model.id).where(model.code.in_(codes))))
+
+
+def filtered(session: Session, principal: Principal, flt: QueueFilter, now: datetime):
+    """The tickets the principal may see that match the filter, unordered (`select(Report)`)."""
     query = select(Report)
     if not (principal.is_admin or principal.citywide):
         query = query.where(Report.department_id.in_(principal.department_ids or {-1}))
     if flt.departments:
-        query = query.join(Department, Report.department_id == Department.id).where(
-            Department.code.in_(flt.departments)
-        )
+        query = query.where(Report.department_id.in_(_ids(session, Department, flt.departments)))
     if flt.statuses:
         query = query.where(Report.status.in_(flt.statuses))
     if flt.categories:
-        query = query.join(Category, Report.category_id == Category.id).where(
-            Category.code.in_(flt.categories)
-        )
+        query = query.where(Report.category_id.in_(_ids(session, Category, flt.categories)))
     if flt.assignee == "me":
         query = query.where(
             Report.assignee_id == principal.id if principal.kind == "user" else False
@@ -66,7 +99,8 @@ def queue(
     elif flt.assignee is not None:
         query = query.where(Report.assignee_id == int(flt.assignee))
     if flt.published is not None:
-        query = query.where(Report.published.is_(flt.published))
+        # `= false` rather than `IS false`: the planner matches it to the index's column.
+        query = query.where(Report.published == flt.published)
     if flt.flagged is not None:
         flagged = select(AbuseReport.report_id).where(AbuseReport.resolved_at.is_(None))
         query = query.where(Report.id.in_(flagged) if flt.flagged else Report.id.not_in(flagged))
@@ -74,14 +108,33 @@ def queue(
         query = query.where(Report.zone_keys.contains(f",{flt.zone},", autoescape=True))
     if flt.sla:
         query = query.where(_sla_clause(flt.sla, now))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
+    return query
+
+
+def page_query(session: Session, principal: Principal, flt: QueueFilter, now: datetime):
+    """The query of one page, soonest deadline first, with one ticket more than the page."""
+    query = filtered(session, principal, flt, now)
+    if flt.cursor is not None:
+        query = query.where(paging.after((Report.deadline, Report.id), flt.cursor))
+    return (
         query.options(selectinload(Report.open_abuse_flags))
         .order_by(Report.deadline, Report.id)
-        .limit(flt.limit)
-        .offset(flt.offset)
-    ).unique()
-    return list(rows), total
+        .limit(flt.limit + 1)
+        .offset(flt.offset or None)
+    )
+
+
+def queue(
+    session: Session, principal: Principal, flt: QueueFilter, now: datetime, *, count: bool = True
+) -> QueuePage:
+    """One page of the principal's queue and, with `count`, how many tickets match (capped)."""
+    rows = list(session.scalars(page_query(session, principal, flt, now)).unique())
+    items, cursor = paging.split_page(rows, flt.limit, lambda r: (r.deadline, r.id), tag=CURSOR_TAG)
+    if not count:
+        return QueuePage(items, cursor)
+    ids = filtered(session, principal, flt, now).with_only_columns(Report.id)
+    total, capped = paging.capped_count(session, ids, COUNT_CAP)
+    return QueuePage(items, cursor, total, capped)
 
 
 def _sla_clause(state: str, now: datetime):

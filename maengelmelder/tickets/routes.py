@@ -8,7 +8,7 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .. import spreadsheet
+from .. import paging, spreadsheet
 from ..abuse import flags
 from ..accounts.auth import STAFF, authenticated, require
 from ..accounts.routes import body
@@ -24,7 +24,7 @@ from ..sla.jobs import schedule_checks
 from ..storage import storage
 from . import moderation, service, states
 from .notifications import Links
-from .queue import QueueFilter, queue
+from .queue import QueueFilter, decode_cursor, queue
 from .schemas import (
     AssignIn,
     ForwardIn,
@@ -97,21 +97,30 @@ def list_tickets():
         categories=_csv(args.get("category")),
         published=args.get("published"),
         flagged=args.get("flagged"),
+        cursor=decode_cursor(args["cursor"]) if "cursor" in args else None,
         limit=args["limit"],
         offset=args["offset"],
     )
     principal, at = authenticated(), now()
-    rows, total = queue(db.session, principal, flt, at)
-    if args.get("format") in ("csv", "geojson"):
-        return _queue_export(rows, principal, at, args["format"])
-    return jsonify(
-        {
-            "items": [ticket_out(r, principal, at, full=False) for r in rows],
-            "total": total,
-            "limit": flt.limit,
-            "offset": flt.offset,
-        }
-    )
+    download = args.get("format") in ("csv", "geojson")
+    page = queue(db.session, principal, flt, at, count=not download)
+    link = paging.next_link(page.next_cursor)
+    if download:
+        resp = _queue_export(page, principal, at, args["format"], link)
+    else:
+        resp = jsonify(
+            {
+                "items": [ticket_out(r, principal, at, full=False) for r in page.items],
+                "total": page.total,
+                "total_capped": page.total_capped,
+                "limit": flt.limit,
+                "offset": flt.offset,
+                "next_cursor": page.next_cursor,
+            }
+        )
+    if link is not None:
+        resp.headers["Link"] = paging.link_header(link)
+    return resp
 
 
 _EXPORT_COLUMNS = (
@@ -129,10 +138,10 @@ _EXPORT_COLUMNS = (
 )
 
 
-def _queue_export(rows, principal, at, fmt: str):
-    """The current filter's tickets as CSV or GeoJSON (staff fields, no reporter e-mail)."""
+def _queue_export(page, principal, at, fmt: str, link: tuple[str, str] | None):
+    """A page of the current filter's tickets as CSV or GeoJSON (no reporter e-mail)."""
     items = []
-    for report in rows:
+    for report in page.items:
         out = ticket_out(report, principal, at, full=False)
         items.append(
             {
@@ -162,6 +171,8 @@ def _queue_export(rows, principal, at, fmt: str):
                     }
                     for item in items
                 ],
+                "next_cursor": page.next_cursor,
+                "links": paging.geojson_links(link),
             }
         )
         resp.mimetype = "application/geo+json"

@@ -4,17 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 from sqlalchemy.orm import object_session
 
+from .. import paging
 from ..accounts.service import Principal, actor_names
 from ..clock import isoformat
 from ..reports.models import Report
 from ..reports.schemas import PhotoOut, report_public
 from . import states, workflow
-from .queue import SLA_STATES, sla_state
+from .queue import (
+    DEFAULT_LIMIT,
+    EXPORT_DEFAULT_LIMIT,
+    EXPORT_MAX_LIMIT,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    SLA_STATES,
+    sla_state,
+)
 
 NOTE = validate.Length(max=4000)
+DOWNLOADS = ("csv", "geojson")
 
 
 class TransitionIn(Schema):
@@ -95,9 +113,40 @@ class QueueArgs(Schema):
     category = fields.String()
     published = fields.Boolean()
     flagged = fields.Boolean()
-    format = fields.String(validate=validate.OneOf(["json", "csv", "geojson"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    format = fields.String(validate=validate.OneOf(["json", *DOWNLOADS]))
+    # A JSON page holds at most MAX_LIMIT, a download EXPORT_MAX_LIMIT (checked below).
+    limit = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={
+            "maximum": EXPORT_MAX_LIMIT,
+            "description": f"page size: JSON {DEFAULT_LIMIT} by default, at most {MAX_LIMIT}; "
+            f"CSV and GeoJSON {EXPORT_DEFAULT_LIMIT} by default, at most {EXPORT_MAX_LIMIT}",
+        },
+    )
+    cursor = paging.cursor_field()
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_OFFSET),
+        metadata={"description": "deprecated: skip this many tickets; use `cursor` instead"},
+    )
+
+    @validates_schema
+    def _page(self, data: dict, **_: object) -> None:
+        maximum = EXPORT_MAX_LIMIT if data.get("format") in DOWNLOADS else MAX_LIMIT
+        if data.get("limit", 1) > maximum:
+            raise ValidationError(
+                f"Must be greater than or equal to 1 and less than or equal to {maximum}.",
+                "limit",
+            )
+        if "cursor" in data and data.get("offset"):
+            raise ValidationError("Not together with cursor.", "offset")
+
+    @post_load
+    def _default_limit(self, data: dict, **_: object) -> dict:
+        if "limit" not in data:
+            download = data.get("format") in DOWNLOADS
+            data["limit"] = EXPORT_DEFAULT_LIMIT if download else DEFAULT_LIMIT
+        return data
 
 
 def _photo(photo) -> dict:
