@@ -17,6 +17,8 @@ def next_link(resp) -> str | None:
 def follow_links(client, url: str, headers=None, *, most: int = 100) -> list:
     """Every page from `url` on, following rel="next" (at most `most` pages)."""
     pages = [client.get(url, headers=headers or {})]
+    # A streamed page is read to its end before the next request, as a client would.
+    pages[-1].get_data()
     while (link := next_link(pages[-1])) is not None:
         assert pages[-1].status_code == 200, pages[-1].get_data(as_text=True)[:500]
         assert len(pages) < most, "the Link header leads round in circles"
@@ -24,5 +26,6 @@ def follow_links(client, url: str, headers=None, *, most: int = 100) -> list:
         # host, so the request goes to the link's path and query.
         parts = urlsplit(link)
         pages.append(client.get(f"{parts.path}?{parts.query}", headers=headers or {}))
+        pages[-1].get_data()
     assert pages[-1].status_code == 200, pages[-1].get_data(as_text=True)[:500]
     return pages

@@ -6,7 +6,10 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests import images
+from tests.paging import follow_links, next_link
 from tests.reports.helpers import post_multipart, report_json
 from tests.tickets.helpers import version_of
 
@@ -94,3 +97,62 @@ def test_csv_export_streams_in_chunks_with_filters(client, clock, monkeypatch):
     assert client.get("/api/v1/export/reports.csv?status=new").status_code == 200
     for bad in ("status=offen", "from=gestern", "to=2026-01-01", "colour=red"):
         assert client.get("/api/v1/export/reports.csv?" + bad).status_code == 400
+
+
+def test_csv_pages_follow_the_link_header_through_every_report(client, clock):
+    filed = [_file(client, category="graffiti" if i % 3 else "schlagloch") for i in range(7)]
+    first = client.get("/api/v1/export/reports.csv?limit=3")
+    first.get_data()  # read to its end, as a client would before asking for more
+    links = first.headers["Link"]
+    assert links.startswith("<http://maengel.test/api/v1/export/reports.csv?limit=3&cursor=")
+    assert 'rel="next", <' in links and links.endswith(
+        'title="Datenlizenz Deutschland - Namensnennung - 2.0"'
+    )
+    clock.advance(minutes=1)
+    late = _file(client)  # filed while the download runs: on a later page
+    pages = [first, *follow_links(client, next_link(first))]
+    rows = [r for p in pages for r in csv.DictReader(io.StringIO(p.get_data(as_text=True)))]
+    assert [r["public_id"] for r in rows] == [*filed, late]  # oldest first, each once
+    assert [len(list(csv.DictReader(io.StringIO(p.get_data(as_text=True))))) for p in pages] == [
+        3,
+        3,
+        2,
+    ]
+    graffiti = follow_links(client, "/api/v1/export/reports.csv?category=graffiti&limit=2")
+    found = [r for p in graffiti for r in csv.DictReader(io.StringIO(p.get_data(as_text=True)))]
+    assert [r["public_id"] for r in found] == [p for i, p in enumerate(filed) if i % 3]
+
+
+def test_geojson_pages_name_the_next_page_in_header_and_body(client):
+    filed = [_file(client) for _ in range(3)]
+    pages = follow_links(client, "/api/v1/export/reports.geojson?limit=2")
+    bodies = [json.loads(p.get_data()) for p in pages]
+    assert [f["id"] for b in bodies for f in b["features"]] == filed
+    assert bodies[0]["links"] == [
+        {"href": next_link(pages[0]), "rel": "next", "type": "application/geo+json"}
+    ]
+    assert bodies[0]["next_cursor"] in bodies[0]["links"][0]["href"]
+    assert (bodies[1]["links"], bodies[1]["next_cursor"]) == ([], None)
+    assert bodies[1]["license"]["name"].startswith("Datenlizenz")
+    # A page that ends exactly at the last report announces none after it.
+    assert next_link(client.get("/api/v1/export/reports.geojson?limit=3")) is None
+    empty = client.get("/api/v1/export/reports.geojson?status=closed")
+    assert json.loads(empty.get_data())["features"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("limit=100001", "validation_failed"),
+        ("limit=0", "validation_failed"),
+        ("cursor=nicht-von-hier", "invalid_cursor"),
+    ],
+)
+def test_export_pages_past_the_maximum_or_bad_cursors_are_400(client, query, code):
+    for fmt in ("csv", "geojson"):
+        resp = client.get(f"/api/v1/export/reports.{fmt}?{query}")
+        assert resp.status_code == 400
+        error = resp.json["error"]
+        assert error["code"] == code
+        texts = [error["message"], *(error.get("fields") or {}).get("limit", [])]
+        assert all(t["de"] != t["en"] for t in texts)
