@@ -31,6 +31,7 @@ from ..sla.jobs import schedule_checks
 from ..storage import storage
 from . import serialize
 from .params import (
+    MAX_DEPTH,
     MAX_RESULTS,
     error,
     events_of,
@@ -347,6 +348,8 @@ def list_requests(fmt: str):
     params = merged_params(request.args)
     page_size = int_param(params, "page_size", MAX_RESULTS, 1, MAX_RESULTS)
     page = int_param(params, "page", 1, 1, 1_000_000)
+    if (page - 1) * page_size >= MAX_DEPTH:
+        raise error(400, "page_too_deep", limit=MAX_DEPTH)
     flag_param(params, "extensions")
     newest_first = (Report.created_at.desc(), Report.id.desc())
     # The page is picked by id first, so the database sorts narrow rows: sorting whole rows

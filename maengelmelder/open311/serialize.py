@@ -68,6 +68,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the date range may span at most 90 days",
     ),
     "status": ("Ungültiger status; erlaubt: open, closed", "invalid status; allowed: open, closed"),
+    "page_too_deep": (
+        "Blättern reicht bis zum {limit}. Eintrag; bitte mit start_date und end_date eingrenzen",
+        "paging reaches as far as entry {limit}; please narrow with start_date and end_date",
+    ),
     "too_many_ids": (
         "Höchstens {limit} service_request_id auf einmal",
         "at most {limit} service_request_id at once",

@@ -255,6 +255,20 @@ def test_pages(client, file_request, clock):
     assert _ids(client, "?page=&page_size=") == newest_first
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_deep_pages_are_refused_with_a_hint_to_the_dates(client, file_request, fmt):
+    file_request()
+    # A page may start among the first 10,000 requests, not further: no page reads more.
+    assert client.get(f"{ROOT}/requests.{fmt}?page_size=100&page=100").status_code == 200
+    for query in ("page_size=100&page=101", "page_size=1000&page=11", "page=1000000"):
+        resp = client.get(f"{ROOT}/requests.{fmt}?{query}")
+        assert resp.status_code == 400, query
+        [error] = errors_of(resp, fmt)
+        assert "start_date" in error["description"]
+        assert "Blättern reicht bis" in error["description"]
+        assert "paging reaches as far as" in error["description"]
+
+
 def _photo_request(client, api_key) -> str:
     photo = images.phone_jpeg(width=800, height=600, gps=None)
     resp = client.post(
