@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from marshmallow import fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -137,6 +137,23 @@ def cursor_field() -> fields.String:
     return fields.String(
         metadata={"description": "`next_cursor` of the page before, unchanged (opaque)"},
     )
+
+
+def page_args(name: str, default: int, maximum: int) -> type[Schema]:
+    """A query schema of a list with no filters: `limit` and `cursor` (anything else is 400)."""
+    meta = type("Meta", (), {"unknown": RAISE})
+    fields_ = {"Meta": meta, "limit": limit_field(default, maximum), "cursor": cursor_field()}
+    return type(name, (Schema,), fields_)
+
+
+def load_args(schema: Schema, args: dict) -> dict:
+    """Query parameters loaded through a schema, or a 400 naming each bad one."""
+    from .errors import validation_error
+
+    try:
+        return schema.load(args)
+    except ValidationError as exc:
+        raise validation_error(exc.normalized_messages(), status=400) from exc
 
 
 def next_url(base_url: str, path: str, args: dict[str, str], cursor: str) -> str:

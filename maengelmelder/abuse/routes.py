@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 from sqlalchemy.exc import IntegrityError
 
+from .. import paging
 from ..accounts.auth import admin_required, authenticated
 from ..accounts.routes import body
 from ..accounts.service import actor_names
@@ -20,6 +21,7 @@ from . import confirmation, flags, service
 from .models import ABUSE_REASONS, BlockedSender
 
 bp = Blueprint("abuse", __name__, template_folder="templates")
+BlocklistPageArgs = paging.page_args("BlocklistPageArgs", 500, 1000)
 
 
 class BlockedSenderIn(Schema):
@@ -143,10 +145,17 @@ def blocked_out(entry: BlockedSender, names: dict[str, str] | None = None) -> di
 @bp.get("/api/v1/admin/blocklist")
 @admin_required
 def list_blocklist():
-    """Every blocked address and domain, by pattern."""
-    entries = service.list_blocked(db.session)
-    names = actor_names(db.session, (e.created_by for e in entries))
-    return jsonify({"items": [blocked_out(e, names) for e in entries]})
+    """Blocked addresses and domains by pattern, a page at a time."""
+    args = paging.load_args(BlocklistPageArgs(), request.args.to_dict())
+    after = paging.decode_cursor(args["cursor"], (str,), tag="b")[0] if "cursor" in args else None
+    entries = service.list_blocked(db.session, limit=args["limit"] + 1, after=after)
+    page, cursor = paging.split_page(entries, args["limit"], lambda e: (e.pattern,), tag="b")
+    names = actor_names(db.session, (e.created_by for e in page))
+    resp = jsonify({"items": [blocked_out(e, names) for e in page], "next_cursor": cursor})
+    link = paging.link_header(paging.next_link(cursor))
+    if link:
+        resp.headers["Link"] = link
+    return resp
 
 
 @bp.post("/api/v1/admin/blocklist")

@@ -92,8 +92,14 @@ def blocked_pattern(session: Session, email: str | None) -> str | None:
     )
 
 
-def list_blocked(session: Session) -> list[BlockedSender]:
-    return list(session.scalars(select(BlockedSender).order_by(BlockedSender.pattern)))
+def list_blocked(
+    session: Session, *, limit: int | None = None, after: str | None = None
+) -> list[BlockedSender]:
+    """Entries by pattern; with `limit` at most that many, past the pattern `after`."""
+    query = select(BlockedSender).order_by(BlockedSender.pattern).limit(limit)
+    if after is not None:
+        query = query.where(BlockedSender.pattern > after)
+    return list(session.scalars(query))
 
 
 def add_blocked(

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
+from .. import paging
 from ..clock import isoformat, now
 from ..errors import ApiError, validation_error
 from ..extensions import db, limiter
@@ -53,6 +54,20 @@ class TokenIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     departments = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
     citywide = fields.Boolean(load_default=False)
+
+
+# Staff accounts and API tokens: a city's fit in one page; the page has a maximum all the same.
+UserPageArgs = paging.page_args("UserPageArgs", 500, 1000)
+TokenPageArgs = paging.page_args("TokenPageArgs", 500, 1000)
+
+
+def paged_array(items: list, cursor: str | None):
+    """A page as a bare JSON array (as these lists always were), the next in `Link`."""
+    resp = jsonify(items)
+    link = paging.link_header(paging.next_link(cursor))
+    if link:
+        resp.headers["Link"] = link
+    return resp
 
 
 def body(schema: Schema) -> dict:
@@ -157,7 +172,14 @@ def change_password():
 @bp.get("/api/v1/admin/users")
 @admin_required
 def list_users():
-    return jsonify([user_out(u) for u in db.session.scalars(select(User).order_by(User.email))])
+    """Staff accounts by e-mail address, a page at a time (the next in the Link header)."""
+    args = paging.load_args(UserPageArgs(), request.args.to_dict())
+    query = select(User).order_by(User.email).limit(args["limit"] + 1)
+    if "cursor" in args:
+        query = query.where(paging.after([User.email], _cursor(args["cursor"], str, "u")))
+    users = list(db.session.scalars(query))
+    page, cursor = paging.split_page(users, args["limit"], lambda u: (u.email,), tag="u")
+    return paged_array([user_out(u) for u in page], cursor)
 
 
 @bp.post("/api/v1/admin/users")
@@ -174,8 +196,18 @@ def create_user():
 @bp.get("/api/v1/admin/tokens")
 @admin_required
 def list_tokens():
-    rows = db.session.scalars(select(ApiToken).order_by(ApiToken.id))
-    return jsonify([token_out(t) for t in rows])
+    """API tokens by id, a page at a time (the next in the Link header)."""
+    args = paging.load_args(TokenPageArgs(), request.args.to_dict())
+    query = select(ApiToken).order_by(ApiToken.id).limit(args["limit"] + 1)
+    if "cursor" in args:
+        query = query.where(paging.after([ApiToken.id], _cursor(args["cursor"], int, "k")))
+    tokens = list(db.session.scalars(query))
+    page, cursor = paging.split_page(tokens, args["limit"], lambda t: (t.id,), tag="k")
+    return paged_array([token_out(t) for t in page], cursor)
+
+
+def _cursor(raw: str, kind: type, tag: str) -> tuple:
+    return paging.decode_cursor(raw, (kind,), tag=tag)
 
 
 @bp.post("/api/v1/admin/tokens")

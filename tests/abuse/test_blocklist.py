@@ -253,3 +253,21 @@ def test_open311_requests_are_held_too(app, client, admin, staff):
     public_id = resp.json[0]["service_request_id"]
     assert stored(app, public_id).held_reason == "blocklist"
     assert publicly_visible(client, public_id) == NOWHERE
+
+
+def test_the_block_list_pages_by_pattern(admin):
+    for pattern in ("@d.example", "@a.example", "@f.example", "@b.example"):
+        block(admin, pattern)
+    first = admin.get(f"{BLOCKLIST}?limit=3").json
+    assert [e["pattern"] for e in first["items"]] == ["@a.example", "@b.example", "@d.example"]
+    block(admin, "@e.example")  # added while the list is read: after the page seen
+    second = admin.get(f"{BLOCKLIST}?limit=3&cursor={first['next_cursor']}").json
+    assert [e["pattern"] for e in second["items"]] == ["@e.example", "@f.example"]
+    assert second["next_cursor"] is None
+    too_many = admin.get(f"{BLOCKLIST}?limit=1001")
+    assert too_many.status_code == 400
+    assert too_many.json["error"]["fields"]["limit"][0]["en"].endswith(
+        "less than or equal to 1000."
+    )
+    bad = admin.get(f"{BLOCKLIST}?cursor=%00")
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_cursor"

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from maengelmelder.accounts.models import ApiToken, User
 from maengelmelder.extensions import db
+from maengelmelder.paging import encode_cursor
 from tests.conftest import PASSWORD
+from tests.paging import follow_links, next_link
 
 
 def login(client, email: str, password: str = PASSWORD):
@@ -206,3 +208,35 @@ def test_cli_creates_users_and_tokens(app):
         .status_code
         == 200
     )
+
+
+def test_users_and_tokens_page_by_link_header(client, staff, admin_headers):
+    for name in ("dora", "anna", "carl", "bert"):
+        staff.user("crew", "tiefbau", email=f"{name}@stadt.example")
+    for _ in range(3):
+        staff.token("crew", "tiefbau")
+    first = client.get("/api/v1/admin/users?limit=2", headers=admin_headers)
+    assert isinstance(first.json, list) and len(first.json) == 2  # still a bare array
+    staff.user("crew", "gruen", email="berta@stadt.example")  # between two pages
+    pages = [first, *follow_links(client, next_link(first), admin_headers)]
+    emails = [u["email"] for p in pages for u in p.json]
+    assert emails == sorted(emails) and len(emails) == len(set(emails)) == 5
+    assert "berta@stadt.example" in emails
+    tokens = follow_links(client, "/api/v1/admin/tokens?limit=3", admin_headers)
+    ids = [t["id"] for p in tokens for t in p.json]
+    assert ids == sorted(ids) and len(ids) == 4 and len(tokens) == 2
+    assert next_link(client.get("/api/v1/admin/users", headers=admin_headers)) is None
+
+
+@pytest.mark.parametrize("path", ["/api/v1/admin/users", "/api/v1/admin/tokens"])
+def test_admin_pages_past_the_maximum_or_with_bad_cursors_are_400(client, admin_headers, path):
+    too_many = client.get(f"{path}?limit=1001", headers=admin_headers)
+    assert too_many.status_code == 400
+    assert too_many.json["error"]["fields"]["limit"][0]["de"] == "Muss zwischen 1 und 1000 liegen."
+    # another list's cursor is no position in this one
+    foreign = encode_cursor([1], "k") if path.endswith("users") else encode_cursor(["a@b"], "u")
+    for cursor in ("x", foreign):
+        resp = client.get(path, query_string={"cursor": cursor}, headers=admin_headers)
+        assert resp.status_code == 400
+        assert resp.json["error"]["code"] == "invalid_cursor"
+    assert client.get(f"{path}?colour=red", headers=admin_headers).status_code == 400
