@@ -98,13 +98,13 @@ def _api_error_text(err: ApiError) -> str:
 def _api_error(err: ApiError):
     status = err.status if err.status in (403, 404) or err.status >= 500 else 400
     headers = {k: v for k, v in err.headers.items() if k.lower() == "retry-after"}
-    failure = Open311Error(status, _api_error_text(err), code=err.status, headers=headers)
+    failure = Open311Error(status, _api_error_text(err), headers=headers)
     return render_error(failure, g.get("open311_fmt", "json"))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(err: RequestEntityTooLarge):
-    failure = Open311Error(400, message("body_too_large"), code=413)
+    failure = Open311Error(400, message("body_too_large"))
     return render_error(failure, g.get("open311_fmt", "json"))
 
 
@@ -112,9 +112,7 @@ def _too_large(err: RequestEntityTooLarge):
 def _http_error(err: HTTPException):
     status = err.code or 500
     key = {404: "not_found", 405: "method", 413: "body_too_large"}.get(status, "bad_request")
-    failure = Open311Error(
-        status if status == 404 or status >= 500 else 400, message(key), code=status
-    )
+    failure = Open311Error(status if status == 404 or status >= 500 else 400, message(key))
     return render_error(failure, g.get("open311_fmt", "json"))
 
 
@@ -400,7 +398,7 @@ def fallback(rest: str):
     base, dot, _suffix = rest.rpartition(".")
     if dot and _RESOURCES.fullmatch(base):
         allow = _ALLOW.get(base, "GET, HEAD, OPTIONS")
-        raise Open311Error(400, message("method"), code=405, headers={"Allow": allow})
+        raise Open311Error(400, message("method"), headers={"Allow": allow})
     if _RESOURCES.fullmatch(rest):
         raise error(400, "format_missing")
     raise error(404, "not_found")

@@ -36,19 +36,22 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Open311Error(Exception):
-    """An error answered as an Open311 error list in the requested format."""
+    """An error answered as an Open311 error list in the requested format.
+
+    The body's code is always the HTTP status, as the spec's examples show: clients read
+    either one, and the description says what exactly was wrong.
+    """
 
     def __init__(
         self,
         status: int,
         description: Message | str,
         *,
-        code: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(description)
         self.status = status
-        self.code = code or status
+        self.code = status
         if isinstance(description, dict):
             description = bilingual(description)
         self.description = description

@@ -158,10 +158,16 @@ def _check_format(path: str, resp) -> None:
         return
     if path.lower().endswith(".xml"):
         assert resp.content_type == XML_TYPE, (path, resp.content_type)
-        ET.fromstring(resp.data)
+        root = ET.fromstring(resp.data)
+        codes = [e.findtext("code") for e in root.iter("error")] if root.tag == "errors" else []
     elif resp.status_code != 204:
         assert resp.content_type == JSON_TYPE, (path, resp.content_type)
-        json.loads(resp.data)
+        body = json.loads(resp.data)
+        codes = [str(e["code"]) for e in body] if resp.status_code >= 400 else []
+    else:
+        codes = []
+    # An error's code is its HTTP status (GeoReport v2), whichever way it was refused.
+    assert resp.status_code < 400 or codes == [str(resp.status_code)], (path, codes)
 
 
 def test_open311_never_fails_and_stores_nothing_it_refuses(app, client, staff, media_dir):
