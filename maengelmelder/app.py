@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -33,18 +34,44 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+# A UTF-16 surrogate on its own: JSON may spell it (`"\ud800"`) and Python's parser lets it
+# through, but no UTF-8 text (no database, no answer, no digest) can hold it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a lone surrogate in any key or string."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, except that a body nested too deeply to parse is malformed input (400).
+    """Flask's JSON, except that bodies no endpoint can use are malformed input (400).
 
     Python's parser gives up on deep nesting (a few KB of brackets) with a RecursionError,
-    which request.get_json would let through as a 500; as a ValueError it is bad JSON.
+    which request.get_json would let through as a 500; as a ValueError it is bad JSON. The
+    same for invalid Unicode (a lone surrogate, escaped or as bytes): refused here, once, it
+    never reaches a digest, a database or an error message that echoes a field's name.
     """
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
-            return super().loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError as exc:
             raise ValueError("JSON nested too deeply") from exc
+        if _has_lone_surrogate(value):
+            raise ValueError("JSON text with a lone surrogate is not valid Unicode")
+        return value
 
 
 def _persistent_secret(instance: Path) -> str:

@@ -14,8 +14,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The input is incomplete or invalid.",
     ),
     "invalid_json": (
-        "Der Inhalt ist kein gültiges JSON-Objekt.",
-        "The body is not a valid JSON object.",
+        "Der Inhalt ist kein gültiges JSON-Objekt in UTF-8.",
+        "The body is not a valid JSON object in UTF-8.",
     ),
     "unsupported_media_type": (
         "Bitte als multipart/form-data oder application/json senden.",
@@ -288,6 +288,7 @@ def english_to_bilingual(text: str) -> Message:
 def translate_errors(errors: Any) -> Any:
     """Translate marshmallow's nested error structure into de/en message pairs."""
     if isinstance(errors, str):
+        (r"String does not match expected pattern\.", "Der Text hat nicht das erwartete Format."),
         return english_to_bilingual(errors)
     if isinstance(errors, dict):
         if set(errors) == {"de", "en"}:
