@@ -263,6 +263,7 @@ _MARSHMALLOW_DE: list[tuple[re.Pattern[str], str]] = [
         (r"Must be greater than or equal to (\S+)\.", r"Muss mindestens \1 sein."),
         (r"Must be less than or equal to (\S+)\.", r"Darf höchstens \1 sein."),
         (r"Must be one of: (.*)\.", r"Muss einer der folgenden Werte sein: \1."),
+        (r"String does not match expected pattern\.", "Der Text hat nicht das erwartete Format."),
     ]
 ]
 
@@ -288,7 +289,6 @@ def english_to_bilingual(text: str) -> Message:
 def translate_errors(errors: Any) -> Any:
     """Translate marshmallow's nested error structure into de/en message pairs."""
     if isinstance(errors, str):
-        (r"String does not match expected pattern\.", "Der Text hat nicht das erwartete Format."),
         return english_to_bilingual(errors)
     if isinstance(errors, dict):
         if set(errors) == {"de", "en"}:
