@@ -10,6 +10,7 @@ from ..catalog.admin import CategoryIn, CategoryPatch, DepartmentIn
 from ..reports.schemas import (
     CategoryOut,
     EventPublic,
+    PhotoOut,
     ReportForReporter,
     ReportIn,
     ReportPublic,
@@ -383,6 +384,7 @@ MARSHMALLOW: dict[str, type] = {
     "ReportIn": ReportIn,
     "ReportPublic": ReportPublic,
     "ReportForReporter": ReportForReporter,
+    "PhotoOut": PhotoOut,
     "EventPublic": EventPublic,
     "CategoryOut": CategoryOut,
     "SupportIn": SupportIn,
@@ -432,3 +434,9 @@ def patch_outputs(schemas: dict[str, dict]) -> None:
         "description": "the citizen's text, null until staff published it",
     }
     public["photos"] = {"type": "array", "items": ref("PhotoOut")}
+    schemas["ReportForReporter"]["properties"]["photos"] = {
+        "type": "array",
+        "items": ref("PhotoOut"),
+        "description": "all photos; the URLs of those the public may not see carry a key "
+        "(?k=) that opens them for the reporter only",
+    }

@@ -16,6 +16,7 @@ from flask import (
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.auth import current_principal
 from ..city import city
 from ..clock import now
 from ..errors import ApiError, validation_error
@@ -25,6 +26,7 @@ from ..jobs import enqueue
 from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
 from ..tickets import states
+from . import media as access_rules
 from . import reads, service
 from .schemas import (
     ListQuery,
@@ -323,9 +325,26 @@ def report_page(public_id: str):
 
 @bp.get("/media/<name>")
 def media(name: str):
-    """A stored photo derivative; names are random, so only those given out can be fetched."""
-    if not NAME_RE.fullmatch(name) or not storage().exists(name):
+    """A stored photo file: to everyone while the photo is public, else only to staff of the
+    report's department and to its reporter (`?k=`, see reports/media.py); for anyone else
+    the same 404 as an unknown name."""
+    access = access_rules.photo_access(db.session, name[:32]) if NAME_RE.fullmatch(name) else None
+    if access is None or not (access.public or _may_see_private(name, access)):
         raise ApiError(404, "not_found")
-    resp = send_file(storage().path(name), mimetype="image/jpeg", max_age=86400)
+    if not storage().exists(name):
+        raise ApiError(404, "not_found")
+    resp = send_file(storage().path(name), mimetype="image/jpeg")
+    resp.headers["Cache-Control"] = (
+        access_rules.PUBLIC_CACHE if access.public else access_rules.PRIVATE_CACHE
+    )
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+def _may_see_private(name: str, access: access_rules.PhotoAccess) -> bool:
+    key = request.args.get("k")
+    if key is not None:
+        secret = current_app.config["SECRET_KEY"]
+        return access_rules.reporter_key_matches(secret, name, access.tracking_token_hash, key)
+    principal = current_principal()
+    return principal is not None and principal.covers(access.department_id)

@@ -33,8 +33,9 @@ def _photo_keys(app, public_id: str) -> list[str]:
 
 @pytest.fixture
 def stored(app, client, media_dir, tmp_path):
-    """A stored photo, and files with known content just outside (and inside) media/."""
-    resp = post_multipart(client, report_json(), [images.phone_jpeg(320, 240)])
+    """A stored public photo, and files with known content just outside (and inside) media/."""
+    body = report_json(category="strassenlaterne")  # published at once
+    resp = post_multipart(client, body, [images.phone_jpeg(320, 240)])
     assert resp.status_code == 201, resp.json
     [key] = _photo_keys(app, resp.json["report"]["public_id"])
     (tmp_path / "secret_key").write_bytes(SENTINEL)

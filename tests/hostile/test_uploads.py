@@ -217,8 +217,11 @@ def _photo_rows(app) -> dict[int, tuple[str, int, int]]:
         return out
 
 
-def _check_stored(app, client, media_dir, before_rows, before_files, upload: bytes, colour=None):
-    """The upload became exactly one photo: two clean JPEG files, served as image/jpeg."""
+def _check_stored(
+    app, client, media_dir, before_rows, before_files, upload: bytes, colour=None, headers=None
+):
+    """The upload became exactly one photo: two clean JPEG files, served as image/jpeg (to the
+    crew: the citizen's photos of these reports are not public before moderation)."""
     new = {pid: row for pid, row in _photo_rows(app).items() if pid not in before_rows}
     assert len(new) == 1, new
     [(key, width, height)] = new.values()
@@ -230,7 +233,7 @@ def _check_stored(app, client, media_dir, before_rows, before_files, upload: byt
         picture = assert_clean_jpeg(data)
         if name.endswith("-web.jpg"):
             assert picture.size == (width, height)
-            served = client.get(f"/media/{name.split('/')[1]}")
+            served = client.get(f"/media/{name.split('/')[1]}", headers=headers)
             assert served.status_code == 200 and served.mimetype == "image/jpeg"
             assert served.data == data
         if colour is not None:
@@ -261,7 +264,9 @@ def test_hostile_file_on_every_upload_path(app, client, media_dir, uploader, nam
         assert resp.status_code < 500, (path, resp.status_code, resp.get_data(as_text=True))
         if case.refused is None:
             assert resp.status_code == 201, (path, resp.get_data(as_text=True))
-            _check_stored(app, client, media_dir, rows, before_files, blob, case.colour)
+            _check_stored(
+                app, client, media_dir, rows, before_files, blob, case.colour, uploader.headers
+            )
         else:
             _check_refused(app, media_dir, path, resp, before, before_files, case.refused)
 
@@ -309,7 +314,7 @@ def test_seeded_mutations_of_a_phone_photo(app, client, media_dir, uploader):
         resp = uploader.post(path, blob, "IMG_1234.jpg", "image/jpeg")
         assert resp.status_code < 500, (number, path, resp.get_data(as_text=True))
         if resp.status_code == 201:
-            _check_stored(app, client, media_dir, rows, before_files, blob)
+            _check_stored(app, client, media_dir, rows, before_files, blob, None, uploader.headers)
             outcomes["stored"] += 1
         else:
             if path == "open311":

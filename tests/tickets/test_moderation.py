@@ -169,7 +169,7 @@ def test_redaction_blacks_out_both_sizes_under_a_new_name(client, crew, media_di
     public_id = file_ticket(client, "schlagloch", photo=True)["report"]["public_id"]
     before = crew.get(f"/api/v1/tickets/{public_id}").json["photos"][0]
     assert (before["width"], before["height"]) == (600, 800)  # the photo stood upright
-    old_web, old_thumb = pixels(client, before["url"]), pixels(client, before["thumbnail_url"])
+    old_web, old_thumb = pixels(crew, before["url"]), pixels(crew, before["thumbnail_url"])
     old_names = {before["url"].rsplit("/", 1)[1], before["thumbnail_url"].rsplit("/", 1)[1]}
     assert old_names <= {p.name for p in media_files(media_dir)}
 
@@ -184,10 +184,10 @@ def test_redaction_blacks_out_both_sizes_under_a_new_name(client, crew, media_di
     # The old pixels are gone for good: files removed, URLs dead.
     names = {p.name for p in media_files(media_dir)}
     assert not old_names & names
-    assert client.get(before["url"]).status_code == 404
-    assert client.get(before["thumbnail_url"]).status_code == 404
+    assert crew.get(before["url"]).status_code == 404
+    assert crew.get(before["thumbnail_url"]).status_code == 404
 
-    web = pixels(client, after["url"])
+    web = pixels(crew, after["url"])
     assert web.shape == old_web.shape
     inside = web[y + 3 : y + h - 3, x + 3 : x + w - 3]
     assert inside.max() <= 12 and inside.mean() < 2
@@ -196,7 +196,7 @@ def test_redaction_blacks_out_both_sizes_under_a_new_name(client, crew, media_di
     for region in (np.s_[: y - 8], np.s_[y + h + 8 :], np.s_[y : y + h, : x - 8]):
         assert np.abs(web[region] - old_web[region]).mean() < 4
 
-    thumb = pixels(client, after["thumbnail_url"])
+    thumb = pixels(crew, after["thumbnail_url"])
     assert thumb.shape == old_thumb.shape == (320, 240, 3)
     s = 240 / 600
     tx, ty, tw, th = int(x * s), int(y * s), int(w * s), int(h * s)
@@ -229,7 +229,7 @@ def test_redaction_outside_the_image_changes_nothing(client, crew, media_dir, re
 
     assert media_files(media_dir) == files
     assert crew.get(f"/api/v1/tickets/{public_id}").json["photos"][0]["url"] == photo["url"]
-    assert client.get(photo["url"]).status_code == 200
+    assert crew.get(photo["url"]).status_code == 200
     assert version_of(crew, public_id) == version
 
 
@@ -242,7 +242,7 @@ def test_redacting_a_photo_of_another_ticket_is_not_found(client, crew, media_di
     resp = redact(crew, mine, foreign["id"], [[0, 0, 10, 10]])
     assert resp.status_code == 404
     assert media_files(media_dir) == files
-    assert client.get(foreign["url"]).status_code == 200
+    assert crew.get(foreign["url"]).status_code == 200
 
 
 def test_after_photo_is_public_and_clean_even_when_the_report_is_not(client, crew, media_dir):

@@ -1,0 +1,86 @@
+"""Who may load a stored photo file, and the URLs each audience gets.
+
+A photo file is served while the photo is public (the same rule as every public read: an
+approved photo of a published report, or a crew's "after" photo, of a report not held from
+the public), to staff whose departments cover the report, and to the reporter through a key
+derived from their report's tracking token. Everyone else gets the 404 of an unknown name.
+
+The decision is made on every request from one indexed lookup by storage key, so hiding,
+holding, flagging and unpublishing take effect on the very next request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import HELD_FROM_PUBLIC, Photo, Report
+
+# Public photos may be cached by browsers and proxies; their names never change content
+# (redaction writes new names). Anything else must not be kept by any cache.
+PUBLIC_CACHE = "public, max-age=86400, immutable"
+PRIVATE_CACHE = "private, no-store"
+
+
+def photo_is_public(kind: str, approved: bool, published: bool, held_reason: str | None) -> bool:
+    """Whether the public may see a photo: the rule of the report list, page and Open311."""
+    if held_reason in HELD_FROM_PUBLIC or not approved:
+        return False
+    return published or kind == "after"
+
+
+def is_public(photo: Photo, report: Report) -> bool:
+    """`photo_is_public` for loaded objects."""
+    return photo_is_public(photo.kind, photo.approved, report.published, report.held_reason)
+
+
+@dataclass(frozen=True)
+class PhotoAccess:
+    """What deciding access to one stored photo needs."""
+
+    public: bool
+    department_id: int
+    tracking_token_hash: str
+
+
+def photo_access(session: Session, storage_key: str) -> PhotoAccess | None:
+    """The access facts of the photo stored under `storage_key`, or None for an unknown key."""
+    row = session.execute(
+        select(
+            Photo.kind,
+            Photo.approved,
+            Report.published,
+            Report.held_reason,
+            Report.department_id,
+            Report.tracking_token_hash,
+        )
+        .join(Report, Report.id == Photo.report_id)
+        .where(Photo.storage_key == storage_key)
+    ).one_or_none()
+    if row is None:
+        return None
+    return PhotoAccess(
+        public=photo_is_public(row.kind, row.approved, row.published, row.held_reason),
+        department_id=row.department_id,
+        tracking_token_hash=row.tracking_token_hash,
+    )
+
+
+def reporter_key(secret_key: str, name: str, tracking_token_hash: str) -> str:
+    """The key that lets a report's reporter load one of its photo files (`?k=`).
+
+    Derived from the tracking token (through its stored hash) and the file name, so it opens
+    that one file only, and it does not spread the token itself into image URLs and logs.
+    """
+    message = f"media:{name}:{tracking_token_hash}".encode()
+    digest = hmac.new(secret_key.encode(), message, "sha256").digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def reporter_key_matches(secret_key: str, name: str, tracking_token_hash: str, given: str) -> bool:
+    expected = reporter_key(secret_key, name, tracking_token_hash)
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
