@@ -35,6 +35,7 @@ __all__ = [
     "heic_like",
     "html_bytes",
     "ico_bytes",
+    "jpeg_cut_with_eoi",
     "jpeg_segment_flood",
     "jpeg_with_exif",
     "mpo_jpeg",
@@ -46,9 +47,11 @@ __all__ = [
     "psd_header",
     "rational_entry",
     "short_entry",
+    "short_scan_jpeg",
     "svg_bytes",
     "text_as_jpg",
     "tiff_bytes",
+    "transparent_png",
     "truncated_jpeg",
     "webp_bytes",
     "xmp_packet",
@@ -434,6 +437,38 @@ def truncated_jpeg() -> bytes:
     """A phone JPEG cut off in the middle of its scan data."""
     data = phone_jpeg(1200, 900, 1)
     return data[: len(data) * 6 // 10]
+
+
+def short_scan_jpeg(width: int = 7000, height: int = 7000, progressive: bool = False) -> bytes:
+    """A ~630-byte JPEG whose frame header claims width x height pixels while its scan holds
+    the coded data of 16 x 16 pixels, followed by an end-of-image marker."""
+    data = bytearray(_jpeg(Image.new("RGB", (16, 16), (200, 30, 30)), progressive=progressive))
+    pos = 2
+    while data[pos + 1] not in (0xC0, 0xC1, 0xC2):
+        pos += 2 + struct.unpack_from(">H", data, pos + 2)[0]
+    struct.pack_into(">HH", data, pos + 5, height, width)
+    return bytes(data)
+
+
+@lru_cache(maxsize=8)
+def jpeg_cut_with_eoi(share: float = 0.9, progressive: bool = False, **params: object) -> bytes:
+    """A 2400 x 1800 photo JPEG cut off within its coded data, with an end-of-image marker
+    added after the cut, as if it were complete."""
+    data = _jpeg(_photo(2400, 1800), quality=90, progressive=progressive, **params)
+    return data[: int(len(data) * share)] + b"\xff\xd9"
+
+
+@lru_cache(maxsize=4)
+def transparent_png(width: int = 7000, height: int = 7000) -> bytes:
+    """A fully valid, fully transparent RGBA PNG (width x height) of under 200 KB."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (1 + 4 * width)
+    rows_per_piece = max(1, 4_000_000 // len(row))
+    pieces = []
+    for first in range(0, height, rows_per_piece):
+        pieces.append(compressor.compress(row * min(rows_per_piece, height - first)))
+    pieces.append(compressor.flush())
+    return _png(width, height, 8, 6, b"".join(pieces))
 
 
 def text_as_jpg() -> bytes:

@@ -139,6 +139,15 @@ class Case:
 RED = (255, 0, 0)
 CASES = {
     "truncated jpeg": Case(images.truncated_jpeg, refused="truncated"),
+    # A 7000 x 7000 frame header over the scan of 16 x 16 pixels, with an end marker.
+    "jpeg frame far larger than its scan": Case(images.short_scan_jpeg, refused="truncated"),
+    "progressive jpeg frame far larger than its scan": Case(
+        lambda: images.short_scan_jpeg(progressive=True), refused="truncated"
+    ),
+    "jpeg cut, end marker added": Case(images.jpeg_cut_with_eoi, refused="truncated"),
+    "progressive jpeg cut, end marker added": Case(
+        lambda: images.jpeg_cut_with_eoi(progressive=True), refused="truncated"
+    ),
     "truncated png": Case(lambda: images.png_bytes()[:-30], "p.png", "image/png", "truncated"),
     "jpeg cut in its header": Case(lambda: _small_jpeg()[:300], refused="truncated"),
     "jpeg + zip polyglot": Case(images.polyglot),

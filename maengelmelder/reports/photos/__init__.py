@@ -21,6 +21,10 @@ How hostile input is contained:
   wins), Pillow's own ``DecompressionBombWarning`` cannot fire for a declared size; if it
   or ``DecompressionBombError`` is raised anyway (warnings escalated to errors), it is
   reported as ``too_many_pixels``.
+* A JPEG whose decoder runs out of data before the frame is complete is refused as
+  truncated, even when the sender added an end-of-image marker after the short data
+  (libjpeg would fill the rest with grey and only warn): ``jpeg.py`` checks each scan's
+  length against its blocks and decodes so that a missing byte shows (see there).
 * Derivatives are re-encoded from pixels, with ``info`` cleared, so no EXIF, XMP, ICC
   profile, comment or appended payload survives.
 * Except one case: an upright JFIF JPEG (8-bit YCbCr, Huffman-coded) that already fits the
@@ -38,6 +42,7 @@ from io import BytesIO
 
 from PIL import Image
 
+from . import jpeg
 from .containers import (
     ALLOWED_FORMATS,
     Container,
@@ -230,21 +235,26 @@ def _too_many_pixels(pixel_limit: int) -> PhotoError:
 def _decode(
     data: bytes, fmt: str, pixel_limit: int, draft_long_side: int
 ) -> tuple[Image.Image, tuple[int, int], tuple[float, float, float, float] | None]:
-    """Fully decode a sanitised stream; return image, full-resolution size, draft box."""
+    """Fully decode a sanitised stream; return image, full-resolution size, draft box.
+
+    A JPEG whose decoder ran out of data before the frame was complete is refused as
+    truncated (see jpeg.py), whatever markers the sender put after the short data.
+    """
+    layout = jpeg.scan_layout(data) if fmt == "JPEG" else None
     try:
-        image = Image.open(BytesIO(data), formats=[fmt])
-        if image.width * image.height > pixel_limit:  # should the walk ever disagree
-            raise _too_many_pixels(pixel_limit)
-        full_size = image.size
-        box = None
-        if fmt == "JPEG":
-            # Let libjpeg scale by 1/2, 1/4 or 1/8 while decoding, down to the smallest
-            # size that is still at least as large as the wanted derivative.
-            drafted = image.draft("RGB", _fit(image.size, draft_long_side))
-            if drafted is not None:
-                box = drafted[1]
-        # Force the full decode here so truncation surfaces now, as an error.
-        image.load()
+        if layout is None:
+            image, full_size, box = _open(data, fmt, pixel_limit, draft_long_side)
+        elif layout.single_scan:
+            # Without its EOI: a scan that is complete needs nothing past the lookahead.
+            stream = jpeg.without_end(data, layout)
+            image, full_size, box = _open(stream, fmt, pixel_limit, draft_long_side)
+        else:
+            stream = jpeg.with_end(data, layout)
+            image, full_size, box = _open(stream, fmt, pixel_limit, draft_long_side)
+            padded = jpeg.with_random_padding(data, layout)
+            check = _open(padded, fmt, pixel_limit, draft_long_side)[0]
+            if check.tobytes() != image.tobytes():
+                raise PhotoError("truncated")
     except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -256,6 +266,25 @@ def _decode(
         # data, broken zlib/huffman stream, bad checksum, escalated warning) means the
         # file is damaged. Pillow raises many exception types here; all mean the same.
         raise PhotoError("truncated") from exc
+    return image, full_size, box
+
+
+def _open(
+    data: bytes, fmt: str, pixel_limit: int, draft_long_side: int
+) -> tuple[Image.Image, tuple[int, int], tuple[float, float, float, float] | None]:
+    image = Image.open(BytesIO(data), formats=[fmt])
+    if image.width * image.height > pixel_limit:  # should the walk ever disagree
+        raise _too_many_pixels(pixel_limit)
+    full_size = image.size
+    box = None
+    if fmt == "JPEG":
+        # Let libjpeg scale by 1/2, 1/4 or 1/8 while decoding, down to the smallest
+        # size that is still at least as large as the wanted derivative.
+        drafted = image.draft("RGB", _fit(image.size, draft_long_side))
+        if drafted is not None:
+            box = drafted[1]
+    # Force the full decode here so truncation surfaces now, as an error.
+    image.load()
     return image, full_size, box
 
 

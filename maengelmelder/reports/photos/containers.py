@@ -51,6 +51,9 @@ def walk_container(data: bytes) -> Container | None:
 
 # SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Huffman-coded DCT frames (baseline, extended, progressive): what cameras and browsers write.
+# Lossless, hierarchical and arithmetic-coded frames show in no browser; they are refused.
+_JPEG_HUFFMAN_DCT = frozenset({0xC0, 0xC1, 0xC2})
 # Kept for the decoder: APP0 (JFIF colour space hint) and APP14 (Adobe colour transform).
 _JPEG_KEEP_APP = frozenset({0xE0, 0xEE})
 _JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
@@ -94,6 +97,8 @@ def _walk_jpeg(data: bytes) -> Container:
             keep.append((start, end))
             return Container("JPEG", size, exif, data, keep)
         if marker in _JPEG_SOF:
+            if marker not in _JPEG_HUFFMAN_DCT:
+                raise PhotoError("unsupported_format")
             if length < 8:
                 raise _damaged()
             height, width = struct.unpack_from(">HH", data, pos + 3)
