@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -38,6 +38,14 @@ class AbuseReport(db.Model):
     __tablename__ = "abuse_reports"
     __table_args__ = (
         UniqueConstraint("report_id", "flagger", name="uq_abuse_reports_report_flagger"),
+        # The flagged list (and each ticket's open flags) reads the open flags only, not
+        # every flag staff ever dealt with.
+        Index(
+            "ix_abuse_reports_open",
+            "report_id",
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -118,6 +118,27 @@ class Report(db.Model):
             postgresql_where=text(_SWEEP_WHERE + " AND NOT at_risk_warned"),
             sqlite_where=text(_SWEEP_WHERE + " AND NOT at_risk_warned"),
         ),
+        # The staff lists (tickets/queue.py), soonest deadline first, a page at a time: each
+        # filter they use reads an index in the list's order or a bounded set (open tickets),
+        # never the years of done ones. tests/test_list_indexes.py reads the plans.
+        # A crew's queue: its departments' tickets in a state, by deadline.
+        Index("ix_reports_department_status_deadline", "department_id", "status", "deadline", "id"),
+        # Every open ticket by deadline (the city-wide queue, the SLA filters): without it the
+        # planner walks the deadline order through years of done tickets to reach open ones.
+        Index(
+            "ix_reports_open_deadline",
+            "deadline",
+            "id",
+            postgresql_where=text(_SWEEP_WHERE),
+            sqlite_where=text(_SWEEP_WHERE),
+        ),
+        # Lists of every state (or of done ones) by deadline, and the cursor into them.
+        Index("ix_reports_deadline_id", "deadline", "id"),
+        # The moderation queue: unpublished tickets in a state, by deadline.
+        Index("ix_reports_published_status_deadline", "published", "status", "deadline", "id"),
+        # Open311, the public list and the open data exports: state and category within a
+        # period of creation.
+        Index("ix_reports_status_category_created", "status", "category_id", "created_at"),
     )
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
