@@ -76,6 +76,11 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "MAX_PHOTO_BYTES": _int(env, "MAX_PHOTO_BYTES", 15 * 1024 * 1024),
         "MAX_PHOTO_PIXELS": _int(env, "MAX_PHOTO_PIXELS", 50_000_000),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 40 * 1024 * 1024),
+        # Memory for decoding photos per process, shared by its threads (also the most one
+        # photo may take: more pixels than fit are refused). A photo waits at most
+        # PHOTO_DECODE_WAIT_SECONDS for its share, else the upload is answered 503.
+        "PHOTO_DECODE_BUDGET_BYTES": _int(env, "PHOTO_DECODE_BUDGET_MB", 160) * 1024 * 1024,
+        "PHOTO_DECODE_WAIT_SECONDS": _float(env, "PHOTO_DECODE_WAIT_SECONDS", 5.0),
         "DEFAULT_SLA_HOURS": _int(env, "DEFAULT_SLA_HOURS", 48),
         # "wall" (24/7, the 48h promise) or "business" (opening hours without holidays).
         "SLA_CALENDAR": get("SLA_CALENDAR", "wall"),

@@ -25,6 +25,7 @@ from ..errors import ApiError, database_unavailable, forget_failed_transaction
 from ..extensions import commit_keeping_loaded, db
 from ..i18n import translate_errors
 from ..reports import service
+from ..reports.limits import intake_limits
 from ..reports.models import Report, publicly_listed
 from ..reports.schemas import ReportIn
 from ..sla.jobs import schedule_checks
@@ -266,11 +267,7 @@ def create_request(fmt: str):
     data = _intake_data(params, bool(blobs))
     key = _idempotency_key()
     cfg = current_app.config
-    limits = service.IntakeLimits(
-        max_photos=cfg["MAX_PHOTOS"],
-        max_photo_bytes=cfg["MAX_PHOTO_BYTES"],
-        max_photo_pixels=cfg["MAX_PHOTO_PIXELS"],
-    )
+    limits = intake_limits()
     try:
         result = service.submit_report(
             db.session,

@@ -28,6 +28,7 @@ from ..storage import NAME_RE, storage
 from ..tickets import states
 from . import media as access_rules
 from . import reads, service
+from .limits import intake_limits
 from .schemas import (
     ListQuery,
     NearbyQuery,
@@ -46,13 +47,7 @@ _report_in = ReportIn()
 _list_query = ListQuery()
 
 
-def _limits() -> service.IntakeLimits:
-    cfg = current_app.config
-    return service.IntakeLimits(
-        max_photos=cfg["MAX_PHOTOS"],
-        max_photo_bytes=cfg["MAX_PHOTO_BYTES"],
-        max_photo_pixels=cfg["MAX_PHOTO_PIXELS"],
-    )
+_limits = intake_limits  # the after-photo upload (tickets) uses it under this name
 
 
 def _intake_payload() -> tuple[dict, list[bytes]]:

@@ -30,7 +30,7 @@ from ..tickets.models import TicketEvent
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
 from .models import Photo, Report
-from .photos import PhotoError, ProcessedPhoto, process_photo
+from .photos import DecodeBudget, PhotoBusy, PhotoError, ProcessedPhoto, process_photo
 from .store import insert_report
 
 
@@ -41,6 +41,16 @@ class IntakeLimits:
     max_photos: int = 5
     max_photo_bytes: int = 15 * 1024 * 1024
     max_photo_pixels: int = 50_000_000
+    # Decoding memory: the most one photo may take, and the process's shared budget.
+    max_decode_bytes: int | None = None
+    decode_budget: DecodeBudget | None = None
+
+
+# The process's decoding memory stayed taken for the whole wait (photos/budget.py).
+PHOTOS_BUSY = {
+    "de": "Gerade werden sehr viele Fotos verarbeitet. Bitte in einigen Sekunden erneut senden.",
+    "en": "Too many photos are being processed right now. Please send again in a few seconds.",
+}
 
 
 @dataclass
@@ -94,13 +104,21 @@ def process_photos(blobs: list[bytes], limits: IntakeLimits) -> list[ProcessedPh
     if len(blobs) > limits.max_photos:
         raise field_error("photos", "too_many_photos", limit=limits.max_photos)
     processed = []
+    # One photo after the other: a request never holds more than one photo's decode.
     for index, blob in enumerate(blobs, start=1):
         try:
             processed.append(
                 process_photo(
-                    blob, max_bytes=limits.max_photo_bytes, max_pixels=limits.max_photo_pixels
+                    blob,
+                    max_bytes=limits.max_photo_bytes,
+                    max_pixels=limits.max_photo_pixels,
+                    max_decode_bytes=limits.max_decode_bytes,
+                    budget=limits.decode_budget,
                 )
             )
+        except PhotoBusy as exc:
+            headers = {"Retry-After": str(exc.retry_after)}
+            raise ApiError(503, "photos_busy", PHOTOS_BUSY, headers=headers) from exc
         except PhotoError as exc:
             message = msg("photo_invalid", index=index, de=exc.message["de"], en=exc.message["en"])
             raise ApiError(

@@ -25,6 +25,11 @@ How hostile input is contained:
   truncated, even when the sender added an end-of-image marker after the short data
   (libjpeg would fill the rest with grey and only warn): ``jpeg.py`` checks each scan's
   length against its blocks and decodes so that a missing byte shows (see there).
+* Memory is bounded before decoding (``budget.py``): each photo's peak is estimated from
+  its container, a photo over the per-photo maximum is refused as too many pixels (a lower
+  limit for formats that are always decoded whole), and decoding reserves its estimate from
+  the process's budget. A fully decoded image is turned into RGB and reduced a strip of rows
+  at a time, never copied whole; a JPEG is decoded at reduced scale (``draft``).
 * Derivatives are re-encoded from pixels, with ``info`` cleared, so no EXIF, XMP, ICC
   profile, comment or appended payload survives.
 * Except one case: an upright JFIF JPEG (8-bit YCbCr, Huffman-coded) that already fits the
@@ -37,12 +42,14 @@ How hostile input is contained:
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass
 from io import BytesIO
 
 from PIL import Image
 
 from . import jpeg
+from .budget import DEFAULT_DECODE_BUDGET, DecodeBudget, PhotoBusy, decode_cost, shrink_factor
 from .containers import (
     ALLOWED_FORMATS,
     Container,
@@ -55,8 +62,11 @@ from .exif import read_exif
 
 __all__ = [
     "ALLOWED_FORMATS",
+    "DEFAULT_DECODE_BUDGET",
     "OUTPUT_MEDIA_TYPE",
+    "DecodeBudget",
     "Derivative",
+    "PhotoBusy",
     "PhotoError",
     "ProcessedPhoto",
     "process_photo",
@@ -104,8 +114,15 @@ def process_photo(
     web_long_side: int = 1600,
     thumb_long_side: int = 320,
     quality: int = 82,
+    max_decode_bytes: int | None = None,
+    budget: DecodeBudget | None = None,
 ) -> ProcessedPhoto:
-    """Validate an uploaded photo and render upright, metadata-free web and thumb JPEGs."""
+    """Validate an uploaded photo and render upright, metadata-free web and thumb JPEGs.
+
+    `max_decode_bytes` refuses a photo whose decoding would need more memory (too many
+    pixels for its kind of file); `budget` is the process's shared decoding memory, reserved
+    for the photo's estimate while it is decoded (PhotoBusy when it cannot be had in time).
+    """
     if min(max_bytes, max_pixels, web_long_side, thumb_long_side) < 1 or not 1 <= quality <= 100:
         raise ValueError("limits and sizes must be positive, quality within 1..100")
     data = bytes(data)
@@ -123,22 +140,37 @@ def process_photo(
     if width * height > pixel_limit:
         raise _too_many_pixels(pixel_limit)
 
-    orientation, gps = read_exif(container.exif)
-    kept = _pass_through(
+    stream = container.clean()
+    layout = jpeg.scan_layout(stream) if container.format == "JPEG" else None
+    cost = decode_cost(
         container,
-        data,
-        orientation=orientation,
-        pixel_limit=pixel_limit,
-        sides=(web_long_side, thumb_long_side),
-        quality=quality,
+        coefficient_bytes=layout.coefficient_bytes if layout else 0,
+        multi_scan=layout is not None and not layout.single_scan,
+        target=_fit(container.size, web_long_side),
     )
-    if kept is not None:
-        web, thumb = kept
-        full_width, full_height = container.size
-    else:
-        rendered = _render(container, orientation, pixel_limit, web_long_side, thumb_long_side)
-        web, thumb = _encode(rendered[0], quality), _encode(rendered[1], quality)
-        full_width, full_height = rendered[2]
+    if max_decode_bytes is not None and cost.nbytes > max_decode_bytes:
+        # The pixel count this kind of file may have within the memory a photo may take.
+        raise _too_many_pixels(min(pixel_limit, width * height * max_decode_bytes // cost.nbytes))
+
+    orientation, gps = read_exif(container.exif)
+    with budget.reserve(cost.nbytes) if budget is not None else nullcontext():
+        kept = _pass_through(
+            container,
+            data,
+            orientation=orientation,
+            pixel_limit=pixel_limit,
+            sides=(web_long_side, thumb_long_side),
+            quality=quality,
+        )
+        if kept is not None:
+            web, thumb = kept
+            full_width, full_height = container.size
+        else:
+            sides = (web_long_side, thumb_long_side)
+            rendered = _render(container, stream, layout, orientation, pixel_limit, sides)
+            del stream
+            web, thumb = _encode(rendered[0], quality), _encode(rendered[1], quality)
+            full_width, full_height = rendered[2]
     swaps_axes = orientation in (5, 6, 7, 8)
     return ProcessedPhoto(
         web=web,
@@ -152,15 +184,21 @@ def process_photo(
 
 def _render(
     container: Container,
+    stream: bytes,
+    layout: jpeg.ScanLayout | None,
     orientation: int,
     pixel_limit: int,
-    web_long_side: int,
-    thumb_long_side: int,
+    sides: tuple[int, int],
 ) -> tuple[Image.Image, Image.Image, tuple[int, int]]:
     """Decode, scale and turn upright: web and thumb images to encode, and the full size."""
-    image, full_size, box = _decode(container.clean(), container.format, pixel_limit, web_long_side)
+    web_long_side, thumb_long_side = sides
+    image, full_size, box = _decode(stream, container.format, pixel_limit, web_long_side, layout)
+    if container.format != "JPEG":
+        # Decoded whole (no reduced-scale decoding): to RGB and smaller without a full copy.
+        image = _shrink(image, _fit(full_size, web_long_side))
     # The web size is computed in stored orientation; rotating afterwards keeps the long side.
     web = _resize(_to_rgb(image), _fit(full_size, web_long_side), box=box, reducing_gap=3.0)
+    del image
     web = _orient(web, orientation)
     # The thumbnail is derived from the (already small, upright) web image, not the decode.
     return web, _resize(web, _fit(web.size, thumb_long_side), reducing_gap=2.0), full_size
@@ -233,14 +271,19 @@ def _too_many_pixels(pixel_limit: int) -> PhotoError:
 
 
 def _decode(
-    data: bytes, fmt: str, pixel_limit: int, draft_long_side: int
+    data: bytes,
+    fmt: str,
+    pixel_limit: int,
+    draft_long_side: int,
+    layout: jpeg.ScanLayout | None = None,
 ) -> tuple[Image.Image, tuple[int, int], tuple[float, float, float, float] | None]:
     """Fully decode a sanitised stream; return image, full-resolution size, draft box.
 
     A JPEG whose decoder ran out of data before the frame was complete is refused as
     truncated (see jpeg.py), whatever markers the sender put after the short data.
     """
-    layout = jpeg.scan_layout(data) if fmt == "JPEG" else None
+    if fmt == "JPEG" and layout is None:
+        layout = jpeg.scan_layout(data)
     try:
         if layout is None:
             image, full_size, box = _open(data, fmt, pixel_limit, draft_long_side)
@@ -286,6 +329,27 @@ def _open(
     # Force the full decode here so truncation surfaces now, as an error.
     image.load()
     return image, full_size, box
+
+
+# Rows converted at a time when shrinking a fully decoded image.
+_STRIP_BYTES = 4 * _MIB
+
+
+def _shrink(image: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """An RGB copy of a fully decoded image, box-reduced by the largest integer factor that
+    keeps it at least twice the target size; converted and reduced a strip of rows at a
+    time, so there is never a second full-size copy (an RGBA one flattened onto white took
+    three: 600 MB for a 186 KB PNG of 7000 x 7000 transparent pixels)."""
+    width, height = image.size
+    factor = shrink_factor(image.size, target)
+    if factor == 1 and image.mode == "RGB":
+        return image
+    rows = max(1, _STRIP_BYTES // (4 * width * factor)) * factor
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        strip = _to_rgb(image.crop((0, top, width, min(height, top + rows))))
+        out.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
+    return out
 
 
 def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:

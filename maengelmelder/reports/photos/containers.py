@@ -24,6 +24,8 @@ class Container:
     data: bytes
     # Byte ranges handed to Pillow; None means the whole input.
     keep: list[tuple[int, int]] | None = None
+    # How Pillow will hold the decoded pixels (PNG, GIF, WebP), for the memory estimate.
+    mode: str | None = None
 
     def clean(self) -> bytes:
         if self.keep is None:
@@ -115,6 +117,10 @@ def _walk_jpeg(data: bytes) -> Container:
     raise _damaged()
 
 
+# Pillow's mode by PNG (colour type, bit depth); all other kinds decode to four bytes a pixel.
+_PNG_MODES = {(0, 1): "1", (0, 2): "L", (0, 4): "L", (0, 8): "L", (0, 16): "I;16", (2, 8): "RGB"}
+_PNG_MODES.update({(3, depth): "P" for depth in (1, 2, 4, 8)})
+
 # Chunks the PNG decoder needs; everything else (text, iCCP, eXIf, APNG frames) is dropped.
 _PNG_KEEP = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
 
@@ -122,6 +128,7 @@ _PNG_KEEP = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
 def _walk_png(data: bytes) -> Container:
     """Walk PNG chunks up to IEND, keeping only the ones needed to decode the image."""
     size: tuple[int, int] | None = None
+    mode = "RGBA"
     exif: bytes | None = None
     keep: list[tuple[int, int]] = [(0, 8)]
     end = len(data)
@@ -136,10 +143,11 @@ def _walk_png(data: bytes) -> Container:
         if size is None:
             if kind != b"IHDR" or length < 13:
                 raise _damaged()
-            width, height = struct.unpack_from(">II", data, pos + 8)
+            width, height, depth, colour = struct.unpack_from(">IIBB", data, pos + 8)
             if width == 0 or height == 0:
                 raise _damaged()
             size = (width, height)
+            mode = _PNG_MODES.get((colour, depth), "RGBA")
         elif kind == b"eXIf" and exif is None:
             exif = data[pos + 8 : pos + 8 + length]
             exif = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
@@ -147,7 +155,7 @@ def _walk_png(data: bytes) -> Container:
             keep.append((pos, chunk_end))
         if kind == b"IEND":
             # Anything after IEND (an appended archive, say) never reaches the decoder.
-            return Container("PNG", size, exif, data, keep)
+            return Container("PNG", size, exif, data, keep, mode)
         pos = chunk_end
 
 
@@ -178,7 +186,7 @@ def _walk_gif(data: bytes) -> Container:
             size = (max(width, left + frame_width), max(height, top + frame_height))
             if 0 in size:
                 raise _damaged()
-            return Container("GIF", size, None, data)
+            return Container("GIF", size, None, data, mode="P")
         pos += 1  # Extension label, then data sub-blocks up to a zero-length one.
         while pos < end and data[pos]:
             pos += data[pos] + 1
@@ -215,7 +223,7 @@ def _walk_webp(data: bytes) -> Container:
             exif = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
             break
         pos += 8 + length + (length & 1)
-    return Container("WEBP", size, exif, data)
+    return Container("WEBP", size, exif, data, mode="RGBA")
 
 
 def classify_foreign(data: bytes) -> str:
