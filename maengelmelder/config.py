@@ -60,9 +60,15 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SECURE": _bool(env, "COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Staff sessions (server-side): the absolute lifetime, and the end after no request.
         "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_HOURS", 12) * 3600,
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 120),
         "PASSWORD_HASH_METHOD": get("PASSWORD_HASH_METHOD", "scrypt"),
+        # Login throttling per (e-mail address, client network): this many failures are free,
+        # then each further one waits LOGIN_DELAY_SECONDS, doubled every time, at most
+        # LOGIN_LOCK_MINUTES. Nobody else's failures ever hold an account back.
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_DELAY_SECONDS": _int(env, "LOGIN_DELAY_SECONDS", 30),
         "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
         "CITY_NAME": get("CITY_NAME", "Musterstadt (Demo)"),
         "CITY_BOUNDARY": get("CITY_BOUNDARY", str(DEMO_BOUNDARY)),

@@ -93,13 +93,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Bitte Seite neu laden.",
         "Security check failed (CSRF token missing or wrong). Please reload the page.",
     ),
+    # One answer for an unknown address, a wrong password and a try that has to wait.
     "login_failed": (
-        "E-Mail-Adresse oder Passwort ist falsch.",
-        "E-mail address or password is wrong.",
+        "E-Mail-Adresse oder Passwort ist falsch – oder es gab von hier aus zu viele "
+        "Fehlversuche; dann bitte einige Minuten warten.",
+        "E-mail address or password is wrong – or there were too many failed attempts from "
+        "here; then please wait a few minutes.",
     ),
-    "account_locked": (
-        "Zu viele Fehlversuche. Das Konto ist bis {until} gesperrt.",
-        "Too many failed attempts. The account is locked until {until}.",
+    "session_not_found": (
+        "Diese Sitzung gibt es nicht (mehr).",
+        "There is no such session (any more).",
+    ),
+    "user_not_found": ("Dieses Konto gibt es nicht.", "There is no such account."),
+    "own_account": (
+        "Das eigene Konto kann man weder deaktivieren noch ihm die Verwaltungsrolle nehmen.",
+        "You cannot deactivate your own account or take its admin role away.",
+    ),
+    "throttle_not_found": (
+        "Diese Anmeldebremse gibt es nicht (mehr).",
+        "There is no such login throttle (any more).",
     ),
     "password_too_short": (
         "Das Passwort muss mindestens {min} Zeichen lang sein.",

@@ -40,6 +40,7 @@ SCHEDULE: tuple[Recurring, ...] = (
     Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
     Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
     Recurring("privacy-retention", "maengelmelder.privacy.jobs.retention", 86400),
+    Recurring("accounts-purge", "maengelmelder.accounts.jobs.purge", 3600),
 )
 
 

@@ -1,4 +1,4 @@
-"""Staff users, their departments, and API tokens for machines."""
+"""Staff users, their departments, their sessions and login throttles, and API tokens."""
 
 from __future__ import annotations
 
@@ -40,12 +40,8 @@ class User(db.Model):
     # A supervisor (or crew) for the whole city rather than for some departments.
     citywide: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Bumped on password change: sessions carrying an older value are no longer valid.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     lang: Mapped[str] = mapped_column(String(2), default="de")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -72,3 +68,47 @@ class ApiToken(db.Model):
     departments: Mapped[list[Department]] = relationship(
         secondary=token_departments, lazy="selectin", order_by="Department.code"
     )
+
+
+class StaffSession(db.Model):
+    """A logged-in browser. The cookie holds a random secret; only its SHA-256 is stored.
+
+    `device` and `network` let the owner tell their sessions apart ("Firefox on Linux",
+    "203.0.113.0/24"): deliberately coarse, no full user agent and no full address, and the
+    row goes when the session ends or expires.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Written at most once a minute (sessions.TOUCH_EVERY), not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The absolute end, however active the session is.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    device: Mapped[str] = mapped_column(String(64))
+    network: Mapped[str] = mapped_column(String(64))
+
+
+class LoginThrottle(db.Model):
+    """Failed logins for one e-mail address from one network, and the delay they earned.
+
+    Keyed by a keyed hash of (address as typed, client network), so addresses that are no
+    account are counted exactly like accounts without being stored; `user_id` is set when the
+    address is an account, for the admins' list. Rows go a day after their last failure.
+    """
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    network: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

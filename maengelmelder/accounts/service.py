@@ -1,4 +1,4 @@
-"""Staff accounts and API tokens: create, authenticate, throttle, revoke."""
+"""Staff accounts and API tokens: create, authenticate, change, revoke."""
 
 from __future__ import annotations
 
@@ -6,21 +6,28 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..catalog.models import Department
-from ..clock import BERLIN
 from ..errors import ApiError, field_error
+from . import sessions, throttle
 from .models import ROLES, ApiToken, User
 
 PASSWORD_MIN = 12
 TOKEN_PREFIX = "mm_"
-# Checked against when the e-mail is unknown, so both paths cost one hash computation.
-_DUMMY_HASH = generate_password_hash("not the password of anyone", method="scrypt")
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(method: str) -> str:
+    """Checked against when the e-mail is no account, so every try costs one hash computation
+    of the configured kind."""
+    return generate_password_hash("not the password of anyone", method=method)
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,6 @@ def create_user(
         departments=_departments(session, departments),
         created_at=now,
         lang=lang,
-        failed_logins=0,
-        session_version=1,
         active=True,
     )
     session.add(user)
@@ -121,43 +126,100 @@ def authenticate(
     email: str,
     password: str,
     *,
+    address: str | None,
     now: datetime,
-    max_failures: int = 5,
-    lock_minutes: int = 15,
+    rules: throttle.Rules,
+    secret_key: str,
+    hash_method: str = "scrypt",
 ) -> User:
-    """The user with this e-mail and password; counts failures and locks the account."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+    """The user with this e-mail and password, or the one `401 login_failed`.
+
+    An unknown address, a wrong password, a deactivated account and a try that must wait
+    (throttle) all answer alike and cost one password hash each, so neither the answer nor
+    its timing tells whether an account exists. Failures count per (address as typed,
+    client network): a stranger's wrong guesses slow down the stranger, not the owner.
+    """
+    email = email.strip().lower()
+    network = throttle.network_key(address)
+    key = throttle.key_of(email, network, secret_key)
+    user = session.scalar(select(User).where(User.email == email))
+    known = user is not None and user.active
+    stored = user.password_hash if known else _dummy_hash(hash_method)
+    right = check_password_hash(stored, password)
+    if throttle.blocked(session, key, now=now):
+        # Refused without counting: waiting out the delay is all it takes.
         raise ApiError(401, "login_failed")
-    if user.locked_until is not None and user.locked_until > now:
-        until = user.locked_until.astimezone(BERLIN).strftime("%H:%M")
-        retry = max(1, int((user.locked_until - now).total_seconds()))
-        raise ApiError(429, "account_locked", headers={"Retry-After": str(retry)}, until=until)
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
+    if known and right:
+        throttle.forget(session, key)
+        user.last_login_at = now
         session.flush()
-        raise ApiError(401, "login_failed")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+        return user
+    throttle.record_failure(
+        session,
+        key,
+        user_id=user.id if user is not None else None,
+        network=network,
+        now=now,
+        rules=rules,
+    )
     session.flush()
-    return user
+    raise ApiError(401, "login_failed")
 
 
 def change_password(
     session: Session, user: User, current: str, new: str, *, hash_method: str = "scrypt"
-) -> None:
-    """Set a new password; every other session of the user ends."""
+) -> int:
+    """Set a new password; every session of the user ends. Returns how many ended."""
     if not check_password_hash(user.password_hash, current):
         raise field_error("current_password", "password_wrong", status=403)
     check_password_rules(new)
     user.password_hash = generate_password_hash(new, method=hash_method)
-    user.session_version += 1
     session.flush()
+    return sessions.end_all(session, user.id)
+
+
+# Changing any of these ends the account's sessions: what a session was opened as is no more.
+_ACCESS = ("role", "departments", "citywide", "active")
+
+
+def update_user(
+    session: Session, user_id: int, changes: dict[str, Any], *, acting_user_id: int | None
+) -> tuple[User, int]:
+    """An admin changes an account; returns it and how many of its sessions ended.
+
+    A change of role, departments, city-wide scope or a deactivation ends every session of
+    the account. Admins cannot take their own admin role or account away (someone must be
+    left to give it back).
+    """
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise ApiError(404, "user_not_found")
+    if user.id == acting_user_id and (
+        changes.get("active") is False or changes.get("role", "admin") != "admin"
+    ):
+        raise ApiError(409, "own_account")
+    before = _access(user)
+    if "departments" in changes:
+        user.departments = _departments(session, changes.pop("departments"))
+    for field in ("name", "role", "citywide", "active", "lang"):
+        if field in changes:
+            value = changes[field]
+            setattr(user, field, value.strip() if isinstance(value, str) else value)
+    session.flush()
+    ended = sessions.end_all(session, user.id) if _access(user) != before else 0
+    return user, ended
+
+
+def _access(user: User) -> tuple:
+    return (user.role, tuple(sorted(d.id for d in user.departments)), user.citywide, user.active)
+
+
+def end_sessions(session: Session, user_id: int) -> int:
+    """An admin ends every session of an account; returns how many."""
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise ApiError(404, "user_not_found")
+    return sessions.end_all(session, user.id)
 
 
 def token_hash(plaintext: str) -> str:

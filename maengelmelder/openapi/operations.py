@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .operations_accounts import account_operations
 from .operations_admin import admin_operations
 from .operations_public import docs_operation, public_operations
 from .operations_staff import staff_operations
@@ -11,5 +12,12 @@ from .operations_staff import staff_operations
 
 def all_operations() -> list[tuple[str, str, dict[str, Any]]]:
     """(path, method, operation) of every described endpoint; new endpoints go in a feature
-    module (`operations_public`, `operations_admin`, `operations_staff`)."""
-    return [*public_operations(), *admin_operations(), *staff_operations(), docs_operation()]
+    module (`operations_public`, `operations_admin`, `operations_accounts`,
+    `operations_staff`)."""
+    return [
+        *public_operations(),
+        *admin_operations(),
+        *account_operations(),
+        *staff_operations(),
+        docs_operation(),
+    ]

@@ -33,6 +33,11 @@ def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 422,
                 429,
                 requestBody=request_body(ref("LoginIn")),
+                description="The cookie holds only a random session id and is set once, "
+                "here. `401` `login_failed` is the one answer for an unknown address, a wrong "
+                "password, a deactivated account and a try that has to wait after too many "
+                "failures from this network for this address; `429` is the per-address rate "
+                "limit (`LOGIN_LIMIT_IP`).",
             ),
         ),
         (
@@ -40,7 +45,7 @@ def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "post",
             operation(
                 "accounts",
-                "Log out.",
+                "Log out: the session ends on the server; its cookie is worthless from now on.",
                 {"204": {"description": "Logged out."}},
                 security=staff_write,
             ),
@@ -60,7 +65,8 @@ def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "post",
             operation(
                 "accounts",
-                "Change one's own password (sessions only); other sessions end.",
+                "Change one's own password (sessions only); every session of the account ends, "
+                "this browser gets a new one.",
                 {"200": json_response(ref("CsrfToken"), "Changed; the new session's CSRF token.")},
                 400,
                 422,

@@ -22,7 +22,7 @@ ERROR_DESCRIPTIONS = {
     415: "Unsupported content type.",
     422: "Invalid input; `fields` names each offending field.",
     428: "If-Match is missing.",
-    429: "Too many requests (rate limit or failed logins); see Retry-After.",
+    429: "Too many requests (rate limit); see Retry-After.",
     503: "The database is unavailable right now; nothing was written. Retry after Retry-After "
     "seconds (with the same Idempotency-Key for a report).",
     507: "Photos could not be stored; see Retry-After.",

@@ -23,7 +23,7 @@ from maengelmelder.extensions import db
 from tests.conftest import PASSWORD
 from tests.hostile.helpers import assert_bilingual_error, changed_tables, media_files, snapshot
 from tests.tickets.helpers import file_ticket
-from tests.tickets.test_authorization import ENDPOINTS, ROLES
+from tests.tickets.test_authorization import ENDPOINTS, ROLES, _throttle_id
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes meant for citizens, Open311 clients and logging in: no staff principal involved.
@@ -49,6 +49,8 @@ ACCOUNT_WRITES = {
         {"current_password": PASSWORD, "new_password": "ein ganz anderes Passwort"},
         False,  # API tokens have no password
     ),
+    "logout_everywhere": ("POST", "/api/v1/auth/logout-everywhere", None, False),
+    "end_session": ("DELETE", "/api/v1/auth/sessions/{session}", None, False),  # no sessions
 }
 
 
@@ -121,6 +123,8 @@ class Setup:
             )
             db.session.commit()
             self.values["blocked"] = str(entry.id)
+            self.values["throttle"] = str(_throttle_id(app, int(self.values["n"])))
+        self.values["user"] = str(staff.user("crew", "tiefbau")[0])
         self.known = True
 
     def url(self, path: str) -> str:

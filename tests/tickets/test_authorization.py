@@ -25,6 +25,8 @@ TICKET_ROLES = {"crew_own", "supervisor_own", "supervisor_city", "admin", "token
 STAFF_ROLES = set(ROLES) - {"anonymous"}
 ADMIN_ROLES = {"admin"}
 BOARD_ROLES = {"supervisor_own", "supervisor_other", "supervisor_city", "admin"}
+# Logged-in people: API tokens have no sessions.
+SESSION_ROLES = {name for name, spec in ROLES.items() if spec is not None and not spec[3]}
 
 
 def _photo_file():
@@ -80,6 +82,7 @@ ENDPOINTS = {
         TICKET_ROLES,
     ),
     "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
+    "my_sessions": ("GET", "/api/v1/auth/sessions", None, False, SESSION_ROLES),
     "sla_summary": ("GET", "/api/v1/sla/summary", None, False, BOARD_ROLES),
     "sla_breaches": ("GET", "/api/v1/sla/breaches", None, False, BOARD_ROLES),
     "sla_trend": ("GET", "/api/v1/sla/trend", None, False, BOARD_ROLES),
@@ -123,6 +126,28 @@ ENDPOINTS = {
             "password": "lang genug, wirklich",
             "departments": ["tiefbau"],
         },
+        False,
+        ADMIN_ROLES,
+    ),
+    "update_user": (
+        "PATCH",
+        "/api/v1/admin/users/{user}",
+        {"name": "Umbenannt {n}"},
+        False,
+        ADMIN_ROLES,
+    ),
+    "end_user_sessions": (
+        "DELETE",
+        "/api/v1/admin/users/{user}/sessions",
+        None,
+        False,
+        ADMIN_ROLES,
+    ),
+    "login_throttles": ("GET", "/api/v1/admin/login-throttles", None, False, ADMIN_ROLES),
+    "clear_login_throttle": (
+        "DELETE",
+        "/api/v1/admin/login-throttles/{throttle}",
+        None,
         False,
         ADMIN_ROLES,
     ),
@@ -216,7 +241,16 @@ def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
         photo_id = _first_photo_id(app, public_id)
         token_id = _token_id(app, staff)
         blocked_id = _blocked_id(app, n)
-        url = path.format(id=public_id, photo=photo_id, token=token_id, blocked=blocked_id)
+        user_id = _user_id(staff) if "{user}" in path else 0
+        throttle_id = _throttle_id(app, n) if "{throttle}" in path else 0
+        url = path.format(
+            id=public_id,
+            photo=photo_id,
+            token=token_id,
+            blocked=blocked_id,
+            user=user_id,
+            throttle=throttle_id,
+        )
         caller, headers = _caller(app, staff, spec)
         if versioned:
             headers["If-Match"] = '"1"'
@@ -267,6 +301,38 @@ def _blocked_id(app, n: int) -> int:
         return entry.id
 
 
+def _user_id(staff) -> int:
+    user_id, _ = staff.user("crew", "tiefbau")
+    return user_id
+
+
+def _throttle_id(app, n: int) -> int:
+    from maengelmelder.accounts.models import LoginThrottle
+    from maengelmelder.extensions import db
+
+    with app.app_context():
+        at = app.config["CLOCK"]()
+        row = LoginThrottle(
+            key_hash=f"matrix-{n}",
+            network="192.0.2.1/32",
+            failures=5,
+            first_failure_at=at,
+            last_failure_at=at,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+# Writes on one's own session or account: tests/accounts and tests/hostile/test_csrf.py.
+ACCOUNT_TESTS = {
+    "/api/v1/auth/logout",
+    "/api/v1/auth/password",
+    "/api/v1/auth/logout-everywhere",
+    "/api/v1/auth/sessions/{session}",
+}
+
+
 def test_every_protected_route_is_in_the_table(app):
     """A new staff or admin endpoint without a row here fails, so nothing is open by accident."""
     covered = {(m, p.split("?")[0]) for m, p, *_ in ENDPOINTS.values()}
@@ -291,9 +357,12 @@ def test_every_protected_route_is_in_the_table(app):
             .replace("<int:photo_id>", "{photo}")
             .replace("<int:token_id>", "{token}")
             .replace("<int:entry_id>", "{blocked}")
+            .replace("<int:user_id>", "{user}")
+            .replace("<int:throttle_id>", "{throttle}")
+            .replace("<int:session_id>", "{session}")
             .replace("<code>", "graffiti")
         )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            if normalized in {"/api/v1/auth/logout", "/api/v1/auth/password"}:
-                continue  # covered by the account tests
+            if normalized in ACCOUNT_TESTS:
+                continue  # covered by the account tests (tests/accounts)
             assert (method, normalized) in covered, f"{method} {path} missing from the matrix"
