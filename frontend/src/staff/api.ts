@@ -234,6 +234,68 @@ export async function logout(): Promise<void> {
   }
 }
 
+// -- sessions ----------------------------------------------------------------------------
+
+/** One of one's own sessions, as coarse as the server keeps it. */
+export interface StaffSession {
+  id: number;
+  created_at: string;
+  last_seen_at: string;
+  /** When it ends unless used before (idle timeout or absolute end, whichever comes first). */
+  expires_at: string;
+  /** Browser and system only, e.g. "Firefox, Linux". */
+  device: string;
+  /** The network only, e.g. "198.51.100.0/24". */
+  network: string;
+  current: boolean;
+}
+
+export async function mySessions(): Promise<StaffSession[]> {
+  return items<StaffSession>(await get<unknown>("/api/v1/auth/sessions"));
+}
+
+/** End one of one's own sessions; ending the current one is logging out. */
+export async function endSession(s: StaffSession): Promise<void> {
+  await call(`/api/v1/auth/sessions/${encodeURIComponent(String(s.id))}`, { method: "DELETE", quiet401: true });
+  if (s.current) setCsrf(null);
+}
+
+/** End every session of one's account, this one included; how many ended. */
+export async function logoutEverywhere(): Promise<number> {
+  try {
+    return (await send<{ ended: number }>("/api/v1/auth/logout-everywhere", {})).ended;
+  } finally {
+    setCsrf(null);
+  }
+}
+
+/** Failed logins for one address from one network (admins). */
+export interface LoginThrottle {
+  id: number;
+  /** null: the address typed is no account. */
+  user: { id: number; email: string; name: string } | null;
+  network: string;
+  failures: number;
+  first_failure_at: string;
+  last_failure_at: string;
+  /** Tries from there wait until then; null when they need not. */
+  blocked_until: string | null;
+}
+
+export async function loginThrottles(cursor?: string | null): Promise<{ items: LoginThrottle[]; next: string | null }> {
+  const data = await get<{ items: LoginThrottle[]; next_cursor: string | null }>("/api/v1/admin/login-throttles", { limit: 50, cursor });
+  return { items: items<LoginThrottle>(data), next: data.next_cursor ?? null };
+}
+
+export async function liftThrottle(id: number): Promise<void> {
+  await call(`/api/v1/admin/login-throttles/${encodeURIComponent(String(id))}`, { method: "DELETE" });
+}
+
+/** An admin ends every session of an account; how many ended. */
+export async function endUserSessions(userId: number): Promise<number> {
+  return (await call<{ ended: number }>(`/api/v1/admin/users/${encodeURIComponent(String(userId))}/sessions`, { method: "DELETE" })).data.ended;
+}
+
 // -- tickets -----------------------------------------------------------------------------
 
 export interface Versioned {

@@ -6,6 +6,7 @@ import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
 import { moderationView } from "./moderation";
 import { queueView } from "./queue";
+import { sessionsView } from "./sessions";
 import { start } from "./shell";
 import { ticketView } from "./ticket";
 
@@ -17,4 +18,5 @@ void start(document.getElementById("app")!, {
   moderation: () => moderationView(),
   admin: () => adminView(),
   blocklist: () => blocklistView(),
+  sessions: () => sessionsView(),
 });

@@ -10,13 +10,13 @@ export interface StaffView {
   destroy?(): void;
 }
 
-export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist";
+export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "sessions";
 
 /** Which areas a role may open (the server decides again on every call). */
 export const AREAS: Record<Role, Area[]> = {
-  crew: ["queue", "moderation"],
-  supervisor: ["queue", "board", "moderation"],
-  admin: ["queue", "board", "moderation", "admin", "blocklist"],
+  crew: ["queue", "moderation", "sessions"],
+  supervisor: ["queue", "board", "moderation", "sessions"],
+  admin: ["queue", "board", "moderation", "admin", "blocklist", "sessions"],
 };
 
 const NAV: [Area, StaffKey][] = [
@@ -25,6 +25,7 @@ const NAV: [Area, StaffKey][] = [
   ["moderation", "navModeration"],
   ["admin", "navAdmin"],
   ["blocklist", "navBlocklist"],
+  ["sessions", "navSessions"],
 ];
 
 export let session: Me | null = null;
@@ -94,7 +95,7 @@ let notice = "";
 let factories: Record<string, (arg: string) => StaffView> = {};
 
 /** Other spellings of a route: mails link to /staff/tickets/<id>. */
-const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist" };
+const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist", sitzungen: "sessions" };
 
 export function route(): { name: string; arg: string } {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -142,9 +143,14 @@ async function doLogout(): Promise<void> {
   } catch {
     /* the session is gone either way */
   }
+  loggedOut();
+}
+
+/** This browser's session ended (logout, "log out everywhere"): back to the login form. */
+export function loggedOut(message = ""): void {
   session = null;
   deptPromise = null;
-  showLogin();
+  showLogin(message);
 }
 
 function mount(view: StaffView, focus: boolean): void {
