@@ -4,7 +4,7 @@ import { getCategories } from "../api";
 import { h } from "../dom";
 import { formatDateTime, pick } from "../i18n";
 import { createMap } from "../mapcommon";
-import { call, get, items, normName, optional, send, type Department, type User } from "./api";
+import { allPages, call, get, items, normName, optional, send, type Department, type User } from "./api";
 import { st, type StaffKey } from "./i18n";
 import { city, departments, errorText, messageEl, resetDepartments, type StaffView } from "./shell";
 
@@ -354,7 +354,8 @@ function accountsSection(): Section {
     async load() {
       try {
         depts = await departments().catch(() => []);
-        [users, tokens] = await Promise.all([get<User[]>("/api/v1/admin/users"), get<Token[]>("/api/v1/admin/tokens")]);
+        // Every page: a city's accounts and tokens are few, but each answer holds at most 1,000.
+        [users, tokens] = await Promise.all([allPages<User>("/api/v1/admin/users"), allPages<Token>("/api/v1/admin/tokens")]);
       } catch (e) {
         msg = { text: errorText(e), kind: "error" };
       }

@@ -139,6 +139,19 @@ export interface Answer<T> {
   data: T;
   etag: string | null;
   status: number;
+  /** The cursor of the next page, from the `Link: <…>; rel="next"` header; null on the last. */
+  next: string | null;
+}
+
+/** The cursor in a `Link` header's rel="next" URL (the URL's host may be the server's BASE_URL). */
+export function nextCursor(link: string | null): string | null {
+  const url = /<([^>]*)>\s*;\s*rel="next"/.exec(link ?? "")?.[1];
+  if (!url) return null;
+  try {
+    return new URL(url, "http://x").searchParams.get("cursor");
+  } catch {
+    return null;
+  }
 }
 
 export function withQuery(path: string, query?: CallOptions["query"]): string {
@@ -179,7 +192,19 @@ export async function call<T>(path: string, opts: CallOptions = {}): Promise<Ans
     const text = await res.text();
     data = text ? JSON.parse(text) : null;
   }
-  return { data: data as T, etag, status: res.status };
+  return { data: data as T, etag, status: res.status, next: nextCursor(res.headers.get("Link")) };
+}
+
+/** Every page of a list that names its next page in the Link header (a short list: accounts). */
+export async function allPages<T>(path: string, query: CallOptions["query"] = {}): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const r: Answer<unknown> = await call<unknown>(path, { query: { ...query, cursor } });
+    out.push(...items<T>(r.data));
+    cursor = r.next;
+  } while (cursor);
+  return out;
 }
 
 export async function get<T>(path: string, query?: CallOptions["query"]): Promise<T> {
@@ -381,17 +406,27 @@ export interface QueueFilter {
   published?: string;
   flagged?: string;
   limit?: number;
+  /** `next` of the page before: the page after it. */
+  cursor?: string | null;
 }
 
-export async function listTickets(f: QueueFilter): Promise<{ items: Ticket[]; total: number }> {
-  const data = await get<{ items: Ticket[]; total?: number }>("/api/v1/tickets", { ...f });
+/** A page of the queue: its tickets, the count (`capped`: more than `total` match), the next. */
+export interface TicketPage {
+  items: Ticket[];
+  total: number;
+  capped: boolean;
+  next: string | null;
+}
+
+export async function listTickets(f: QueueFilter): Promise<TicketPage> {
+  const data = await get<{ items: Ticket[]; total?: number; total_capped?: boolean; next_cursor?: string | null }>("/api/v1/tickets", { ...f });
   const list = items<Ticket>(data);
-  return { items: list, total: data.total ?? list.length };
+  return { items: list, total: data.total ?? list.length, capped: data.total_capped ?? false, next: data.next_cursor ?? null };
 }
 
-/** The download link of the queue with the same filter (format csv or geojson). */
+/** The download link of the queue with the same filter (format csv or geojson), from its start. */
 export function exportUrl(f: QueueFilter, format: "csv" | "geojson"): string {
-  return withQuery("/api/v1/tickets", { ...f, limit: undefined, format });
+  return withQuery("/api/v1/tickets", { ...f, limit: undefined, cursor: undefined, format });
 }
 
 // -- departments (admin list when allowed, else what the categories name) ----------------
@@ -426,8 +461,16 @@ export interface BlockEntry {
 
 const BLOCKLIST = "/api/v1/admin/blocklist";
 
+/** The whole block list, page by page (admins keep it short; each page is at most 1,000). */
 export async function listBlocklist(): Promise<BlockEntry[]> {
-  return items<BlockEntry>(await get<unknown>(BLOCKLIST));
+  const out: BlockEntry[] = [];
+  let cursor: string | null = null;
+  do {
+    const data: { items?: BlockEntry[]; next_cursor?: string | null } = await get(BLOCKLIST, { cursor });
+    out.push(...items<BlockEntry>(data));
+    cursor = data.next_cursor ?? null;
+  } while (cursor);
+  return out;
 }
 
 /** Add a pattern; the reason only when given. 409: already listed; 4xx: malformed. */

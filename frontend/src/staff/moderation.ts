@@ -10,19 +10,30 @@ import { FRAME_START, frameRect, moveFrame, scaleRect, type Frame, type Point, t
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
-/** Unpublished tickets: the server filter when it exists, else the queue filtered here. */
-export async function unpublished(): Promise<Ticket[]> {
+/** Tickets a moderation page holds (each is then loaded whole); "Weitere laden" adds the next. */
+export const MODERATION_PAGE = 30;
+
+export interface ModerationPage {
+  items: Ticket[];
+  /** The cursor of the next page; null on the last. */
+  next: string | null;
+}
+
+/** Unpublished tickets, a page at a time: the server filter when it exists, else the queue filtered here. */
+export async function unpublished(cursor: string | null = null): Promise<ModerationPage> {
   try {
-    return (await listTickets({ published: "false", limit: 100 })).items.filter((t) => t.published === false);
+    const r = await listTickets({ published: "false", limit: MODERATION_PAGE, cursor });
+    return { items: r.items.filter((t) => t.published === false), next: r.next };
   } catch (e) {
     if (!(e instanceof ApiError) || ![400, 404, 422].includes(e.status)) throw e;
   }
-  return (await listTickets({ limit: 500 })).items.filter((t) => t.published === false);
+  return { items: (await listTickets({ limit: 500 })).items.filter((t) => t.published === false), next: null };
 }
 
-/** Flagged tickets (open abuse flags), public or not: the server's `flagged=true` filter. */
-export async function flagged(): Promise<Ticket[]> {
-  return (await listTickets({ flagged: "true", limit: 100 })).items;
+/** Flagged tickets (open abuse flags), public or not, a page at a time: the server's `flagged=true` filter. */
+export async function flagged(cursor: string | null = null): Promise<ModerationPage> {
+  const r = await listTickets({ flagged: "true", limit: MODERATION_PAGE, cursor });
+  return { items: r.items, next: r.next };
 }
 
 /** The moderation filter, kept while the staff member moves between pages. */
@@ -43,34 +54,67 @@ interface Entry {
 
 export function moderationView(): StaffView {
   let entries: Entry[] | null = null;
+  let next: string | null = null;
+  let loadingMore = false;
   let error = "";
   let done: Msg = null;
   let results: HTMLElement;
   let alive = true;
 
+  /** A page of the list, each ticket loaded whole, and the next page's cursor. */
+  async function fetchPage(onlyFlagged: boolean, cursor: string | null): Promise<{ entries: Entry[]; next: string | null }> {
+    const page = onlyFlagged ? await flagged(cursor) : await unpublished(cursor);
+    const full = await Promise.all(page.items.map((t) => getTicket(t.public_id)));
+    const fresh = full
+      .filter((v) => (onlyFlagged ? flagCount(v.ticket) > 0 : !v.ticket.published))
+      .map((v) => ({
+        v,
+        text: v.ticket.public_description ?? v.ticket.description ?? "",
+        photoIds: new Set(v.ticket.photos.filter((p) => p.kind !== "after").map((p) => p.id)),
+        rects: new Map(),
+        frames: new Map(),
+        refocus: null,
+        msg: null,
+        bust: 0,
+      }));
+    return { entries: fresh, next: page.next };
+  }
+
   async function load(): Promise<void> {
     try {
       const onlyFlagged = filter.flagged;
-      const list = onlyFlagged ? await flagged() : await unpublished();
-      const full = await Promise.all(list.slice(0, 30).map((t) => getTicket(t.public_id)));
+      const r = await fetchPage(onlyFlagged, null);
       if (onlyFlagged !== filter.flagged) return; // the filter changed meanwhile
-      entries = full
-        .filter((v) => (onlyFlagged ? flagCount(v.ticket) > 0 : !v.ticket.published))
-        .map((v) => ({
-          v,
-          text: v.ticket.public_description ?? v.ticket.description ?? "",
-          photoIds: new Set(v.ticket.photos.filter((p) => p.kind !== "after").map((p) => p.id)),
-          rects: new Map(),
-          frames: new Map(),
-          refocus: null,
-          msg: null,
-          bust: 0,
-        }));
+      entries = r.entries;
+      next = r.next;
       error = "";
     } catch (e) {
       error = errorText(e);
     }
     if (alive) draw();
+  }
+
+  /** The page after the last one shown (a ticket already here stays once); focus on the first new one. */
+  async function loadMore(): Promise<void> {
+    if (!next || loadingMore || !entries) return;
+    const onlyFlagged = filter.flagged;
+    const before = entries.length;
+    loadingMore = true;
+    draw();
+    try {
+      const r = await fetchPage(onlyFlagged, next);
+      if (onlyFlagged === filter.flagged && entries) {
+        const shown = new Set(entries.map((e) => e.v.ticket.public_id));
+        entries = [...entries, ...r.entries.filter((e) => !shown.has(e.v.ticket.public_id))];
+        next = r.next;
+      }
+    } catch (e) {
+      done = { text: errorText(e), kind: "error" };
+    }
+    loadingMore = false;
+    if (!alive) return;
+    draw();
+    results.querySelectorAll<HTMLElement>(".mod-item h3 a")[before]?.focus();
   }
 
   function photoEditor(e: Entry, p: StaffPhoto, n: number, redraw: () => void): HTMLElement {
@@ -287,6 +331,15 @@ export function moderationView(): StaffView {
     else if (!entries) parts.push(h("p", { "aria-live": "polite" }, st("loading")));
     else if (!entries.length) parts.push(h("p", {}, st("moderationEmpty")));
     else parts.push(...entries.map(item));
+    if (entries && next) {
+      parts.push(
+        h(
+          "button",
+          { type: "button", class: "btn mod-more", disabled: loadingMore, "aria-busy": loadingMore ? "true" : "false", onclick: () => void loadMore() },
+          loadingMore ? st("loadingMore") : st("loadMore"),
+        ),
+      );
+    }
     results.replaceChildren(...parts.filter((p): p is Node => !!p));
   }
 
@@ -295,6 +348,7 @@ export function moderationView(): StaffView {
     cb.addEventListener("change", () => {
       filter.flagged = cb.checked;
       entries = null;
+      next = null;
       error = "";
       done = null;
       draw();

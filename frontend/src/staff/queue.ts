@@ -10,6 +10,8 @@ import { city, errorText, type StaffView } from "./shell";
 import { ageText, slaBadge, slaBadgeInfo, slaText } from "./sla";
 
 const OPEN_STATES = ["new", "acknowledged", "in_progress", "waiting_external"];
+/** Tickets a page holds; "Weitere laden" fetches the next page after the last one shown. */
+export const PAGE = 100;
 const filter: { status: string; assignee: string; sla: string } = { status: "", assignee: "", sla: "" };
 
 export function placeText(t: Pick<Ticket, "address" | "zones" | "lat" | "lon">): string {
@@ -32,25 +34,57 @@ function markerIcon(t: Ticket): L.DivIcon {
 export function queueView(): StaffView {
   let items: Ticket[] | null = null;
   let total = 0;
+  let capped = false;
+  let next: string | null = null;
+  let loadingMore = false;
   let error = "";
   let results: HTMLElement;
   let map: L.Map | null = null;
   let seq = 0;
 
+  const query = (): QueueFilter => ({ status: filter.status || undefined, assignee: filter.assignee || undefined, sla: filter.sla || undefined, limit: PAGE });
+
   async function load(): Promise<void> {
     const mine = ++seq;
-    const q: QueueFilter = { status: filter.status || undefined, assignee: filter.assignee || undefined, sla: filter.sla || undefined, limit: 200 };
+    loadingMore = false;
     try {
-      const r = await listTickets(q);
+      const r = await listTickets(query());
       if (mine !== seq) return;
       items = r.items;
-      total = r.total;
+      ({ total, capped, next } = r);
       error = "";
     } catch (e) {
       if (mine !== seq) return;
       error = errorText(e);
     }
     draw();
+  }
+
+  /** The next page after the last ticket shown; the focus goes to the first new one. */
+  async function loadMore(): Promise<void> {
+    if (!next || loadingMore || !items) return;
+    const mine = seq;
+    const before = items.length;
+    loadingMore = true;
+    draw();
+    try {
+      const r = await listTickets({ ...query(), cursor: next });
+      if (mine !== seq) return;
+      items = [...items, ...r.items];
+      ({ total, capped, next } = r);
+      error = "";
+    } catch (e) {
+      if (mine !== seq) return;
+      error = errorText(e);
+    }
+    loadingMore = false;
+    draw();
+    results.querySelectorAll<HTMLElement>(".queue-item .queue-id")[before]?.focus();
+  }
+
+  function countText(shown: number): string {
+    if (!next && !capped) return st("queueCount", { n: total });
+    return st(capped ? "queueShownCapped" : "queueShown", { shown, n: total });
   }
 
   function select(id: string, label: string, value: string, options: [string, string][], onChange: (v: string) => void): HTMLElement {
@@ -107,7 +141,7 @@ export function queueView(): StaffView {
       return;
     }
     const list = items;
-    parts.push(h("p", { class: "count", "aria-live": "polite" }, st("queueCount", { n: total })));
+    parts.push(h("p", { class: "count", "aria-live": "polite" }, countText(list.length)));
     const mapEl = h("div", { class: "map map-queue" });
     if (list.length) parts.push(mapEl);
     parts.push(
@@ -135,6 +169,15 @@ export function queueView(): StaffView {
           )
         : h("p", {}, st("queueEmpty")),
     );
+    if (next) {
+      parts.push(
+        h(
+          "button",
+          { type: "button", class: "btn queue-more", disabled: loadingMore, "aria-busy": loadingMore ? "true" : "false", onclick: () => void loadMore() },
+          loadingMore ? st("loadingMore") : st("loadMore"),
+        ),
+      );
+    }
     results.replaceChildren(...parts.filter((p): p is Node => !!p));
     if (list.length) drawMap(mapEl, list);
   }
