@@ -121,3 +121,34 @@ def test_docs_page_renders_operations_without_scripts_or_foreign_hosts(client):
     assert " style=" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "maximum"),
+    [
+        ("/api/v1/tickets", 10000),
+        ("/api/v1/export/reports.csv", 100000),
+        ("/api/v1/export/reports.geojson", 100000),
+        ("/api/v1/admin/users", 1000),
+        ("/api/v1/admin/tokens", 1000),
+        ("/api/v1/admin/blocklist", 1000),
+    ],
+)
+def test_paged_lists_document_limit_cursor_and_the_link_header(document, path, maximum):
+    op = document["paths"][path]["get"]
+    params = {p["name"]: p for p in op["parameters"] if p["in"] == "query"}
+    assert params["limit"]["schema"]["maximum"] == maximum
+    assert params["limit"]["schema"]["minimum"] == 1
+    assert "cursor" in params
+    assert 'rel="next"' in op["responses"]["200"]["headers"]["Link"]["description"]
+
+
+def test_page_bodies_name_the_next_page_and_the_capped_count(document):
+    schemas = document["components"]["schemas"]
+    queue = schemas["TicketQueue"]["properties"]
+    assert {"next_cursor", "total", "total_capped"} <= set(queue)
+    assert "1,000" in queue["total"]["description"]
+    for name in ("TicketFeatureCollection", "OpenDataFeatureCollection"):
+        assert {"next_cursor", "links"} <= set(schemas[name]["properties"])
+    tickets = document["paths"]["/api/v1/tickets"]["get"]["description"]
+    assert "`cursor`" in tickets and "at most 500" in tickets

@@ -70,7 +70,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "`Z`; coordinates WGS84 as `lat`/`lon` (GeoJSON: `[lon, lat]`). Staff calls "
             "authenticate with `Authorization: Bearer <API token>` or with the session "
             "cookie from `POST /api/v1/auth/login`; unsafe requests of a session also need "
-            "the `X-CSRF-Token` header.",
+            "the `X-CSRF-Token` header. Lists are paged: `limit` (each list names its default "
+            "and maximum) and `cursor`, the opaque `next_cursor` of the page before or the "
+            'cursor in its `Link: <…>; rel="next"` header; a cursor belongs to its list, and '
+            "items added between two pages neither repeat nor push others out.",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
     )

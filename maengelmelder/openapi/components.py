@@ -16,6 +16,7 @@ from ..reports.schemas import (
     ReportPublic,
     SupportIn,
 )
+from ..tickets.queue import COUNT_CAP
 from ..tickets.routes import CitizenNoteIn
 from ..tickets.schemas import AssignIn, ForwardIn, NoteIn, PublishIn, RedactIn, TransitionIn
 from ..zoning.routes import ExplainIn
@@ -24,8 +25,10 @@ from .fragments import (
     CATEGORY_ADMIN,
     DEPARTMENT,
     FIGURES,
+    GEOJSON_LINKS,
     GEOMETRY,
     MOVE,
+    NEXT_CURSOR,
     NINT,
     NNUMBER,
     NSTRING,
@@ -211,17 +214,27 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
     "TicketQueue": obj(
         {
             "items": {"type": "array", "items": ref("Ticket")},
-            "total": {"type": "integer"},
+            "total": {
+                "type": "integer",
+                "description": f"how many tickets match the filter, counted up to {COUNT_CAP:,}",
+            },
+            "total_capped": {
+                "type": "boolean",
+                "description": f"true: more than {COUNT_CAP:,} match and `total` stopped there",
+            },
             "limit": {"type": "integer"},
             "offset": {"type": "integer"},
+            "next_cursor": NEXT_CURSOR,
         }
     ),
     "TicketFeatureCollection": obj(
         {
             "type": {"const": "FeatureCollection"},
             "features": {"type": "array", "items": TICKET_FEATURE},
+            "next_cursor": NEXT_CURSOR,
+            "links": GEOJSON_LINKS,
         },
-        description="The queue's current filter as GeoJSON (no reporter e-mail).",
+        description="A page of the queue's current filter as GeoJSON (no reporter e-mail).",
     ),
     "SlaFigures": FIGURES,
     "SlaSummary": obj(
@@ -374,6 +387,8 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
             "type": {"const": "FeatureCollection"},
             "name": STRING,
             "license": obj({"name": STRING, "url": STRING}),
+            "next_cursor": NEXT_CURSOR,
+            "links": GEOJSON_LINKS,
             "features": {"type": "array", "items": {"type": "object"}},
         }
     ),

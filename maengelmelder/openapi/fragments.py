@@ -24,6 +24,20 @@ NTIME = {"type": ["string", "null"], "format": "date-time"}
 NINT = {"type": ["integer", "null"]}
 NNUMBER = {"type": ["number", "null"]}
 STRINGS = {"type": "array", "items": STRING}
+# The `links` member of a GeoJSON page (as OGC API - Features writes it): the next page, if any.
+GEOJSON_LINKS = {
+    "type": "array",
+    "description": '`[{href, rel: "next", type}]` naming the next page; empty on the last',
+    "items": {
+        "type": "object",
+        "properties": {"href": STRING, "rel": {"const": "next"}, "type": STRING},
+        "required": ["href", "rel"],
+    },
+}
+NEXT_CURSOR = {
+    "type": ["string", "null"],
+    "description": "pass it as `cursor` for the next page; null on the last page",
+}
 
 
 def obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict:

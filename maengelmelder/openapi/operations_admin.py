@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..abuse.routes import BlockedSenderIn
+from ..abuse.routes import BlockedSenderIn, BlocklistPageArgs
+from ..accounts.routes import TokenPageArgs, UserPageArgs
 from ..zoning.routes import ZoneImportArgs
-from .fragments import NSTRING, STRING, TIME, obj, ref
+from .fragments import NEXT_CURSOR, NSTRING, STRING, TIME, obj, ref
 from .parts import (
     BEARER_OR_SESSION,
     BEARER_OR_SESSION_CSRF,
+    NEXT_LINK,
     json_response,
     operation,
     path_param,
@@ -79,13 +81,19 @@ def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "get",
             operation(
                 "admin",
-                "Staff accounts.",
+                "Staff accounts, a page at a time.",
                 {
-                    "200": json_response(
-                        {"type": "array", "items": ref("User")}, "Accounts by e-mail."
-                    )
+                    "200": {
+                        **json_response(
+                            {"type": "array", "items": ref("User")},
+                            "Accounts by e-mail address; the next page in `Link`.",
+                        ),
+                        "headers": NEXT_LINK,
+                    }
                 },
+                400,
                 security=BEARER_OR_SESSION,
+                parameters=[{"in": "query", "schema": UserPageArgs}],
             ),
         ),
         (
@@ -107,9 +115,19 @@ def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "get",
             operation(
                 "admin",
-                "API tokens (never the secret).",
-                {"200": json_response({"type": "array", "items": ref("ApiToken")}, "Tokens.")},
+                "API tokens (never the secret), a page at a time.",
+                {
+                    "200": {
+                        **json_response(
+                            {"type": "array", "items": ref("ApiToken")},
+                            "Tokens by id; the next page in `Link`.",
+                        ),
+                        "headers": NEXT_LINK,
+                    }
+                },
+                400,
                 security=BEARER_OR_SESSION,
+                parameters=[{"in": "query", "schema": TokenPageArgs}],
             ),
         ),
         (
@@ -324,12 +342,22 @@ def blocklist_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 "admin",
                 "The block list: reports from these senders are accepted but held.",
                 {
-                    "200": json_response(
-                        obj({"items": {"type": "array", "items": BLOCKED_SENDER}}),
-                        "Entries by pattern.",
-                    )
+                    "200": {
+                        **json_response(
+                            obj(
+                                {
+                                    "items": {"type": "array", "items": BLOCKED_SENDER},
+                                    "next_cursor": NEXT_CURSOR,
+                                }
+                            ),
+                            "Entries by pattern, a page at a time.",
+                        ),
+                        "headers": NEXT_LINK,
+                    }
                 },
+                400,
                 security=BEARER_OR_SESSION,
+                parameters=[{"in": "query", "schema": BlocklistPageArgs}],
             ),
         ),
         (

@@ -9,6 +9,7 @@ from ..reports.schemas import ListQuery, NearbyQuery
 from .fragments import STRING, obj, ref
 from .parts import (
     IF_NONE_MATCH,
+    NEXT_LINK,
     PUBLIC_CACHE_HEADERS,
     PUBLIC_ID,
     TOKEN,
@@ -320,11 +321,17 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "get",
             operation(
                 "open data",
-                "Every report (filtered) as GeoJSON, without personal data.",
+                "A page of the reports (filtered), oldest first, as GeoJSON, without personal "
+                "data.",
                 {
-                    "200": json_response(
-                        ref("OpenDataFeatureCollection"), "Streamed.", "application/geo+json"
-                    )
+                    "200": {
+                        **json_response(
+                            ref("OpenDataFeatureCollection"),
+                            "Streamed; the next page in `next_cursor`, `links` and `Link`.",
+                            "application/geo+json",
+                        ),
+                        "headers": NEXT_LINK,
+                    }
                 },
                 400,
                 parameters=export_params(),
@@ -335,8 +342,19 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
             "get",
             operation(
                 "open data",
-                "Every report (filtered) as CSV, without personal data.",
-                {"200": json_response(STRING, "Streamed, with a header row.", "text/csv")},
+                "A page of the reports (filtered), oldest first, as CSV, without personal data.",
+                {
+                    "200": {
+                        **json_response(STRING, "Streamed, with a header row.", "text/csv"),
+                        "headers": {
+                            "Link": {
+                                "description": 'the next page, `<URL>; rel="next"` (absent '
+                                'on the last page), and the license, `<URL>; rel="license"`',
+                                "schema": STRING,
+                            }
+                        },
+                    }
+                },
                 400,
                 parameters=export_params(),
             ),

@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..sla.routes import BreachArgs, SummaryArgs
+from ..tickets.queue import (
+    COUNT_CAP,
+    DEFAULT_LIMIT,
+    EXPORT_DEFAULT_LIMIT,
+    EXPORT_MAX_LIMIT,
+    MAX_LIMIT,
+    MAX_OFFSET,
+)
 from ..tickets.schemas import QueueArgs
 from .fragments import STRING, obj, ref
 from .parts import (
@@ -12,6 +20,7 @@ from .parts import (
     BEARER_OR_SESSION_CSRF,
     ETAG,
     IF_MATCH,
+    NEXT_LINK,
     PUBLIC_ID,
     json_response,
     operation,
@@ -36,6 +45,7 @@ def staff_operations() -> list[tuple[str, str, dict[str, Any]]]:
                     "200": {
                         "description": "A page of the queue; with `format=csv` or "
                         "`format=geojson` the page as a download.",
+                        "headers": NEXT_LINK,
                         "content": {
                             "application/json": {"schema": ref("TicketQueue")},
                             "text/csv": {"schema": STRING},
@@ -50,7 +60,13 @@ def staff_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 "not); `flagged=true` lists tickets with open 'report abuse' flags (of every "
                 "state unless `status` is given); `format` chooses JSON (default), CSV "
                 "(`text/csv`, a header row) or GeoJSON (`application/geo+json`) of the same "
-                "filter, without reporter e-mail.",
+                "filter, without reporter e-mail. Paged by `cursor`: each answer names the next "
+                "page in `next_cursor` (JSON and GeoJSON) and in the `Link` header; tickets "
+                "filed between two pages neither repeat nor push others out. `limit`: "
+                f"{DEFAULT_LIMIT} by default and at most {MAX_LIMIT} for JSON, "
+                f"{EXPORT_DEFAULT_LIMIT:,} and {EXPORT_MAX_LIMIT:,} for a download. `total` "
+                f"counts up to {COUNT_CAP:,} (`total_capped` says when it stopped). `offset` "
+                f"(at most {MAX_OFFSET:,}, not with `cursor`) is kept for older clients.",
             ),
         ),
         (
