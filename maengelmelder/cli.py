@@ -27,20 +27,108 @@ def demo_group() -> None:
 
 @demo_group.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when departments already exist.")
+@click.option(
+    "--history",
+    "history_reports",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Into an empty database: also a year of history with this many reports.",
+)
+@click.option(
+    "--staff-accounts",
+    is_flag=True,
+    help="Into an empty database: also a crew member, a supervisor and an admin with random "
+    "passwords, printed once.",
+)
+@click.option("--url", help="Where the app is served, for the printed staff link.")
 @with_appcontext
-def demo_load(if_empty: bool) -> None:
+def demo_load(if_empty: bool, history_reports: int, staff_accounts: bool, url: str | None) -> None:
     """Create or update the demo city's departments, categories and zones (idempotent)."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from .catalog.models import Department
+    from .clock import now
+    from .demo import load_demo
+    from .demo.staff import account_lines, create_demo_staff
+
+    empty = db.session.scalar(select(Department.id).limit(1)) is None
+    if if_empty and not empty:
+        click.echo("demo city not loaded: the database already has departments")
+        return
+    counts = load_demo(db.session)
+    # History and accounts only for a database that was empty: never for a real city's.
+    summary = _history(reports=history_reports, seed=1) if empty and history_reports else None
+    accounts = []
+    if empty and staff_accounts:
+        hash_method = current_app.config["PASSWORD_HASH_METHOD"]
+        accounts = create_demo_staff(db.session, now=now(), hash_method=hash_method)
+    db.session.commit()
+    click.echo("demo city loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if summary is not None:
+        _echo_both(summary.line())
+    if accounts:
+        base = (url or current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+        click.echo("\n".join(account_lines(accounts, f"{base}/staff")))
+
+
+@demo_group.command("history")
+@click.option("--reports", type=click.IntRange(min=1), required=True, help="How many reports.")
+@click.option("--years", type=click.FloatRange(min=0.01, max=50), default=1.0, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same history.")
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The history ends when this day begins (Europe/Berlin); default today.",
+)
+@click.option("--append", is_flag=True, help="Add to the reports the database already holds.")
+@with_appcontext
+def demo_history(reports: int, years: float, seed: int, until, append: bool) -> None:
+    """Write a plausible past into the demo city (loaded first into an empty database)."""
     from sqlalchemy import select
 
     from .catalog.models import Department
     from .demo import load_demo
 
-    if if_empty and db.session.scalar(select(Department.id).limit(1)) is not None:
-        click.echo("demo city not loaded: the database already has departments")
-        return
-    counts = load_demo(db.session)
+    if db.session.scalar(select(Department.id).limit(1)) is None:
+        counts = load_demo(db.session)
+        click.echo("demo city loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    summary = _history(
+        reports=reports, seed=seed, years=years, until=until and until.date(), append=append
+    )
     db.session.commit()
-    click.echo("demo city loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    _echo_both(summary.line())
+
+
+def _history(*, reports: int, seed: int, years: float = 1.0, until=None, append=False):
+    """Write a history with the app's settings, city and clock; refusals end the command."""
+    from flask import current_app
+
+    from .city import city
+    from .clock import BERLIN, now
+    from .demo.history import HistoryRefused, write_history
+
+    at = now()
+    try:
+        return write_history(
+            db.session,
+            reports=reports,
+            seed=seed,
+            years=years,
+            until=until or at.astimezone(BERLIN).date(),
+            append=append,
+            config=current_app.config,
+            boundary=city().boundary,
+            now=at,
+        )
+    except HistoryRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.message['de']}\n{exc.message['en']}") from exc
+
+
+def _echo_both(message: dict[str, str]) -> None:
+    click.echo(message["de"])
+    click.echo(message["en"])
 
 
 @click.command("serve")

@@ -237,6 +237,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "That was very quick – please check your report and send it again.",
     ),
     "no_html": ("Bitte nur Text, kein HTML.", "Plain text only, no HTML."),
+    # The command line's demo history.
+    "history_not_empty": (
+        "Die Datenbank enthält schon {count} Meldungen. Mit --append wird der Verlauf ergänzt.",
+        "The database already holds {count} reports. Use --append to add the history to them.",
+    ),
+    "history_in_future": (
+        "Der Verlauf kann nicht nach heute ({today}) enden.",
+        "The history cannot end after today ({today}).",
+    ),
+    "history_no_catalogue": (
+        "Es gibt noch keine Kategorien; zuerst „maengelmelder demo load“ ausführen.",
+        "There are no categories yet; run `maengelmelder demo load` first.",
+    ),
 }
 
 # Marshmallow's built-in English messages -> German. Patterns are anchored.
