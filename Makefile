@@ -30,10 +30,12 @@ $(APP_INDEX): $(FRONTEND_SOURCES) frontend/node_modules/.installed
 
 frontend: $(APP_INDEX)
 
+# The first time (an empty database) also a year of the demo city's history and three staff
+# accounts, whose passwords are printed once, right before "serving on".
 run: install frontend
 	$(BIN)/maengelmelder db upgrade
-	$(BIN)/maengelmelder demo load --if-empty
-	$(BIN)/maengelmelder serve --host $(HOST) --port $(PORT)
+	$(BIN)/maengelmelder demo load --if-empty --history 4000 --staff-accounts --url http://$(HOST):$(PORT)
+	@$(BIN)/maengelmelder serve --host $(HOST) --port $(PORT)
 
 test: install frontend
 	cd frontend && npm test
