@@ -142,7 +142,13 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
     """Serve the app with gunicorn (or the development server with --debug)."""
     from flask import current_app
 
+    from .i18n import msg
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("SMTP_URL") and not app.config.get("BASE_URL"):
+        # Links in mails would name whatever allowed host a request came in under.
+        message = msg("base_url_required")
+        raise click.ClickException(f"{message['de']}\n{message['en']}")
     if debug:
         app.run(host=host, port=port, debug=True)
         return
@@ -158,6 +164,11 @@ def _gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> N
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
+            # gunicorn believes X-Forwarded-Proto (and friends) from 127.0.0.1 by default;
+            # forwarded headers count only through MAENGELMELDER_PROXY_FIX (security.py).
+            self.cfg.set("forwarded_allow_ips", "")
+            self.cfg.set("secure_scheme_headers", {})
+            self.cfg.set("forwarder_headers", "")
 
         def load(self):
             return app

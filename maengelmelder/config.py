@@ -56,6 +56,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SECRET_KEY": get("SECRET_KEY"),
         "MIGRATIONS_DIR": get("MIGRATIONS_DIR"),
         "BASE_URL": get("BASE_URL"),
+        # Host names requests may name besides BASE_URL's (and localhost), comma-separated;
+        # ".example.org" allows its subdomains. Any other Host header is refused (400).
+        "TRUSTED_HOSTS": [h.strip() for h in (get("TRUSTED_HOSTS") or "").split(",") if h.strip()],
         # Session cookies are Secure by default; set false only for plain-HTTP test setups.
         "SESSION_COOKIE_SECURE": _bool(env, "COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -106,7 +109,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "OPEN_DATA_LICENSE_URL": get(
             "OPEN_DATA_LICENSE_URL", "https://www.govdata.de/dl-de/by-2-0"
         ),
-        # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-* headers.
+        # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-* headers (one hop).
+        # Without it no forwarded header counts, whoever sends it (gunicorn's own trust of
+        # 127.0.0.1 included).
         "PROXY_FIX": _bool(env, "PROXY_FIX", False),
         # Public figures (transparency) are computed at most once per this many seconds per
         # process and may be cached as long by browsers and proxies.

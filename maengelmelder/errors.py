@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
@@ -17,7 +18,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from .i18n import Message, msg, translate_errors
 
@@ -123,8 +124,33 @@ def _limit_retry_after() -> str:
     return str(max(1, int(seconds)))
 
 
+# An interface with an error format of its own (Open311) claims its path prefix for the
+# errors raised before a request reaches its blueprint.
+ErrorRenderer = Callable[[ApiError], Any]
+_RENDERERS = "maengelmelder.error_renderers"
+
+
+def answer_errors_under(app: Flask, prefix: str, render: ErrorRenderer) -> None:
+    """Let `render` answer the errors under `prefix` that no blueprint sees (untrusted Host)."""
+    app.extensions.setdefault(_RENDERERS, {})[prefix] = render
+
+
+def _render_outside_blueprints(err: ApiError):
+    for prefix, render in current_app.extensions.get(_RENDERERS, {}).items():
+        if request.path.startswith(prefix):
+            return render(err)
+    return _response(err)
+
+
 def init_app(app: Flask) -> None:
     """Answer every error of the JSON API in the one error shape."""
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(err: SecurityError):
+        # Flask refuses a Host header off the allow-list (security.trusted_hosts) before
+        # routing; the answer is the same wherever the request was going.
+        app.logger.warning("refused: %s", err.description)
+        return _render_outside_blueprints(ApiError(400, "host_not_trusted"))
 
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):

@@ -29,6 +29,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report_not_found": ("Diese Meldung gibt es nicht.", "There is no such report."),
     "method_not_allowed": ("Diese Methode ist hier nicht erlaubt.", "Method not allowed here."),
     "bad_request": ("Die Anfrage ist fehlerhaft.", "The request is malformed."),
+    "host_not_trusted": (
+        "Dieser Dienst antwortet nicht unter diesem Hostnamen.",
+        "This service does not answer under this host name.",
+    ),
+    "base_url_required": (
+        "MAENGELMELDER_SMTP_URL ist gesetzt, MAENGELMELDER_BASE_URL nicht: Links in E-Mails "
+        "brauchen die öffentliche Adresse des Dienstes (z. B. https://maengel.stadt.de).",
+        "MAENGELMELDER_SMTP_URL is set but MAENGELMELDER_BASE_URL is not: links in mails need "
+        "the service's public address (e.g. https://maengel.stadt.de).",
+    ),
     "internal_error": (
         "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.",
         "An internal error occurred. Please try again later.",

@@ -1,7 +1,10 @@
-"""Security headers on every response: a strict CSP, no sniffing, no referrer leaks."""
+"""Security headers on every response (a strict CSP, no sniffing, no referrer leaks), the
+hosts the service answers to, and whose forwarded headers count."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
@@ -35,7 +38,27 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
+# Always answered: health checks and local runs on the machine itself. Links never name
+# these unless BASE_URL does (serve refuses to send mail without BASE_URL).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names a request's Host header may carry: BASE_URL's host, the configured
+    TRUSTED_HOSTS and loopback. Flask refuses any other with 400 before routing, so every
+    link built from the request (tracking links, mail links, Link headers) names one of them.
+    """
+    hosts = list(LOOPBACK_HOSTS)
+    base = urlsplit(config.get("BASE_URL") or "").hostname
+    if base:
+        hosts.append(base)
+    for entry in config.get("TRUSTED_HOSTS") or ():
+        hosts.append(entry.strip().lower())
+    return list(dict.fromkeys(h for h in hosts if h))
+
+
 def init_app(app: Flask) -> None:
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if app.config.get("PROXY_FIX"):
         # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto/-Host (one hop).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

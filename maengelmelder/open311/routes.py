@@ -21,7 +21,12 @@ from ..accounts.service import principal_for_token
 from ..catalog.models import Category
 from ..city import city
 from ..clock import now
-from ..errors import ApiError, database_unavailable, forget_failed_transaction
+from ..errors import (
+    ApiError,
+    answer_errors_under,
+    database_unavailable,
+    forget_failed_transaction,
+)
 from ..extensions import commit_keeping_loaded, db
 from ..i18n import translate_errors
 from ..reports import service
@@ -75,6 +80,17 @@ def _base() -> str:
 @bp.errorhandler(Open311Error)
 def _open311_error(err: Open311Error):
     return render_error(err, g.get("open311_fmt", "json"))
+
+
+def _error_before_routing(err: ApiError):
+    """An error raised before the blueprint knows the request (an untrusted Host header)."""
+    fmt = "xml" if request.path.lower().endswith(".xml") else "json"
+    return render_error(Open311Error(err.status, err.message, headers=err.headers), fmt)
+
+
+@bp.record_once
+def _claim_errors(state) -> None:
+    answer_errors_under(state.app, bp.url_prefix or "/open311", _error_before_routing)
 
 
 def _api_error_text(err: ApiError) -> str:
