@@ -8,16 +8,19 @@ with 1,000,000 reports on PostgreSQL; on SQLite, the same endpoints answer in un
 What runs, all on this machine, on loopback:
 
 * databases filled by the project's own commands: ``maengelmelder db upgrade``, ``demo load``,
-  ``demo history --reports N --seed S`` (over the command's default span of a year, the same
-  for both sizes; ``--years`` sets another), and three staff accounts (``users create``: crew of
-  ``tiefbau``, a citywide supervisor, an admin). On PostgreSQL each is then ``VACUUM ANALYZE``d,
-  as autovacuum would have done over the years; SQLite gets nothing (the app runs no ANALYZE).
-  Building a million reports takes minutes, so the built databases are **kept** and used again:
-  PostgreSQL databases ``mm_history_<reports>_s<seed>[_y<years>]_<schema>`` and SQLite files
-  ``instance/bench-history/mm_history_<reports>_s<seed>_<schema>.db``, where ``<schema>`` is
-  the newest migration. A database is built under another name and renamed only when
-  complete. ``--rebuild`` builds them again (do so after ``demo history`` changed);
-  ``--drop-cached`` drops every one of them and stops;
+  ``demo history --reports N --seed S --years Y``, and three staff accounts (``users create``:
+  crew of ``tiefbau``, a citywide supervisor, an admin). On PostgreSQL each is then
+  ``VACUUM ANALYZE``d, as autovacuum would have done over the years; SQLite gets nothing (the
+  app runs no ANALYZE). Both histories come from a city of the same size, 100,000 reports a
+  year (``--rate``): a million reports are ten years of history, ten thousand about five
+  weeks, and both have about as many open tickets, so the lists of them give answers of the
+  same size. ``--years 1`` puts both sizes into the same year instead (a city a hundred times
+  busier, a hundred times as many open tickets). Building a million reports takes minutes, so
+  the built databases are **kept** and used again: PostgreSQL databases
+  ``mm_history_<reports>_s<seed>_y<years>_<schema>`` and SQLite files of the same names in
+  ``instance/bench-history/``, where ``<schema>`` is the newest migration. A database is built
+  under another name and renamed only when complete. ``--rebuild`` builds them again (do so
+  after ``demo history`` changed); ``--drop-cached`` drops every one of them and stops;
 * ``maengelmelder serve --workers 1`` (gunicorn, the command's default threads) for each
   database, both running at once, with background jobs off (no Redis, no in-process runner:
   this measures reads, and the kept databases stay as they were built);
@@ -95,6 +98,10 @@ SIZES = {  # (small, large) reports per backend
     ("sqlite", True): (2_000, 20_000),
 }
 TARGET_MS = {"postgres": 200.0, "sqlite": 500.0}
+# A big city's reports a year: a million reports are ten years of history, ten thousand about
+# five weeks, so both have about as many open tickets and the lists of them fill alike.
+RATE = 100_000
+MAX_YEARS = 50  # what demo history accepts
 RATIO_TARGET = 2.0
 SAMPLE = 20  # reports read by id, spread over the history
 PASSWORD = "history-benchmark-password"
@@ -103,10 +110,10 @@ STAFF = {
     "supervisor": ["--role", "supervisor", "--citywide"],
     "admin": ["--role", "admin"],
 }
-# The demo city's bounding box (lon/lat, maengelmelder/demo/boundary.geojson) and a phone's
-# viewport at street level near its centre.
+# The demo city's bounding box (lon/lat, maengelmelder/demo/boundary.geojson) and a viewport
+# of about a fifth of it around the centre (a district on a tablet).
 CITY_BBOX = "8.715,50.08036,8.815,50.11964"
-VIEWPORT_BBOX = "8.760,50.0975,8.770,50.1025"
+VIEWPORT_BBOX = "8.745,50.09,8.785,50.11"
 OPEN = ",".join(sorted(states.OPEN))
 
 
@@ -169,20 +176,29 @@ def run_cli(args: list[str], db_url: str, log: Path, *, show: bool = False) -> N
 
 @dataclass(frozen=True)
 class History:
-    """What `demo history` is asked for; `years` None is the command's default span."""
+    """What `demo history` is asked for."""
 
     reports: int
     seed: int
-    years: float | None
+    years: float
 
     @property
     def name(self) -> str:
-        span = "" if self.years is None else f"_y{self.years:g}".replace(".", "p")
-        return f"{PREFIX}{self.reports}_s{self.seed}{span}_{schema_version()}"
+        span = f"{self.years:g}".replace(".", "p")
+        return f"{PREFIX}{self.reports}_s{self.seed}_y{span}_{schema_version()}"
 
     def args(self) -> list[str]:
-        args = ["demo", "history", "--reports", str(self.reports), "--seed", str(self.seed)]
-        return args if self.years is None else [*args, "--years", f"{self.years:g}"]
+        return [
+            *("demo", "history", "--reports", str(self.reports)),
+            *("--seed", str(self.seed), "--years", f"{self.years:g}"),
+        ]
+
+
+def span_years(reports: int, args: argparse.Namespace) -> float:
+    """The history's span: `--years`, else what `--rate` reports a year take (3 decimals)."""
+    if args.years is not None:
+        return args.years
+    return min(MAX_YEARS, max(0.01, round(reports / args.rate, 3)))
 
 
 def fill(db_url: str, history: History, log: Path) -> None:
@@ -429,7 +445,7 @@ def endpoints() -> list[Endpoint]:
             fixed(f"/api/v1/reports?format=geojson&view=map&limit=500&bbox={CITY_BBOX}"),
         ),
         e(
-            "map, street viewport (500)",
+            "map, district viewport (500)",
             "citizen",
             fixed(f"/api/v1/reports?format=geojson&view=map&limit=500&bbox={VIEWPORT_BBOX}"),
         ),
@@ -469,13 +485,7 @@ def endpoints() -> list[Endpoint]:
             lambda s: [f"/api/v1/tickets/{pid}" for pid in s.samples.crew_ids],
             "crew",
         ),
-        e(
-            "queue as CSV (all open)",
-            "crew",
-            fixed("/api/v1/tickets?format=csv"),
-            "crew",
-            bounded=False,
-        ),
+        e("queue as CSV (all open)", "crew", fixed("/api/v1/tickets?format=csv"), "crew"),
         # Supervisor: the board, the citywide queue, moderation.
         e("queue, citywide (50)", "supervisor", fixed("/api/v1/tickets?limit=50"), "supervisor"),
         e(
@@ -521,7 +531,8 @@ def endpoints() -> list[Endpoint]:
         e("rule versions", "admin", fixed("/api/v1/admin/rules/versions"), "admin"),
         e("API tokens", "admin", fixed("/api/v1/admin/tokens"), "admin"),
         # Public figures and interfaces.
-        e("SLA transparency", "public", fixed("/api/v1/sla/transparency")),
+        # By month and category: one more month of history, a dozen more rows.
+        e("SLA transparency", "public", fixed("/api/v1/sla/transparency"), bounded=False),
         e("discovery", "Open311", fixed("/open311/v2/discovery.json")),
         e("services", "Open311", fixed("/open311/v2/services.json")),
         e(
@@ -530,12 +541,7 @@ def endpoints() -> list[Endpoint]:
             fixed("/open311/v2/requests.json?status=open&service_code=schlagloch&page_size=50"),
         ),
         e("requests, newest (50)", "Open311", fixed("/open311/v2/requests.json?page_size=50")),
-        e(
-            "requests, default (90 days, <= 1000)",
-            "Open311",
-            fixed("/open311/v2/requests.json"),
-            bounded=False,
-        ),
+        e("requests, default (90 days, <= 1000)", "Open311", fixed("/open311/v2/requests.json")),
         e(
             "request by id",
             "Open311",
@@ -762,6 +768,7 @@ class Timing:
     sizes: list[int] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     spent: float = 0.0
+    first: float = float("nan")  # ms of the very first request (cold: nothing cached yet)
     failure: str = ""  # a non-2xx answer or a broken request, shown once
     body: object = None  # the last answer, parsed, when it was JSON
 
@@ -844,6 +851,7 @@ def measure(ep: Endpoint, sides: list[Side], reps: int, budget: float) -> Result
 
     for side in sides:  # warm-up: two requests, or one when it is slow
         one(side, 0, keep=False)
+        timings[side.label].first = timings[side.label].spent * 1000
         if timings[side.label].spent < 5:
             one(side, 1, keep=False)
         timings[side.label].spent = 0.0
@@ -898,11 +906,12 @@ def print_results(
     print(
         f"{'PostgreSQL' if backend == 'postgres' else 'SQLite'}: {small.reports:,} vs "
         f"{large.reports:,} reports; median (p90) ms to the end of the answer, median time "
-        f"to first byte (TTFB); ratio and target of downloads ('first byte') by their TTFB"
+        f"to first byte (TTFB), the first request (cold); ratio and target of downloads "
+        f"('first byte') by their TTFB"
     )
     header = (
         f"  {'endpoint':<44} {'small ms':>16} {'large ms':>16} {'TTFB s/l':>13} "
-        f"{'ratio':>6} {'bytes small / large':>21}  target"
+        f"{'1st s/l':>13} {'ratio':>6} {'bytes small / large':>21}  target"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
@@ -918,7 +927,7 @@ def print_results(
         print(
             f"  {r.endpoint.name:<44} {ms(s.median):>7} ({ms(s.p90):>6}) "
             f"{ms(g.median):>7} ({ms(g.p90):>6}) {ms(s.ttfb):>6}/{ms(g.ttfb):<6} "
-            f"{r.ratio:>6.2f} {sizes:>21}  {verdict(r, backend)}"
+            f"{ms(s.first):>6}/{ms(g.first):<6} {r.ratio:>6.2f} {sizes:>21}  {verdict(r, backend)}"
         )
         for label, timing in (("small", s), ("large", g)):
             if timing.failure:
@@ -971,7 +980,10 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> None:
     ensure = ensure_postgres if backend == "postgres" else ensure_sqlite
     print()
     print(f"== {backend}: {small_n:,} vs {large_n:,} reports (seed {args.seed})", flush=True)
-    dbs = [ensure(History(n, args.seed, args.years), args.rebuild, tmp) for n in (small_n, large_n)]
+    dbs = [
+        ensure(History(n, args.seed, span_years(n, args)), args.rebuild, tmp)
+        for n in (small_n, large_n)
+    ]
     for db in dbs:
         print(f"  {db.name}: {db.built or 'built earlier'}")
     servers: list[Server] = []
@@ -1017,8 +1029,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["both", "postgres", "sqlite"], default="both")
     parser.add_argument("--seed", type=int, default=1, help="demo history's seed (1)")
     parser.add_argument(
-        "--years", type=float, help="span of both histories (default: demo history's, a year)"
+        "--rate",
+        type=float,
+        default=RATE,
+        help=f"reports a year: the span of each history follows from it ({RATE:,})",
     )
+    parser.add_argument("--years", type=float, help="one span for both histories instead")
     parser.add_argument("--small", type=int, help="reports in the small database")
     parser.add_argument("--large", type=int, help="reports in the large database")
     parser.add_argument("--reps", type=int, default=15, help="requests per endpoint and side")
