@@ -8,6 +8,7 @@ as a flat grey 1600 x 1600 picture: libjpeg fills what is missing with zeros and
 from __future__ import annotations
 
 import io
+import re
 import struct
 
 import pytest
@@ -84,3 +85,15 @@ def test_lossless_arithmetic_and_hierarchical_jpegs_are_not_supported(marker: in
         pos += 2 + struct.unpack_from(">H", data, pos + 2)[0]
     data[pos + 1] = marker
     assert _refused(bytes(data)) == "unsupported_format"
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_fill_bytes_before_markers_are_not_mistaken_for_missing_data(progressive: bool) -> None:
+    """0xFF fill bytes may stand before any marker; the padding goes before them, not among."""
+    data = _jpeg(progressive=progressive)
+    scans = data.index(b"\xff\xda") + 2
+    filled = data[:scans] + re.sub(
+        rb"\xff([\xc4\xda\xd9])", lambda m: b"\xff\xff\xff\xff" + m.group(1), data[scans:]
+    )
+    assert filled != data
+    assert process_photo(filled).web.data == process_photo(data).web.data

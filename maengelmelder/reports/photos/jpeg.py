@@ -93,7 +93,8 @@ def _walk(data: bytes) -> ScanLayout:
     pos = 2
     for _ in range(_MAX_SEGMENTS):
         found = _END_OF_CODED_DATA.search(data, pos)
-        start = found.end() - 2 if found else len(data)
+        # Fill bytes (0xFF) may stand before a marker: the coded data ends where they begin.
+        start = found.start() if found else len(data)
         if scan is not None:
             ids, spectral_start, coded_start = scan
             _check_length(frame, ids, spectral_start, start - coded_start)
