@@ -5,7 +5,7 @@ from .accounts.models import ApiToken, User
 from .catalog import generation  # noqa: F401  (the catalogue's triggers, with create_all)
 from .catalog.models import CatalogState, Category, Department
 from .notify.models import OutboxMessage
-from .reports.models import Follower, Photo, PublicIdCounter, Report
+from .reports.models import Follower, Photo, PublicIdCounter, Report, Support
 from .sla import figures  # noqa: F401  (keeps the board's figures current on every flush)
 from .sla.models import Escalation, SlaFigures
 from .tickets.models import TicketEvent
@@ -27,6 +27,7 @@ __all__ = [
     "Report",
     "RuleSetVersion",
     "SlaFigures",
+    "Support",
     "TicketEvent",
     "User",
     "Zone",

@@ -206,6 +206,24 @@ class Follower(db.Model):
     report: Mapped[Report] = relationship(back_populates="followers")
 
 
+class Support(db.Model):
+    """One "me too" for a report, once per supporter.
+
+    The supporter is HMAC-SHA256(secret key, "support:" + device id or else client address):
+    the same device is recognised on the same report, never the address itself kept.
+    """
+
+    __tablename__ = "supports"
+    __table_args__ = (
+        UniqueConstraint("report_id", "supporter", name="uq_supports_report_supporter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    supporter: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class PublicIdCounter(db.Model):
     """Per-year counter behind public ids such as 2026-000123."""
 
