@@ -99,16 +99,19 @@ class World:
         self, start: datetime, hours: float, calendar: str, pauses: list | None = None
     ) -> tuple[datetime | None, datetime | None]:
         """(deadline, at_risk_at) from `start`, as `sla.service.reschedule` computes them."""
-        policy = self.policy(hours, calendar)
         if calendar == "wall" and not pauses:
             # The wall clock adds the same span to every start: compute it once per promise.
-            key = (hours, calendar)
-            if key not in self._offsets:
+            offsets = self._offsets.get(hours)
+            if offsets is None:
+                policy = self.policy(hours, calendar)
                 ref = datetime(2000, 1, 1, tzinfo=UTC)
                 planned = schedule(ref, policy, calendar_for(policy, self.state))
-                self._offsets[key] = (planned.deadline - ref, planned.at_risk_at - ref)
-            due, risk = self._offsets[key]
-            return start + due, start + risk
+                offsets = self._offsets[hours] = (
+                    planned.deadline - ref,
+                    planned.at_risk_at - ref,
+                )
+            return start + offsets[0], start + offsets[1]
+        policy = self.policy(hours, calendar)
         spans = [Pause(aware(a), aware(b) if b else None) for a, b in pauses or []]
         planned = schedule(aware(start), policy, calendar_for(policy, self.state), spans)
         return (
