@@ -242,6 +242,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Thank you, your e-mail address is confirmed. Your report will be reviewed before it "
         "is published.",
     ),
+    "email_confirmed_following": (
+        "Danke, Ihre E-Mail-Adresse ist bestätigt. Sie erhalten Nachricht, wenn sich an der "
+        "Meldung {public_id} etwas ändert.",
+        "Thank you, your e-mail address is confirmed. You will hear when report {public_id} "
+        "changes.",
+    ),
     "too_fast": (
         "Das ging sehr schnell – bitte prüfen Sie Ihre Angaben und senden Sie erneut.",
         "That was very quick – please check your report and send it again.",

@@ -222,10 +222,12 @@ export function reportAbuse(publicId: string, reason: AbuseReason, comment: stri
 export interface Confirmation {
   public_id: string;
   published: boolean;
+  /** A supporter's link: the address now hears about the report (no report was held). */
+  following?: boolean;
   message: Bilingual;
 }
 
-/** Confirm the reporter's e-mail address with the token from the mail. */
+/** Confirm a reporter's (or supporter's) e-mail address with the token from the mail. */
 export const confirmEmail = (token: string) => postJson<Confirmation>("/api/v1/reports/confirm", { token });
 
 export const getTracked = (token: string) => request<Tracked>(`/api/v1/track/${encodeURIComponent(token)}`);

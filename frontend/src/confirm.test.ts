@@ -49,6 +49,19 @@ describe("confirmation view", () => {
     expect([...main.querySelectorAll("a")].some((a) => a.textContent === "Meldung ansehen")).toBe(false);
   });
 
+  it("tells a supporter that the address now hears about the report", async () => {
+    const { main } = await show(
+      json(200, { public_id: "2026-000011", published: true, following: true, message: { de: "Sie erhalten Nachricht.", en: "You will hear." } }),
+    );
+    expect(main.querySelector("[role=status]")?.textContent).toBe(
+      "Danke! Ihre E-Mail-Adresse ist bestätigt. Sie erhalten Nachricht, wenn sich an der Meldung etwas ändert.",
+    );
+    expect(main.textContent).not.toContain("Ihre Meldung ist bestätigt");
+    expect(main.textContent).toContain("Sie erhalten Nachricht.");
+    const link = [...main.querySelectorAll("a")].find((a) => a.textContent === "Meldung ansehen");
+    expect(link?.getAttribute("href")).toBe("/reports/2026-000011");
+  });
+
   it("tells an expired link apart from an invalid one", async () => {
     const expired = await show(err(410, "confirmation_expired", "Der Link ist abgelaufen.", "The link has expired."));
     expect(expired.main.querySelector("h2")?.textContent).toBe("Bestätigungslink abgelaufen");

@@ -9,13 +9,18 @@ export type ConfirmState =
   | { kind: "loading" }
   | { kind: "published"; result: Confirmation }
   | { kind: "review"; result: Confirmation }
+  | { kind: "following"; result: Confirmation }
   | { kind: "expired"; error: ApiError }
   | { kind: "invalid"; error: ApiError }
   | { kind: "failed"; error: unknown };
 
 /** What an answer (or a failure) of the confirm call means for the citizen. */
 export function confirmState(outcome: { result: Confirmation } | { error: unknown }): ConfirmState {
-  if ("result" in outcome) return { kind: outcome.result.published ? "published" : "review", result: outcome.result };
+  if ("result" in outcome) {
+    const result = outcome.result;
+    if (result.following) return { kind: "following", result };
+    return { kind: result.published ? "published" : "review", result };
+  }
   const e = outcome.error;
   if (e instanceof ApiError) {
     if (e.status === 410 || e.code === "confirmation_expired") return { kind: "expired", error: e };
@@ -51,14 +56,17 @@ export function confirmView(token: string, confirm: (token: string) => Promise<C
         body.push(h("p", { role: "status" }, t("confirming")));
         break;
       case "published":
-      case "review": {
+      case "review":
+      case "following": {
         const r = s.result;
+        const status = { published: "confirmPublished", review: "confirmReview", following: "confirmFollowing" } as const;
+        const linked = s.kind !== "review" && r.published;
         title = h("h2", { tabindex: "-1" }, t("confirmTitle"));
         body.push(
-          h("p", { class: "ok", role: "status" }, t(s.kind === "published" ? "confirmPublished" : "confirmReview")),
+          h("p", { class: "ok", role: "status" }, t(status[s.kind])),
           pick(r.message) ? h("p", {}, pick(r.message)) : null,
           h("p", {}, t("reportId", { id: r.public_id })),
-          s.kind === "published" ? h("p", {}, h("a", { href: reportPath(r.public_id), class: "btn btn-primary" }, t("viewReport"))) : null,
+          linked ? h("p", {}, h("a", { href: reportPath(r.public_id), class: "btn btn-primary" }, t("viewReport"))) : null,
         );
         break;
       }

@@ -1,8 +1,11 @@
-"""Optional e-mail confirmation: reports from an address never confirmed wait until its owner
-follows the link in a mail; then they, and later reports from that address, go the usual way.
+"""E-mail confirmation. Reports (optional): reports from an address never confirmed wait until
+its owner follows the link in a mail; then they, and later reports from that address, go the
+usual way. Supporters (always): an address given with a "me too" gets a confirmation mail
+and nothing else until its owner follows the link; only then does it hear about the report.
 
-The link carries a signed, timed token over the report id (itsdangerous, the service's secret
-key, a salt of its own); the time comes from the app's clock, so tests can let it expire.
+The link carries a signed, timed token (itsdangerous, the service's secret key, a salt of its
+own) over the report id, or over the supporter's confirmation mail; the time comes from the
+app's clock, so tests can let it expire.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..errors import ApiError
+from ..notify.models import OutboxMessage
 from ..notify.service import queue_mail
-from ..reports.models import Report
+from ..reports.models import Follower, Report
 from ..tickets.models import TicketEvent
 from .models import ConfirmedEmail
 from .service import BLOCKLIST, EMAIL_UNCONFIRMED, blocked_pattern, hold
@@ -47,17 +51,34 @@ def make_token(secret_key: str, report_id: int, now: datetime) -> str:
     return _serializer(secret_key, now).dumps(report_id)
 
 
-def read_token(secret_key: str, token: str, *, now: datetime, days: int) -> int:
-    """The report id a token was made for; 410 when it is older than `days`, 400 when bad."""
+def _payload(secret_key: str, token: str, *, now: datetime, days: int) -> object:
+    """What a token was made for; 410 when it is older than `days`, 400 when bad."""
     try:
-        report_id = _serializer(secret_key, now).loads(token, max_age=days * 86400)
+        return _serializer(secret_key, now).loads(token, max_age=days * 86400)
     except SignatureExpired as exc:
         raise ApiError(410, "confirmation_expired", days=days) from exc
     except BadSignature as exc:
         raise ApiError(400, "confirmation_invalid") from exc
+
+
+def read_token(secret_key: str, token: str, *, now: datetime, days: int) -> int:
+    """The report id a token was made for; 410 when it is older than `days`, 400 when bad."""
+    report_id = _payload(secret_key, token, now=now, days=days)
     if type(report_id) is not int:
         raise ApiError(400, "confirmation_invalid")
     return report_id
+
+
+# A supporter's token: [FOLLOW, the dedupe key of its confirmation mail].
+FOLLOW = "follow"
+FOLLOW_MAIL = "confirm_follow"
+
+
+def _follow_mail_key(payload: object) -> str | None:
+    if isinstance(payload, list) and len(payload) == 2 and payload[0] == FOLLOW:
+        key = payload[1]
+        return key if isinstance(key, str) else None
+    return None
 
 
 def is_confirmed(session: Session, secret_key: str, email: str) -> bool:
@@ -111,23 +132,80 @@ def hold_unconfirmed(
     return True
 
 
+def ask_supporter(
+    session: Session,
+    report: Report,
+    *,
+    email: str,
+    lang: str,
+    links: MailLinks,
+    now: datetime,
+    days: int,
+) -> bool:
+    """Queue the mail that asks a supporter's address whether it wants news about `report`;
+    returns whether one was queued.
+
+    Nothing else is sent to the address until its owner follows the link (`confirm`). The
+    address is kept nowhere but in that mail: the link names the mail (its dedupe key), so an
+    erasure or the retention of sent mails ends a subscription nobody confirmed. One mail per
+    report and address within `days` (later supports of the same address add none), and none
+    to a blocked address.
+    """
+    email = email.strip().lower()
+    if blocked_pattern(session, email) is not None:
+        return False
+    period = int(now.timestamp()) // (max(days, 1) * 86400)
+    key = f"{FOLLOW_MAIL}:{report.id}:{email_hash(links.secret_key, email)}:{period}"
+    base = links.base_url.rstrip("/")
+    lang = lang if lang in ("de", "en") else "de"
+    token = _serializer(links.secret_key, now).dumps([FOLLOW, key])
+    queued = queue_mail(
+        session,
+        kind=FOLLOW_MAIL,
+        to=email,
+        template=FOLLOW_MAIL,
+        context={
+            "public_id": report.public_id,
+            "category": report.category.name_de if lang == "de" else report.category.name_en,
+            "confirm_url": f"{base}/confirm/{token}",
+            "report_url": f"{base}/reports/{report.public_id}",
+            "days": days,
+            "city_name": links.city_name,
+        },
+        now=now,
+        lang=lang,
+        report_id=report.id,
+        dedupe_key=key,
+    )
+    return queued is not None
+
+
 @dataclass
 class Confirmed:
     """The outcome of following a confirmation link."""
 
     report: Report
     released: list[str]
+    # A supporter's link: the address now hears about the report.
+    following: bool = False
 
 
 def confirm(
     session: Session, token: str, *, secret_key: str, now: datetime, days: int
 ) -> Confirmed:
-    """Record the token's address as confirmed and release its reports held for that reason.
+    """Record the token's address as confirmed and release its reports held for that reason;
+    for a supporter's token, let the address follow the report.
 
     Idempotent: confirming again changes nothing. The block list wins: reports from an
     address on it stay held (as "blocklist") whatever the confirmation.
     """
-    report_id = read_token(secret_key, token, now=now, days=days)
+    payload = _payload(secret_key, token, now=now, days=days)
+    mail_key = _follow_mail_key(payload)
+    if mail_key is not None:
+        return _follow(session, mail_key, now=now)
+    if type(payload) is not int:
+        raise ApiError(400, "confirmation_invalid")
+    report_id = payload
     report = session.get(Report, report_id)
     if report is None or not report.reporter_email:
         raise ApiError(400, "confirmation_invalid")
@@ -158,6 +236,30 @@ def confirm(
         released.append(each.public_id)
     session.flush()
     return Confirmed(report, released)
+
+
+def _follow(session: Session, mail_key: str, *, now: datetime) -> Confirmed:
+    """The supporter's address follows the report its confirmation mail was about."""
+    mail = session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == mail_key, OutboxMessage.kind == FOLLOW_MAIL
+        )
+    )
+    report = session.get(Report, mail.report_id) if mail and mail.report_id else None
+    if report is None:  # the mail was erased or retained away, or the report deleted
+        raise ApiError(400, "confirmation_invalid")
+    email = mail.recipient.strip().lower()
+    known = {f.email.strip().lower() for f in report.followers}
+    known.add((report.reporter_email or "").strip().lower())
+    if email not in known and blocked_pattern(session, email) is None:
+        # Through the ORM, so whatever the model keeps in step with an address is kept. The
+        # same link followed twice at once: the unique (report, email) refuses the second at
+        # the commit, and the caller confirms once more (then it finds the follower).
+        report.followers.append(
+            Follower(email=email, lang=mail.lang, source="support", created_at=now)
+        )
+    session.flush()
+    return Confirmed(report, [], following=True)
 
 
 def _release(report: Report, now: datetime) -> None:

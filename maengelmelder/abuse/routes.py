@@ -93,20 +93,42 @@ class ConfirmIn(Schema):
 
 def _confirm(token: str):
     cfg = current_app.config
-    result = confirmation.confirm(
-        db.session, token, secret_key=cfg["SECRET_KEY"], now=now(), days=cfg["CONFIRM_EMAIL_DAYS"]
-    )
-    db.session.commit()
+
+    def confirm():
+        result = confirmation.confirm(
+            db.session,
+            token,
+            secret_key=cfg["SECRET_KEY"],
+            now=now(),
+            days=cfg["CONFIRM_EMAIL_DAYS"],
+        )
+        db.session.commit()
+        return result
+
+    try:
+        result = confirm()
+    except IntegrityError:
+        # The same link followed twice at once; the other request did it: confirming again
+        # changes nothing and answers alike.
+        db.session.rollback()
+        result = confirm()
+    if result.following:
+        return result, msg("email_confirmed_following", public_id=result.report.public_id)
     code = "email_confirmed_published" if result.report.published else "email_confirmed_review"
-    return result.report, msg(code)
+    return result, msg(code)
 
 
 @bp.post("/api/v1/reports/confirm")
 def confirm_email():
-    """The reporter followed the confirmation link: their address is confirmed."""
-    report, message = _confirm(body(ConfirmIn())["token"])
+    """A reporter (or supporter) followed the confirmation link: the address is confirmed."""
+    result, message = _confirm(body(ConfirmIn())["token"])
     return jsonify(
-        {"public_id": report.public_id, "published": report.published, "message": message}
+        {
+            "public_id": result.report.public_id,
+            "published": result.report.published,
+            "following": result.following,
+            "message": message,
+        }
     )
 
 
@@ -122,10 +144,10 @@ def confirm_page(token: str):
 def confirm_page_submit(token: str):
     """The button of the page without JavaScript."""
     try:
-        report, message = _confirm(token)
+        result, message = _confirm(token)
     except ApiError as exc:
         return render_template("abuse_confirm.html", message=exc.message), exc.status
-    return render_template("abuse_confirm.html", message=message, public_id=report.public_id)
+    return render_template("abuse_confirm.html", message=message, public_id=result.report.public_id)
 
 
 def blocked_out(entry: BlockedSender, names: dict[str, str] | None = None) -> dict:

@@ -157,13 +157,27 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
             operation(
                 "reports",
                 "Support an open report (optionally to hear when it is resolved).",
-                {"200": json_response(ref("ReportPublic"), "The report, one supporter more.")},
+                {
+                    "200": json_response(
+                        ref("ReportPublic"),
+                        "The report: one supporter more, or as before when this caller had "
+                        "supported it already.",
+                    )
+                },
                 400,
                 404,
                 409,
                 422,
+                429,
                 parameters=[PUBLIC_ID],
                 requestBody=request_body(ref("SupportIn"), required=False),
+                description="One support per caller (device id from `X-Device-Id`, or else "
+                "address) and report. Rate limited like filing a report, per address and per "
+                "device (`429` with Retry-After). An `email` gets one mail with a "
+                "confirmation link (`/confirm/<token>`, then `POST /api/v1/reports/confirm`) "
+                "and nothing else until it is used; the link is valid "
+                "`MAENGELMELDER_CONFIRM_EMAIL_DAYS` days. The reporter's own address, an "
+                "address already following and a blocked address get no mail.",
             ),
         ),
         (
@@ -206,6 +220,11 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
                                     "description": "whether the report is public now (or "
                                     "waits for moderation)",
                                 },
+                                "following": {
+                                    "type": "boolean",
+                                    "description": "a supporter's link: the address now "
+                                    "hears about the report",
+                                },
                                 "message": ref("Message"),
                             }
                         ),
@@ -218,7 +237,8 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 requestBody=request_body(ConfirmIn),
                 description="Releases every report from the address held until it is "
                 "confirmed (`MAENGELMELDER_CONFIRM_UNKNOWN_EMAILS`); later reports from it are "
-                "not held. An expired link is `410` `confirmation_expired`, a bad one `400` "
+                "not held. A supporter's link (`following: true`) lets the address follow the "
+                "report. An expired link is `410` `confirmation_expired`, a bad one `400` "
                 "`confirmation_invalid`.",
             ),
         ),

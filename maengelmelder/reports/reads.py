@@ -74,13 +74,8 @@ def _page_and_cursor(rows: list, limit: int) -> tuple[list, str | None]:
     return split_page(rows, limit, lambda row: (row.created_at, row.id))
 
 
-def encode_cursor(at: datetime, ident: int) -> str:
-    """An untagged (time, id) cursor, the public list's (maengelmelder.paging has the rest)."""
-    return paging.encode_cursor((at, ident))
-
-
 def decode_cursor(raw: str) -> tuple[datetime, int]:
-    """The position an untagged (time, id) cursor points at, or a 400."""
+    """The position a cursor of the public list points at, or a 400."""
     return paging.decode_cursor(raw, (datetime, int))
 
 

@@ -16,6 +16,7 @@ from flask import (
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from ..abuse.confirmation import MailLinks
 from ..accounts.auth import current_principal
 from ..city import city
 from ..clock import now
@@ -40,6 +41,8 @@ from .schemas import (
     report_for_reporter,
     report_public,
 )
+from .support import support as add_support
+from .support import supporter_id
 
 bp = Blueprint("reports", __name__)
 
@@ -203,8 +206,11 @@ def nearby_reports():
 
 
 @bp.post("/api/v1/reports/<public_id>/support")
+@limiter.limit(lambda: current_app.config["INTAKE_LIMIT_IP"])
+@limiter.limit(lambda: current_app.config["INTAKE_LIMIT_DEVICE"], key_func=device_key)
 def support_report(public_id: str):
-    """Support an existing open report instead of filing a duplicate."""
+    """Support an open report instead of filing a duplicate: once per device; an e-mail
+    address hears about the report only after its owner confirmed by mail."""
     body = request.get_json(silent=True)
     if body is None and not request.data:
         body = {}
@@ -215,8 +221,25 @@ def support_report(public_id: str):
     except ValidationError as exc:
         raise validation_error(exc.normalized_messages()) from exc
     report = reads.get_public(db.session, public_id)
-    service.support(db.session, report, email=args["email"], lang=args["lang"], now=now())
+    cfg = current_app.config
+    links = MailLinks(
+        base_url=cfg.get("BASE_URL") or request.host_url,
+        secret_key=cfg["SECRET_KEY"],
+        city_name=city().name,
+    )
+    supported = add_support(
+        db.session,
+        report,
+        supporter=supporter_id(cfg["SECRET_KEY"], device_key()),
+        email=args["email"],
+        lang=args["lang"],
+        now=now(),
+        links=links,
+        confirm_days=cfg["CONFIRM_EMAIL_DAYS"],
+    )
     db.session.commit()
+    if supported.asked:
+        enqueue("maengelmelder.notify.jobs.send_pending")  # the confirmation mail
     return jsonify(report_public.dump(report))
 
 

@@ -287,20 +287,3 @@ def submit_report(
     )
     session.flush()
     return Submission(report, token, photos=photos)
-
-
-def support(
-    session: Session, report: Report, *, email: str | None, lang: str, now: datetime
-) -> Report:
-    """'Me too': count the support and, with an e-mail, let the supporter follow the report."""
-    from .models import Follower
-
-    if report.status not in states.OPEN:
-        raise ApiError(409, "support_closed")
-    report.supporters += 1
-    email = (email or "").strip().lower() or None
-    known = {f.email for f in report.followers} | {report.reporter_email}
-    if email and email not in known:
-        report.followers.append(Follower(email=email, lang=lang, source="support", created_at=now))
-    session.flush()
-    return report

@@ -28,9 +28,9 @@ def staff_context() -> dict:
 
 def test_every_template_exists_in_german_and_english():
     names = {p.name for p in TEMPLATE_DIR.glob("*.txt")}
-    for template in (*CITIZEN, "escalation", "digest", "confirm_email"):
+    for template in (*CITIZEN, "escalation", "digest", "confirm_email", "confirm_follow"):
         assert {f"{template}.de.txt", f"{template}.en.txt"} <= names
-    assert len(names) == 14
+    assert len(names) == 16
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

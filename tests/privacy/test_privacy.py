@@ -10,7 +10,7 @@ from maengelmelder.notify.models import OutboxMessage
 from maengelmelder.privacy.jobs import retention
 from maengelmelder.reports.models import Follower, Photo, Report
 from tests import images
-from tests.reports.helpers import media_files, post_multipart, report_json
+from tests.reports.helpers import media_files, post_multipart, report_json, support_and_follow
 from tests.tickets.helpers import version_of
 
 
@@ -38,14 +38,15 @@ def test_retention_forgets_contacts_and_unpublished_photos_90_days_after_closing
     photo = images.phone_jpeg(width=640, height=480)
     done = post_multipart(client, report_json(email="anna@example.org"), [photo]).json
     done_id = done["report"]["public_id"]
-    client.post(f"/api/v1/reports/{done_id}/support", json={"email": "ben@example.org"})
+    support_and_follow(app, client, done_id, "ben@example.org")
     still_open = client.post("/api/v1/reports", json=report_json(email="carl@example.org"))
     open_id = still_open.json["report"]["public_id"]
     _move(crew, done_id, "resolved", public_note="Verfüllt")
     _move(crew, done_id, "closed")
     assert len(media_files(media_dir)) == 2
     with app.app_context():
-        assert send_pending()["sent"] == 2  # "resolved" to the reporter and the supporter
+        # "resolved" to the reporter and the supporter, and the supporter's confirmation.
+        assert send_pending()["sent"] == 3
 
     clock.advance(days=89)
     with app.app_context():
@@ -55,7 +56,7 @@ def test_retention_forgets_contacts_and_unpublished_photos_90_days_after_closing
         summary = retention()
         assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
         assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
-    assert summary == {"reports": 1, "emails": 1, "followers": 1, "photos": 1, "mails": 2}
+    assert summary == {"reports": 1, "emails": 1, "followers": 1, "photos": 1, "mails": 3}
     assert media_files(media_dir) == []  # the files went with the rows
     assert _report(app, done_id).reporter_email is None
     assert _report(app, open_id).reporter_email == "carl@example.org"  # still open: kept
@@ -69,14 +70,12 @@ def test_erasure_on_request_removes_the_address_everywhere(app, client, staff):
     crew = staff.client("crew", "tiefbau")
     mine = client.post("/api/v1/reports", json=report_json(email="Anna@Example.org")).json
     other = client.post("/api/v1/reports", json=report_json(email="ben@example.org")).json
-    client.post(
-        f"/api/v1/reports/{other['report']['public_id']}/support",
-        json={"email": "anna@example.org"},
-    )
+    support_and_follow(app, client, other["report"]["public_id"], "anna@example.org")
     _move(crew, mine["report"]["public_id"], "acknowledged")  # queues a mail to Anna
     result = app.test_cli_runner().invoke(args=["privacy", "erase", "ANNA@example.org"])
     assert result.exit_code == 0, result.output
-    assert "1 reports, 1 emails, 1 followers, 0 photos, 1 mails" in result.output
+    # The mails: the acknowledgement and the supporter's confirmation.
+    assert "1 reports, 1 emails, 1 followers, 0 photos, 2 mails" in result.output
     assert mine["report"]["public_id"] in result.output
     with app.app_context():
         assert (

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from maengelmelder.extensions import db
+from maengelmelder.notify.models import OutboxMessage
 from maengelmelder.reports.models import Photo, Report
 from maengelmelder.tickets.models import TicketEvent
 
@@ -45,3 +47,24 @@ def counts(app) -> dict[str, int]:
 
 def media_files(media_dir: Path) -> list[Path]:
     return sorted(p for p in media_dir.rglob("*") if p.is_file()) if media_dir.exists() else []
+
+
+_CONFIRM_LINK = re.compile(r"/confirm/(\S+)$", re.M)
+
+
+def support_and_follow(app, client, public_id: str, email: str, **body) -> None:
+    """Support a report with an e-mail address and follow the link of its confirmation mail,
+    as the address's owner does: only then does the address hear about the report."""
+    resp = client.post(f"/api/v1/reports/{public_id}/support", json={"email": email, **body})
+    assert resp.status_code == 200, resp.json
+    with app.app_context():
+        mail = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "confirm_follow", OutboxMessage.recipient == email.lower())
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        assert mail is not None, email
+        [token] = _CONFIRM_LINK.findall(mail.body)
+        db.session.remove()
+    confirmed = client.post("/api/v1/reports/confirm", json={"token": token})
+    assert confirmed.status_code == 200 and confirmed.json["following"], confirmed.json
