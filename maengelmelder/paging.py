@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from flask import current_app, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from .errors import ApiError
+from .errors import ApiError, validation_error
 
 # Longest cursor any list makes (a 254-character e-mail address, base64-encoded) with room.
 MAX_CURSOR_LENGTH = 512
@@ -148,8 +149,6 @@ def page_args(name: str, default: int, maximum: int) -> type[Schema]:
 
 def load_args(schema: Schema, args: dict) -> dict:
     """Query parameters loaded through a schema, or a 400 naming each bad one."""
-    from .errors import validation_error
-
     try:
         return schema.load(args)
     except ValidationError as exc:
@@ -165,8 +164,6 @@ def next_url(base_url: str, path: str, args: dict[str, str], cursor: str) -> str
 
 def next_link(cursor: str | None) -> tuple[str, str] | None:
     """The current request's next page as a `Link` entry (absolute, from BASE_URL)."""
-    from flask import current_app, request
-
     if cursor is None:
         return None
     base = current_app.config.get("BASE_URL") or request.host_url
