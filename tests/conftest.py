@@ -24,6 +24,7 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+TEST_SESSION_MINUTES = 60 * 24 * 400  # longer than any test moves its clock
 
 
 class Clock:
@@ -133,6 +134,10 @@ def app(database_url: str, clock: Clock, media_dir: Path, tmp_path: Path):
             "FRONTEND_DIR": str(tmp_path / "no-frontend"),
             # The rate-limit tests switch this on; others file many reports quickly.
             "RATELIMIT_ENABLED": False,
+            # Tests move the clock by days with staff logged in; the session tests put the
+            # production lifetimes back (tests/accounts/test_sessions.py).
+            "SESSION_IDLE_MINUTES": TEST_SESSION_MINUTES,
+            "PERMANENT_SESSION_LIFETIME": TEST_SESSION_MINUTES * 60,
         }
     )
     with app.app_context():

@@ -27,6 +27,16 @@ PHONE = (
 )
 
 
+@pytest.fixture(autouse=True)
+def production_lifetimes(app):
+    """The lifetimes a server has by default (other tests run with very long ones)."""
+    from maengelmelder.config import from_env
+
+    defaults = from_env({})
+    for key in ("SESSION_IDLE_MINUTES", "PERMANENT_SESSION_LIFETIME"):
+        app.config[key] = defaults[key]
+
+
 def login(client, email: str, *, agent: str = FIREFOX, address: str = "198.51.100.23"):
     resp = client.post(
         "/api/v1/auth/login",
