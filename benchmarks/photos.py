@@ -1,4 +1,5 @@
-"""Benchmark: process_photo (JPEG draft decoding) against a full-resolution baseline.
+"""Benchmark: process_photo (JPEG draft decoding) against a full-resolution baseline, and
+a worker's memory under photo uploads built to need as much decoding memory as possible.
 
 Both sides get the same 12-megapixel phone JPEG (tests/images.py) and produce the same two
 derivatives with the same filters and encoder settings; the baseline just decodes every
@@ -6,6 +7,12 @@ pixel first (no ``draft``). Runs are interleaved so drift affects both alike.
 
     .venv/bin/python benchmarks/photos.py            # 12 MP photo, 7 repetitions
     .venv/bin/python benchmarks/photos.py --quick    # smaller photo, 1 repetition (smoke test)
+    .venv/bin/python benchmarks/photos.py --memory   # worker RSS under hostile uploads (Linux)
+
+``--memory`` starts a real ``maengelmelder serve --workers 1`` (gunicorn, 4 threads) on a
+fresh SQLite database and sends, for each kind of worst-case photo, 3 concurrent requests of
+5 such photos each; it prints the answers and the worker's peak RSS (VmHWM, reset before
+each round) against the 400 MB target, and whether the worker survived.
 """
 
 from __future__ import annotations
@@ -72,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run on a smaller photo")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per variant")
+    parser.add_argument("--memory", action="store_true", help="worker RSS under hostile uploads")
     args = parser.parse_args(argv)
+    if args.memory:
+        from benchmarks.photo_memory import run
+
+        return run()
 
     # The quick photo is still big enough for libjpeg to decode it at 1/2 scale.
     width, height, repeat = (3200, 2400, 1) if args.quick else (4000, 3000, args.repeat)
