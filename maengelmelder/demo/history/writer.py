@@ -24,6 +24,8 @@ from ...reports.models import PublicIdCounter
 
 # Rows are buffered per table and written together once this many are waiting.
 FLUSH_ROWS = 50_000
+# SQLite's page cache while writing, in KiB (its default is 2 MB).
+SQLITE_CACHE_KIB = 256 * 1024
 
 
 class BulkWriter:
@@ -46,6 +48,12 @@ class BulkWriter:
         self._batches: queue.Queue = queue.Queue(maxsize=2)
         self._sender: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._cache_size = None
+        if not self.postgres:
+            # SQLite's default page cache (2 MB) spills the indexes' pages to the WAL file
+            # again and again within one big transaction; a larger one keeps them in memory.
+            self._cache_size = self.connection.exec_driver_sql("PRAGMA cache_size").scalar()
+            self.connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
     # Values as each database takes them in bulk.
     def ts(self, moment: datetime | None):
@@ -95,6 +103,9 @@ class BulkWriter:
             self._batches.put(None)
             self._sender.join()
             self._sender = None
+        if self._cache_size is not None:
+            self.connection.exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_size)}")
+            self._cache_size = None
         self._raise()
 
     def abandon(self) -> None:
