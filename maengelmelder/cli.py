@@ -150,9 +150,23 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
         message = msg("base_url_required")
         raise click.ClickException(f"{message['de']}\n{message['en']}")
     if debug:
+        import os
+
+        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's serving child
+            _start_jobs(app)
         app.run(host=host, port=port, debug=True)
         return
     _gunicorn(app, host, port, workers, threads)
+
+
+def _start_jobs(app: Flask) -> None:
+    """Without Redis, start this serving process's job runner now, not at the first job."""
+    from .jobs import start_runner
+
+    with app.app_context():
+        # Connections the parent may have opened must not be shared with it after the fork.
+        db.engine.dispose(close=False)
+    start_runner(app)
 
 
 def _gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
@@ -169,6 +183,8 @@ def _gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> N
             self.cfg.set("forwarded_allow_ips", "")
             self.cfg.set("secure_scheme_headers", {})
             self.cfg.set("forwarder_headers", "")
+            # Each worker starts its job runner once it has loaded the app, before serving.
+            self.cfg.set("post_worker_init", lambda worker: _start_jobs(app))
 
         def load(self):
             return app

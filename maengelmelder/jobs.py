@@ -4,6 +4,14 @@ Jobs are plain module-level functions that take ids and values, never ORM object
 named by dotted path, so rq pickles only strings. The worker (rq or the thread) provides the
 app context around each job. Recurring work is declared as data in SCHEDULE, and every job
 is safe to run twice: it compares state before acting.
+
+Without Redis, each serving process starts its runner thread when it starts (`start_runner`,
+called by `serve` in every gunicorn worker), not when a request first queues a job: a
+restarted server with only read traffic still sends due mails and escalates breaches. The
+runner runs the recurring schedule from its first minute; which process runs each due job is
+decided in the database (`claim_run`: one conditional UPDATE of the job's row in
+`recurring_runs`), so of several processes exactly one runs it, and a daily job at a fixed time
+of day that was missed (the server was down at 03:00) runs as soon as one starts.
 """
 
 from __future__ import annotations
@@ -16,9 +24,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 
 from flask import Flask, current_app
+from sqlalchemy import String, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from . import redis_guard
+from .clock import BERLIN, system_clock
+from .extensions import db
+from .types import UTCDateTime
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "maengelmelder"
@@ -26,11 +43,31 @@ QUEUE_NAME = "maengelmelder"
 
 @dataclass(frozen=True)
 class Recurring:
-    """A job that runs every `every` seconds under a stable id."""
+    """A job that runs every `every` seconds under a stable id; with `at` ("HH:MM", Berlin
+    time) once a day at that time instead, catching up a missed day as soon as it can."""
 
     id: str
     func: str
     every: int
+    at: str | None = None
+
+    def next_due(self, last_run: datetime | None) -> datetime | None:
+        """When the job is due after a run at `last_run`; None: never ran, due now."""
+        if last_run is None:
+            return None
+        if self.at is None:
+            return last_run + timedelta(seconds=self.every)
+        hour, minute = (int(part) for part in self.at.split(":"))
+        day = last_run.astimezone(BERLIN).date()
+        while True:
+            moment = datetime.combine(day, clock_time(hour, minute), BERLIN).astimezone(UTC)
+            if moment > last_run:
+                return moment
+            day += timedelta(days=1)
+
+    def due(self, last_run: datetime | None, now: datetime) -> bool:
+        moment = self.next_due(last_run)
+        return moment is None or moment <= now
 
 
 SCHEDULE: tuple[Recurring, ...] = (
@@ -39,9 +76,57 @@ SCHEDULE: tuple[Recurring, ...] = (
     Recurring("sla-digest", "maengelmelder.sla.jobs.daily_digest", 3600),
     Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
     Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
-    Recurring("privacy-retention", "maengelmelder.privacy.jobs.retention", 86400),
+    # At night, and on the first start after a night the server was down.
+    Recurring("privacy-retention", "maengelmelder.privacy.jobs.retention", 86400, at="03:00"),
     Recurring("accounts-purge", "maengelmelder.accounts.jobs.purge", 3600),
 )
+
+
+class RecurringRun(db.Model):
+    """When a recurring job last started (without Redis): the lock that lets one process of
+    several run it, and what a restarted server catches up from."""
+
+    __tablename__ = "recurring_runs"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def claim_run(session: Session, item: Recurring, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether this process runs `item` now (it was due and no other process took it first),
+    and the job's last start afterwards. Ends the transaction; one conditional UPDATE decides,
+    so a job that is not due costs one read.
+    """
+    query = select(RecurringRun.last_run_at).where(RecurringRun.job_id == item.id)
+    row = session.execute(query).first()
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(RecurringRun)
+            .values(job_id=item.id, last_run_at=None)
+            .on_conflict_do_nothing(index_elements=["job_id"])
+        )
+        row = session.execute(query).first()
+    last_run = row[0]
+    claimed = False
+    if item.due(last_run, now):
+        # Another process may have started it since the read: then no row matches.
+        unchanged = (
+            RecurringRun.last_run_at.is_(None)
+            if last_run is None
+            else RecurringRun.last_run_at == last_run
+        )
+        result = session.execute(
+            update(RecurringRun)
+            .where(RecurringRun.job_id == item.id, unchanged)
+            .values(last_run_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = result.rowcount == 1
+        last_run = now if claimed else session.scalar(query)
+    session.commit()
+    return claimed, last_run
 
 
 def resolve(path: str) -> Callable:
@@ -54,12 +139,9 @@ def run(path: str, *args) -> object:
     return resolve(path)(*args)
 
 
-# Enqueueing is best effort and usually runs inside a citizen's or crew's request: a Redis that
-# does not answer (frozen, or cut off by the network) may cost that request at most this long,
-# and after a failure the process does not try again for a short while.
-ENQUEUE_TIMEOUT = 1.0
-REDIS_PAUSE_AFTER_FAILURE = 10.0
-_REDIS_FAILED_AT = "maengelmelder.jobs.redis_failed_at"
+# Enqueueing is best effort and usually runs inside a citizen's or crew's request: it goes
+# through the Redis guard (redis_guard.py), which the rate limits share, so a Redis that does
+# not answer costs that request one short wait in all, and the next ones none for a while.
 
 
 @dataclass(frozen=True)
@@ -87,20 +169,14 @@ def enqueue_all(calls: list[Call]) -> bool:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         if app.config.get("REDIS_URL"):
-            failed_at = app.extensions.get(_REDIS_FAILED_AT)
-            if failed_at is not None and time.monotonic() - failed_at < REDIS_PAUSE_AFTER_FAILURE:
+            if redis_guard.guard(app).resting():
                 for call in calls:
                     log.warning(
                         "Redis failed just now: %s not enqueued; a sweep will catch up",
                         _describe(call),
                     )
                 return False
-            try:
-                _rq_enqueue(app, calls)
-            except Exception:
-                app.extensions[_REDIS_FAILED_AT] = time.monotonic()
-                raise
-            app.extensions.pop(_REDIS_FAILED_AT, None)
+            _rq_enqueue(app, calls)
         elif app.config.get("INPROCESS_JOBS", True):
             for call in calls:
                 runner(app).submit(call.path, call.args, call.at)
@@ -152,9 +228,9 @@ def queue(app: Flask, timeout: float = 5):
 
 
 def _rq_enqueue(app: Flask, calls: list[Call]) -> None:
-    from rq import Retry
+    from rq import Queue, Retry
 
-    q = queue(app, ENQUEUE_TIMEOUT)
+    q = Queue(QUEUE_NAME, connection=redis_guard.guard(app).client)
     with q.connection.pipeline() as pipe:
         for call in calls:
             # A job that fails (or whose worker died) is retried; jobs are idempotent, so
@@ -173,41 +249,112 @@ def _rq_enqueue(app: Flask, calls: list[Call]) -> None:
 
 
 class Runner:
-    """Runs submitted and recurring jobs in a background thread with an app context."""
+    """Runs submitted and recurring jobs in a background thread with an app context.
 
-    def __init__(self, app: Flask, schedule=SCHEDULE) -> None:
+    `tick` runs the recurring jobs that are due by the app's clock and that this process
+    claims (`claim_run`); the thread ticks when it starts and whenever the next job falls due
+    (at least once a minute). Tests call `tick` themselves (start=False) or wait on `ticks`.
+    """
+
+    # The longest the thread waits between two looks at the schedule.
+    MAX_WAIT = 60.0
+    # After the database failed while claiming, look again this much later.
+    RETRY_AFTER = timedelta(seconds=30)
+
+    def __init__(
+        self,
+        app: Flask,
+        schedule=SCHEDULE,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        start: bool = True,
+    ) -> None:
         self.app = app
+        self.schedule = tuple(schedule)
+        self.clock = clock or app.config.get("CLOCK") or system_clock
         self._heap: list[tuple[float, int, str, tuple]] = []
         self._seq = itertools.count()
         self._wake = threading.Condition()
+        self._stopped = False
+        # When this process next looks at each recurring job in the database.
+        self._next_look: dict[str, datetime] = {}
+        # Ticks done so far; the condition is notified after each (tests wait on it).
+        self.ticks = 0
+        self.ticked = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name="maengelmelder-jobs", daemon=True)
-        for item in schedule:
-            self._push(
-                time.monotonic() + item.every, f"recurring:{item.id}", (item.func, item.every)
-            )
-        self._thread.start()
+        if start:
+            self._thread.start()
 
     def submit(self, path: str, args: tuple, at: datetime | None = None) -> None:
         delay = 0.0 if at is None else max(0.0, (at - datetime.now(UTC)).total_seconds())
         self._push(time.monotonic() + delay, path, args)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the thread after the job it runs; waits up to `timeout` seconds."""
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def tick(self) -> list[str]:
+        """Run every recurring job that is due and that this process claims; their ids."""
+        ran = []
+        for item in self.schedule:
+            now = self.clock()
+            if self._next_look.get(item.id, now) > now:
+                continue
+            try:
+                with self.app.app_context():
+                    try:
+                        claimed, last_run = claim_run(db.session, item, now)
+                    finally:
+                        db.session.remove()
+            except Exception:
+                log.exception("could not look at the recurring job %s", item.id)
+                self._next_look[item.id] = now + self.RETRY_AFTER
+                continue
+            self._next_look[item.id] = item.next_due(last_run) or now
+            if claimed:
+                self._execute(item.func, ())
+                ran.append(item.id)
+        with self.ticked:
+            self.ticks += 1
+            self.ticked.notify_all()
+        return ran
 
     def _push(self, when: float, path: str, args: tuple) -> None:
         with self._wake:
             heapq.heappush(self._heap, (when, next(self._seq), path, args))
             self._wake.notify()
 
+    def _seconds_to_next_look(self) -> float:
+        if not self.schedule:
+            return self.MAX_WAIT
+        now = self.clock()
+        soonest = min(self._next_look.get(item.id, now) for item in self.schedule)
+        return min(max((soonest - now).total_seconds(), 0.0), self.MAX_WAIT)
+
     def _loop(self) -> None:
+        look_at = time.monotonic()  # the schedule first, right at the start
         while True:
+            if time.monotonic() >= look_at:
+                self.tick()
+                look_at = time.monotonic() + self._seconds_to_next_look()
             with self._wake:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._wake.wait(timeout)
-                _, _, path, args = heapq.heappop(self._heap)
-            if path.startswith("recurring:"):
-                func, every = args
-                self._push(time.monotonic() + every, path, args)
-                path, args = func, ()
-            self._execute(path, args)
+                while not self._stopped:
+                    until = min(look_at, self._heap[0][0]) if self._heap else look_at
+                    if until <= time.monotonic():
+                        break
+                    self._wake.wait(until - time.monotonic())
+                if self._stopped:
+                    return
+                job = None
+                if self._heap and self._heap[0][0] <= time.monotonic():
+                    _, _, path, args = heapq.heappop(self._heap)
+                    job = (path, args)
+            if job is not None:
+                self._execute(*job)
 
     def _execute(self, path: str, args: tuple) -> None:
         with self.app.app_context():
@@ -217,16 +364,27 @@ class Runner:
                 log.exception("job %s%r failed", path, args)
 
 
-_runners: dict[int, Runner] = {}
+_RUNNER = "maengelmelder.jobs.runner"
 _runners_lock = threading.Lock()
 
 
 def runner(app: Flask) -> Runner:
     """The app's in-process runner, started on first use."""
     with _runners_lock:
-        if id(app) not in _runners:
-            _runners[id(app)] = Runner(app, app.config.get("JOB_SCHEDULE", SCHEDULE))
-        return _runners[id(app)]
+        if _RUNNER not in app.extensions:
+            app.extensions[_RUNNER] = Runner(app, app.config.get("JOB_SCHEDULE", SCHEDULE))
+        return app.extensions[_RUNNER]
+
+
+def start_runner(app: Flask) -> Runner | None:
+    """Start the in-process runner now, if this app runs jobs in-process (no Redis).
+
+    For the serving process (every gunicorn worker, after the fork: threads do not survive
+    one): the schedule then runs from the start, whether or not a request ever queues a job.
+    """
+    if app.config.get("REDIS_URL") or not app.config.get("INPROCESS_JOBS", True):
+        return None
+    return runner(app)
 
 
 # -- with Redis: `maengelmelder worker` ----------------------------------------------------------
@@ -235,13 +393,21 @@ def runner(app: Flask) -> Runner:
 def ensure_recurring(app: Flask) -> int:
     """Enqueue each recurring job whose interval has passed; returns how many were enqueued.
 
-    A key per job that expires after its interval makes this safe to call from every worker
-    as often as liked; if Redis lost its data, the jobs come back on the next call.
+    A key per job that expires after its interval (a daily job's: at its next time of day)
+    makes this safe to call from every worker as often as liked; if Redis lost its data, the
+    jobs come back on the next call.
     """
     q = queue(app)
     enqueued = 0
+    now = system_clock()  # Redis expires keys by its own, real clock
     for item in app.config.get("JOB_SCHEDULE", SCHEDULE):
-        if q.connection.set(f"maengelmelder:recurring:{item.id}", "1", nx=True, ex=item.every):
+        key = f"maengelmelder:recurring:{item.id}"
+        if item.at is None:
+            taken = q.connection.set(key, "1", nx=True, ex=item.every)
+        else:
+            until = item.next_due(now)
+            taken = q.connection.set(key, "1", nx=True, exat=int(until.timestamp()))
+        if taken:
             q.enqueue(run, item.func)
             enqueued += 1
     return enqueued

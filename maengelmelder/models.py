@@ -4,6 +4,7 @@ from .abuse.models import AbuseReport, BlockedSender, ConfirmedEmail
 from .accounts.models import ApiToken, User
 from .catalog import generation  # noqa: F401  (the catalogue's triggers, with create_all)
 from .catalog.models import CatalogState, Category, Department
+from .jobs import RecurringRun
 from .notify.models import OutboxMessage
 from .reports.models import Follower, Photo, PublicIdCounter, Report, Support
 from .sla import figures  # noqa: F401  (keeps the board's figures current on every flush)
@@ -24,6 +25,7 @@ __all__ = [
     "OutboxMessage",
     "Photo",
     "PublicIdCounter",
+    "RecurringRun",
     "Report",
     "RuleSetVersion",
     "SlaFigures",

@@ -19,8 +19,12 @@ class OutboxMessage(db.Model):
     """One rendered e-mail waiting to be sent, sent, or given up on."""
 
     __tablename__ = "outbox"
-    # The drain query asks for pending rows whose next attempt is due, oldest first.
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        # The drain query asks for pending rows whose next attempt is due, oldest first.
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # The admin's list of undeliverable mails, newest first.
+        Index("ix_outbox_status_failed_at", "status", "failed_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -33,13 +37,19 @@ class OutboxMessage(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # Personal data, like Report.reporter_email.
     recipient: Mapped[str] = mapped_column(String(254))
+    # The recipient as a lookup key (maengelmelder/emails.py): erasure finds it however typed.
+    recipient_key: Mapped[str | None] = mapped_column(Text, index=True)
     lang: Mapped[str] = mapped_column(String(2), default="de")
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While a sender holds a row (claimed, the SMTP exchange running outside any transaction)
+    # this is the end of its claim: no other sender takes the row before.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SMTP reply or the error, without any e-mail address in it.
     last_error: Mapped[str | None] = mapped_column(Text)
 
     @property

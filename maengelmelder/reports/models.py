@@ -16,11 +16,13 @@ from sqlalchemy import (
     or_,
     text,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..abuse.models import AbuseReport
 from ..accounts.models import User
 from ..catalog.models import Category, Department
+from ..emails import email_key
 from ..extensions import db
 from ..tickets.models import TicketEvent
 from ..types import JSONType, UTCDateTime
@@ -64,6 +66,8 @@ class Report(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
     # Personal data: never in public output, removed by retention.
     reporter_email: Mapped[str | None] = mapped_column(String(254))
+    # The address as a lookup key (maengelmelder/emails.py), kept in step by an event below.
+    reporter_email_key: Mapped[str | None] = mapped_column(Text, index=True)
     notify_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
     lang: Mapped[str] = mapped_column(String(2), default="de")
     # The tracking token is HMAC(secret key, salt): only its hash is searchable, and the
@@ -199,6 +203,7 @@ class Follower(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(Text, index=True)
     lang: Mapped[str] = mapped_column(String(2), default="de")
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -243,3 +248,13 @@ def public_text(published: bool, public_description: str | None, description: st
 def publicly_listed():
     """The condition of reports the public may see at all (not held from the public)."""
     return or_(Report.held_reason.is_(None), Report.held_reason.not_in(HELD_FROM_PUBLIC))
+
+
+@sa_event.listens_for(Report.reporter_email, "set")
+def _reporter_email_key(target: Report, value: str | None, oldvalue, initiator) -> None:
+    target.reporter_email_key = email_key(value)
+
+
+@sa_event.listens_for(Follower.email, "set")
+def _follower_email_key(target: Follower, value: str | None, oldvalue, initiator) -> None:
+    target.email_key = email_key(value)
