@@ -122,6 +122,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "AUTO_CLOSE_DAYS": _int(env, "AUTO_CLOSE_DAYS", 14),
         "FOLLOWUP_DAYS": _int(env, "FOLLOWUP_DAYS", 3),
         "SMTP_URL": get("SMTP_URL"),
+        # Seconds each step of an SMTP exchange may take (connecting, each reply). No database
+        # transaction is open meanwhile, so a slow mail server delays only mail.
+        "SMTP_TIMEOUT": _float(env, "SMTP_TIMEOUT", 10.0),
         # Without Redis, jobs run in a thread of the serving process.
         "INPROCESS_JOBS": _bool(env, "INPROCESS_JOBS", True),
         "MAIL_FROM": get("MAIL_FROM", "maengelmelder@localhost"),

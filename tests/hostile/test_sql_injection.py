@@ -330,17 +330,16 @@ def _blocklist_reason(w: Writer, payload: str):
     return resp, lambda: dict(read(w))[resp.json["id"]]
 
 
+# A new report and every change of state or department count in the board's figures.
+NEW_REPORT = {"reports", "ticket_events", "public_id_counters", "sla_figures"}
 TEXT_FIELDS = {
-    "description": (_description, {"reports", "ticket_events", "public_id_counters"}),
-    "address": (_address, {"reports", "ticket_events", "public_id_counters"}),
-    "open311 description": (
-        _open311_description,
-        {"reports", "ticket_events", "public_id_counters"},
-    ),
+    "description": (_description, NEW_REPORT),
+    "address": (_address, NEW_REPORT),
+    "open311 description": (_open311_description, NEW_REPORT),
     "public note": (_public_note, {"reports", "ticket_events"}),
     "internal note": (_internal_note, {"reports", "ticket_events"}),
-    "rejection note": (_transition_note, {"reports", "ticket_events", "outbox"}),
-    "forward reason": (_forward_reason, {"reports", "ticket_events"}),
+    "rejection note": (_transition_note, {"reports", "ticket_events", "outbox", "sla_figures"}),
+    "forward reason": (_forward_reason, {"reports", "ticket_events", "sla_figures"}),
     "published text": (_public_text, {"reports", "ticket_events", "photos"}),
     "hide reason": (_hide_reason, {"reports", "ticket_events", "photos"}),
     # A catalogue change renews the catalogue's token (see catalog/generation.py).
