@@ -137,7 +137,11 @@ class SmtpMailer:
 
 
 class LogMailer:
-    """Writes mails to the `maengelmelder.mail` log: the default when no SMTP server is set."""
+    """Writes mails to the `maengelmelder.mail` log: the default when no SMTP server is set.
+
+    Without the recipient's address: a log is no place for personal data (the outbox row's id
+    leads to it).
+    """
 
     def __init__(self, sender: str = DEFAULT_SENDER) -> None:
         self.sender = sender
@@ -146,9 +150,10 @@ class LogMailer:
         """Log the mail, readable (headers and the decoded body)."""
         build_email(message, self.sender)  # fails here as it would over SMTP
         log.info(
-            "mail (not sent, no SMTP_URL set)\nFrom: %s\nTo: %s\nSubject: %s\nMessage-ID: %s\n\n%s",
+            "mail (not sent, no SMTP_URL set)\nFrom: %s\nTo: (the recipient of outbox row %s)\n"
+            "Subject: %s\nMessage-ID: %s\n\n%s",
             self.sender,
-            message.recipient,
+            message.id,
             message.subject,
             message.message_id,
             message.body,
@@ -159,7 +164,10 @@ class LogMailer:
 
 
 def mailer_from_config(config: Mapping) -> SmtpMailer | LogMailer:
-    """SmtpMailer when SMTP_URL is set, else LogMailer; the sender is MAIL_FROM."""
+    """SmtpMailer when SMTP_URL is set, else LogMailer; the sender is MAIL_FROM.
+
+    SMTP_TIMEOUT (seconds) bounds each step of the SMTP exchange: connecting, every reply.
+    """
     sender = config.get("MAIL_FROM") or DEFAULT_SENDER
     url = config.get("SMTP_URL")
     if not url:

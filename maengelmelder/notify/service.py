@@ -1,44 +1,31 @@
-"""Queue e-mails in the outbox with the change that causes them; send them later, with retries.
+"""Queue e-mails in the outbox with the change that causes them; undeliverable mails.
 
 Why an outbox: a status change and "tell the citizen" must not drift apart. `queue_mail` writes
 the rendered mail into the `outbox` table in the caller's transaction, so a rolled-back change
-queues nothing and a committed one always has its mail. `send_due` (a job, with its own
-sessions) drains the table later; an SMTP outage only delays mails.
-
-Sending, one row per transaction: lock one due row (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so
-parallel senders take different rows; SQLite: a claiming UPDATE takes the database's single
-write lock, so senders take turns), hand it to the mailer, mark it sent and commit at once.
-Two senders running at the same time therefore never send the same row twice.
-
-The one unavoidable window: if the process dies (or the database becomes unreachable) after
-the SMTP server accepted a mail but before the "sent" commit, the row is still pending and that
-one mail is sent again on the next run. Nothing can close this window, because the SMTP server
-and the database cannot commit together. We prefer "at least once" over "at most once":
-marking the row sent *before* sending would lose the mail instead, and nobody would ever notice;
-a rare duplicate is harmless and visible. The Message-ID is fixed per row
-(``<outbox-{id}.{created_at}@maengelmelder>``), so a receiving system can recognise it.
+queues nothing and a committed one always has its mail. `sending.send_due` (a job, with its own
+short transactions and no transaction open while it talks to the mail server) drains the table
+later; an SMTP outage only delays mails. A mail the receiving side refused for good is
+`failed`: staff see it on its ticket, admins in a list, and an admin can queue it again.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import smtplib
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from .mailer import Mailer
-from .models import FAILED, PENDING, SENT, OutboxMessage
-
-log = logging.getLogger("maengelmelder.mail")
+from ..clock import isoformat
+from ..emails import email_key
+from ..errors import ApiError
+from .models import FAILED, PENDING, OutboxMessage
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGS = ("de", "en")
@@ -46,8 +33,6 @@ DEFAULT_LANG = "de"
 MAX_SUBJECT = 300
 MAX_RECIPIENT = 254
 MAX_DEDUPE_KEY = 200
-MAX_ERROR = 2000
-BACKOFF_CAP = timedelta(hours=1)
 
 _loader = FileSystemLoader(TEMPLATE_DIR)
 # Plain text mails: no HTML escaping; a missing variable is a bug and must fail loudly.
@@ -113,6 +98,7 @@ def queue_mail(
         "kind": kind,
         "dedupe_key": dedupe_key,
         "recipient": recipient,
+        "recipient_key": email_key(recipient),
         "lang": lang,
         "subject": subject,
         "body": body,
@@ -140,113 +126,71 @@ def queue_mail(
     return None if new_id is None else session.get(OutboxMessage, new_id)
 
 
-def send_due(
-    session_factory: Callable[[], Session],
-    *,
-    mailer: Mailer,
-    now: datetime,
-    batch: int = 50,
-    max_attempts: int = 8,
-) -> dict[str, int]:
-    """Send up to `batch` due mails, one row per transaction; never raises for a mail failure."""
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    try:
-        for _ in range(batch):
-            outcome = _send_one(session_factory, mailer, now, max_attempts)
-            if outcome is None:
-                break
-            counts[outcome] += 1
-    finally:
-        close = getattr(mailer, "close", None)
-        if close is not None:
-            close()
-    return counts
+# -- undeliverable mails ----------------------------------------------------------------------
+
+# Mails to staff (supervisors); every other kind goes to the reporter or a follower.
+STAFF_KINDS = ("escalation", "digest")
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait after the n-th failed attempt: 1, 2, 4, 8 ... minutes, at most an hour."""
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+@dataclass(frozen=True)
+class Undeliverable:
+    """A failed mail as staff may see it: what, to whom (a role, never the address), why."""
+
+    id: int
+    kind: str
+    to: str  # "reporter", "follower" or "staff"
+    failed_at: datetime | None
+    attempts: int
+    error: str | None
+
+    def as_json(self) -> dict:
+        """As the API shows it (the ticket's `mail_failures`, the admin's list)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "to": self.to,
+            "failed_at": isoformat(self.failed_at),
+            "attempts": self.attempts,
+            "error": self.error,
+        }
 
 
-def _send_one(
-    session_factory: Callable[[], Session], mailer: Mailer, now: datetime, max_attempts: int
-) -> str | None:
-    with session_factory() as session, session.begin():
-        message = _claim(session, now)
-        if message is None:
-            return None
-        try:
-            mailer.send(message)
-        except Exception as exc:  # a mail failure must not stop the queue or the job
-            return _failed_attempt(message, exc, now, max_attempts)
-        message.status = SENT
-        message.sent_at = now
-        message.last_error = None
-        # Leaving the block commits right away: the window for a duplicate stays tiny.
-        return "sent"
+def undeliverable(message: OutboxMessage, reporter_email_key: str | None) -> Undeliverable:
+    """The staff view of a failed mail; `reporter_email_key` is its report's, if any."""
+    if message.kind in STAFF_KINDS:
+        to = "staff"
+    elif reporter_email_key is not None and message.recipient_key == reporter_email_key:
+        to = "reporter"
+    else:
+        to = "follower"
+    return Undeliverable(
+        message.id, message.kind, to, message.failed_at, message.attempts, message.last_error
+    )
 
 
-def _claim(session: Session, now: datetime) -> OutboxMessage | None:
-    """Lock the oldest due row for this transaction and count the attempt; None if none is due."""
-    due = (OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-    order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
-    if session.get_bind().dialect.name == "postgresql":
-        # Rows other senders hold are skipped, not waited for; a row sent meanwhile no longer
-        # matches because PostgreSQL re-checks the WHERE clause on the locked row.
-        message = session.scalars(
+def failed_for_report(session: Session, report_id: int) -> list[OutboxMessage]:
+    """A report's mails that could not be delivered, oldest first."""
+    return list(
+        session.scalars(
             select(OutboxMessage)
-            .where(*due)
-            .order_by(*order)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if message is not None:
-            message.attempts += 1
-        return message
-    # SQLite ignores FOR UPDATE. An UPDATE that picks the row itself takes the write lock
-    # before it reads, so a second sender waits here and then sees the row as sent.
-    pick = aliased(OutboxMessage)
-    oldest_due = (
-        select(pick.id)
-        .where(pick.status == PENDING, pick.next_attempt_at <= now)
-        .order_by(pick.next_attempt_at, pick.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    claimed = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == oldest_due, *due)
-        .values(attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).scalar()
-    return None if claimed is None else session.get(OutboxMessage, claimed)
-
-
-def _failed_attempt(message: OutboxMessage, exc: Exception, now: datetime, limit: int) -> str:
-    message.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
-    expected = isinstance(exc, smtplib.SMTPException | OSError)
-    # The recipient stays out of the log: it is personal data; the id leads to it.
-    if message.attempts >= limit:
-        message.status = FAILED
-        log.error(
-            "mail %s failed for good after %d attempts: %s",
-            message.id,
-            message.attempts,
-            message.last_error,
-            exc_info=not expected,
+            .where(OutboxMessage.report_id == report_id, OutboxMessage.status == FAILED)
+            .order_by(OutboxMessage.failed_at, OutboxMessage.id)
         )
-        return "failed"
-    message.next_attempt_at = now + backoff(message.attempts)
-    log.warning(
-        "mail %s not sent (attempt %d), next try at %s: %s",
-        message.id,
-        message.attempts,
-        message.next_attempt_at.isoformat(),
-        message.last_error,
-        exc_info=not expected,
     )
-    return "retry"
+
+
+def retry_failed(session: Session, message_id: int, now: datetime) -> OutboxMessage:
+    """Queue a failed mail again, due now, with fresh attempts; 404 unless it failed."""
+    message = session.get(OutboxMessage, message_id) if 0 < message_id < 2**31 else None
+    if message is None or message.status != FAILED:
+        raise ApiError(404, "mail_not_failed")
+    message.status = PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.failed_at = None
+    message.last_error = None
+    session.flush()
+    return message
 
 
 def _lang(lang: str | None) -> str:

@@ -116,3 +116,82 @@ def smtp_server(handler: HonestSmtp) -> Iterator[str]:
     finally:
         handler.release.set()  # never leave an executor thread waiting
         controller.stop()
+
+
+@dataclass
+class RefusingSmtp(HonestSmtp):
+    """HonestSmtp that answers RCPT TO for some recipients with a fixed reply (550, 451 ...).
+
+    The reply quotes the address, as real servers do ("550 5.1.1 <erika@…>: User unknown"):
+    the sender must keep it out of its log and its stored error.
+    """
+
+    refuse: dict[str, int] = field(default_factory=dict)  # lower-cased address -> code
+    refused: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        code = self.refuse.get(address.lower())
+        if code is not None:
+            self.refused.append(address)
+            if code >= 500:
+                return f"{code} 5.1.1 <{address}>: Recipient address rejected: User unknown"
+            return f"{code} 4.2.0 <{address}>: Recipient address rejected: Greylisted, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+class FrozenSmtp:
+    """A mail server that accepts connections and never says a word (a hung server, a
+    firewall that lets SYN through): a client waits for the greeting until its timeout.
+
+    `connected` is set at the first connection, `closed` once a client gave up and closed
+    its side; `connections` counts them.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.connected = threading.Event()
+        self.closed = threading.Event()
+        self.connections = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.2)
+        self._clients: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, name="frozen-smtp", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                self._watch()
+                continue
+            except OSError:
+                return
+            client.setblocking(False)
+            self._clients.append(client)
+            self.connections += 1
+            self.connected.set()
+            self._watch()
+
+    def _watch(self) -> None:
+        for client in list(self._clients):
+            try:
+                data = client.recv(4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:  # the client gave up and closed (or reset) its side
+                self._clients.remove(client)
+                client.close()
+                self.closed.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for client in self._clients:
+            client.close()

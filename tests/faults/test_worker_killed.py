@@ -7,7 +7,8 @@ mail as delivered only when its 250 reply can reach the client (tests/faults/smt
 
 What an operator would notice: after ``kill -9`` (or the OOM killer, or ``docker kill``) hits the
 worker in the middle of a batch of citizen mails, a restarted worker sends what was left
-within the schedule's interval, and every outbox row ends up marked sent. No citizen gets a
+within the schedule's interval (the one mail the killed worker had claimed once its claim has
+run out, 10 minutes later), and every outbox row ends up marked sent. No citizen gets a
 mail twice, except when the worker dies in the instant between the mail server's "accepted"
 and the worker's "sent" commit: that one mail arrives twice with the same Message-ID, as
 maengelmelder/notify/service.py documents. No mail is ever lost.
@@ -125,8 +126,23 @@ def open_transactions(engine, database: str) -> int:
         ).scalar()
 
 
+TEST_APP = "fault-test"  # the application_name of this test's own connections
+
+
+def end_claims(engine) -> int:
+    """The killed worker's claim on the mail it was sending runs out (after CLAIM, 10 minutes)."""
+    with engine.begin() as conn:
+        return conn.execute(
+            text(
+                "UPDATE outbox SET next_attempt_at = now() - interval '1 second' "
+                "WHERE status = 'pending' AND next_attempt_at > now()"
+            )
+        ).rowcount
+
+
 class FrozenBackend:
-    """Freezes the worker's database session that holds the mail being sent (SIGSTOP)."""
+    """Freezes the worker's database session (SIGSTOP) while it waits for the mail server's
+    reply; no transaction is open then, so the "sent" it records afterwards never arrives."""
 
     def __init__(self, engine, database: str) -> None:
         self.engine, self.database = engine, database
@@ -138,9 +154,10 @@ class FrozenBackend:
             [(self.pid, self.client_port)] = conn.execute(
                 text(
                     "SELECT pid, client_port FROM pg_stat_activity WHERE datname = :db "
-                    "AND state LIKE 'idle in transaction%'"
+                    "AND state = 'idle' AND application_name <> :me "
+                    "AND pid <> pg_backend_pid()"
                 ),
-                {"db": self.database},
+                {"db": self.database, "me": TEST_APP},
             ).all()
         os.kill(self.pid, signal.SIGSTOP)
 
@@ -172,7 +189,7 @@ def test_sigkill_while_sending_loses_no_mail(moment, pg_url, private_redis, work
     """
     expected = MOMENTS[moment]
     ids = queue_mails(pg_url, tmp_path / "queue-instance")
-    engine = create_engine(pg_url, pool_pre_ping=True)
+    engine = create_engine(pg_url, pool_pre_ping=True, connect_args={"application_name": TEST_APP})
     database = pg_url.rsplit("/", 1)[1]
     backend = FrozenBackend(engine, database)
     handler = {
@@ -216,8 +233,10 @@ def test_sigkill_while_sending_loses_no_mail(moment, pg_url, private_redis, work
             sent = expected["delivered_before"] - expected["sent_twice"]
             assert outbox_status(engine) == {SENT: sent, "pending": TOTAL - sent}
 
-            # The restarted worker's scheduler sends the outbox again once the interval of the
-            # recurring job has passed; expiring its key is that minute passing.
+            # The mail in flight stays claimed by the dead worker for 10 minutes; the restarted
+            # worker's scheduler sends the outbox again once the interval of the recurring job
+            # has passed. Expiring both is that time passing.
+            assert end_claims(engine) == 1
             redis.Redis.from_url(private_redis.url()).delete("maengelmelder:recurring:outbox-send")
             worker.start()
             wait_until(

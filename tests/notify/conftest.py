@@ -133,3 +133,23 @@ def citizen_context() -> Callable[..., dict[str, Any]]:
         return context
 
     return make
+
+
+@pytest.fixture
+def refusing_smtp():
+    """A real SMTP server that refuses Erika's mailbox for good (550) and greylists (451)
+    another address; it quotes the address in its reply, as real servers do."""
+    from tests.faults.smtp import RefusingSmtp
+
+    handler = RefusingSmtp(refuse={GONE.lower(): 550, GREYLISTED.lower(): 451})
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.url = f"smtp://127.0.0.1:{port}"
+    yield handler
+    handler.release.set()
+    controller.stop()
+
+
+GONE = "Erika.Muster@Example.org"  # the server answers 550 (no such mailbox)
+GREYLISTED = "grau@example.net"  # the server answers 451 (try later)
