@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..emails import email_key
 from ..errors import ApiError
 from ..notify.models import OutboxMessage
 from ..notify.service import queue_mail
@@ -33,8 +34,9 @@ SALT = "maengelmelder.confirm-email"
 
 
 def email_hash(secret_key: str, email: str) -> str:
-    """How a confirmed address is kept: HMAC-SHA256(secret key, lower-cased address)."""
-    return hmac.new(secret_key.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    """How a confirmed address is kept: HMAC-SHA256(secret key, the address's key)."""
+    key = email_key(email) or ""
+    return hmac.new(secret_key.encode(), key.encode(), hashlib.sha256).hexdigest()
 
 
 def _serializer(secret_key: str, now: datetime) -> URLSafeTimedSerializer:
@@ -220,7 +222,7 @@ def confirm(
     held = session.scalars(
         select(Report)
         .where(
-            func.lower(Report.reporter_email) == email,
+            Report.reporter_email_key == email_key(email),
             Report.held_reason == EMAIL_UNCONFIRMED,
         )
         .order_by(Report.id)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..emails import email_key
 from ..errors import ApiError, field_error
 from ..reports.models import Report
 from ..tickets.models import TicketEvent
@@ -60,8 +61,9 @@ def _domain(raw: str) -> str | None:
 
 
 def normalize_pattern(raw: str) -> str:
-    """`name@example.org` or `@example.org`, lower-cased; a 422 naming the field otherwise."""
-    value = (raw or "").strip().lower()
+    """`name@example.org` or `@example.org`, case-folded (maengelmelder/emails.py: the way
+    addresses are compared everywhere); a 422 naming the field otherwise."""
+    value = email_key(raw) or ""
     local, at, domain = value.rpartition("@")
     clean = _domain(domain) if at and domain else None
     if clean is None or (local and not _LOCAL.fullmatch(local)) or len(value) > 254:
@@ -71,7 +73,7 @@ def normalize_pattern(raw: str) -> str:
 
 def candidates(email: str) -> list[str]:
     """The block-list patterns that would match an address: itself and each parent domain."""
-    local, at, domain = email.strip().lower().rpartition("@")
+    local, at, domain = (email_key(email) or "").rpartition("@")
     if not at or not domain:
         return []
     domain = _domain(domain) or domain

@@ -29,7 +29,13 @@ def retention_command() -> None:
         secret_key=current_app.config["SECRET_KEY"],
     )
     db.session.commit()
-    click.echo(removed.line())
+    _echo(removed)
+
+
+def _echo(removed: service.Removed) -> None:
+    lines = removed.lines()
+    click.echo(lines["de"])
+    click.echo(lines["en"])
 
 
 @privacy_group.command("erase")
@@ -41,6 +47,6 @@ def erase_command(email: str) -> None:
         db.session, email, now=now(), secret_key=current_app.config["SECRET_KEY"]
     )
     db.session.commit()
-    click.echo(removed.line())
+    _echo(removed)
     if removed.reports:
-        click.echo("reports: " + ", ".join(removed.reports))
+        click.echo("Meldungen / reports: " + ", ".join(removed.reports))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..abuse.confirmation import forget as forget_confirmations
+from ..emails import email_key
 from ..notify.models import OutboxMessage
 from ..reports.models import Follower, Photo, Report
 from ..storage import MediaStorage
@@ -16,6 +17,10 @@ from ..tickets import states
 from ..tickets.models import TicketEvent
 
 DONE = (states.CLOSED, states.REJECTED, states.DUPLICATE)
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 @dataclass
@@ -28,6 +33,7 @@ class Removed:
     photos: int = 0
     mails: int = 0
     confirmations: int = 0  # confirmed addresses (abuse defences) forgotten
+    erasure: bool = False  # one address everywhere, rather than retention's old tickets
 
     def summary(self) -> dict:
         return {
@@ -38,10 +44,42 @@ class Removed:
             "mails": self.mails,
         }
 
-    def line(self) -> str:
-        """The counts as the commands print them, confirmations included."""
-        counts = {**self.summary(), "confirmations": self.confirmations}
-        return ", ".join(f"{v} {k}" for k, v in counts.items())
+    def lines(self) -> dict[str, str]:
+        """What was done, in German and in English, as the commands print it."""
+        n, f, m, c = len(self.reports), self.followers, self.mails, self.confirmations
+        if self.erasure:
+            de = [
+                _n(n, "Meldung", "Meldungen") + ": Adresse entfernt",
+                _n(f, "Eintrag", "Einträge") + " als Unterstützende: entfernt",
+                _n(m, "Mail", "Mails") + " an die Adresse: gelöscht",
+                _n(c, "Bestätigung", "Bestätigungen") + " der Adresse: vergessen",
+            ]
+            en = [
+                _n(n, "report", "reports") + ": address removed",
+                _n(f, "follower entry", "follower entries") + ": removed",
+                _n(m, "mail", "mails") + " to the address: deleted",
+                _n(c, "confirmation", "confirmations") + " of the address: forgotten",
+            ]
+        else:
+            de = [
+                _n(n, "erledigte Meldung", "erledigte Meldungen")
+                + f": {_n(self.emails, 'Adresse', 'Adressen')} von Meldenden und "
+                + f"{_n(f, 'Adresse', 'Adressen')} von Unterstützenden entfernt, "
+                + _n(self.photos, "unveröffentlichtes Foto", "unveröffentlichte Fotos")
+                + " gelöscht",
+                _n(m, "alte Mail", "alte Mails") + ": gelöscht",
+                _n(c, "Bestätigung", "Bestätigungen") + ": vergessen",
+            ]
+            en = [
+                _n(n, "done report", "done reports")
+                + f": {_n(self.emails, 'reporter address', 'reporter addresses')} and "
+                + f"{_n(f, 'follower address', 'follower addresses')} removed, "
+                + _n(self.photos, "unpublished photo", "unpublished photos")
+                + " deleted",
+                _n(m, "old mail", "old mails") + ": deleted",
+                _n(c, "confirmation", "confirmations") + ": forgotten",
+            ]
+        return {"de": "; ".join(de), "en": "; ".join(en)}
 
 
 def _forget_contact(report: Report, removed: Removed, now: datetime, why: str) -> None:
@@ -96,8 +134,8 @@ def retention(
         if not has_data and not unpublished:
             continue
         removed.reports.append(report.public_id)
-        if report.reporter_email:
-            forgotten.add(report.reporter_email.strip().lower())
+        if report.reporter_email_key:
+            forgotten.add(report.reporter_email_key)
         if has_data:
             _forget_contact(report, removed, now, "retention")
         _drop_photos(session, unpublished, storage, removed)
@@ -112,9 +150,7 @@ def retention(
     if secret_key and forgotten:
         kept = set(
             session.scalars(
-                select(func.lower(Report.reporter_email)).where(
-                    func.lower(Report.reporter_email).in_(forgotten)
-                )
+                select(Report.reporter_email_key).where(Report.reporter_email_key.in_(forgotten))
             )
         )
         removed.confirmations = forget_confirmations(session, secret_key, forgotten - kept)
@@ -123,10 +159,18 @@ def retention(
 
 def erase(session: Session, email: str, *, now: datetime, secret_key: str | None = None) -> Removed:
     """A data subject's request: remove the address everywhere the service keeps it (with the
-    secret key also its e-mail confirmation, kept only as a keyed hash)."""
-    email = email.strip().lower()
-    removed = Removed()
-    reports = session.scalars(select(Report).where(func.lower(Report.reporter_email) == email))
+    secret key also its e-mail confirmation, kept only as a keyed hash).
+
+    Found by its key (maengelmelder/emails.py), so `änne@EXAMPLE.org` erases `ÄNNE@example.org`
+    on SQLite as on PostgreSQL.
+    """
+    key = email_key(email)
+    removed = Removed(erasure=True)
+    if key is None:
+        return removed
+    reports = session.scalars(
+        select(Report).where(Report.reporter_email_key == key).order_by(Report.id)
+    )
     for report in reports:
         removed.reports.append(report.public_id)
         removed.emails += 1
@@ -143,15 +187,15 @@ def erase(session: Session, email: str, *, now: datetime, secret_key: str | None
             )
         )
     removed.followers = (
-        session.execute(delete(Follower).where(func.lower(Follower.email) == email)).rowcount or 0
+        session.execute(delete(Follower).where(Follower.email_key == key)).rowcount or 0
     )
+    # Queued, sent and failed mails alike: their error texts never held the address, but
+    # their recipient and their body (a tracking link) are the person's.
     removed.mails = (
-        session.execute(
-            delete(OutboxMessage).where(func.lower(OutboxMessage.recipient) == email)
-        ).rowcount
+        session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_key == key)).rowcount
         or 0
     )
     if secret_key:
-        removed.confirmations = forget_confirmations(session, secret_key, {email})
+        removed.confirmations = forget_confirmations(session, secret_key, {key})
     session.flush()
     return removed

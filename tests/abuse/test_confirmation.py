@@ -338,7 +338,8 @@ def test_erasure_removes_the_confirmation(confirming, client):
     assert _count(app, ConfirmedEmail) == 1
     result = app.test_cli_runner().invoke(args=["privacy", "erase", "ANNA@example.org"])
     assert result.exit_code == 0, result.output
-    assert "1 confirmations" in result.output
+    assert "1 confirmation of the address: forgotten" in result.output
+    assert "1 Bestätigung der Adresse: vergessen" in result.output
     assert _count(app, ConfirmedEmail) == 0
     # The address is unknown again: its next report waits for a new confirmation.
     later = file(client, email="anna@example.org")["report"]["public_id"]
@@ -374,5 +375,5 @@ def test_retention_removes_the_confirmation_with_the_last_report_keeping_the_add
     clock.advance(days=91)
     result = app.test_cli_runner().invoke(args=["privacy", "retention"])
     assert result.exit_code == 0, result.output
-    assert "1 confirmations" in result.output
+    assert "1 confirmation: forgotten" in result.output
     assert _count(app, ConfirmedEmail) == 0

@@ -75,7 +75,10 @@ def test_erasure_on_request_removes_the_address_everywhere(app, client, staff):
     result = app.test_cli_runner().invoke(args=["privacy", "erase", "ANNA@example.org"])
     assert result.exit_code == 0, result.output
     # The mails: the acknowledgement and the supporter's confirmation.
-    assert "1 reports, 1 emails, 1 followers, 0 photos, 2 mails" in result.output
+    assert (
+        "1 report: address removed; 1 follower entry: removed; 2 mails to the address: deleted"
+        in result.output
+    )
     assert mine["report"]["public_id"] in result.output
     with app.app_context():
         assert (

@@ -21,6 +21,7 @@ from ...accounts.models import User
 from ...accounts.service import create_user
 from ...catalog.models import Category
 from ...clock import BERLIN
+from ...emails import email_key
 from ...notify.models import OutboxMessage
 from ...notify.service import render
 from ...reports.models import Follower, PublicIdCounter, Report
@@ -48,17 +49,17 @@ REPORT_COLUMNS = (
     *("routing", "zone_keys", "assignee_id", "duplicate_of_id", "published", "held_reason"),
     *("supporters", "public_description", "at_risk_at", "sla_hours", "sla_calendar"),
     *("pauses", "paused_since", "at_risk_warned", "breach_escalated", "ruleset_version"),
-    "version",
+    *("version", "reporter_email_key"),
 )
 EVENT_COLUMNS = (
     *("id", "report_id", "created_at", "actor", "kind", "from_status", "to_status"),
     *("public_note", "internal_note", "data"),
 )
-FOLLOWER_COLUMNS = ("id", "report_id", "email", "lang", "source", "created_at")
+FOLLOWER_COLUMNS = ("id", "report_id", "email", "lang", "source", "created_at", "email_key")
 ESCALATION_COLUMNS = ("id", "report_id", "kind", "deadline", "created_at")
 OUTBOX_COLUMNS = (
     *("id", "created_at", "report_id", "kind", "dedupe_key", "recipient", "lang", "subject"),
-    *("body", "status", "attempts", "next_attempt_at", "sent_at", "last_error"),
+    *("body", "status", "attempts", "next_attempt_at", "sent_at", "last_error", "recipient_key"),
 )
 
 
@@ -426,7 +427,7 @@ class History:
         original.known.add(email)
         if original.retained_at is None:
             row = (self.ids["followers"], original.id, email, duplicate.lang, "duplicate")
-            self.writer.add("followers", (*row, self.writer.ts(at)))
+            self.writer.add("followers", (*row, self.writer.ts(at), email_key(email)))
             self.ids["followers"] += 1
         elif not original.has_data:
             # Retention found an address on it after all: its event is due, late in the list.
@@ -455,7 +456,8 @@ class History:
             w.add("escalations", (self.ids["escalations"], rid, kind, ts(deadline), ts(at)))
             self.ids["escalations"] += 1
         for email, lang, source, at in followers:
-            w.add("followers", (self.ids["followers"], rid, email, lang, source, ts(at)))
+            row = (self.ids["followers"], rid, email, lang, source, ts(at), email_key(email))
+            w.add("followers", row)
             self.ids["followers"] += 1
         token = tracking_token(self.secret, filed.salt)
         if ticket.status == states.RESOLVED:
@@ -476,7 +478,7 @@ class History:
                 *(ticket.assignee, duplicate_of, ticket.published, None, supporters, None),
                 *(ts(ticket.at_risk_at), ticket.hours, ticket.calendar, pauses),
                 *(ts(ticket.paused_since), ticket.warned, ticket.escalated),
-                *(decision.ruleset_version, ticket.steps),
+                *(decision.ruleset_version, ticket.steps, email_key(filed.email)),
             ),
         )
         summary = self.summary
@@ -519,5 +521,5 @@ class History:
             ts = self.writer.ts(at)
             key = f"{filed.id}:followup:{event_id}:{email}"
             row = (self.ids["outbox"], ts, filed.id, "followup", key, email, lang, subject, body)
-            self.writer.add("outbox", (*row, "sent", 1, ts, ts, None))
+            self.writer.add("outbox", (*row, "sent", 1, ts, ts, None, email_key(email)))
             self.ids["outbox"] += 1
