@@ -163,6 +163,7 @@ def _register_features(app: Flask) -> None:
     from .catalog.routes import bp as catalog_bp
     from .cli import register_commands
     from .health import bp as health_bp
+    from .notify.routes import bp as notify_bp
     from .open311.routes import bp as open311_bp
     from .opendata.routes import bp as opendata_bp
     from .reports.routes import bp as reports_bp
@@ -184,6 +185,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(catalog_admin_bp)
     app.register_blueprint(sla_trend_bp)
     app.register_blueprint(abuse_bp)
+    app.register_blueprint(notify_bp)
     openapi.init_app(app)
     register_commands(app)
     app.cli.add_command(blocklist_group)

@@ -218,6 +218,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Diesen Eintrag gibt es auf der Sperrliste nicht.",
         "There is no such entry on the block list.",
     ),
+    # undeliverable mails (admin)
+    "mail_not_failed": (
+        "Eine nicht zustellbare Mail mit dieser Nummer gibt es nicht (mehr).",
+        "There is no (longer an) undeliverable mail with this number.",
+    ),
+    "mail_retried": (
+        "Die Mail wird erneut gesendet.",
+        "The mail will be sent again.",
+    ),
     "abuse_received": (
         "Danke für Ihren Hinweis. Wir sehen uns die Meldung an.",
         "Thank you for letting us know. We will look at this report.",

@@ -132,6 +132,7 @@ def test_docs_page_renders_operations_without_scripts_or_foreign_hosts(client):
         ("/api/v1/admin/users", 1000),
         ("/api/v1/admin/tokens", 1000),
         ("/api/v1/admin/blocklist", 1000),
+        ("/api/v1/admin/mails/failed", 500),
     ],
 )
 def test_paged_lists_document_limit_cursor_and_the_link_header(document, path, maximum):

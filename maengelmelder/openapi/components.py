@@ -41,6 +41,7 @@ from .fragments import (
     TICKET_EXTRA,
     TICKET_FEATURE,
     TIME,
+    UNDELIVERABLE,
     USER,
     nullable,
     obj,
@@ -207,6 +208,13 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
                     "history": {"type": "array", "items": ref("StaffEvent")},
                     "duplicate_of": NSTRING,
                     "followers": {"type": "integer"},
+                    "mail_failures": {
+                        "type": "array",
+                        "items": UNDELIVERABLE,
+                        "description": "the ticket's mails that could not be delivered (the "
+                        "staff app: „Mail an den Meldenden nicht zustellbar“), oldest first; "
+                        "an admin sends one again from the list of undeliverable mails",
+                    },
                 }
             ),
         ],

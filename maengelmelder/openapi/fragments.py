@@ -116,6 +116,30 @@ TICKET_EXTRA = {
     },
 }
 
+# A failed mail as staff see it: on its ticket (`mail_failures`) and in the admin's list.
+UNDELIVERABLE = obj(
+    {
+        "id": {"type": "integer", "description": "the outbox row"},
+        "kind": {
+            "type": "string",
+            "description": "which mail: `acknowledged`, `resolved`, `rejected`, `followup`, "
+            "`confirm_email`, `escalation`, `digest`, …",
+        },
+        "to": {
+            "type": "string",
+            "enum": ["reporter", "follower", "staff"],
+            "description": "to whom, never the address itself",
+        },
+        "failed_at": TIME,
+        "attempts": {"type": "integer"},
+        "error": {
+            "type": ["string", "null"],
+            "description": "the mail server's reply (`recipient refused: 550 5.1.1 …`), any "
+            "address in it replaced by `<address>`",
+        },
+    }
+)
+
 FIGURES = obj(
     {
         "open": {"type": "integer"},

@@ -18,6 +18,7 @@ from sqlalchemy.orm import object_session
 from .. import paging
 from ..accounts.service import Principal, actor_names
 from ..clock import isoformat
+from ..notify.service import failed_for_report, undeliverable
 from ..reports.models import Report
 from ..reports.schemas import PhotoOut, report_public
 from . import states, workflow
@@ -219,4 +220,8 @@ def ticket_out(report: Report, principal: Principal, now: datetime, *, full: boo
         out["history"] = [event_out(e, names) for e in report.events]
         out["duplicate_of"] = report.duplicate_of.public_id if report.duplicate_of else None
         out["followers"] = len(report.followers)
+        out["mail_failures"] = [
+            undeliverable(m, report.reporter_email_key).as_json()
+            for m in failed_for_report(object_session(report), report.id)
+        ]
     return out
