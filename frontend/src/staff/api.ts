@@ -101,6 +101,19 @@ export interface Ticket {
   abuse_flags?: AbuseFlag[];
   /** On queue items: how many open abuse flags the report has. */
   abuse_flag_count?: number;
+  /** The single-ticket view: its mails that could not be delivered. */
+  mail_failures?: MailFailure[];
+}
+
+/** A mail that could not be delivered: to whom (never the address), which, why. */
+export interface MailFailure {
+  id: number;
+  kind: string;
+  to: "reporter" | "follower" | "staff";
+  failed_at: string;
+  attempts: number;
+  /** The mail server's answer, any address in it replaced by <address>. */
+  error: string | null;
 }
 
 /** 412: someone else changed the ticket since we loaded it. */
@@ -482,4 +495,23 @@ export function addBlock(pattern: string, reason: string): Promise<BlockEntry> {
 
 export async function removeBlock(id: number): Promise<void> {
   await call(`${BLOCKLIST}/${encodeURIComponent(String(id))}`, { method: "DELETE" });
+}
+
+// -- undeliverable mails (admins) ----------------------------------------------------------
+
+export interface FailedMail extends MailFailure {
+  /** The report's public id, if the mail belongs to one. */
+  report: string | null;
+  created_at: string;
+}
+
+/** A page of undeliverable mails, newest first. */
+export async function listFailedMails(cursor?: string | null): Promise<{ items: FailedMail[]; next: string | null }> {
+  const data = await get<{ items: FailedMail[]; next_cursor: string | null }>("/api/v1/admin/mails/failed", { limit: 100, cursor });
+  return { items: items<FailedMail>(data), next: data.next_cursor ?? null };
+}
+
+/** Queue an undeliverable mail again; 404 when it is no longer undeliverable. */
+export async function retryMail(id: number): Promise<void> {
+  await send(`/api/v1/admin/mails/${encodeURIComponent(String(id))}/retry`, {});
 }

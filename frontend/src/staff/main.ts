@@ -4,6 +4,7 @@ import { lang } from "../i18n";
 import { adminView } from "./admin";
 import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
+import { mailsView } from "./mails";
 import { moderationView } from "./moderation";
 import { queueView } from "./queue";
 import { sessionsView } from "./sessions";
@@ -18,5 +19,6 @@ void start(document.getElementById("app")!, {
   moderation: () => moderationView(),
   admin: () => adminView(),
   blocklist: () => blocklistView(),
+  mails: () => mailsView(),
   sessions: () => sessionsView(),
 });

@@ -10,13 +10,13 @@ export interface StaffView {
   destroy?(): void;
 }
 
-export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "sessions";
+export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "mails" | "sessions";
 
 /** Which areas a role may open (the server decides again on every call). */
 export const AREAS: Record<Role, Area[]> = {
   crew: ["queue", "moderation", "sessions"],
   supervisor: ["queue", "board", "moderation", "sessions"],
-  admin: ["queue", "board", "moderation", "admin", "blocklist", "sessions"],
+  admin: ["queue", "board", "moderation", "admin", "blocklist", "mails", "sessions"],
 };
 
 const NAV: [Area, StaffKey][] = [
@@ -25,6 +25,7 @@ const NAV: [Area, StaffKey][] = [
   ["moderation", "navModeration"],
   ["admin", "navAdmin"],
   ["blocklist", "navBlocklist"],
+  ["mails", "navMails"],
   ["sessions", "navSessions"],
 ];
 
@@ -95,7 +96,7 @@ let notice = "";
 let factories: Record<string, (arg: string) => StaffView> = {};
 
 /** Other spellings of a route: mails link to /staff/tickets/<id>. */
-const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist", sitzungen: "sessions" };
+const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist", unzustellbar: "mails", sitzungen: "sessions" };
 
 export function route(): { name: string; arg: string } {
   const raw = location.hash.replace(/^#\/?/, "");

@@ -7,6 +7,7 @@ import { resizePhoto } from "../resize";
 import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, transition, type ChangeResult, type Event, type Ticket, type Versioned } from "./api";
 import { flagSection, heldFacts } from "./abuse";
 import { forwardForm } from "./forward";
+import { mailFailureSection } from "./mails";
 import { actedBy, st } from "./i18n";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
@@ -255,6 +256,7 @@ export function ticketView(id: string): StaffView {
       message,
       facts,
       abuse,
+      mailFailureSection(t.mail_failures),
       actions,
       h("h3", {}, st("citizenText")),
       h("p", { class: "desc" }, t.description || st("noText")),
