@@ -20,10 +20,13 @@ What runs, all on this machine, on loopback:
   ``mm_history_<reports>_s<seed>_y<years>_<schema>`` and SQLite files of the same names in
   ``instance/bench-history/``, where ``<schema>`` is the newest migration. A database is built
   under another name and renamed only when complete. ``--rebuild`` builds them again (do so
-  after ``demo history`` changed); ``--drop-cached`` drops every one of them and stops;
+  after ``demo history`` changed, and when the run says a database is over a week old: a
+  history ends on the day it was written, so the lists of recent days thin out);
+  ``--drop-cached`` drops every one of them and stops;
 * ``maengelmelder serve --workers 1`` (gunicorn, the command's default threads) for each
   database, both running at once, with background jobs off (no Redis, no in-process runner:
-  this measures reads, and the kept databases stay as they were built);
+  this measures reads, and the kept databases stay as they were built, but for the staff's
+  login sessions);
 * a plain ``http.client`` client, one keep-alive connection per server and user. Staff
   endpoints are called with the session cookie of a login, as the staff app does.
 
@@ -102,6 +105,7 @@ TARGET_MS = {"postgres": 200.0, "sqlite": 500.0}
 # five weeks, so both have about as many open tickets and the lists of them fill alike.
 RATE = 100_000
 MAX_YEARS = 50  # what demo history accepts
+STALE_DAYS = 7  # a kept database older than this has no reports of the last days
 RATIO_TARGET = 2.0
 SAMPLE = 20  # reports read by id, spread over the history
 PASSWORD = "history-benchmark-password"
@@ -301,6 +305,15 @@ def ensure_sqlite(history: History, rebuild: bool, tmp: Path) -> Database:
 def built_note(seconds: float) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"built {stamp} in {seconds:.0f} s by benchmarks/history.py"
+
+
+def age_days(note: str) -> float | None:
+    """Days since the build a note names, or None when it names none."""
+    found = re.search(r"built (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC", note)
+    if found is None:
+        return None
+    built = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    return (datetime.now(UTC) - built).total_seconds() / 86400
 
 
 def drop_cached() -> None:
@@ -986,6 +999,10 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> None:
     ]
     for db in dbs:
         print(f"  {db.name}: {db.built or 'built earlier'}")
+        age = age_days(db.built)
+        if age is not None and age > STALE_DAYS:
+            # A history ends on the day it was written; the lists of recent days thin out.
+            print(f"    built {age:.0f} days ago: the recent days are empty; --rebuild")
     servers: list[Server] = []
     sides: list[Side] = []
     try:
