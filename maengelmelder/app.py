@@ -13,7 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import city, config, errors, security, storage
+from . import city, config, errors, redis_guard, security, storage
 from .clock import BERLIN
 from .extensions import db, limiter, migrate
 
@@ -133,11 +133,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
-        # A Redis that does not answer (frozen, cut off) must not hold every request for long.
-        app.config.setdefault(
-            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
-        )
+    # A Redis that does not answer (frozen, cut off) must not hold every request for long.
+    redis_guard.init_app(app)
     db.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])

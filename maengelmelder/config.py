@@ -52,6 +52,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # The built citizen app; without it Flask serves small server-rendered pages.
         "FRONTEND_DIR": get("FRONTEND_DIR", str(Path(__file__).parent / "static" / "app")),
         "REDIS_URL": get("REDIS_URL"),
+        # What a request may wait for Redis (rate limits and enqueueing together); after a
+        # failure Redis is left alone this long (limits in memory, jobs to the sweeps).
+        "REDIS_TIMEOUT_SECONDS": _float(env, "REDIS_TIMEOUT_SECONDS", 1.0),
+        "REDIS_PAUSE_SECONDS": _float(env, "REDIS_PAUSE_SECONDS", 10.0),
         "MEDIA_DIR": get("MEDIA_DIR"),
         "SECRET_KEY": get("SECRET_KEY"),
         "MIGRATIONS_DIR": get("MIGRATIONS_DIR"),
