@@ -11,9 +11,9 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
-from . import city, config, errors, redis_guard, security, storage
+from . import city, config, database, errors, redis_guard, security, storage
 from .clock import BERLIN
 from .extensions import db, limiter, migrate
 
@@ -94,11 +94,12 @@ def _postgres_engine_options(app: Flask) -> None:
     """Test pooled connections before use (a restarted server dropped them) and fail fast."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.setdefault("pool_pre_ping", True)
-    if "connect_timeout" not in app.config["SQLALCHEMY_DATABASE_URI"]:
-        options["connect_args"] = {
-            "connect_timeout": CONNECT_TIMEOUT,
-            **options.get("connect_args", {}),
-        }
+    named = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query
+    defaults = {"connect_timeout": CONNECT_TIMEOUT, **database.TCP_OPTIONS}
+    options["connect_args"] = {
+        **{name: value for name, value in defaults.items() if name not in named},
+        **options.get("connect_args", {}),
+    }
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -136,6 +137,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     # A Redis that does not answer (frozen, cut off) must not hold every request for long.
     redis_guard.init_app(app)
     db.init_app(app)
+    database.init_app(app)
     limiter.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     errors.init_app(app)

@@ -102,6 +102,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SLA_PRIORITY_HOURS": get("SLA_PRIORITY_HOURS", ""),
         "SLA_AT_RISK_SHARE": float(get("SLA_AT_RISK_SHARE", "0.25") or 0.25),
         "SQLITE_WAL": _bool(env, "SQLITE_WAL", True),
+        # Seconds a request may wait for each answer of PostgreSQL (and for a new connection)
+        # before it is answered 503; 0 switches the bound off. Commands and jobs wait on.
+        "DB_TIMEOUT_SECONDS": _float(env, "DB_TIMEOUT_SECONDS", 5.0),
         # Rate limits (flask-limiter syntax); counted in Redis when configured, else in memory.
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
         "INTAKE_LIMIT_IP": get("INTAKE_LIMIT_IP", "30/minute;300/hour"),

@@ -1,7 +1,10 @@
 """Where photo files live: a media directory now, object storage later, one interface.
 
 Files written inside a database transaction are tied to it: if the transaction does not
-commit, they are deleted, so a failed request never leaves orphan files behind.
+commit, they are deleted, so a failed request never leaves orphan files behind. Except when
+the connection was lost while the COMMIT itself was under way (the server froze or went away
+before answering it): the transaction may have been carried out, so its files are kept and
+named in the log, and a retry with the same Idempotency-Key finds the report complete.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import contextlib
 import logging
 import os
 import re
+from contextvars import ContextVar
 from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .errors import ApiError
@@ -72,8 +77,31 @@ def storage() -> MediaStorage:
     return current_app.extensions["maengelmelder.storage"]
 
 
+# Where the current transaction's COMMIT stands: "sent" to the server, or "unknown" when the
+# connection was lost before its answer came; None otherwise.
+_COMMIT: ContextVar[str | None] = ContextVar("maengelmelder.storage.commit", default=None)
+
+
+@event.listens_for(Session, "after_begin")
+def _forget_commit(session: Session, transaction, connection) -> None:
+    _COMMIT.set(None)
+
+
+@event.listens_for(Engine, "commit")
+def _commit_sent(connection) -> None:
+    _COMMIT.set("sent")
+
+
+@event.listens_for(Engine, "handle_error")
+def _commit_failed(context) -> None:
+    if _COMMIT.get() == "sent":
+        # A refusal (a constraint checked at commit) is an answer; a lost connection is not.
+        _COMMIT.set("unknown" if context.is_disconnect else None)
+
+
 @event.listens_for(Session, "after_commit")
 def _keep_files(session: Session) -> None:
+    _COMMIT.set(None)
     session.info.pop(_PENDING, None)
     for path in session.info.pop(_DOOMED, []):
         try:
@@ -87,7 +115,17 @@ def _drop_uncommitted_files(session: Session, transaction) -> None:
     if transaction.parent is not None:
         return
     session.info.pop(_DOOMED, None)
-    for path in session.info.pop(_PENDING, []):
+    pending = session.info.pop(_PENDING, [])
+    if _COMMIT.get() == "unknown":
+        _COMMIT.set(None)
+        if pending:
+            log.warning(
+                "connection lost during COMMIT: keeping %s, the transaction may have been "
+                "carried out",
+                ", ".join(path.name for path in pending),
+            )
+        return
+    for path in pending:
         try:
             path.unlink(missing_ok=True)
         except OSError:

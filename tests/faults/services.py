@@ -355,9 +355,23 @@ class PostgresCluster:
         os.kill(self.postmaster_pid(), signal.SIGSTOP)
         self.paused = True
 
+    def freeze(self) -> None:
+        """Freeze every process of the server (SIGSTOP): the postmaster first, so it forks no
+        new backend meanwhile, then each backend and helper. The kernel still accepts
+        connections and acknowledges what clients send; nothing is ever answered."""
+        self.pause()
+        for pid in descendants(self.postmaster_pid()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
     def resume(self) -> None:
+        """Let a paused or frozen server run again (SIGCONT to all of its processes)."""
         if self.paused:
-            os.kill(self.postmaster_pid(), signal.SIGCONT)
+            postmaster = self.postmaster_pid()
+            for pid in descendants(postmaster):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+            os.kill(postmaster, signal.SIGCONT)
             self.paused = False
 
     @property
