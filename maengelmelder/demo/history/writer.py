@@ -5,7 +5,8 @@ anything is written), so nothing is read back; afterwards PostgreSQL's id sequen
 past the new ids and the per-year public-id counters to the last number used.
 
 On PostgreSQL a thread of its own sends each batch while the next one is generated, so the
-server can insert and index on one core while Python generates on the other.
+server can insert and index on one core while Python generates on the other (200,000 reports:
+42 s instead of 64 s one after the other).
 """
 
 from __future__ import annotations
