@@ -18,7 +18,7 @@ def _change() -> service.Change:
         secret_key=cfg["SECRET_KEY"],
         city_name=city().name,
     )
-    return service.Change(principal=None, now=now(), links=links)
+    return service.Change(principal=None, now=now(), links=links, by_system=True)
 
 
 def housekeeping() -> dict[str, list[str]]:

@@ -32,10 +32,13 @@ class Change:
     now: datetime
     links: Links
     config: Mapping = field(default_factory=dict)  # SLA settings
+    by_system: bool = False  # a job (quiet close, follow-ups), not the citizen
 
     @property
     def actor(self) -> str:
-        return self.principal.actor if self.principal else "citizen"
+        if self.principal:
+            return self.principal.actor
+        return "system" if self.by_system else "citizen"
 
 
 def find(session: Session, public_id: str) -> Report:

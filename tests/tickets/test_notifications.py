@@ -232,6 +232,7 @@ def test_followup_asks_once_then_the_ticket_closes(app, client, crew, clock, smt
     ticket = crew.get(f"/api/v1/tickets/{public_id}").json
     assert ticket["status"] == "closed"
     assert ticket["history"][-1]["data"] == {"reason": "quiet_period"}
+    assert ticket["history"][-1]["actor"] == "system"  # not the citizen
     assert len(outbox(app, "followup")) == 2
     assert run() == {"followups": [], "closed": []}
 
