@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import paging
@@ -79,10 +79,39 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
     return paging.decode_cursor(raw, (datetime, int))
 
 
-def _public_page(flt: ReportFilter, *columns, departments: bool = True):
+def _newest_first_pays(session: Session, flt: ReportFilter) -> bool:
+    """Whether reading newest first beats reading the box's reports and sorting them (SQLite).
+
+    SQLite, without statistics of where reports lie, always reads every report in the box by
+    its position index and sorts them: 0.25 s for the whole city at 100,000 reports, growing
+    with history. Newest first by `created_at` stops after a page, but reads about
+    `limit / share` reports when the box holds that share of them; the box's index reads about
+    `reports × share` and sorts them, about four times the cost per report (measured at
+    100,000 reports: whole city 240 ms against 0.6 ms, a quarter 16.5 against 4.5, a street
+    1.4 against 58). So newest first pays when 4 × share² × reports > limit, the share taken
+    as the box's part of the city's bounding box (PostgreSQL decides from its statistics).
+    """
+    if flt.bbox is None or session.get_bind().dialect.name != "sqlite":
+        return False
+    from ..city import city
+
+    c_min_lon, c_min_lat, c_max_lon, c_max_lat = city().boundary.bounds
+    min_lon, min_lat, max_lon, max_lat = flt.bbox
+    overlap = max(0.0, min(max_lon, c_max_lon) - max(min_lon, c_min_lon)) * max(
+        0.0, min(max_lat, c_max_lat) - max(min_lat, c_min_lat)
+    )
+    area = (c_max_lon - c_min_lon) * (c_max_lat - c_min_lat)
+    share = overlap / area if area > 0 else 1.0
+    reports = session.scalar(select(func.max(Report.id))) or 0  # the primary key's end
+    return 4 * share * share * reports > flt.limit
+
+
+def _public_page(flt: ReportFilter, *columns, departments: bool = True, newest_first=False):
     """The filtered, keyset-paginated public query (newest first) over the given columns.
 
-    `departments=False` leaves the departments out of the join when no column needs them.
+    `departments=False` leaves the departments out of the join when no column needs them;
+    `newest_first` keeps the box's condition off the position index, so SQLite walks the
+    `created_at` index instead of sorting (see `_newest_first_pays`).
     """
     query = (
         select(*columns)
@@ -94,9 +123,9 @@ def _public_page(flt: ReportFilter, *columns, departments: bool = True):
         query = query.join(Department, Department.id == Report.department_id)
     if flt.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
-        query = query.where(
-            Report.lon.between(min_lon, max_lon), Report.lat.between(min_lat, max_lat)
-        )
+        # `+ 0` keeps SQLite off the position index, so it walks `created_at` newest first.
+        lon, lat = (Report.lon + 0, Report.lat + 0) if newest_first else (Report.lon, Report.lat)
+        query = query.where(lon.between(min_lon, max_lon), lat.between(min_lat, max_lat))
     if flt.statuses:
         query = query.where(Report.status.in_(flt.statuses))
     if flt.categories:
@@ -147,7 +176,10 @@ def list_public_dicts(
     public may see are passed to it.
     """
     page, cursor = _page_and_cursor(
-        session.execute(_public_page(flt, *_LIST_COLUMNS)).all(), flt.limit
+        session.execute(
+            _public_page(flt, *_LIST_COLUMNS, newest_first=_newest_first_pays(session, flt))
+        ).all(),
+        flt.limit,
     )
     photos: dict[int, list[dict]] = {}
     if page:
@@ -213,7 +245,8 @@ def list_map_dicts(session: Session, flt: ReportFilter) -> tuple[list[dict], str
     Public id, status, category code and position: a third of the full answer's bytes,
     which is what a phone pays for every pan of the map. Details come from the report itself.
     """
-    query = _public_page(flt, *_MAP_COLUMNS, departments=False)
+    newest_first = _newest_first_pays(session, flt)
+    query = _public_page(flt, *_MAP_COLUMNS, departments=False, newest_first=newest_first)
     page, cursor = _page_and_cursor(session.execute(query).all(), flt.limit)
     items = [
         {

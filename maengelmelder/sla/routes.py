@@ -9,6 +9,7 @@ from datetime import date, datetime
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import paging
 from ..accounts.auth import authenticated, require
@@ -156,6 +157,8 @@ def breaches():
     if "cursor" in args:
         position = paging.decode_cursor(args["cursor"], (datetime, int), tag="breaches")
         query = query.where(paging.after((Report.deadline, Report.id), position))
+    # The open abuse flags in one query for the page, not one per ticket (ticket_out shows them).
+    query = query.options(selectinload(Report.open_abuse_flags))
     rows = list(
         db.session.scalars(
             query.order_by(Report.deadline, Report.id).limit(args["limit"] + 1)

@@ -214,3 +214,50 @@ def test_the_list_shows_each_report_as_its_own_page_does(client, staff, clock):
     assert by_id[done]["resolved_at"] is not None
     features = client.get("/api/v1/reports?format=geojson").json["features"]
     assert [f["properties"]["photos"] for f in features] == [i["photos"] for i in listed]
+
+
+def test_a_map_of_the_whole_city_reads_newest_first_and_pages_alike(app, client, backend):
+    """SQLite walks the time index for a box holding most reports; the pages stay the same."""
+    import sqlalchemy as sa
+
+    from maengelmelder.extensions import db
+
+    places = [(50.1005, 8.7655), (50.1130, 8.7650), (50.0950, 8.7500), (50.1050, 8.7800)]
+    for lat, lon in places:
+        assert client.post("/api/v1/reports", json=report_json(lat=lat, lon=lon)).status_code == 201
+    city_box = "8.6,50.0,8.9,50.2"
+    street_box = "8.7654,50.1004,8.7656,50.1006"
+
+    def walk(box: str) -> tuple[list[str], list[str]]:
+        seen, ids, cursor = [], [], None
+        with app.app_context():
+            engine = db.engine
+
+        def record(conn, cursor_, statement, *args):
+            seen.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            while True:
+                query = {
+                    "view": "map",
+                    "bbox": box,
+                    "limit": 1,
+                    **({"cursor": cursor} if cursor else {}),
+                }
+                page = client.get("/api/v1/reports", query_string=query).json
+                ids += [item["public_id"] for item in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    return ids, seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    everything = [r["public_id"] for r in client.get("/api/v1/reports").json["items"]]
+    whole, statements = walk(city_box)
+    assert whole == everything  # newest first, each once
+    newest_first = any("reports.lat + " in s for s in statements)
+    assert newest_first == (backend == "sqlite")
+    street, statements = walk(street_box)
+    assert len(street) == 1
+    assert not any("reports.lat + " in s for s in statements)
