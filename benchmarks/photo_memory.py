@@ -55,6 +55,9 @@ def _rounds() -> list[tuple[str, str, bytes]]:
         ("lossless WebP 2400x2400 (accepted)", "e.webp", _webp(2400, 2400)),
         ("progressive 4:4:4 JPEG 4000x3000", "f.jpg", _progressive_444(4000, 3000)),
         ("phone JPEG 4000x3000", "g.jpg", images.phone_jpeg(4000, 3000, 6)),
+        ("iPhone HEIC 4032x3024 (grid)", "h.heic", images.heic_photo(4032, 3024, 6)),
+        ("AVIF 4032x3024", "i.avif", images.avif_photo(4032, 3024, 6)),
+        ("HEIC 5712x4284 (refused)", "j.heic", images.heic_photo(5712, 4284, 6)),
     ]
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "animated_gif",
     "ascii_entry",
     "avif_bytes",
+    "avif_photo",
     "bmp_bytes",
     "cmyk_jpeg",
     "decompression_bomb",
@@ -33,6 +34,7 @@ __all__ = [
     "extreme_aspect_png",
     "gif_sub_block_flood",
     "heic_like",
+    "heic_photo",
     "html_bytes",
     "ico_bytes",
     "jpeg_cut_with_eoi",
@@ -624,7 +626,7 @@ def ico_bytes() -> bytes:
 
 
 def avif_bytes() -> bytes:
-    """An AVIF (ISO-BMFF container): Pillow may read it, we do not accept it."""
+    """A small AVIF without metadata."""
     return _save(_small_rgb(), "AVIF")
 
 
@@ -633,7 +635,77 @@ def psd_header() -> bytes:
     return b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 48, 64, 8, 3) + b"\x00" * 64
 
 
+@lru_cache(maxsize=16)
+def heic_photo(
+    width: int = 4032,
+    height: int = 3024,
+    orientation: int = 6,
+    gps: tuple[float, float] | None = BERLIN,
+    *,
+    tile: int | None = 512,
+    bits: int = 8,
+    alpha: bool = False,
+    quality: int = 50,
+) -> bytes:
+    """A HEIC as an iPhone writes it: HEVC tiles of 512 pixels in a grid, EXIF (GPS, serials)
+    and XMP as items, the orientation as the container's rotation and mirroring (pillow-heif
+    turns the EXIF orientation into irot/imir, as the HEIF standard wants it)."""
+    import pillow_heif
+
+    image = _photo(width, height)
+    if alpha:
+        image = _with_transparent_band(image)
+    if bits > 8:
+        pixels = np.asarray(image, dtype=np.uint16) * 257  # 16 bits, saved as 10
+        heif = pillow_heif.from_bytes(f"{image.mode};16", image.size, pixels.tobytes())
+    else:
+        heif = pillow_heif.from_pillow(image)
+    buffer = BytesIO()
+    extra = {"tile_size": tile} if tile else {}
+    heif.save(
+        buffer,
+        quality=quality,
+        exif=exif_block(orientation=orientation, gps=gps),
+        xmp=xmp_packet(serial="SN123456", gps=gps, orientation=orientation),
+        **extra,
+    )
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=16)
+def avif_photo(
+    width: int = 4032,
+    height: int = 3024,
+    orientation: int = 6,
+    gps: tuple[float, float] | None = BERLIN,
+    *,
+    alpha: bool = False,
+    quality: int = 50,
+) -> bytes:
+    """An AVIF with EXIF (GPS, serials) and XMP; Pillow's encoder (libavif) writes the
+    EXIF orientation as irot/imir as well."""
+    image = _photo(width, height)
+    if alpha:
+        image = _with_transparent_band(image)
+    return _save(
+        image,
+        "AVIF",
+        quality=quality,
+        exif=exif_block(orientation=orientation, gps=gps),
+        xmp=xmp_packet(serial="SN123456", gps=gps, orientation=orientation),
+    )
+
+
+def _with_transparent_band(image: Image.Image) -> Image.Image:
+    """RGBA: the bottom quarter fully transparent (it must come out white)."""
+    rgba = image.convert("RGBA")
+    alpha = Image.new("L", image.size, 255)
+    ImageDraw.Draw(alpha).rectangle([0, image.height * 3 // 4, image.width, image.height], fill=0)
+    rgba.putalpha(alpha)
+    return rgba
+
+
 def heic_like() -> bytes:
-    """The first box of an iPhone HEIC file (Pillow cannot read HEIC at all)."""
+    """The first box of an iPhone HEIC file and nothing of the rest."""
     box = b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"
     return struct.pack(">I", len(box) + 4) + box + b"\x00" * 64

@@ -112,6 +112,33 @@ def huge_header_webp() -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
+def _with_ispe(data: bytes, width: int, height: int) -> bytes:
+    """A HEIF/AVIF whose image spatial extents (ispe) declare another size."""
+    pos = data.index(b"ispe") + 8  # type, then version and flags
+    return data[:pos] + struct.pack(">II", width, height) + data[pos + 8 :]
+
+
+def huge_header_heic() -> bytes:
+    """A small HEIC (one picture, no grid) whose ispe claims 65535 x 65535 pixels."""
+    return _with_ispe(images.heic_photo(320, 240, 1, tile=None), 65535, 65535)
+
+
+def huge_grid_heic() -> bytes:
+    """A HEIC whose grid descriptor (in idat) says 65535 x 65535, its ispe the truth."""
+    data = images.heic_photo(640, 480, 1)
+    pos = data.index(b"idat") + 4 + 4
+    return data[:pos] + struct.pack(">HH", 65535, 65535) + data[pos + 4 :]
+
+
+def huge_header_avif() -> bytes:
+    return _with_ispe(images.avif_photo(320, 240, 1), 65535, 65535)
+
+
+def mp4_named_heic() -> bytes:
+    """The start of an MP4 video (a Live Photo's), an ISO-BMFF file but no image."""
+    return struct.pack(">I", 24) + b"ftypisom" + bytes(4) + b"isomiso2" + b"\0\0\0\x08free"
+
+
 def animated_webp() -> bytes:
     frames = [Image.new("RGB", (64, 48), colour) for colour in ((255, 0, 0), (0, 255, 0))]
     buffer = io.BytesIO()
@@ -172,7 +199,25 @@ CASES = {
     "jpeg named .exe, no type": Case(_small_jpeg, "setup.exe", "application/octet-stream"),
     "text named .jpg": Case(images.text_as_jpg, refused="not_an_image"),
     "jpeg named .heic": Case(_small_jpeg, "IMG_0001.HEIC", "image/heic"),
-    "real heic": Case(images.heic_like, "IMG_0002.HEIC", "image/heic", "unsupported_format"),
+    "iphone heic (grid, exif, xmp)": Case(
+        lambda: images.heic_photo(640, 480, 6), "IMG_0002.HEIC", "image/heic"
+    ),
+    "avif with exif": Case(lambda: images.avif_photo(320, 240, 8), "a.avif", "image/avif"),
+    "transparent heic": Case(
+        lambda: images.heic_photo(64, 48, 1, alpha=True, tile=None), "t.heic", "image/heic"
+    ),
+    "heic cut after its first box": Case(
+        images.heic_like, "IMG_0003.HEIC", "image/heic", "truncated"
+    ),
+    "heic cut in its pictures' data": Case(
+        lambda: images.heic_photo(640, 480, 6)[:12000], "IMG_0004.HEIC", "image/heic", "truncated"
+    ),
+    "heic header 65535x65535": Case(huge_header_heic, "h.heic", "image/heic", "too_many_pixels"),
+    "heic grid 65535x65535": Case(huge_grid_heic, "g.heic", "image/heic", "too_many_pixels"),
+    "avif header 65535x65535": Case(huge_header_avif, "a.avif", "image/avif", "too_many_pixels"),
+    "live photo video named .heic": Case(
+        mp4_named_heic, "IMG_0005.HEIC", "image/heic", "unsupported_format"
+    ),
     "svg with script": Case(images.svg_bytes, "x.svg", "image/svg+xml", "not_an_image"),
     "html named .jpg": Case(images.html_bytes, refused="not_an_image"),
 }

@@ -8,15 +8,17 @@ warning filters, so it is safe to call from any thread or worker.
 How hostile input is contained:
 
 * The byte size is checked before anything else.
-* The container (JPEG markers, PNG chunks, GIF blocks, WebP RIFF chunks) is walked by a
-  small bounded parser (``containers.py``), which yields the declared pixel size, the raw
-  EXIF block and, for JPEG and PNG, a copy of the stream without metadata segments. The
-  pixel budget is enforced on that declared size, before Pillow sees the file.
+* The container (JPEG markers, PNG chunks, GIF blocks, WebP RIFF chunks, the ISO-BMFF
+  boxes of HEIC and AVIF) is walked by a small bounded parser (``containers.py``,
+  ``heif.py``), which yields the declared pixel size, the raw EXIF block and, for JPEG,
+  PNG, HEIC and AVIF, a copy of the stream without metadata. The pixel budget is enforced
+  on that declared size, before a decoder sees the file.
 * Pillow decodes that copy (GIF and WebP as they are: Pillow only carries their metadata
-  as raw bytes), restricted to the one format the walk identified. So Pillow never
-  parses EXIF, MPF, XMP or PNG text chunks, which is where its corrupt-metadata warnings
-  (and much of its attack surface) come from; orientation and GPS are read by the
-  bounded EXIF reader (``exif.py``) instead.
+  as raw bytes), restricted to the one format the walk identified; HEIC is decoded by
+  libheif (pillow-heif), which Pillow never sees registered. So Pillow never parses EXIF,
+  MPF, XMP or PNG text chunks, which is where its corrupt-metadata warnings (and much of
+  its attack surface) come from; orientation and GPS are read by the bounded EXIF reader
+  (``exif.py``) instead (HEIC's and AVIF's orientation from their container).
 * Because the pixel budget also honours ``Image.MAX_IMAGE_PIXELS`` (the lower of the two
   wins), Pillow's own ``DecompressionBombWarning`` cannot fire for a declared size; if it
   or ``DecompressionBombError`` is raised anyway (warnings escalated to errors), it is
@@ -48,7 +50,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from . import jpeg
+from . import heif, jpeg
 from .budget import DEFAULT_DECODE_BUDGET, DecodeBudget, PhotoBusy, decode_cost, shrink_factor
 from .containers import (
     ALLOWED_FORMATS,
@@ -153,6 +155,8 @@ def process_photo(
         raise _too_many_pixels(min(pixel_limit, width * height * max_decode_bytes // cost.nbytes))
 
     orientation, gps = read_exif(container.exif)
+    if container.orientation is not None:  # HEIF and AVIF: the container's, not EXIF's
+        orientation = container.orientation
     with budget.reserve(cost.nbytes) if budget is not None else nullcontext():
         kept = _pass_through(
             container,
@@ -192,8 +196,15 @@ def _render(
 ) -> tuple[Image.Image, Image.Image, tuple[int, int]]:
     """Decode, scale and turn upright: web and thumb images to encode, and the full size."""
     web_long_side, thumb_long_side = sides
-    image, full_size, box = _decode(stream, container.format, pixel_limit, web_long_side, layout)
-    if container.format != "JPEG":
+    if container.format == "HEIF":
+        # Upright already, and turned into RGB and reduced while read (heif.py).
+        image, full_size = _decode_heif(stream, container.size, web_long_side)
+        box = None
+    else:
+        image, full_size, box = _decode(
+            stream, container.format, pixel_limit, web_long_side, layout
+        )
+    if container.format not in ("JPEG", "HEIF"):
         # Decoded whole (no reduced-scale decoding): to RGB and smaller without a full copy.
         image = _shrink(image, _fit(full_size, web_long_side))
     # The web size is computed in stored orientation; rotating afterwards keeps the long side.
@@ -310,6 +321,23 @@ def _decode(
         # file is damaged. Pillow raises many exception types here; all mean the same.
         raise PhotoError("truncated") from exc
     return image, full_size, box
+
+
+def _decode_heif(
+    data: bytes, declared: tuple[int, int], long_side: int
+) -> tuple[Image.Image, tuple[int, int]]:
+    """A HEIC decoded by libheif, reduced to at least the web size; damage is `truncated`."""
+    try:
+        return heif.decode_heif(
+            data,
+            declared=declared,
+            target=lambda size: _fit(size, long_side),
+            to_rgb=_to_rgb,
+        )
+    except (PhotoError, MemoryError):
+        raise
+    except Exception as exc:  # libheif's errors for a damaged file, whatever their type
+        raise PhotoError("truncated") from exc
 
 
 def _open(

@@ -1,4 +1,4 @@
-"""Bounded walker for the allowed image containers: JPEG, PNG, GIF and WebP."""
+"""Bounded walker for the allowed image containers: JPEG, PNG, GIF, WebP, HEIF and AVIF."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from . import heif
 from .errors import PhotoError
 
 # The formats this walker recognises; re-exported as the package's public constant.
-ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF")
+ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", heif.HEIF, heif.AVIF)
 
 
 @dataclass
@@ -26,6 +27,10 @@ class Container:
     keep: list[tuple[int, int]] | None = None
     # How Pillow will hold the decoded pixels (PNG, GIF, WebP), for the memory estimate.
     mode: str | None = None
+    # HEIF and AVIF: the orientation their container declares (an EXIF one does not
+    # count), and the most bits per channel.
+    orientation: int | None = None
+    bits: int = 8
 
     def clean(self) -> bytes:
         if self.keep is None:
@@ -48,7 +53,27 @@ def walk_container(data: bytes) -> Container | None:
         return _walk_gif(data)
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return _walk_webp(data)
+    if heif.is_bmff_image(data):
+        return _walk_bmff(data)
     return None
+
+
+def _walk_bmff(data: bytes) -> Container:
+    """HEIF (HEIC) and AVIF: see heif.py. The decoder gets a copy without metadata items."""
+    found = heif.walk(data)
+    if found.format == heif.AVIF and not heif.avif_supported():
+        raise PhotoError("unsupported_format")
+    # libheif turns a HEIC upright while decoding; an AVIF is turned like a JPEG.
+    orientation = 1 if found.format == heif.HEIF else found.orientation
+    return Container(
+        found.format,
+        found.size,
+        found.exif,
+        found.data,
+        mode="RGBA" if found.alpha else "RGB",
+        orientation=orientation,
+        bits=found.bits,
+    )
 
 
 # SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
@@ -228,8 +253,7 @@ def _walk_webp(data: bytes) -> Container:
 
 def classify_foreign(data: bytes) -> str:
     """Tell a known-but-unsupported image format from something that is not an image."""
-    # ISO-BMFF ('ftyp' box): HEIC/HEIF from iPhones, AVIF, also videos. Pillow reads AVIF
-    # but not HEIC; either way the citizen should hear "format not supported".
+    # ISO-BMFF ('ftyp' box) that is no HEIF or AVIF still image: videos, mostly.
     if data[4:8] == b"ftyp":
         return "unsupported_format"
     prefix = data[:16]

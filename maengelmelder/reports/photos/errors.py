@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+# The formats taken, and how to get one from an iPhone whose photo is not (a Live Photo's
+# video, ProRAW, a HEIF the server cannot decode).
+_FORMATS = (
+    "Bitte laden Sie ein Foto als JPEG, HEIC, AVIF, PNG, WebP oder GIF hoch.",
+    "Please upload a photo as JPEG, HEIC, AVIF, PNG, WebP or GIF.",
+)
+_IPHONE = (
+    "Vom iPhone: Nehmen Sie das Foto in der App auf (sie wandelt es um) oder wählen Sie "
+    "unter Einstellungen > Kamera > Formate „Maximale Kompatibilität“.",
+    "From an iPhone: take the photo in the app (it converts the photo), or choose "
+    "Settings > Camera > Formats > “Most Compatible”.",
+)
+
 _MESSAGES: dict[str, tuple[str, str]] = {
     "empty": ("Die Datei ist leer.", "The file is empty."),
     "not_an_image": (
-        "Die Datei ist kein Bild. Bitte laden Sie ein Foto als JPEG, PNG, WebP oder GIF hoch.",
-        "The file is not an image. Please upload a photo as JPEG, PNG, WebP or GIF.",
+        f"Die Datei ist kein Bild. {_FORMATS[0]}",
+        f"The file is not an image. {_FORMATS[1]}",
     ),
     "unsupported_format": (
-        "Dieses Bildformat wird nicht unterstützt. "
-        "Bitte laden Sie ein Foto als JPEG, PNG, WebP oder GIF hoch.",
-        "This image format is not supported. Please upload a photo as JPEG, PNG, WebP or GIF.",
+        f"Dieses Bildformat wird nicht unterstützt. {_FORMATS[0]} {_IPHONE[0]}",
+        f"This image format is not supported. {_FORMATS[1]} {_IPHONE[1]}",
     ),
     "truncated": (
         "Die Bilddatei ist unvollständig oder beschädigt. Bitte laden Sie sie erneut hoch.",
