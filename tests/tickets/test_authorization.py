@@ -151,6 +151,8 @@ ENDPOINTS = {
         False,
         ADMIN_ROLES,
     ),
+    "failed_mails": ("GET", "/api/v1/admin/mails/failed", None, False, ADMIN_ROLES),
+    "retry_mail": ("POST", "/api/v1/admin/mails/{mail}/retry", None, False, ADMIN_ROLES),
     "tokens": ("GET", "/api/v1/admin/tokens", None, False, ADMIN_ROLES),
     "create_token": (
         "POST",
@@ -243,7 +245,9 @@ def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
         blocked_id = _blocked_id(app, n)
         user_id = _user_id(staff) if "{user}" in path else 0
         throttle_id = _throttle_id(app, n) if "{throttle}" in path else 0
+        mail_id = _failed_mail_id(app, n) if "{mail}" in path else 0
         url = path.format(
+            mail=mail_id,
             id=public_id,
             photo=photo_id,
             token=token_id,
@@ -324,6 +328,30 @@ def _throttle_id(app, n: int) -> int:
         return row.id
 
 
+def _failed_mail_id(app, n: int) -> int:
+    """An undeliverable mail, so that retrying it is possible for whoever may."""
+    from maengelmelder.extensions import db
+    from maengelmelder.notify.models import FAILED, OutboxMessage
+
+    with app.app_context():
+        at = app.config["CLOCK"]()
+        row = OutboxMessage(
+            created_at=at,
+            kind="status",
+            recipient=f"matrix-{n}@example.org",
+            subject="Ihre Meldung",
+            body="…",
+            status=FAILED,
+            attempts=1,
+            next_attempt_at=at,
+            failed_at=at,
+            last_error="550 mailbox unavailable",
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
 # Writes on one's own session or account: tests/accounts and tests/hostile/test_csrf.py.
 ACCOUNT_TESTS = {
     "/api/v1/auth/logout",
@@ -360,6 +388,7 @@ def test_every_protected_route_is_in_the_table(app):
             .replace("<int:user_id>", "{user}")
             .replace("<int:throttle_id>", "{throttle}")
             .replace("<int:session_id>", "{session}")
+            .replace("<int:mail_id>", "{mail}")
             .replace("<code>", "graffiti")
         )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
