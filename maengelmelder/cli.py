@@ -163,6 +163,8 @@ def _start_jobs(app: Flask) -> None:
     """Without Redis, start this serving process's job runner now, not at the first job."""
     from .jobs import start_runner
 
+    if app.extensions.get("sqlalchemy") is not db:
+        return  # another app served by the same launcher (the load benchmark's baseline)
     with app.app_context():
         # Connections the parent may have opened must not be shared with it after the fork.
         db.engine.dispose(close=False)

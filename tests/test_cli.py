@@ -99,3 +99,15 @@ def test_serve_freezes_startup_objects_before_gunicorn_forks(monkeypatch):
     finally:
         gc.unfreeze()
     assert frozen_at_run and frozen_at_run[0] > before
+
+
+def test_the_launcher_starts_no_job_runner_for_another_app(monkeypatch):
+    """The load benchmark's baseline is served by the same launcher: its workers must boot."""
+    from flask import Flask
+
+    from maengelmelder import cli, jobs
+
+    started = []
+    monkeypatch.setattr(jobs, "start_runner", started.append)
+    cli._start_jobs(Flask("baseline"))  # raised "not registered with this SQLAlchemy" before
+    assert started == []
