@@ -275,3 +275,33 @@ def browser(e2e_requirements):
             chromium.close()
     finally:
         playwright.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """A database without tables, per test and backend, for tests that run the migrations."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    url, schema = create_postgres_schema()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
+
+
+def migration_app(url: str, tmp_path: Path, clock: Clock):
+    """An app on `url` configured as the `app` fixture's, but with no schema created."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "CLOCK": clock,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "MEDIA_DIR": str(tmp_path / "media"),
+            "INPROCESS_JOBS": False,
+            "RATELIMIT_ENABLED": False,
+            "FRONTEND_DIR": str(tmp_path / "no-frontend"),
+        }
+    )

@@ -6,20 +6,18 @@ SQLite's lower() folds only ASCII: erasing `änne@EXAMPLE.org` found nothing of
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
 from maengelmelder.abuse.confirmation import email_hash
 from maengelmelder.abuse.models import BlockedSender, ConfirmedEmail
-from maengelmelder.app import create_app
 from maengelmelder.demo import load_demo
 from maengelmelder.emails import email_key, redact
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import OutboxMessage
 from maengelmelder.reports.models import Follower, Report
-from tests.conftest import Clock, create_postgres_schema, drop_postgres_schema
+from tests.conftest import Clock, migration_app
 from tests.tickets.helpers import file_ticket, version_of
 
 STORED = "ÄNNE@example.org"
@@ -110,33 +108,9 @@ def test_the_block_list_matches_unicode_capitals(app, client, admin_headers):
     assert reasons == {held: "blocklist", free: None}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def migrated_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    url, schema = create_postgres_schema()
-    try:
-        yield url
-    finally:
-        drop_postgres_schema(schema)
-
-
-def test_the_migration_keys_the_addresses_a_city_already_has(migrated_url, tmp_path):
+def test_the_migration_keys_the_addresses_a_city_already_has(empty_database_url, tmp_path):
     clock = Clock()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": migrated_url,
-            "SECRET_KEY": "x",
-            "CLOCK": clock,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "MEDIA_DIR": str(tmp_path / "media"),
-            "INPROCESS_JOBS": False,
-            "RATELIMIT_ENABLED": False,
-            "FRONTEND_DIR": str(tmp_path / "no-frontend"),
-        }
-    )
+    app = migration_app(empty_database_url, tmp_path, clock)
     with app.app_context():
         upgrade()
         load_demo(db.session, now=clock())

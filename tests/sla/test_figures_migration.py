@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 from flask_migrate import downgrade, upgrade
 
-from maengelmelder.app import create_app
 from maengelmelder.demo import load_demo
 from maengelmelder.extensions import db
 from maengelmelder.sla import figures
-from tests.conftest import Clock, create_postgres_schema, drop_postgres_schema
+from tests.conftest import Clock, migration_app
 from tests.tickets.helpers import file_ticket
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def migrated_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    url, schema = create_postgres_schema()
-    try:
-        yield url
-    finally:
-        drop_postgres_schema(schema)
-
-
-def test_upgrading_counts_the_existing_reports(migrated_url, tmp_path):
+def test_upgrading_counts_the_existing_reports(empty_database_url, tmp_path):
     clock = Clock()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": migrated_url,
-            "SECRET_KEY": "x",
-            "CLOCK": clock,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "MEDIA_DIR": str(tmp_path / "media"),
-            "INPROCESS_JOBS": False,
-            "RATELIMIT_ENABLED": False,
-            "FRONTEND_DIR": str(tmp_path / "no-frontend"),
-        }
-    )
+    app = migration_app(empty_database_url, tmp_path, clock)
     with app.app_context():
         upgrade()
         load_demo(db.session, now=clock())
