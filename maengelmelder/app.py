@@ -151,43 +151,40 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
 def _register_features(app: Flask) -> None:
     from . import (
+        health,
         models,  # noqa: F401  every model registered before the first query
         openapi,
     )
-    from .abuse.cli import blocklist_group
-    from .abuse.routes import bp as abuse_bp
-    from .accounts import auth
-    from .accounts.routes import bp as accounts_bp
-    from .catalog.admin import bp as catalog_admin_bp
-    from .catalog.routes import bp as catalog_bp
+    from .abuse import feature as abuse
+    from .accounts import feature as accounts
+    from .catalog import feature as catalog
     from .cli import register_commands
-    from .health import bp as health_bp
-    from .notify.routes import bp as notify_bp
-    from .open311.routes import bp as open311_bp
-    from .opendata.routes import bp as opendata_bp
-    from .reports.routes import bp as reports_bp
-    from .sla.routes import bp as sla_bp
-    from .sla.trend import bp as sla_trend_bp
-    from .tickets.routes import bp as tickets_bp
-    from .zoning.routes import bp as zoning_bp
+    from .notify import feature as notify
+    from .open311 import feature as open311
+    from .opendata import feature as opendata
+    from .privacy import feature as privacy
+    from .reports import feature as reports
+    from .sla import feature as sla
+    from .tickets import feature as tickets
+    from .zoning import feature as zoning
 
-    auth.init_app(app)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(catalog_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(zoning_bp)
-    app.register_blueprint(tickets_bp)
-    app.register_blueprint(sla_bp)
-    app.register_blueprint(opendata_bp)
-    app.register_blueprint(open311_bp)
-    app.register_blueprint(catalog_admin_bp)
-    app.register_blueprint(sla_trend_bp)
-    app.register_blueprint(abuse_bp)
-    app.register_blueprint(notify_bp)
-    openapi.init_app(app)
+    openapi.init_app(app)  # the Api first: features register their blueprints into it
+    health.init_app(app)
+    for feature in (
+        accounts,
+        catalog,
+        reports,
+        zoning,
+        tickets,
+        sla,
+        opendata,
+        open311,
+        abuse,
+        notify,
+        privacy,
+    ):
+        feature.init_app(app)
     register_commands(app)
-    app.cli.add_command(blocklist_group)
 
 
 def _register_templates(app: Flask) -> None:

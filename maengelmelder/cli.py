@@ -229,19 +229,7 @@ def worker(burst: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .accounts.cli import tokens_group, users_group
-    from .privacy.cli import privacy_group
-    from .sla.cli import sla_group
-    from .tickets.cli import tickets_group
-    from .zoning.cli import rules_group, zones_group
-
+    """The app's own commands; each feature adds its groups in its `init_app`."""
     app.cli.add_command(demo_group)
-    app.cli.add_command(zones_group)
-    app.cli.add_command(rules_group)
-    app.cli.add_command(users_group)
-    app.cli.add_command(tokens_group)
-    app.cli.add_command(tickets_group)
-    app.cli.add_command(privacy_group)
-    app.cli.add_command(sla_group)
     app.cli.add_command(worker)
     app.cli.add_command(serve)

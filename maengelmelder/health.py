@@ -39,3 +39,7 @@ def healthz():
     if not healthy:
         resp.headers["Retry-After"] = "30"
     return resp
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

@@ -2,88 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 
 from ..accounts.auth import admin_required
-from ..accounts.routes import body
 from ..errors import ApiError, field_error
 from ..extensions import db
+from ..web.api import Blueprint
+from . import schemas
 from .models import Category, Department
 
 bp = Blueprint("catalog_admin", __name__)
-CODE = validate.Regexp(r"^[a-z][a-z0-9_-]{0,63}$")
-NAME = validate.Length(min=1, max=200)
-
-
-class DepartmentIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    code = fields.String(required=True, validate=CODE)
-    name_de = fields.String(required=True, validate=NAME)
-    name_en = fields.String(required=True, validate=NAME)
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    sla_hours = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=1, max=8760)
-    )
-    sla_calendar = fields.String(
-        load_default=None, allow_none=True, validate=validate.OneOf(["wall", "business"])
-    )
-
-
-class CategoryIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    code = fields.String(required=True, validate=CODE)
-    name_de = fields.String(required=True, validate=NAME)
-    name_en = fields.String(required=True, validate=NAME)
-    group = fields.String(required=True, validate=CODE)
-    default_department = fields.String(required=True, validate=CODE)
-    sla_hours = fields.Integer(load_default=48, validate=validate.Range(min=1, max=24 * 365))
-    icon = fields.String(load_default="", validate=validate.Length(max=64))
-    auto_publish = fields.Boolean(load_default=False)
-    active = fields.Boolean(load_default=True)
-
-
-class CategoryPatch(CategoryIn):
-    class Meta:
-        unknown = RAISE
-
-    code = fields.String(validate=CODE)
-    name_de = fields.String(validate=NAME)
-    name_en = fields.String(validate=NAME)
-    group = fields.String(validate=CODE)
-    default_department = fields.String(validate=CODE)
-    sla_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365))
-    icon = fields.String(validate=validate.Length(max=64))
-    auto_publish = fields.Boolean()
-    active = fields.Boolean()
-
-
-def department_out(d: Department) -> dict:
-    return {
-        "code": d.code,
-        "name": {"de": d.name_de, "en": d.name_en},
-        "email": d.email,
-        "sla_hours": d.sla_hours,
-        "sla_calendar": d.sla_calendar,
-    }
-
-
-def category_out(c: Category) -> dict:
-    return {
-        "code": c.code,
-        "name": {"de": c.name_de, "en": c.name_en},
-        "group": c.group,
-        "default_department": c.default_department.code,
-        "sla_hours": c.sla_hours,
-        "icon": c.icon,
-        "auto_publish": c.auto_publish,
-        "active": c.active,
-    }
 
 
 def _department(code: str) -> Department:
@@ -95,34 +23,42 @@ def _department(code: str) -> Department:
 
 @bp.get("/api/v1/admin/departments")
 @admin_required
+@bp.response(200, schemas.Department(many=True))
 def list_departments():
-    rows = db.session.scalars(select(Department).order_by(Department.code))
-    return jsonify([department_out(d) for d in rows])
+    """Departments by code."""
+    return db.session.scalars(select(Department).order_by(Department.code)).all()
 
 
 @bp.post("/api/v1/admin/departments")
 @admin_required
-def create_department():
-    args = body(DepartmentIn())
+@bp.arguments(schemas.DepartmentIn)
+@bp.response(201, schemas.Department)
+@bp.errors(409)
+def create_department(args: dict):
+    """Create a department; `409` when the code exists."""
     if db.session.scalar(select(Department.id).where(Department.code == args["code"])):
         raise field_error("code", "code_exists", status=409, value=args["code"])
     department = Department(**args)
     db.session.add(department)
     db.session.commit()
-    return jsonify(department_out(department)), 201
+    return department
 
 
 @bp.get("/api/v1/admin/categories")
 @admin_required
+@bp.response(200, schemas.CategoryAdmin(many=True))
 def list_categories():
-    rows = db.session.scalars(select(Category).order_by(Category.position, Category.id))
-    return jsonify([category_out(c) for c in rows])
+    """Every category (inactive ones too) in display order."""
+    return db.session.scalars(select(Category).order_by(Category.position, Category.id)).all()
 
 
 @bp.post("/api/v1/admin/categories")
 @admin_required
-def create_category():
-    args = body(CategoryIn())
+@bp.arguments(schemas.CategoryIn)
+@bp.response(201, schemas.CategoryAdmin)
+@bp.errors(409)
+def create_category(args: dict):
+    """Create a category (placed last); `409` when the code exists."""
     if db.session.scalar(select(Category.id).where(Category.code == args["code"])):
         raise field_error("code", "code_exists", status=409, value=args["code"])
     args["default_department_id"] = _department(args.pop("default_department")).id
@@ -130,16 +66,19 @@ def create_category():
     category = Category(**args, position=(position or 0) + 1)
     db.session.add(category)
     db.session.commit()
-    return jsonify(category_out(category)), 201
+    return category
 
 
 @bp.patch("/api/v1/admin/categories/<code>")
 @admin_required
-def update_category(code: str):
+@bp.arguments(schemas.CategoryPatch)
+@bp.response(200, schemas.CategoryAdmin)
+@bp.errors(404)
+def update_category(args: dict, code: str):
+    """Change a category; the code itself cannot change."""
     category = db.session.scalar(select(Category).where(Category.code == code))
     if category is None:
         raise ApiError(404, "not_found")
-    args = body(CategoryPatch())
     if "code" in args and args["code"] != code:
         raise field_error("code", "code_immutable")
     args.pop("code", None)
@@ -148,4 +87,4 @@ def update_category(code: str):
     for key, value in args.items():
         setattr(category, key, value)
     db.session.commit()
-    return jsonify(category_out(category))
+    return category

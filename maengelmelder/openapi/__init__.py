@@ -19,21 +19,35 @@ import re
 from typing import Any
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 
 from ..reports.schemas import UTC
+from ..web.api import api_of, error_ref
+from ..web.api import init_app as init_api
+from ..web.schemas import Message, ref_property
 from .components import HAND_WRITTEN, MARSHMALLOW, patch_outputs
 from .docs import docs_view
 from .fragments import ref
 from .operations import all_operations
-from .parts import ERROR_DESCRIPTIONS, json_response
+from .parts import BEARER_OR_SESSION, BEARER_OR_SESSION_CSRF, ERROR_DESCRIPTIONS, json_response
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
 DOC_PATH = "/api/v1/openapi.json"
 
 bp = Blueprint("openapi", __name__)
+
+INFO_DESCRIPTION = (
+    "Native JSON API of the Mängelmelder. Every error has one shape "
+    "(`Error`), messages German first, English second. Times are UTC ISO 8601 with "
+    "`Z`; coordinates WGS84 as `lat`/`lon` (GeoJSON: `[lon, lat]`). Staff calls "
+    "authenticate with `Authorization: Bearer <API token>` or with the session "
+    "cookie from `POST /api/v1/auth/login`; unsafe requests of a session also need "
+    "the `X-CSRF-Token` header. Lists are paged: `limit` (each list names its default "
+    "and maximum) and `cursor`, the opaque `next_cursor` of the page before or the "
+    'cursor in its `Link: <…>; rel="next"` header; a cursor belongs to its list, and '
+    "items added between two pages neither repeat nor push others out."
+)
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -56,28 +70,21 @@ def registered_operations(app: Flask) -> set[tuple[str, str]]:
     return out
 
 
-def build_spec(app: Flask) -> dict[str, Any]:
-    """The OpenAPI document of the app's registered API routes."""
-    plugin = MarshmallowPlugin()
-    spec = APISpec(
-        title=f"Mängelmelder API – {app.config.get('CITY_NAME', '')}".rstrip(" –"),
-        version=API_VERSION,
-        openapi_version=OPENAPI_VERSION,
-        plugins=[plugin],
-        info={
-            "description": "Native JSON API of the Mängelmelder. Every error has one shape "
-            "(`Error`), messages German first, English second. Times are UTC ISO 8601 with "
-            "`Z`; coordinates WGS84 as `lat`/`lon` (GeoJSON: `[lon, lat]`). Staff calls "
-            "authenticate with `Authorization: Bearer <API token>` or with the session "
-            "cookie from `POST /api/v1/auth/login`; unsafe requests of a session also need "
-            "the `X-CSRF-Token` header. Lists are paged: `limit` (each list names its default "
-            "and maximum) and `cursor`, the opaque `next_cursor` of the page before or the "
-            'cursor in its `Link: <…>; rel="next"` header; a cursor belongs to its list, and '
-            "items added between two pages neither repeat nor push others out.",
+def _spec_kwargs(app: Flask) -> dict[str, Any]:
+    return {
+        "title": f"Mängelmelder API – {app.config.get('CITY_NAME', '')}".rstrip(" –"),
+        "version": API_VERSION,
+        "openapi_version": OPENAPI_VERSION,
+        "info": {
+            "description": INFO_DESCRIPTION,
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
-    )
-    plugin.map_to_openapi_type(UTC, "string", "date-time")
+    }
+
+
+def _components(app: Flask, spec: APISpec) -> None:
+    """What the routes cannot say themselves: security schemes, the error answers, the shapes
+    still built by hand."""
     spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "an API token (admin creates it)"},
@@ -101,23 +108,69 @@ def build_spec(app: Flask) -> dict[str, Any]:
         },
     )
     for status, description in ERROR_DESCRIPTIONS.items():
-        spec.components.response(f"Error{status}", json_response(ref("Error"), description))
+        spec.components.response(error_ref(status), json_response(ref("Error"), description))
+    spec.components.schema("Message", schema=Message)
     for name, schema in MARSHMALLOW.items():
         spec.components.schema(name, schema=schema)
     for name, schema in HAND_WRITTEN.items():
         spec.components.schema(name, schema)
-    patch_outputs(spec.components.schemas)
 
+
+def _views(app: Flask) -> dict[tuple[str, str], Any]:
+    """(OpenAPI path, method) -> the view function that answers it."""
+    out = {}
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods or ():
+            out[(openapi_path(rule.rule), method.lower())] = app.view_functions[rule.endpoint]
+    return out
+
+
+_UNSAFE = {"post", "put", "patch", "delete"}
+
+
+def _conventions(doc: dict[str, Any], views: dict[tuple[str, str], Any]) -> None:
+    """The answers every operation shares, added where the code says they apply: `503` (the
+    database may be away), `400` (any input can carry a value the database refuses), and a
+    role check's security and `401`/`403`."""
+    for path, item in doc["paths"].items():
+        # the path's own parameters (flask-smorest puts `{public_id}` there) on each operation
+        shared = item.pop("parameters", [])
+        for method, op in item.items():
+            declared = {(p["in"], p["name"]) for p in op.get("parameters", [])}
+            extra = [p for p in shared if (p["in"], p["name"]) not in declared]
+            if extra:
+                op["parameters"] = [*extra, *op.get("parameters", [])]
+            responses = op.setdefault("responses", {})
+            statuses = {503} if "503" not in responses else set()
+            if op.get("parameters") or op.get("requestBody"):
+                statuses.add(400)
+            view = views.get((path, method))
+            if getattr(view, "allowed_roles", None) and "security" not in op:
+                statuses |= {401, 403}
+                op["security"] = BEARER_OR_SESSION_CSRF if method in _UNSAFE else BEARER_OR_SESSION
+            for status in sorted(statuses):
+                responses.setdefault(
+                    str(status), {"$ref": f"#/components/responses/{error_ref(status)}"}
+                )
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document of the app's registered API routes: generated from the smorest
+    blueprints, plus the operations still described by hand (`operations_*`)."""
+    spec = api_of(app).spec
     present = registered_operations(app)
-    by_path: dict[str, dict[str, Any]] = {}
+    generated = {(path, method) for path, item in spec._paths.items() for method in item}
+    rules = {openapi_path(rule.rule): rule for rule in app.url_map.iter_rules()}
     for path, method, operation in all_operations():
-        if (path, method) in present:
-            by_path.setdefault(path, {})[method] = operation
-    for path, operations in by_path.items():
-        spec.path(path=path, operations=operations)
+        if (path, method) in present and (path, method) not in generated:
+            # the path's own parameters stay on the operation (the rule adds them per path)
+            spec.path(rule=rules[path], operations={method: operation}, parameters=[])
+    patch_outputs(spec.components.schemas)
     doc = spec.to_dict()
     # Round-trip through JSON: plain data only (no tuples, no schema objects).
-    return json.loads(json.dumps(doc))
+    doc = json.loads(json.dumps(doc))
+    _conventions(doc, _views(app))
+    return doc
 
 
 def document() -> dict[str, Any]:
@@ -141,4 +194,9 @@ def api_docs():
 
 
 def init_app(app: Flask) -> None:
+    """The app's Api (before any feature registers a blueprint) and the document's routes."""
+    api = init_api(app, _spec_kwargs(app))
+    api.register_field(UTC, "string", "date-time")
+    api.ma_plugin.converter.add_attribute_function(ref_property)
+    _components(app, api.spec)
     app.register_blueprint(bp)

@@ -6,7 +6,6 @@ from typing import Any
 
 from ..accounts.models import ROLES
 from ..accounts.routes import LoginIn, PasswordIn, TokenIn, UserIn
-from ..catalog.admin import CategoryIn, CategoryPatch, DepartmentIn
 from ..reports.schemas import (
     CategoryOut,
     EventPublic,
@@ -22,8 +21,6 @@ from ..tickets.schemas import AssignIn, ForwardIn, NoteIn, PublishIn, RedactIn, 
 from ..zoning.routes import ExplainIn
 from .fragments import (
     API_TOKEN,
-    CATEGORY_ADMIN,
-    DEPARTMENT,
     FIGURES,
     GEOJSON_LINKS,
     GEOMETRY,
@@ -49,7 +46,6 @@ from .fragments import (
 )
 
 HAND_WRITTEN: dict[str, dict[str, Any]] = {
-    "Message": obj({"de": STRING, "en": STRING}, description="German first, English second."),
     "Error": obj(
         {
             "error": obj(
@@ -288,8 +284,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         }
     ),
     "SlaTrend": SLA_TREND,
-    "Department": DEPARTMENT,
-    "CategoryAdmin": CATEGORY_ADMIN,
     "User": USER,
     "Login": obj({"user": ref("User"), "csrf_token": STRING}),
     "CsrfToken": obj({"csrf_token": STRING}),
@@ -423,9 +417,6 @@ MARSHMALLOW: dict[str, type] = {
     "UserIn": UserIn,
     "TokenIn": TokenIn,
     "ExplainIn": ExplainIn,
-    "DepartmentIn": DepartmentIn,
-    "CategoryIn": CategoryIn,
-    "CategoryPatch": CategoryPatch,
 }
 # Output schemas may grow fields; their components do not forbid unknown properties.
 OUTPUTS = (

@@ -204,32 +204,6 @@ RULE_VERSION = obj(
     }
 )
 
-DEPARTMENT = obj(
-    {
-        "code": STRING,
-        "name": ref("Message"),
-        "email": NSTRING,
-        "sla_hours": {
-            "type": ["integer", "null"],
-            "description": "the department's own promise; null: the category's",
-        },
-        "sla_calendar": {"type": ["string", "null"], "enum": ["wall", "business", None]},
-    }
-)
-
-CATEGORY_ADMIN = obj(
-    {
-        "code": STRING,
-        "name": ref("Message"),
-        "group": STRING,
-        "default_department": {"type": "string", "description": "the department's code"},
-        "sla_hours": {"type": "integer"},
-        "icon": STRING,
-        "auto_publish": {"type": "boolean"},
-        "active": {"type": "boolean"},
-    }
-)
-
 SLA_TREND = obj(
     {
         "days": {

@@ -1,0 +1,20 @@
+"""Staff accounts: sign-in, sessions, users and API tokens.
+
+The feature's wiring: what it adds to an app.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..web.api import register
+from . import auth
+from .cli import tokens_group, users_group
+from .routes import bp
+
+
+def init_app(app: Flask) -> None:
+    auth.init_app(app)
+    register(app, bp)
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
