@@ -46,9 +46,10 @@ class Parser(FlaskParser):
         return req.args.to_dict()
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
-        raise validation_error(
-            error.normalized_messages(), status=error_status_code or self.DEFAULT_VALIDATION_STATUS
-        )
+        # webargs files the messages under their location (`{"query": {"limit": …}}`); the
+        # error shape names the fields themselves, as `web.request` and the routes always did.
+        (messages,) = error.messages.values()
+        raise validation_error(messages, status=error_status_code or self.DEFAULT_VALIDATION_STATUS)
 
 
 def error_ref(status: int) -> str:
