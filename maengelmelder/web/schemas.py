@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from ..clock import isoformat
+
 
 class Out(Schema):
     """An output schema: marshmallow dumps every declared field, so the document marks each
@@ -54,3 +56,11 @@ def ref_property(converter, field, **kwargs) -> dict[str, Any]:
     if isinstance(field, Ref):
         return {"$ref": f"#/components/schemas/{field.component}"}
     return {}
+
+
+class Time(fields.DateTime):
+    """A timezone-aware datetime, dumped as `clock.isoformat` writes it (UTC, seconds, `Z`);
+    documented as a `date-time` string."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value)
