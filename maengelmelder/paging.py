@@ -170,6 +170,23 @@ def next_link(cursor: str | None) -> tuple[str, str] | None:
     return next_url(base, request.path, request.args.to_dict(), cursor), 'rel="next"'
 
 
+# The `Link` header of a paged list as the OpenAPI document shows it:
+# `@bp.response(200, Schema, headers=LINK_HEADER)`.
+LINK_HEADER = {
+    "Link": {
+        "description": 'the next page as `<URL>; rel="next"` (the same query with its '
+        "`cursor`); absent on the last page",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def next_page_headers(cursor: str | None) -> dict[str, str]:
+    """The headers of a page: `Link` to the next one, if there is one."""
+    link = link_header(next_link(cursor))
+    return {"Link": link} if link else {}
+
+
 def link_header(*links: tuple[str, str] | None) -> str | None:
     """A `Link` header value of (url, params) pairs such as (url, 'rel="next"')."""
     parts = [f"<{url}>; {params}" for url, params in filter(None, links)]
