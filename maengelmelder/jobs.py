@@ -1,9 +1,12 @@
 """The one place that knows how jobs run: rq on Redis, or an in-process thread without it.
 
-Jobs are plain module-level functions that take ids and values, never ORM objects; they are
-named by dotted path, so rq pickles only strings. The worker (rq or the thread) provides the
-app context around each job. Recurring work is declared as data in SCHEDULE, and every job
-is safe to run twice: it compares state before acting.
+Jobs are plain module-level functions that take ids and values, never ORM objects. Callers
+hand over the function itself (`enqueue(send_pending, …)`); it is checked to be importable by
+its dotted path then and there (a lambda or a nested function fails at once, in tests, not as
+a log line in production), and only that path travels, so rq pickles only strings. The worker
+(rq or the thread) provides the app context around each job. Recurring work is declared as
+data: each feature adds its `Recurring` entries in its `init_app` (`add_recurring`), and every
+job is safe to run twice: it compares state before acting.
 
 Without Redis, each serving process starts its runner thread when it starts (`start_runner`,
 called by `serve` in every gunicorn worker), not when a request first queues a job: a
@@ -41,15 +44,36 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "maengelmelder"
 
 
+Job = Callable[..., object]
+
+
+def job_path(func: Job | str, *, check: bool = True) -> str:
+    """The dotted path a job travels as; the function must be reachable by it."""
+    path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+    if isinstance(func, str) and not check:
+        return path
+    try:
+        found = resolve(path)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise LookupError(f"{path} is not a job: no function by that path") from exc
+    if not isinstance(func, str) and found is not func:
+        raise LookupError(f"{path} is not a job: a module-level function is needed")
+    return path
+
+
 @dataclass(frozen=True)
 class Recurring:
     """A job that runs every `every` seconds under a stable id; with `at` ("HH:MM", Berlin
     time) once a day at that time instead, catching up a missed day as soon as it can."""
 
     id: str
-    func: str
+    func: Job | str
     every: int
     at: str | None = None
+
+    def __post_init__(self) -> None:
+        # a path (tests name functions defined further down) is looked up when it runs
+        object.__setattr__(self, "func", job_path(self.func, check=False))
 
     def next_due(self, last_run: datetime | None) -> datetime | None:
         """When the job is due after a run at `last_run`; None: never ran, due now."""
@@ -70,16 +94,19 @@ class Recurring:
         return moment is None or moment <= now
 
 
-SCHEDULE: tuple[Recurring, ...] = (
-    Recurring("sla-sweep", "maengelmelder.sla.jobs.sweep", 60),
-    # Hourly, but each supervisor gets at most one digest per (Berlin) day: a dedupe key.
-    Recurring("sla-digest", "maengelmelder.sla.jobs.daily_digest", 3600),
-    Recurring("outbox-send", "maengelmelder.notify.jobs.send_pending", 60),
-    Recurring("tickets-housekeeping", "maengelmelder.tickets.jobs.housekeeping", 3600),
-    # At night, and on the first start after a night the server was down.
-    Recurring("privacy-retention", "maengelmelder.privacy.jobs.retention", 86400, at="03:00"),
-    Recurring("accounts-purge", "maengelmelder.accounts.jobs.purge", 3600),
-)
+_SCHEDULE = "maengelmelder.jobs.schedule"
+
+
+def add_recurring(app: Flask, *items: Recurring) -> None:
+    """A feature's recurring jobs, added in its `init_app`."""
+    app.extensions.setdefault(_SCHEDULE, []).extend(items)
+
+
+def schedule(app: Flask) -> tuple[Recurring, ...]:
+    """The app's recurring jobs: what its features added, or the `JOB_SCHEDULE` setting."""
+    if "JOB_SCHEDULE" in app.config:
+        return tuple(app.config["JOB_SCHEDULE"])
+    return tuple(app.extensions.get(_SCHEDULE, ()))
 
 
 class RecurringRun(db.Model):
@@ -146,17 +173,21 @@ def run(path: str, *args) -> object:
 
 @dataclass(frozen=True)
 class Call:
-    """One job to run: `path(*args)`, soon or at `at`."""
+    """One job to run: `func(*args)`, soon or at `at` (`func` travels as its path)."""
 
-    path: str
+    path: Job | str
     args: tuple = ()
     at: datetime | None = None
     job_id: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", job_path(self.path))
 
-def enqueue(path: str, *args, at: datetime | None = None, job_id: str | None = None) -> bool:
-    """Run `path(*args)` soon (or at `at`); never raises: a lost job is caught by a sweep."""
-    return enqueue_all([Call(path, args, at, job_id)])
+
+def enqueue(func: Job, *args, at: datetime | None = None, job_id: str | None = None) -> bool:
+    """Run `func(*args)` soon (or at `at`). Never raises once the job is known to exist: a
+    lost job is caught by a sweep."""
+    return enqueue_all([Call(func, args, at, job_id)])
 
 
 def enqueue_all(calls: list[Call]) -> bool:
@@ -264,7 +295,7 @@ class Runner:
     def __init__(
         self,
         app: Flask,
-        schedule=SCHEDULE,
+        schedule=(),
         *,
         clock: Callable[[], datetime] | None = None,
         start: bool = True,
@@ -372,7 +403,7 @@ def runner(app: Flask) -> Runner:
     """The app's in-process runner, started on first use."""
     with _runners_lock:
         if _RUNNER not in app.extensions:
-            app.extensions[_RUNNER] = Runner(app, app.config.get("JOB_SCHEDULE", SCHEDULE))
+            app.extensions[_RUNNER] = Runner(app, schedule(app))
         return app.extensions[_RUNNER]
 
 
@@ -400,7 +431,7 @@ def ensure_recurring(app: Flask) -> int:
     q = queue(app)
     enqueued = 0
     now = system_clock()  # Redis expires keys by its own, real clock
-    for item in app.config.get("JOB_SCHEDULE", SCHEDULE):
+    for item in schedule(app):
         key = f"maengelmelder:recurring:{item.id}"
         if item.at is None:
             taken = q.connection.set(key, "1", nx=True, ex=item.every)
@@ -438,7 +469,7 @@ def work(app: Flask, *, burst: bool = False, fork: bool = True) -> None:
     with app.app_context():
         ensure_recurring(app)
     if not burst:
-        shortest = min((i.every for i in app.config.get("JOB_SCHEDULE", SCHEDULE)), default=60)
+        shortest = min((i.every for i in schedule(app)), default=60)
         stop = threading.Event()
 
         def tick() -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..jobs import Recurring, add_recurring
 from ..web.api import register
 from . import auth
 from .cli import tokens_group, users_group
+from .jobs import purge
 from .routes import bp
 
 
@@ -18,3 +20,7 @@ def init_app(app: Flask) -> None:
     register(app, bp)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
+    add_recurring(
+        app,
+        Recurring("accounts-purge", purge, 3600),
+    )

@@ -26,6 +26,7 @@ from ..clock import isoformat
 from ..emails import email_key
 from ..errors import ApiError
 from .models import FAILED, PENDING, OutboxMessage
+from .wake import mark
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGS = ("de", "en")
@@ -115,6 +116,7 @@ def queue_mail(
         message = OutboxMessage(**values)
         session.add(message)
         session.flush()
+        mark(session)
         return message
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     new_id = session.execute(
@@ -123,7 +125,10 @@ def queue_mail(
         .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
         .returning(OutboxMessage.id)
     ).scalar()
-    return None if new_id is None else session.get(OutboxMessage, new_id)
+    if new_id is None:
+        return None
+    mark(session)
+    return session.get(OutboxMessage, new_id)
 
 
 # -- undeliverable mails ----------------------------------------------------------------------

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..jobs import Recurring, add_recurring
 from ..web.api import register
 from .cli import sla_group
+from .jobs import daily_digest, sweep
 from .routes import bp
 from .trend import bp as trend_bp
 
@@ -17,3 +19,9 @@ def init_app(app: Flask) -> None:
     register(app, bp)
     register(app, trend_bp)
     app.cli.add_command(sla_group)
+    add_recurring(
+        app,
+        Recurring("sla-sweep", sweep, 60),
+        # Hourly, but each supervisor gets at most one digest per (Berlin) day: a dedupe key.
+        Recurring("sla-digest", daily_digest, 3600),
+    )

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..city import city
 from ..clock import BERLIN, now
 from ..extensions import db
-from ..jobs import Call, enqueue, enqueue_all
+from ..jobs import Call, enqueue_all
 from ..notify.service import queue_mail
 from ..reports.models import Report
 from . import service
@@ -42,10 +42,7 @@ def schedule_checks(report: Report) -> None:
     wanted = sorted(moments - scheduled)
     if not wanted:
         return
-    calls = [
-        Call("maengelmelder.sla.jobs.sweep", (), at, f"sla-sweep-{int(at.timestamp())}")
-        for at in wanted
-    ]
+    calls = [Call(sweep, (), at, f"sla-sweep-{int(at.timestamp())}") for at in wanted]
     if enqueue_all(calls):
         if len(scheduled) > 10_000:  # forget buckets long past
             horizon = datetime.now(UTC) - timedelta(days=1)
@@ -64,8 +61,6 @@ def check_ticket(report_id: int) -> list[str]:
         # Another worker escalated this deadline first.
         db.session.rollback()
         return []
-    if actions:
-        enqueue("maengelmelder.notify.jobs.send_pending")
     return actions
 
 
@@ -152,7 +147,5 @@ def daily_digest() -> int:
             dedupe_key=f"digest:{user.id}:{day}",
         )
         queued += message is not None
-    db.session.commit()
-    if queued:
-        enqueue("maengelmelder.notify.jobs.send_pending")
+    db.session.commit()  # wakes the mail sender (notify.wake)
     return queued

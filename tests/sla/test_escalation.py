@@ -124,7 +124,7 @@ def test_jobs_run_on_rq_and_a_flushed_redis_is_caught_by_the_sweep(
     conn.flushdb()  # Redis lost everything before the deadline
     clock.advance(hours=49)
     with app.app_context():
-        assert jobs.ensure_recurring(app) == len(jobs.SCHEDULE)
+        assert jobs.ensure_recurring(app) == len(jobs.schedule(app))
         assert jobs.ensure_recurring(app) == 0  # not again within the interval
         jobs.work(app, burst=True, fork=False)
     assert _counts(app)["breach_events"] == 1
