@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from .core.links import base_url
 from .errors import ApiError, validation_error
 
 # Longest cursor any list makes (a 254-character e-mail address, base64-encoded) with room.
@@ -166,8 +167,7 @@ def next_link(cursor: str | None) -> tuple[str, str] | None:
     """The current request's next page as a `Link` entry (absolute, from BASE_URL)."""
     if cursor is None:
         return None
-    base = current_app.config.get("BASE_URL") or request.host_url
-    return next_url(base, request.path, request.args.to_dict(), cursor), 'rel="next"'
+    return next_url(base_url(), request.path, request.args.to_dict(), cursor), 'rel="next"'
 
 
 # The `Link` header of a paged list as the OpenAPI document shows it:

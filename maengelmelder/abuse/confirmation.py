@@ -21,6 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..core.links import Links
+from ..core.tokens import tracking_token
 from ..emails import email_key
 from ..errors import ApiError
 from ..notify.models import OutboxMessage
@@ -87,17 +89,8 @@ def is_confirmed(session: Session, secret_key: str, email: str) -> bool:
     return session.get(ConfirmedEmail, email_hash(secret_key, email)) is not None
 
 
-@dataclass(frozen=True)
-class MailLinks:
-    """What the confirmation mail points at."""
-
-    base_url: str
-    secret_key: str
-    city_name: str
-
-
 def hold_unconfirmed(
-    session: Session, report: Report, *, settings: Mapping, links: MailLinks, now: datetime
+    session: Session, report: Report, *, settings: Mapping, links: Links, now: datetime
 ) -> bool:
     """With confirmation on, hold a report from an address never confirmed and queue the
     confirmation mail in the same transaction; returns whether it did."""
@@ -108,8 +101,6 @@ def hold_unconfirmed(
         return False
     hold(report, EMAIL_UNCONFIRMED, now)
     session.flush()
-    from ..reports.service import tracking_token
-
     base = links.base_url.rstrip("/")
     lang = report.lang if report.lang in ("de", "en") else "de"
     queue_mail(
@@ -140,7 +131,7 @@ def ask_supporter(
     *,
     email: str,
     lang: str,
-    links: MailLinks,
+    links: Links,
     now: datetime,
     days: int,
 ) -> bool:

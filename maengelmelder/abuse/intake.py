@@ -5,22 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
+from ..core.links import Links
+from ..core.links import base_url as service_base_url
 from ..reports.models import Report
-from .confirmation import MailLinks, hold_unconfirmed
+from .confirmation import hold_unconfirmed
 from .service import BLOCKLIST, blocked_pattern, check_form_signals, hold, without_form_signals
 
 __all__ = ["blocked_pattern", "check_form_signals", "hold_on_intake", "without_form_signals"]
-
-
-def _base_url(settings: Mapping, given: str | None) -> str:
-    if given:
-        return given
-    if settings.get("BASE_URL"):
-        return settings["BASE_URL"]
-    return request.host_url if has_request_context() else "http://localhost/"
 
 
 def hold_on_intake(
@@ -43,8 +36,8 @@ def hold_on_intake(
     if blocked is not None:
         hold(report, BLOCKLIST, now)
         return BLOCKLIST
-    links = MailLinks(
-        base_url=_base_url(settings, base_url),
+    links = Links(
+        base_url=base_url or service_base_url(),
         secret_key=secret_key,
         city_name=str(settings.get("CITY_NAME", "")),
     )

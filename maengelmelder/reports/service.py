@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Mapping
@@ -21,6 +19,7 @@ from ..abuse.intake import (
     without_form_signals,
 )
 from ..city import City
+from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
 from ..i18n import msg
 from ..sla import service as sla
@@ -61,17 +60,6 @@ class Submission:
     tracking_token: str
     replayed: bool = False
     photos: list[ProcessedPhoto] = field(default_factory=list)
-
-
-def token_hash(token: str) -> str:
-    """How tracking tokens are stored: only their SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def tracking_token(secret_key: str, salt: str) -> str:
-    """The tracking token of a report: HMAC(secret key, the report's random salt)."""
-    digest = hmac.new(secret_key.encode(), b"track:" + salt.encode(), "sha256")
-    return base64.urlsafe_b64encode(digest.digest()[:24]).decode().rstrip("=")
 
 
 def fingerprint(data: dict, photos: list[bytes]) -> str:

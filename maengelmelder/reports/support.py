@@ -12,7 +12,8 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..abuse.confirmation import MailLinks, ask_supporter
+from ..abuse.confirmation import ask_supporter
+from ..core.links import Links
 from ..errors import ApiError
 from ..tickets import states
 from .models import Report, Support
@@ -43,7 +44,7 @@ def support(
     email: str | None,
     lang: str,
     now: datetime,
-    links: MailLinks,
+    links: Links,
     confirm_days: int,
 ) -> Supported:
     """Count a supporter once per report; with an e-mail address, ask its owner first whether

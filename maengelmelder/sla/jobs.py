@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..city import city
 from ..clock import BERLIN, now
+from ..core.links import links
 from ..extensions import db
 from ..jobs import Call, enqueue_all
 from ..notify.service import queue_mail
@@ -75,14 +76,14 @@ def sweep() -> dict[str, int]:
 
 
 def _mail_supervisors(report: Report) -> None:
-    base = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    urls = links()
     for email, lang in service.supervisors_of(db.session, report):
         context = {
             "public_id": report.public_id,
             "category": report.category.name_de if lang == "de" else report.category.name_en,
             "department": report.department.name_de if lang == "de" else report.department.name_en,
             "deadline_local": report.deadline.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M"),
-            "staff_url": f"{base.rstrip('/')}/staff/tickets/{report.public_id}",
+            "staff_url": urls.staff_url(report),
             "city_name": city().name,
         }
         queue_mail(
@@ -107,7 +108,7 @@ def daily_digest() -> int:
 
     at = now()
     day = at.astimezone(BERLIN).date().isoformat()
-    base = (current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    staff_url = links().url("/staff")
     open_tickets = db.session.scalars(
         select(Report).where(Report.status.in_(states.OPEN)).order_by(Report.deadline)
     ).all()
@@ -141,7 +142,7 @@ def daily_digest() -> int:
             kind="digest",
             to=user.email,
             template="digest",
-            context={**lists, "city_name": city().name, "staff_url": f"{base}/staff"},
+            context={**lists, "city_name": city().name, "staff_url": staff_url},
             now=at,
             lang=lang,
             dedupe_key=f"digest:{user.id}:{day}",

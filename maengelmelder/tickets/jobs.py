@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..city import city
 from ..clock import now
+from ..core.links import links
 from ..extensions import db
 from . import service
-from .notifications import Links
 
 
 def _change() -> service.Change:
-    cfg = current_app.config
-    links = Links(
-        base_url=cfg.get("BASE_URL") or "http://127.0.0.1:5000",
-        secret_key=cfg["SECRET_KEY"],
-        city_name=city().name,
-    )
-    return service.Change(principal=None, now=now(), links=links, by_system=True)
+    return service.Change(principal=None, now=now(), links=links(), by_system=True)
 
 
 def housekeeping() -> dict[str, list[str]]:

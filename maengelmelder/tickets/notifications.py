@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..clock import BERLIN
+from ..core.links import Links
 from ..notify.service import queue_mail
 from ..reports.models import Report
-from ..reports.service import tracking_token
 from . import states
 from .models import TicketEvent
-
-
-@dataclass(frozen=True)
-class Links:
-    """What a mail needs to point people at the service."""
-
-    base_url: str
-    secret_key: str
-    city_name: str
-
-    def tracking_url(self, report: Report) -> str:
-        token = tracking_token(self.secret_key, report.tracking_salt)
-        return f"{self.base_url.rstrip('/')}/track/{token}"
-
-    def public_url(self, report: Report) -> str:
-        return f"{self.base_url.rstrip('/')}/reports/{report.public_id}"
-
-    def staff_url(self, report: Report) -> str:
-        return f"{self.base_url.rstrip('/')}/staff/tickets/{report.public_id}"
 
 
 def recipients(report: Report) -> list[tuple[str, str, bool]]:
