@@ -8,7 +8,7 @@ PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print 2>/dev/null)
 APP_INDEX := maengelmelder/static/app/index.html
 
-.PHONY: run test install frontend lint format bench clean
+.PHONY: run test install frontend types lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ $(APP_INDEX): $(FRONTEND_SOURCES) frontend/node_modules/.installed
 	cd frontend && npm run build
 
 frontend: $(APP_INDEX)
+
+# The frontend's API types (frontend/src/shared/api-types.ts) from the OpenAPI document; a
+# test fails while they are stale.
+types: install frontend/node_modules/.installed
+	$(BIN)/python tools/api_types.py
 
 # The first time (an empty database) also a year of the demo city's history and three staff
 # accounts, whose passwords are printed once, right before "serving on".
