@@ -212,8 +212,9 @@ def other_phones(browser, live_server: str, blocked: list[str]):
 
 
 # Known app bug, tolerated until fixed: leaving the location step while the animated zoom of
-# "Meine Position verwenden" (frontend/src/flow.ts setView) still runs removes the Leaflet map
-# (flow.ts map?.remove()) and Leaflet's _onZoomTransitionEnd then throws on the removed pane.
+# "Meine Position verwenden" (frontend/src/citizen/flow.ts setView) still runs removes the
+# Leaflet map (flow.ts map?.remove()) and Leaflet's _onZoomTransitionEnd then throws on the
+# removed pane.
 KNOWN_APP_ERRORS: list[re.Pattern[str]] = []
 
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setLang } from "../i18n";
+import { setLang } from "../shared/i18n";
 import { flagCount, flagSection, heldText } from "./abuse";
 import { ApiError, addBlock, dismissAbuse, listBlocklist, listTickets, removeBlock, setCsrf } from "./api";
 import { addErrors, blocklistView } from "./blocklist";

@@ -1,7 +1,7 @@
 /** Held reasons and abuse flags in words, for moderation and the ticket page. */
-import { h } from "../dom";
-import { formatDateTime } from "../i18n";
-import type { AbuseFlag, Ticket } from "./api";
+import { h } from "../shared/dom";
+import { formatDateTime } from "../shared/i18n";
+import type { AbuseFlag, Ticket } from "../shared/types";
 import { st, type StaffKey } from "./i18n";
 
 const HELD: Record<string, StaffKey> = {
@@ -28,7 +28,7 @@ export function flagReasonText(reason: string): string {
 }
 
 /** The number of open abuse flags, from the full ticket or from a queue item. */
-export function flagCount(t: Pick<Ticket, "abuse_flags" | "abuse_flag_count">): number {
+export function flagCount(t: Partial<Pick<Ticket, "abuse_flags" | "abuse_flag_count">>): number {
   return t.abuse_flags?.length ?? t.abuse_flag_count ?? 0;
 }
 

@@ -1,43 +1,15 @@
 /** "Verwaltung": departments, categories, accounts and API tokens, zones, routing rules. */
-import L from "../leaflet";
-import { getCategories } from "../api";
-import { h } from "../dom";
-import { formatDateTime, pick } from "../i18n";
-import { createMap } from "../mapcommon";
-import { allPages, call, get, items, normName, optional, send, type Department, type User } from "./api";
+import { getCategories } from "../shared/api";
+import { h } from "../shared/dom";
+import { formatDateTime, pick } from "../shared/i18n";
+import L from "../shared/leaflet";
+import { createMap } from "../shared/mapcommon";
+import type { AdminCategory, ApiToken, ApiTokenCreated, Department, DryRun, Move, RuleSetApplied, RuleSetVersion, User, ZoneImportResult } from "../shared/types";
+import { allPages, call, get, items, normName, optional, send } from "./api";
 import { st, type StaffKey } from "./i18n";
 import { city, departments, errorText, messageEl, resetDepartments, type StaffView } from "./shell";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
-
-interface AdminCategory {
-  code: string;
-  name: { de: string; en: string };
-  group: string;
-  default_department: string;
-  sla_hours: number;
-  auto_publish: boolean;
-  active: boolean;
-  icon?: string;
-}
-interface Token {
-  id: number;
-  name: string;
-  prefix: string;
-  role: string;
-  citywide: boolean;
-  departments: string[];
-  created_at: string;
-  revoked_at: string | null;
-  token?: string;
-}
-interface Move {
-  public_id: string;
-  category: string;
-  from_department: string;
-  to_department: string;
-  rule_id: string | null;
-}
 
 interface Section {
   root: HTMLElement;
@@ -239,7 +211,7 @@ function categoriesSection(): Section {
         readOnly = data === null;
         if (data !== null) list = items<AdminCategory>(data).map((c) => ({ ...c, name: normName(c as unknown as Record<string, unknown>) }));
         else
-          list = (await getCategories()).map((c) => ({ code: c.code, name: c.name, group: c.group, default_department: c.department?.code ?? "", sla_hours: c.sla_hours ?? 48, auto_publish: false, active: true }));
+          list = (await getCategories()).map((c) => ({ code: c.code, name: c.name, group: c.group, default_department: c.department?.code ?? "", sla_hours: c.sla_hours ?? 48, icon: c.icon, auto_publish: false, active: true }));
       } catch (e) {
         msg = { text: errorText(e), kind: "error" };
       }
@@ -274,10 +246,11 @@ function categoriesSection(): Section {
 function accountsSection(): Section {
   const { root, body } = section("accounts", "a-users");
   let users: User[] | null = null;
-  let tokens: Token[] | null = null;
+  let tokens: ApiToken[] | null = null;
   let depts: Department[] = [];
   let msg: Msg = null;
-  let newToken: Token | null = null;
+  /** The token just made: its secret is shown this once. */
+  let newToken: ApiTokenCreated | null = null;
 
   const roles = () => ["crew", "supervisor", "admin"].map((r) => h("option", { value: r }, st(`role_${r}` as StaffKey)));
 
@@ -337,7 +310,7 @@ function accountsSection(): Section {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
-        newToken = await send<Token>("/api/v1/admin/tokens", { name: name.value.trim(), role: role.value, departments: dept.value ? [dept.value] : [], citywide: cw.checked });
+        newToken = await send<ApiTokenCreated>("/api/v1/admin/tokens", { name: name.value.trim(), role: role.value, departments: dept.value ? [dept.value] : [], citywide: cw.checked });
         msg = null;
         await s.load();
         root.querySelector<HTMLElement>(".token-box")?.focus();
@@ -355,7 +328,7 @@ function accountsSection(): Section {
       try {
         depts = await departments().catch(() => []);
         // Every page: a city's accounts and tokens are few, but each answer holds at most 1,000.
-        [users, tokens] = await Promise.all([allPages<User>("/api/v1/admin/users"), allPages<Token>("/api/v1/admin/tokens")]);
+        [users, tokens] = await Promise.all([allPages<User>("/api/v1/admin/users"), allPages<ApiToken>("/api/v1/admin/tokens")]);
       } catch (e) {
         msg = { text: errorText(e), kind: "error" };
       }
@@ -491,7 +464,7 @@ function zonesSection(): Section {
         }
         importBtn.disabled = true;
         try {
-          const r = await call<{ kind: string; summary?: Record<string, number>; added: string[]; changed: string[]; removed: string[]; unchanged: string[] }>(
+          const r = await call<ZoneImportResult>(
             `/api/v1/admin/zones/import?kind=${encodeURIComponent(kind)}`,
             { json: preview },
           );
@@ -547,7 +520,8 @@ function rulesSection(): Section {
     if (!body || busy) return;
     busy = true;
     try {
-      const r = await send<{ moves: Move[]; version?: number; rules?: unknown }>(path, body);
+      // A dry run answers with the moves; applying, with the new version and its rules too.
+      const r = await send<DryRun & Partial<RuleSetApplied>>(path, body);
       moves = r.moves ?? [];
       msg = apply ? { text: st("rulesApplied", { v: r.version ?? "?", n: moves.length }), kind: "ok" } : null;
       if (apply && r.rules) {
@@ -565,7 +539,7 @@ function rulesSection(): Section {
     root,
     async load() {
       try {
-        const r = await get<{ version: number | null; implicit: boolean; rules: unknown }>("/api/v1/admin/rules");
+        const r = await get<RuleSetVersion>("/api/v1/admin/rules");
         raw = JSON.stringify(r.rules, null, 2);
         info = r.implicit ? st("rulesImplicit") : st("rulesVersion", { v: r.version ?? "?" });
       } catch (e) {

@@ -1,120 +1,9 @@
 /** The staff API client: session cookie + CSRF header, If-Match on ticket changes, 412 told apart. */
-import { ApiError, NetworkError, errorFrom, type Photo } from "../api";
-import type { Bilingual } from "../i18n";
+import { ApiError, NetworkError, errorFrom } from "../shared/api";
+import type { Bilingual } from "../shared/i18n";
+import type { BlockEntry, BlockPage, FailedMail, FailedMailPage, Login, LoginThrottle, LoginThrottlePage, Me, SessionsEnded, StaffSession, Ticket, TicketFull, TicketQueue } from "../shared/types";
 
 export { ApiError, NetworkError };
-
-export type Role = "crew" | "supervisor" | "admin";
-
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  citywide: boolean;
-  lang?: string;
-  active?: boolean;
-  departments: string[];
-  last_login_at?: string | null;
-}
-
-export interface Me {
-  kind: string;
-  role: Role;
-  name: string;
-  user?: User;
-  csrf_token?: string;
-}
-
-export interface Ref {
-  code: string;
-  name: Bilingual;
-}
-
-export interface SlaInfo {
-  state: string;
-  deadline: string | null;
-  at_risk_at: string | null;
-}
-
-export interface StaffPhoto extends Photo {
-  id: number;
-  approved: boolean;
-}
-
-export interface Event {
-  id: number;
-  at: string;
-  actor: string | null;
-  /** The staff member's or API token's name; null for the citizen and the system. */
-  actor_name?: string | null;
-  kind: string;
-  from_status: string | null;
-  to_status: string | null;
-  public_note: string | null;
-  internal_note: string | null;
-  data?: Record<string, unknown> | null;
-}
-
-/** Why a report is kept from the public: a blocked sender, an unconfirmed address, abuse flags. */
-export type HeldReason = "blocklist" | "email_unconfirmed" | "abuse";
-
-/** One citizen's abuse flag on a report. */
-export interface AbuseFlag {
-  id: number;
-  reason: string;
-  comment: string | null;
-  created_at: string;
-}
-
-export interface Ticket {
-  public_id: string;
-  status: string;
-  status_label?: Bilingual;
-  category: { code: string; name: Bilingual; group?: string };
-  department: Ref | null;
-  description: string | null;
-  public_description: string | null;
-  published: boolean;
-  supporters?: number;
-  address?: string | null;
-  lat: number;
-  lon: number;
-  created_at: string;
-  updated_at?: string;
-  deadline: string | null;
-  resolved_at?: string | null;
-  priority?: number | null;
-  version: number;
-  allowed_next: string[];
-  sla: SlaInfo;
-  assignee: { id: number; name: string } | null;
-  zones: string[];
-  routing?: { text?: Bilingual; rule_id?: string | null; fallback?: boolean } | null;
-  reporter_email?: string | null;
-  photos: StaffPhoto[];
-  history?: Event[];
-  duplicate_of?: string | null;
-  followers?: number;
-  overdue_hours?: number;
-  held_reason?: HeldReason | null;
-  abuse_flags?: AbuseFlag[];
-  /** On queue items: how many open abuse flags the report has. */
-  abuse_flag_count?: number;
-  /** The single-ticket view: its mails that could not be delivered. */
-  mail_failures?: MailFailure[];
-}
-
-/** A mail that could not be delivered: to whom (never the address), which, why. */
-export interface MailFailure {
-  id: number;
-  kind: string;
-  to: "reporter" | "follower" | "staff";
-  failed_at: string;
-  attempts: number;
-  /** The mail server's answer, any address in it replaced by <address>. */
-  error: string | null;
-}
 
 /** 412: someone else changed the ticket since we loaded it. */
 export class ConflictError extends ApiError {
@@ -259,7 +148,7 @@ export async function me(): Promise<Me | null> {
 }
 
 export async function login(email: string, password: string): Promise<Me> {
-  const r = (await call<{ user: User; csrf_token: string }>("/api/v1/auth/login", { json: { email, password }, quiet401: true })).data;
+  const r = (await call<Login>("/api/v1/auth/login", { json: { email, password }, quiet401: true })).data;
   setCsrf(r.csrf_token);
   return { kind: "user", role: r.user.role, name: r.user.name, user: r.user, csrf_token: r.csrf_token };
 }
@@ -274,20 +163,6 @@ export async function logout(): Promise<void> {
 
 // -- sessions ----------------------------------------------------------------------------
 
-/** One of one's own sessions, as coarse as the server keeps it. */
-export interface StaffSession {
-  id: number;
-  created_at: string;
-  last_seen_at: string;
-  /** When it ends unless used before (idle timeout or absolute end, whichever comes first). */
-  expires_at: string;
-  /** Browser and system only, e.g. "Firefox, Linux". */
-  device: string;
-  /** The network only, e.g. "198.51.100.0/24". */
-  network: string;
-  current: boolean;
-}
-
 export async function mySessions(): Promise<StaffSession[]> {
   return items<StaffSession>(await get<unknown>("/api/v1/auth/sessions"));
 }
@@ -301,27 +176,14 @@ export async function endSession(s: StaffSession): Promise<void> {
 /** End every session of one's account, this one included; how many ended. */
 export async function logoutEverywhere(): Promise<number> {
   try {
-    return (await send<{ ended: number }>("/api/v1/auth/logout-everywhere", {})).ended;
+    return (await send<SessionsEnded>("/api/v1/auth/logout-everywhere", {})).ended;
   } finally {
     setCsrf(null);
   }
 }
 
-/** Failed logins for one address from one network (admins). */
-export interface LoginThrottle {
-  id: number;
-  /** null: the address typed is no account. */
-  user: { id: number; email: string; name: string } | null;
-  network: string;
-  failures: number;
-  first_failure_at: string;
-  last_failure_at: string;
-  /** Tries from there wait until then; null when they need not. */
-  blocked_until: string | null;
-}
-
 export async function loginThrottles(cursor?: string | null): Promise<{ items: LoginThrottle[]; next: string | null }> {
-  const data = await get<{ items: LoginThrottle[]; next_cursor: string | null }>("/api/v1/admin/login-throttles", { limit: 50, cursor });
+  const data = await get<LoginThrottlePage>("/api/v1/admin/login-throttles", { limit: 50, cursor });
   return { items: items<LoginThrottle>(data), next: data.next_cursor ?? null };
 }
 
@@ -331,13 +193,13 @@ export async function liftThrottle(id: number): Promise<void> {
 
 /** An admin ends every session of an account; how many ended. */
 export async function endUserSessions(userId: number): Promise<number> {
-  return (await call<{ ended: number }>(`/api/v1/admin/users/${encodeURIComponent(String(userId))}/sessions`, { method: "DELETE" })).data.ended;
+  return (await call<SessionsEnded>(`/api/v1/admin/users/${encodeURIComponent(String(userId))}/sessions`, { method: "DELETE" })).data.ended;
 }
 
 // -- tickets -----------------------------------------------------------------------------
 
 export interface Versioned {
-  ticket: Ticket;
+  ticket: TicketFull;
   etag: string;
 }
 
@@ -349,7 +211,7 @@ export function etagOf(t: { version: number }): string {
 const ticketPath = (id: string) => `/api/v1/tickets/${encodeURIComponent(id)}`;
 
 export async function getTicket(id: string): Promise<Versioned> {
-  const r = await call<Ticket>(ticketPath(id));
+  const r = await call<TicketFull>(ticketPath(id));
   return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
 }
 
@@ -364,7 +226,7 @@ export interface ChangeResult extends Versioned {
  */
 export async function changeTicket(id: string, action: string, body: unknown, etag: string): Promise<ChangeResult> {
   try {
-    const r = await call<Ticket>(`${ticketPath(id)}/${action}`, { json: body, ifMatch: etag });
+    const r = await call<TicketFull>(`${ticketPath(id)}/${action}`, { json: body, ifMatch: etag });
     return { ticket: r.data, etag: r.etag ?? etagOf(r.data), conflict: false };
   } catch (e) {
     if (e instanceof ConflictError) {
@@ -393,19 +255,19 @@ export async function dismissAbuse(id: string, etag: string): Promise<ChangeResu
 }
 
 export async function addNote(id: string, publicNote: string | null, internalNote: string | null): Promise<Versioned> {
-  const r = await call<Ticket>(`${ticketPath(id)}/notes`, { json: { public_note: publicNote, internal_note: internalNote } });
+  const r = await call<TicketFull>(`${ticketPath(id)}/notes`, { json: { public_note: publicNote, internal_note: internalNote } });
   return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
 }
 
 export async function addPhotos(id: string, photos: Blob[]): Promise<Versioned> {
   const form = new FormData();
   photos.forEach((p, i) => form.append("photos", p, `after-${i + 1}.jpg`));
-  const r = await call<Ticket>(`${ticketPath(id)}/photos`, { form });
+  const r = await call<TicketFull>(`${ticketPath(id)}/photos`, { form });
   return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
 }
 
 export async function redact(id: string, photoId: number, rects: number[][]): Promise<Versioned> {
-  const r = await call<Ticket>(`${ticketPath(id)}/photos/${photoId}/redact`, { json: { rects } });
+  const r = await call<TicketFull>(`${ticketPath(id)}/photos/${photoId}/redact`, { json: { rects } });
   return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
 }
 
@@ -432,7 +294,7 @@ export interface TicketPage {
 }
 
 export async function listTickets(f: QueueFilter): Promise<TicketPage> {
-  const data = await get<{ items: Ticket[]; total?: number; total_capped?: boolean; next_cursor?: string | null }>("/api/v1/tickets", { ...f });
+  const data = await get<TicketQueue>("/api/v1/tickets", { ...f });
   const list = items<Ticket>(data);
   return { items: list, total: data.total ?? list.length, capped: data.total_capped ?? false, next: data.next_cursor ?? null };
 }
@@ -443,12 +305,6 @@ export function exportUrl(f: QueueFilter, format: "csv" | "geojson"): string {
 }
 
 // -- departments (admin list when allowed, else what the categories name) ----------------
-
-export interface Department {
-  code: string;
-  name: Bilingual;
-  email?: string | null;
-}
 
 /** Accept {name: {de, en}} or {name_de, name_en}. */
 export function normName(o: Record<string, unknown>): Bilingual {
@@ -461,17 +317,6 @@ export function normName(o: Record<string, unknown>): Bilingual {
 
 // -- block list (admins) ------------------------------------------------------------------
 
-export interface BlockEntry {
-  id: number;
-  /** `name@example.org` (one address) or `@example.org` (a whole domain). */
-  pattern: string;
-  reason: string | null;
-  created_at: string;
-  created_by: string | null;
-  /** The name of the admin (or API token) who added it; null from the command line. */
-  created_by_name?: string | null;
-}
-
 const BLOCKLIST = "/api/v1/admin/blocklist";
 
 /** The whole block list, page by page (admins keep it short; each page is at most 1,000). */
@@ -479,7 +324,7 @@ export async function listBlocklist(): Promise<BlockEntry[]> {
   const out: BlockEntry[] = [];
   let cursor: string | null = null;
   do {
-    const data: { items?: BlockEntry[]; next_cursor?: string | null } = await get(BLOCKLIST, { cursor });
+    const data: BlockPage = await get(BLOCKLIST, { cursor });
     out.push(...items<BlockEntry>(data));
     cursor = data.next_cursor ?? null;
   } while (cursor);
@@ -499,15 +344,9 @@ export async function removeBlock(id: number): Promise<void> {
 
 // -- undeliverable mails (admins) ----------------------------------------------------------
 
-export interface FailedMail extends MailFailure {
-  /** The report's public id, if the mail belongs to one. */
-  report: string | null;
-  created_at: string;
-}
-
 /** A page of undeliverable mails, newest first. */
 export async function listFailedMails(cursor?: string | null): Promise<{ items: FailedMail[]; next: string | null }> {
-  const data = await get<{ items: FailedMail[]; next_cursor: string | null }>("/api/v1/admin/mails/failed", { limit: 100, cursor });
+  const data = await get<FailedMailPage>("/api/v1/admin/mails/failed", { limit: 100, cursor });
   return { items: items<FailedMail>(data), next: data.next_cursor ?? null };
 }
 

@@ -1,7 +1,8 @@
 /** "Sperrliste": addresses and domains whose reports wait in moderation instead of the map. */
-import { h } from "../dom";
-import { formatDateTime, lang } from "../i18n";
-import { ApiError, addBlock, listBlocklist, removeBlock, type BlockEntry } from "./api";
+import { h } from "../shared/dom";
+import { formatDateTime, lang } from "../shared/i18n";
+import type { BlockEntry } from "../shared/types";
+import { ApiError, addBlock, listBlocklist, removeBlock } from "./api";
 import { actorLabel, st } from "./i18n";
 import { errorText, messageEl, type StaffView } from "./shell";
 

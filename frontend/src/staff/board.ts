@@ -1,38 +1,14 @@
 /** "Fristen": the SLA board for supervisors and admins. */
-import { getCategories, type Category } from "../api";
-import { h } from "../dom";
-import { formatDateTime, pick } from "../i18n";
-import { assign, exportUrl, forward, get, optional, type ChangeResult, type Department, type Ticket, type User } from "./api";
+import { getCategories } from "../shared/api";
+import { h } from "../shared/dom";
+import { formatDateTime, pick } from "../shared/i18n";
+import type { Breach, BreachPage, Category, Department, Figures, Summary, Ticket, Trend, User } from "../shared/types";
+import { assign, exportUrl, forward, get, optional, type ChangeResult } from "./api";
 import { barChart, dataTable, lineChart } from "./chart";
 import { forwardForm } from "./forward";
 import { st } from "./i18n";
 import { departments, errorText, messageEl, session, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
-
-export interface Figures {
-  open: number;
-  at_risk: number;
-  breached: number;
-  paused: number;
-  resolved: number;
-  resolved_within_sla?: number;
-  resolved_within_sla_pct: number | null;
-  median_hours_to_resolve?: number | null;
-}
-interface Summary {
-  total: Figures;
-  by_department: Record<string, Figures>;
-  by_category: Record<string, Figures>;
-}
-interface BreachPage {
-  items: Ticket[];
-  count: number;
-  next_cursor: string | null;
-}
-export interface Trend {
-  days: { date: string; created: number; resolved: number }[];
-  weeks: { week: string; resolved: number; within_promise_pct: number | null }[];
-}
 
 const filter = { department: "", category: "" };
 
@@ -43,7 +19,7 @@ export function pct(v: number | null | undefined): string {
 export function boardView(): StaffView {
   let summary: Summary | null = null;
   let trend: Trend | null | undefined; // undefined: loading, null: not available yet
-  let breaches: Ticket[] | null = null;
+  let breaches: Breach[] | null = null;
   let breachCount = 0;
   let breachCursor: string | null = null;
   let depts: Department[] = [];

@@ -1,5 +1,5 @@
 /** Small SVG charts drawn by hand (no chart library), each with a text table beside it. */
-import { h } from "../dom";
+import { h } from "../shared/dom";
 
 const NS = "http://www.w3.org/2000/svg";
 

@@ -1,7 +1,7 @@
 /** The "Weiterleiten" control: department select, reason, button. */
-import { h } from "../dom";
-import { pick } from "../i18n";
-import type { Department } from "./api";
+import { h } from "../shared/dom";
+import { pick } from "../shared/i18n";
+import type { Department } from "../shared/types";
 import { st } from "./i18n";
 import { departments } from "./shell";
 

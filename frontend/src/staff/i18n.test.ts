@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { setLang } from "../i18n";
+import { setLang } from "../shared/i18n";
 import { actedBy, actorLabel, st, staffStrings } from "./i18n";
 
 afterEach(() => setLang("de"));

@@ -1,5 +1,5 @@
-/** Every visible string of the staff app, German first, English second. Language state is shared with the citizen app's i18n. */
-import { lang } from "../i18n";
+/** Every visible string of the staff app, German first, English second. Language state is shared with the citizen app. */
+import { fill, lang } from "../shared/i18n";
 
 const de = {
   appTitle: "Mängelmelder – Dienst",
@@ -671,8 +671,7 @@ export const staffStrings: Record<"de" | "en", Record<StaffKey, string>> = { de,
 
 /** The staff string for key in the current language, with {placeholders} filled in. */
 export function st(key: StaffKey, params: Record<string, string | number> = {}): string {
-  const text = staffStrings[lang()][key] ?? staffStrings.de[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return fill(staffStrings[lang()][key] ?? staffStrings.de[key] ?? key, params);
 }
 
 const ACTORS: Record<string, [StaffKey, StaffKey]> = {

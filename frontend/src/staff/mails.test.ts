@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setLang } from "../i18n";
+import { setLang } from "../shared/i18n";
 import { listFailedMails, retryMail, setCsrf } from "./api";
 import { mailFailureSection, mailKindText, mailsView } from "./mails";
 

@@ -1,7 +1,8 @@
 /** Undeliverable mails: the notice on a ticket, and the admins' list with "send again". */
-import { h } from "../dom";
-import { formatDateTime } from "../i18n";
-import { listFailedMails, retryMail, type FailedMail, type MailFailure } from "./api";
+import { h } from "../shared/dom";
+import { formatDateTime } from "../shared/i18n";
+import type { FailedMail, MailFailure } from "../shared/types";
+import { listFailedMails, retryMail } from "./api";
 import { st, type StaffKey } from "./i18n";
 import { errorText, messageEl, type StaffView } from "./shell";
 

@@ -1,6 +1,6 @@
-import "../style.css";
+import "../shared/style.css";
 import "./staff.css";
-import { lang } from "../i18n";
+import { lang } from "../shared/i18n";
 import { adminView } from "./admin";
 import { blocklistView } from "./blocklist";
 import { boardView } from "./board";

@@ -1,12 +1,13 @@
 /** Moderation: unpublished citizen text and photos; edit, publish or hide; black out areas. */
-import { h } from "../dom";
-import { formatDateTime, pick } from "../i18n";
-import { ApiError, dismissAbuse, getTicket, listTickets, publication, redact, type StaffPhoto, type Ticket, type Versioned } from "./api";
+import { h } from "../shared/dom";
+import { formatDateTime, pick } from "../shared/i18n";
+import type { StaffPhoto, Ticket } from "../shared/types";
 import { flagCount, flagSection, heldFacts } from "./abuse";
-import { st } from "./i18n";
-import { errorText, messageEl, type StaffView } from "./shell";
+import { ApiError, dismissAbuse, getTicket, listTickets, publication, redact, type Versioned } from "./api";
 import { svg } from "./chart";
+import { st } from "./i18n";
 import { FRAME_START, frameRect, moveFrame, scaleRect, type Frame, type Point, type Rect } from "./rects";
+import { errorText, messageEl, type StaffView } from "./shell";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setLang } from "../i18n";
+import { setLang } from "../shared/i18n";
 import { allPages, exportUrl, listTickets, nextCursor, setCsrf } from "./api";
 import { moderationView } from "./moderation";
 

@@ -1,10 +1,11 @@
 /** "Meine Liste": the department's open tickets, soonest deadline first, with a small map. */
-import L from "../leaflet";
-import { h } from "../dom";
-import { formatDateTime, pick, statusLabel } from "../i18n";
-import { createMap } from "../mapcommon";
-import { listTickets, type QueueFilter, type Ticket } from "./api";
+import { h } from "../shared/dom";
+import { formatDateTime, pick, statusLabel } from "../shared/i18n";
+import L from "../shared/leaflet";
+import { createMap } from "../shared/mapcommon";
+import type { Ticket } from "../shared/types";
 import { flagCount } from "./abuse";
+import { listTickets, type QueueFilter } from "./api";
 import { st } from "./i18n";
 import { city, errorText, type StaffView } from "./shell";
 import { ageText, slaBadge, slaBadgeInfo, slaText } from "./sla";

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { csrf, endSession, logoutEverywhere, mySessions, setCsrf, type StaffSession } from "./api";
+import type { StaffSession } from "../shared/types";
+import { csrf, endSession, logoutEverywhere, mySessions, setCsrf } from "./api";
 
 afterEach(() => {
   vi.unstubAllGlobals();

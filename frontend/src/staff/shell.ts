@@ -1,8 +1,9 @@
 /** The staff shell: session, navigation by role, hash routes, language switch, messages. */
-import { getCategories, getCity, type City } from "../api";
-import { focusHeading, h } from "../dom";
-import { lang, onLangChange, setLang } from "../i18n";
-import { ApiError, NetworkError, get, items, login, logout, me, normName, optional, setUnauthorizedHandler, type Department, type Me, type Role } from "./api";
+import { getCategories, getCity } from "../shared/api";
+import { focusHeading, h } from "../shared/dom";
+import { lang, onLangChange, setLang } from "../shared/i18n";
+import type { City, Department, Me, Role } from "../shared/types";
+import { ApiError, NetworkError, get, items, login, logout, me, normName, optional, setUnauthorizedHandler } from "./api";
 import { st, type StaffKey } from "./i18n";
 
 export interface StaffView {

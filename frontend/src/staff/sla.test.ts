@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { setLang } from "../i18n";
+import { setLang } from "../shared/i18n";
 import { ageText, slaBadge, slaBadgeInfo, slaText } from "./sla";
 
 afterEach(() => setLang("de"));

@@ -1,5 +1,5 @@
 /** SLA state as text (never colour alone), and the age of a ticket in words. */
-import { h } from "../dom";
+import { h } from "../shared/dom";
 import { st, type StaffKey } from "./i18n";
 
 export const SLA_STATES = ["ok", "at_risk", "breached", "paused", "met", "missed"] as const;

@@ -1,17 +1,18 @@
 /** One ticket: facts, photos, place, history, the next steps, notes, after photo, forward. */
-import L from "../leaflet";
-import { h } from "../dom";
-import { formatDateTime, lang, pick, statusLabel } from "../i18n";
-import { createMap, pinIcon } from "../mapcommon";
-import { resizePhoto } from "../resize";
-import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, transition, type ChangeResult, type Event, type Ticket, type Versioned } from "./api";
+import { h } from "../shared/dom";
+import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
+import L from "../shared/leaflet";
+import { createMap, pinIcon } from "../shared/mapcommon";
+import { resizePhoto } from "../shared/resize";
+import type { Event, TicketFull } from "../shared/types";
 import { flagSection, heldFacts } from "./abuse";
+import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, transition, type ChangeResult, type Versioned } from "./api";
 import { forwardForm } from "./forward";
-import { mailFailureSection } from "./mails";
 import { actedBy, st } from "./i18n";
+import { mailFailureSection } from "./mails";
+import { placeText } from "./queue";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
-import { placeText } from "./queue";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
@@ -41,7 +42,7 @@ export function ticketView(id: string): StaffView {
   }
 
   /** Run a change; on 412 show the conflict and the reloaded ticket (never overwrite silently). */
-  async function run(fn: () => Promise<ChangeResult | Versioned>, ok: (t: Ticket) => string, clear = false): Promise<void> {
+  async function run(fn: () => Promise<ChangeResult | Versioned>, ok: (t: TicketFull) => string, clear = false): Promise<void> {
     if (busy) return;
     busy = true;
     msg = null;
@@ -105,7 +106,7 @@ export function ticketView(id: string): StaffView {
     );
   }
 
-  function photosList(t: Ticket): HTMLElement | null {
+  function photosList(t: TicketFull): HTMLElement | null {
     if (!t.photos?.length) return null;
     return h(
       "ul",
@@ -121,7 +122,7 @@ export function ticketView(id: string): StaffView {
     );
   }
 
-  function history(t: Ticket): HTMLElement {
+  function history(t: TicketFull): HTMLElement {
     return h(
       "ol",
       { class: "history", "aria-labelledby": "t-history-h" },

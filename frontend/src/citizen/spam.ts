@@ -2,7 +2,7 @@
  * The two quiet spam signals of the report form: a honeypot field a person never sees, and
  * how long the citizen took from starting the flow to pressing send (`fill_ms`).
  */
-import { h } from "./dom";
+import { h } from "../shared/dom";
 import { t } from "./i18n";
 
 /** The honeypot's field name, as the server expects it. */

@@ -1,13 +1,14 @@
 /** The start screen: the map of public reports, filters, and "Mangel melden". */
-import L from "./leaflet";
+import L from "../shared/leaflet";
 import "./cluster";
-import type { Category, City, MapReport } from "./api";
+import { h } from "../shared/dom";
+import { pick, statusLabel } from "../shared/i18n";
+import { createMap } from "../shared/mapcommon";
+import type { Category, City, MapReport } from "../shared/types";
 import { getReportsGeoJSON } from "./api";
 import { categories, city, show, type View } from "./app";
-import { h } from "./dom";
 import { flowView } from "./flow";
-import { pick, statusLabel, t } from "./i18n";
-import { createMap } from "./mapcommon";
+import { t } from "./i18n";
 import { reportPath } from "./routes";
 
 const OPEN = "new,acknowledged,in_progress,waiting_external";

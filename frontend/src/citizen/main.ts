@@ -1,8 +1,8 @@
-import "./style.css";
+import "../shared/style.css";
+import { lang } from "../shared/i18n";
 import { start, type View } from "./app";
 import { confirmView } from "./confirm";
 import { homeView } from "./home";
-import { lang } from "./i18n";
 import { reportView } from "./report";
 import { routeFromPath } from "./routes";
 import { trackView } from "./track";

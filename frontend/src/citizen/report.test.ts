@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { AbuseReceipt, PublicReport } from "./api";
+import type { AbuseReceipt, PublicReport } from "../shared/types";
 import { placeOf, reportView } from "./report";
 
 afterEach(() => {
@@ -7,17 +7,18 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-const base: PublicReport = {
+// The fields the page reads; the server's answer holds more.
+const base = {
   public_id: "2026-000005",
   status: "new",
-  category: { code: "strassenlaterne", name: { de: "Straßenlaterne defekt", en: "Broken street light" } },
+  category: { code: "strassenlaterne", name: { de: "Straßenlaterne defekt", en: "Broken street light" }, group: "licht" },
   description: "Laterne flackert",
   published: true,
   supporters: 0,
   lat: 50.1005,
   lon: 8.7655,
   photos: [],
-};
+} satisfies Partial<PublicReport>;
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 async function show(report: Partial<PublicReport>, send = vi.fn(async (): Promise<AbuseReceipt> => ({ received: true, message: { de: "Danke.", en: "Thanks." } }))) {

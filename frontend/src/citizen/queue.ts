@@ -5,7 +5,9 @@
  */
 
 import { openDB, type IDBPDatabase } from "idb";
-import { ApiError, NetworkError, submitReport, type ReportFields, type SubmitResult } from "./api";
+import { ApiError, NetworkError } from "../shared/api";
+import type { SubmitResult } from "../shared/types";
+import { submitReport, type ReportFields } from "./api";
 
 export interface StoredPhoto {
   type: string;

@@ -1,7 +1,5 @@
-/** Every visible string of the app, in German (default) and English. */
-
-export type Lang = "de" | "en";
-export type Bilingual = { de: string; en: string };
+/** Every visible string of the citizen app, in German (default) and English. */
+import { fill, lang, type Lang } from "../shared/i18n";
 
 const de = {
   appTitle: "Mängelmelder",
@@ -10,8 +8,6 @@ const de = {
   loading: "Wird geladen …",
   loadFailed: "Die Daten konnten nicht geladen werden. Bitte später erneut versuchen.",
   mapLabel: "Karte der gemeldeten Mängel",
-  zoomIn: "Hineinzoomen",
-  zoomOut: "Herauszoomen",
   startReport: "Mangel melden",
   intro: "Melden Sie Schlaglöcher, wilden Müll, defekte Laternen und andere Mängel direkt an die zuständige Stelle.",
   filters: "Meldungen filtern",
@@ -149,8 +145,6 @@ const en: Record<Key, string> = {
   loading: "Loading …",
   loadFailed: "The data could not be loaded. Please try again later.",
   mapLabel: "Map of reported issues",
-  zoomIn: "Zoom in",
-  zoomOut: "Zoom out",
   startReport: "Report an issue",
   intro: "Report potholes, dumped rubbish, broken street lights and other issues straight to the office in charge.",
   filters: "Filter reports",
@@ -281,75 +275,9 @@ const en: Record<Key, string> = {
 
 export const strings: Record<Lang, Record<Key, string>> = { de, en };
 
-const STORAGE_KEY = "mm-lang";
-let current: Lang = "de";
-try {
-  const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
-  if (stored === "en" || stored === "de") current = stored;
-} catch {
-  /* storage may be blocked */
-}
-
-const listeners = new Set<() => void>();
-
-export function lang(): Lang {
-  return current;
-}
-
-export function setLang(next: Lang): void {
-  current = next;
-  try {
-    globalThis.localStorage?.setItem(STORAGE_KEY, next);
-  } catch {
-    /* ignore */
-  }
-  if (typeof document !== "undefined") document.documentElement.lang = next;
-  listeners.forEach((fn) => fn());
-}
-
-export function onLangChange(fn: () => void): () => void {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
-}
-
 /** The string for key in the current language, with {placeholders} filled in. */
 export function t(key: Key, params: Record<string, string | number> = {}): string {
-  const text = strings[current][key] ?? strings.de[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
-}
-
-/** The current language's side of a {de, en} pair from the API. */
-export function pick(value: Bilingual | null | undefined): string {
-  if (!value) return "";
-  return value[current] || value.de || value.en || "";
-}
-
-const STATUS: Record<string, Bilingual> = {
-  new: { de: "Neu", en: "New" },
-  acknowledged: { de: "Angenommen", en: "Acknowledged" },
-  in_progress: { de: "In Bearbeitung", en: "In progress" },
-  waiting_external: { de: "Wartet auf Dritte", en: "Waiting for a third party" },
-  resolved: { de: "Erledigt", en: "Resolved" },
-  closed: { de: "Abgeschlossen", en: "Closed" },
-  rejected: { de: "Abgelehnt", en: "Rejected" },
-  duplicate: { de: "Doppelt gemeldet", en: "Duplicate" },
-};
-
-/** A status label: the API's status_label when given, else the built-in one. */
-export function statusLabel(status: string, label?: Bilingual | null): string {
-  return pick(label ?? STATUS[status]) || status;
-}
-
-/** A date and time shown in the city's time zone (Europe/Berlin), whatever the device's. */
-export function formatDateTime(iso: string | null | undefined, l: Lang = current): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return new Intl.DateTimeFormat(l === "de" ? "de-DE" : "en-GB", {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "Europe/Berlin",
-  }).format(d);
+  return fill(strings[lang()][key] ?? strings.de[key] ?? key, params);
 }
 
 /** A wait in words, for "try again in …": seconds, minutes or hours, rounded up. */

@@ -1,13 +1,17 @@
 /** Shared map setup: tiles and boundary from the city, labelled controls. */
+import { pick, type Bilingual } from "./i18n";
 import L from "./leaflet";
-import type { City } from "./api";
-import { t } from "./i18n";
+import type { City } from "./types";
+
+/** The zoom buttons' titles, the same in both apps. */
+const ZOOM_IN: Bilingual = { de: "Hineinzoomen", en: "Zoom in" };
+const ZOOM_OUT: Bilingual = { de: "Herauszoomen", en: "Zoom out" };
 
 export function createMap(el: HTMLElement, city: City, label: string, view?: { lat: number; lon: number; zoom: number }): L.Map {
   el.setAttribute("role", "region");
   el.setAttribute("aria-label", label);
   const map = L.map(el, { zoomControl: false, attributionControl: true });
-  L.control.zoom({ zoomInTitle: t("zoomIn"), zoomOutTitle: t("zoomOut") }).addTo(map);
+  L.control.zoom({ zoomInTitle: pick(ZOOM_IN), zoomOutTitle: pick(ZOOM_OUT) }).addTo(map);
   map.attributionControl.setPrefix(false);
   L.tileLayer(city.tiles.url, { attribution: city.tiles.attribution, maxZoom: 19 }).addTo(map);
   const boundary = L.geoJSON(city.boundary as GeoJSON.GeoJsonObject, {

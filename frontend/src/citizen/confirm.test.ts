@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { setLang } from "../shared/i18n";
 import { confirmView } from "./confirm";
-import { setLang } from "./i18n";
 
 afterEach(() => {
   vi.unstubAllGlobals();

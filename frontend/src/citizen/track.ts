@@ -1,8 +1,11 @@
 /** The reporter's tracking page at /track/<token>. */
-import { ApiError, confirmFixed, getTracked, reopenReport, type HistoryEntry, type Photo, type Tracked } from "./api";
+import { ApiError } from "../shared/api";
+import { focusHeading, h } from "../shared/dom";
+import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
+import type { HistoryEntry, Photo, Tracked } from "../shared/types";
+import { confirmFixed, getTracked, reopenReport } from "./api";
 import type { View } from "./app";
-import { focusHeading, h } from "./dom";
-import { formatDateTime, lang, pick, statusLabel, t } from "./i18n";
+import { t } from "./i18n";
 
 /** The public history as an ordered list, labelled by the heading with id `labelledBy`. */
 export function historyList(entries: HistoryEntry[], labelledBy: string): HTMLElement {

@@ -1,7 +1,9 @@
 // @vitest-environment node
 import "fake-indexeddb/auto";
 import { describe, expect, it, vi } from "vitest";
-import { ApiError, NetworkError, type ReportFields, type SubmitResult } from "./api";
+import { ApiError, NetworkError } from "../shared/api";
+import type { SubmitResult } from "../shared/types";
+import type { ReportFields } from "./api";
 import { Outbox, isRetryable } from "./queue";
 
 const fields = (d: string): ReportFields => ({ category: "schlagloch", lat: "50.1", lon: "8.76", description: d, email: "", notify: "false", lang: "de" });

@@ -1,7 +1,9 @@
 /** The shell: layout, views, language switch, outbox status. */
-import { getCategories, getCity, type Category, type City } from "./api";
-import { h } from "./dom";
-import { lang, onLangChange, setLang, t } from "./i18n";
+import { getCategories, getCity } from "../shared/api";
+import { h } from "../shared/dom";
+import { lang, onLangChange, setLang } from "../shared/i18n";
+import type { Category, City } from "../shared/types";
+import { t } from "./i18n";
 import { Outbox, type FlushOutcome } from "./queue";
 
 export interface View {

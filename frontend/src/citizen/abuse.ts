@@ -2,9 +2,12 @@
  * "Missbrauch melden": a modal dialog (native <dialog>) with the reasons as radio buttons and an
  * optional comment. Focus moves in on opening, Escape closes, focus returns to the opener.
  */
-import { ABUSE_COMMENT_MAX, ABUSE_REASONS, ApiError, reportAbuse, type AbuseReason, type AbuseReceipt } from "./api";
-import { h } from "./dom";
-import { lang, pick, t, waitText, type Key } from "./i18n";
+import { ApiError } from "../shared/api";
+import { h } from "../shared/dom";
+import { lang, pick } from "../shared/i18n";
+import type { AbuseReason, AbuseReceipt } from "../shared/types";
+import { ABUSE_COMMENT_MAX, ABUSE_REASONS, reportAbuse } from "./api";
+import { t, waitText, type Key } from "./i18n";
 
 export type AbuseSender = (publicId: string, reason: AbuseReason, comment: string) => Promise<AbuseReceipt>;
 

@@ -1,3 +1,3 @@
-import "./leaflet";
+import "../shared/leaflet";
 import "leaflet.markercluster";
 import "leaflet.markercluster/dist/MarkerCluster.css";

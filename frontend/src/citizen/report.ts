@@ -1,11 +1,14 @@
 /** A report's public page at /reports/<public_id>: what everyone may see, "support", "report abuse". */
-import L from "./leaflet";
+import { ApiError } from "../shared/api";
+import { focusHeading, h } from "../shared/dom";
+import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
+import L from "../shared/leaflet";
+import { createMap, pinIcon } from "../shared/mapcommon";
+import type { PublicReport } from "../shared/types";
 import { abuseDialog, type AbuseSender } from "./abuse";
-import { ApiError, getReport, reportAbuse, supportReport, type PublicReport } from "./api";
+import { getReport, reportAbuse, supportReport } from "./api";
 import { city, type View } from "./app";
-import { focusHeading, h } from "./dom";
-import { formatDateTime, lang, pick, statusLabel, t } from "./i18n";
-import { createMap, pinIcon } from "./mapcommon";
+import { t } from "./i18n";
 import { historyList, photoList } from "./track";
 
 const OPEN = ["new", "acknowledged", "in_progress", "waiting_external"];

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { ApiError, NetworkError } from "../shared/api";
+import { setLang } from "../shared/i18n";
+import type { AbuseReceipt } from "../shared/types";
 import { abuseDialog, abuseErrorText } from "./abuse";
-import { ApiError, NetworkError, type AbuseReceipt } from "./api";
-import { setLang } from "./i18n";
 
 afterEach(() => {
   document.body.replaceChildren();

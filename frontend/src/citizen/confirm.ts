@@ -1,8 +1,11 @@
 /** The confirmation link's page at /confirm/<token>: confirms on load, says what happens next. */
-import { ApiError, confirmEmail, type Confirmation } from "./api";
+import { ApiError } from "../shared/api";
+import { focusHeading, h } from "../shared/dom";
+import { lang, pick } from "../shared/i18n";
+import type { Confirmation } from "../shared/types";
+import { confirmEmail } from "./api";
 import type { View } from "./app";
-import { focusHeading, h } from "./dom";
-import { lang, pick, t } from "./i18n";
+import { t } from "./i18n";
 import { reportPath } from "./routes";
 
 export type ConfirmState =

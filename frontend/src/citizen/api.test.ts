@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, NetworkError, abuseBody, confirmEmail, deviceId, getNearby, getReportsGeoJSON, parseRetryAfter, reportAbuse, reportForm, submitReport, type ReportFields } from "./api";
+import { ApiError, NetworkError, parseRetryAfter } from "../shared/api";
+import { abuseBody, confirmEmail, deviceId, getNearby, getReportsGeoJSON, reportAbuse, reportForm, submitReport, type ReportFields } from "./api";
 
 const fields: ReportFields = { category: "schlagloch", lat: "50.1", lon: "8.76", description: "Tief", email: "", notify: "false", lang: "de" };
 

@@ -1,27 +1,19 @@
 /** Reporting in at most four steps, then "Ist es einer davon?", sending or queuing. */
-import L from "./leaflet";
-import {
-  ApiError,
-  getNearby,
-  newKey,
-  submitReport,
-  supportReport,
-  type Category,
-  type City,
-  type Report,
-  type ReportFields,
-  type SubmitResult,
-} from "./api";
+import { ApiError } from "../shared/api";
+import { focusHeading, h } from "../shared/dom";
+import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
+import L from "../shared/leaflet";
+import { createMap, pinIcon } from "../shared/mapcommon";
+import { resizePhoto } from "../shared/resize";
+import type { Category, City, NearbyReport, Report, SubmitResult } from "../shared/types";
+import { getNearby, newKey, submitReport, supportReport, type ReportFields } from "./api";
 import { categories, city, outbox, queued, show, trackPath, type View } from "./app";
-import { focusHeading, h } from "./dom";
 import { pointInGeometry } from "./geo";
-import { formatDateTime, lang, pick, statusLabel, t } from "./i18n";
+import { homeView } from "./home";
+import { t } from "./i18n";
 import { categoryIcon } from "./icons";
 import { isRetryable } from "./queue";
-import { createMap, pinIcon } from "./mapcommon";
-import { resizePhoto } from "./resize";
 import { FillClock, honeypotField } from "./spam";
-import { homeView } from "./home";
 
 export const MAX_PHOTOS = 5;
 
@@ -64,7 +56,7 @@ export function draftFields(draft: Draft, language: string): ReportFields {
 
 type Screen =
   | { kind: "step"; n: 1 | 2 | 3 | 4 }
-  | { kind: "nearby"; items: Report[] }
+  | { kind: "nearby"; items: NearbyReport[] }
   | { kind: "done"; result: SubmitResult }
   | { kind: "supported"; report: Report }
   | { kind: "queued" };
@@ -175,7 +167,7 @@ export function flowView(): View {
           // No animation: leaving the step mid-zoom would make Leaflet touch a removed map.
           if (pan) map?.setView([lat, lon], Math.max(map.getZoom(), 17), { animate: false });
           place.textContent = t("chosenPlace", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
-          const inside = pointInGeometry(lon, lat, c.boundary);
+          const inside = pointInGeometry(lon, lat, c.boundary as GeoJSON.Geometry);
           nextBtn.disabled = !inside;
           alertBox.replaceChildren(...(inside ? [] : [h("p", { class: "alert", role: "alert" }, t("outside", { city: c.name }))]));
         };
@@ -382,7 +374,7 @@ export function flowView(): View {
     go({ kind: "queued" });
   }
 
-  function reportSummary(r: Report, idPrefix: string): HTMLElement {
+  function reportSummary(r: NearbyReport, idPrefix: string): HTMLElement {
     const thumb = r.photos?.[0];
     return h(
       "div",
@@ -402,7 +394,7 @@ export function flowView(): View {
     );
   }
 
-  function nearbyScreen(items: Report[]): void {
+  function nearbyScreen(items: NearbyReport[]): void {
     const list = h("ul", { class: "nearby" });
     items.forEach((r, i) => {
       const id = `nearby-${i}`;

@@ -1,0 +1,74 @@
+/** The language both apps share (kept in localStorage), and the helpers for API text and times. */
+
+export type Lang = "de" | "en";
+export type Bilingual = { de: string; en: string };
+
+const STORAGE_KEY = "mm-lang";
+let current: Lang = "de";
+try {
+  const stored = globalThis.localStorage?.getItem(STORAGE_KEY);
+  if (stored === "en" || stored === "de") current = stored;
+} catch {
+  /* storage may be blocked */
+}
+
+const listeners = new Set<() => void>();
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(next: Lang): void {
+  current = next;
+  try {
+    globalThis.localStorage?.setItem(STORAGE_KEY, next);
+  } catch {
+    /* ignore */
+  }
+  if (typeof document !== "undefined") document.documentElement.lang = next;
+  listeners.forEach((fn) => fn());
+}
+
+export function onLangChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Fill {placeholders} of a string; an unknown placeholder stays as it is. */
+export function fill(text: string, params: Record<string, string | number> = {}): string {
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** The current language's side of a {de, en} pair from the API. */
+export function pick(value: Bilingual | null | undefined): string {
+  if (!value) return "";
+  return value[current] || value.de || value.en || "";
+}
+
+const STATUS: Record<string, Bilingual> = {
+  new: { de: "Neu", en: "New" },
+  acknowledged: { de: "Angenommen", en: "Acknowledged" },
+  in_progress: { de: "In Bearbeitung", en: "In progress" },
+  waiting_external: { de: "Wartet auf Dritte", en: "Waiting for a third party" },
+  resolved: { de: "Erledigt", en: "Resolved" },
+  closed: { de: "Abgeschlossen", en: "Closed" },
+  rejected: { de: "Abgelehnt", en: "Rejected" },
+  duplicate: { de: "Doppelt gemeldet", en: "Duplicate" },
+};
+
+/** A status label: the API's status_label when given, else the built-in one. */
+export function statusLabel(status: string, label?: Bilingual | null): string {
+  return pick(label ?? STATUS[status]) || status;
+}
+
+/** A date and time shown in the city's time zone (Europe/Berlin), whatever the device's. */
+export function formatDateTime(iso: string | null | undefined, l: Lang = current): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return new Intl.DateTimeFormat(l === "de" ? "de-DE" : "en-GB", {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: "Europe/Berlin",
+  }).format(d);
+}
