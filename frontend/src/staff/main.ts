@@ -1,7 +1,7 @@
 import "../shared/style.css";
 import "./staff.css";
 import { lang } from "../shared/i18n";
-import { adminView } from "./admin";
+import { adminView } from "./admin/view";
 import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
 import { mailsView } from "./mails";
