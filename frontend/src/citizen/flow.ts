@@ -7,9 +7,8 @@ import { createMap, pinIcon } from "../shared/mapcommon";
 import { resizePhoto } from "../shared/resize";
 import type { Category, City, NearbyReport, Report, SubmitResult } from "../shared/types";
 import { getNearby, newKey, submitReport, supportReport, type ReportFields } from "./api";
-import { categories, city, outbox, queued, show, trackPath, type View } from "./app";
+import { categories, city, outbox, queued, trackPath, type View } from "./app";
 import { pointInGeometry } from "./geo";
-import { homeView } from "./home";
 import { t } from "./i18n";
 import { categoryIcon } from "./icons";
 import { isRetryable } from "./queue";
@@ -61,7 +60,8 @@ type Screen =
   | { kind: "supported"; report: Report }
   | { kind: "queued" };
 
-export function flowView(): View {
+/** The report flow; `toHome` leaves it for the start screen (back from step 1, "Zur Karte"). */
+export function flowView(toHome: () => void): View {
   // fill_ms counts from here: the citizen pressed "Mangel melden".
   const clock = new FillClock();
   const draft: Draft = {
@@ -127,7 +127,7 @@ export function flowView(): View {
 
   function nav(n: number, nextOk: boolean, onNext: () => void): HTMLElement {
     const back = h("button", { type: "button", class: "btn" }, t("back"));
-    back.addEventListener("click", () => (n === 1 ? show(homeView()) : go({ kind: "step", n: (n - 1) as 1 | 2 | 3 })));
+    back.addEventListener("click", () => (n === 1 ? toHome() : go({ kind: "step", n: (n - 1) as 1 | 2 | 3 })));
     const next = h("button", { type: "button", class: "btn btn-primary", disabled: !nextOk }, t("next"));
     next.addEventListener("click", onNext);
     return h("div", { class: "nav" }, back, next);
@@ -423,7 +423,7 @@ export function flowView(): View {
 
   function toMapButton(): HTMLElement {
     const b = h("button", { type: "button", class: "btn" }, t("toMap"));
-    b.addEventListener("click", () => show(homeView()));
+    b.addEventListener("click", () => toHome());
     return b;
   }
 

@@ -51,7 +51,7 @@ export function homeView(): View {
     render(main) {
       map?.remove();
       map = null;
-      const startBtn = h("button", { type: "button", class: "btn btn-primary btn-start", onclick: () => show(flowView()) }, t("startReport"));
+      const startBtn = h("button", { type: "button", class: "btn btn-primary btn-start", onclick: () => show(flowView(() => show(homeView()))) }, t("startReport"));
       const catSelect = h("select", { id: "f-category" }, h("option", { value: "" }, t("all")));
       const statusSelect = h(
         "select",
