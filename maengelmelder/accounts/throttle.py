@@ -97,11 +97,46 @@ def record_failure(
     return failures
 
 
+@dataclass(frozen=True)
+class Account:
+    """The account a throttle counts the failures of."""
+
+    id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A throttle as the admins' list shows it."""
+
+    id: int
+    user: Account | None  # None: the address typed is no account (it is not stored)
+    network: str
+    failures: int
+    first_failure_at: datetime
+    last_failure_at: datetime
+    blocked_until: datetime | None  # None when tries need not wait (any more)
+
+    @classmethod
+    def of(cls, row: LoginThrottle, email: str | None, name: str | None, now: datetime):
+        waiting = row.blocked_until is not None and row.blocked_until > now
+        return cls(
+            id=row.id,
+            user=None if row.user_id is None else Account(row.user_id, email, name),
+            network=row.network,
+            failures=row.failures,
+            first_failure_at=row.first_failure_at,
+            last_failure_at=row.last_failure_at,
+            blocked_until=row.blocked_until if waiting else None,
+        )
+
+
 def current(
     session: Session, *, now: datetime, limit: int, before_id: int | None = None
-) -> list[tuple[LoginThrottle, str | None, str | None]]:
-    """Rows with failures in the last FORGET_AFTER, newest first, with the account's e-mail
-    address and name (None for addresses that are no account); `limit` rows past `before_id`."""
+) -> list[Entry]:
+    """Throttles with failures in the last FORGET_AFTER, newest first, with the account's
+    e-mail address and name; `limit` of them past the id `before_id`."""
     query = (
         select(LoginThrottle, User.email, User.name)
         .outerjoin(User, User.id == LoginThrottle.user_id)
@@ -114,7 +149,7 @@ def current(
     )
     if before_id is not None:
         query = query.where(LoginThrottle.id < before_id)
-    return [(row, email, name) for row, email, name in session.execute(query)]
+    return [Entry.of(row, email, name, now) for row, email, name in session.execute(query)]
 
 
 def forget(session: Session, key: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..accounts.models import ROLES
-from ..accounts.routes import LoginIn, PasswordIn, TokenIn, UserIn
 from ..reports.schemas import (
     CategoryOut,
     EventPublic,
@@ -20,7 +18,6 @@ from ..tickets.routes import CitizenNoteIn
 from ..tickets.schemas import AssignIn, ForwardIn, NoteIn, PublishIn, RedactIn, TransitionIn
 from ..zoning.routes import ExplainIn
 from .fragments import (
-    API_TOKEN,
     FIGURES,
     GEOJSON_LINKS,
     GEOMETRY,
@@ -39,7 +36,6 @@ from .fragments import (
     TICKET_FEATURE,
     TIME,
     UNDELIVERABLE,
-    USER,
     nullable,
     obj,
     ref,
@@ -284,27 +280,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         }
     ),
     "SlaTrend": SLA_TREND,
-    "User": USER,
-    "Login": obj({"user": ref("User"), "csrf_token": STRING}),
-    "CsrfToken": obj({"csrf_token": STRING}),
-    "Me": obj(
-        {
-            "kind": {"type": "string", "enum": ["user", "token"]},
-            "role": {"type": "string", "enum": list(ROLES)},
-            "name": STRING,
-            "user": ref("User"),
-            "csrf_token": STRING,
-        },
-        required=["kind", "role", "name"],
-        description="`user` and `csrf_token` only for a session login.",
-    ),
-    "ApiToken": API_TOKEN,
-    "ApiTokenCreated": {
-        "allOf": [
-            ref("ApiToken"),
-            obj({"token": {"type": "string", "description": "shown this one time only"}}),
-        ]
-    },
     "ZoneFeatureCollection": obj(
         {
             "type": {"const": "FeatureCollection"},
@@ -412,10 +387,6 @@ MARSHMALLOW: dict[str, type] = {
     "PublishIn": PublishIn,
     "RedactIn": RedactIn,
     "CitizenNoteIn": CitizenNoteIn,
-    "LoginIn": LoginIn,
-    "PasswordIn": PasswordIn,
-    "UserIn": UserIn,
-    "TokenIn": TokenIn,
     "ExplainIn": ExplainIn,
 }
 # Output schemas may grow fields; their components do not forbid unknown properties.

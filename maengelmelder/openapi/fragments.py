@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..accounts.models import ROLES
 from ..tickets import states
 from ..tickets.queue import SLA_STATES
 
@@ -151,33 +150,6 @@ FIGURES = obj(
         "resolved_within_sla_pct": NNUMBER,
         "median_hours_to_resolve": NNUMBER,
         "p90_hours_to_resolve": NNUMBER,
-    }
-)
-
-USER = obj(
-    {
-        "id": {"type": "integer"},
-        "email": STRING,
-        "name": STRING,
-        "role": {"type": "string", "enum": list(ROLES)},
-        "citywide": {"type": "boolean"},
-        "lang": STRING,
-        "active": {"type": "boolean"},
-        "departments": STRINGS,
-        "last_login_at": NTIME,
-    }
-)
-
-API_TOKEN = obj(
-    {
-        "id": {"type": "integer"},
-        "name": STRING,
-        "prefix": STRING,
-        "role": {"type": "string", "enum": list(ROLES)},
-        "citywide": {"type": "boolean"},
-        "departments": STRINGS,
-        "created_at": TIME,
-        "revoked_at": NTIME,
     }
 )
 

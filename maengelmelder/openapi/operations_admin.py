@@ -1,11 +1,10 @@
-"""Operations of accounts and administration: login, users, tokens, catalog, zones, rules."""
+"""Operations of administration: catalog, zones, rules, block list."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..abuse.routes import BlockedSenderIn, BlocklistPageArgs
-from ..accounts.routes import TokenPageArgs, UserPageArgs
 from ..zoning.routes import ZoneImportArgs
 from .fragments import NEXT_CURSOR, NSTRING, STRING, TIME, obj, ref
 from .parts import (
@@ -22,139 +21,6 @@ from .parts import (
 def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
     staff_write = BEARER_OR_SESSION_CSRF
     return [
-        # accounts
-        (
-            "/api/v1/auth/login",
-            "post",
-            operation(
-                "accounts",
-                "Log in: sets the session cookie and returns the CSRF token.",
-                {"200": json_response(ref("Login"), "Logged in.")},
-                400,
-                401,
-                422,
-                429,
-                requestBody=request_body(ref("LoginIn")),
-                description="The cookie holds only a random session id and is set once, "
-                "here. `401` `login_failed` is the one answer for an unknown address, a wrong "
-                "password, a deactivated account and a try that has to wait after too many "
-                "failures from this network for this address; `429` is the per-address rate "
-                "limit (`LOGIN_LIMIT_IP`).",
-            ),
-        ),
-        (
-            "/api/v1/auth/logout",
-            "post",
-            operation(
-                "accounts",
-                "Log out: the session ends on the server; its cookie is worthless from now on.",
-                {"204": {"description": "Logged out."}},
-                security=staff_write,
-            ),
-        ),
-        (
-            "/api/v1/auth/me",
-            "get",
-            operation(
-                "accounts",
-                "Who is calling.",
-                {"200": json_response(ref("Me"), "The caller.")},
-                security=BEARER_OR_SESSION,
-            ),
-        ),
-        (
-            "/api/v1/auth/password",
-            "post",
-            operation(
-                "accounts",
-                "Change one's own password (sessions only); every session of the account ends, "
-                "this browser gets a new one.",
-                {"200": json_response(ref("CsrfToken"), "Changed; the new session's CSRF token.")},
-                400,
-                422,
-                security=staff_write,
-                requestBody=request_body(ref("PasswordIn")),
-            ),
-        ),
-        (
-            "/api/v1/admin/users",
-            "get",
-            operation(
-                "admin",
-                "Staff accounts, a page at a time.",
-                {
-                    "200": {
-                        **json_response(
-                            {"type": "array", "items": ref("User")},
-                            "Accounts by e-mail address; the next page in `Link`.",
-                        ),
-                        "headers": NEXT_LINK,
-                    }
-                },
-                400,
-                security=BEARER_OR_SESSION,
-                parameters=[{"in": "query", "schema": UserPageArgs}],
-            ),
-        ),
-        (
-            "/api/v1/admin/users",
-            "post",
-            operation(
-                "admin",
-                "Create a staff account.",
-                {"201": json_response(ref("User"), "Created.")},
-                400,
-                409,
-                422,
-                security=staff_write,
-                requestBody=request_body(ref("UserIn")),
-            ),
-        ),
-        (
-            "/api/v1/admin/tokens",
-            "get",
-            operation(
-                "admin",
-                "API tokens (never the secret), a page at a time.",
-                {
-                    "200": {
-                        **json_response(
-                            {"type": "array", "items": ref("ApiToken")},
-                            "Tokens by id; the next page in `Link`.",
-                        ),
-                        "headers": NEXT_LINK,
-                    }
-                },
-                400,
-                security=BEARER_OR_SESSION,
-                parameters=[{"in": "query", "schema": TokenPageArgs}],
-            ),
-        ),
-        (
-            "/api/v1/admin/tokens",
-            "post",
-            operation(
-                "admin",
-                "Create an API token; the answer is the only time it is shown.",
-                {"201": json_response(ref("ApiTokenCreated"), "Created.")},
-                400,
-                422,
-                security=staff_write,
-                requestBody=request_body(ref("TokenIn")),
-            ),
-        ),
-        (
-            "/api/v1/admin/tokens/{token_id}",
-            "delete",
-            operation(
-                "admin",
-                "Revoke an API token.",
-                {"200": json_response(ref("ApiToken"), "Revoked.")},
-                404,
-                security=staff_write,
-                parameters=[path_param("token_id", "the token's id", integer=True)],
-            ),
-        ),
         # catalog admin
         # zoning
         (

@@ -292,6 +292,8 @@ def test_api_tokens_have_no_sessions(app, staff):
     assert client.get("/api/v1/auth/sessions", headers=bearer).status_code == 403
     assert client.post("/api/v1/auth/logout-everywhere", headers=bearer).status_code == 403
     assert client.delete("/api/v1/auth/sessions/1", headers=bearer).status_code == 403
+    # no password either: refused before the body is looked at
+    assert client.post("/api/v1/auth/password", json={}, headers=bearer).status_code == 403
     assert client.post("/api/v1/auth/logout", headers=bearer).status_code == 204
     assert client.get("/api/v1/auth/me", headers=bearer).status_code == 200  # still valid
 
