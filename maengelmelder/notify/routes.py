@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
-from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from .. import paging
 from ..accounts.auth import admin_required
-from ..clock import isoformat, now
+from ..clock import now
 from ..extensions import db
 from ..i18n import msg
 from ..jobs import enqueue
 from ..reports.models import Report
+from ..web.api import Blueprint
+from . import schemas
+from .jobs import send_pending
 from .models import FAILED, OutboxMessage
 from .service import retry_failed, undeliverable
 
-bp = Blueprint("notify", __name__)
-FailedMailsPageArgs = paging.page_args("FailedMailsPageArgs", 100, 500)
+bp = Blueprint("notify", __name__, description="Undeliverable mails.")
 
 
 @bp.get("/api/v1/admin/mails/failed")
 @admin_required
-def list_failed_mails():
-    """Mails that could not be delivered, newest first, a page at a time."""
-    args = paging.load_args(FailedMailsPageArgs(), request.args.to_dict())
+@bp.arguments(schemas.FailedMailsPageArgs, location="query")
+@bp.response(
+    200,
+    schemas.FailedMails,
+    description="A page of undeliverable mails.",
+    headers=paging.LINK_HEADER,
+)
+def list_failed_mails(args: dict):
+    """Mails that could not be delivered, newest first.
+
+    A mail fails for good when the receiving server refuses it permanently (a 5xx reply, such
+    as 550 for an unknown mailbox) or after 8 attempts that failed temporarily (4xx,
+    unreachable server, timeouts), retried with a backoff of 1, 2, 4 … at most 60 minutes.
+    """
     query = (
         select(OutboxMessage, Report.public_id, Report.reporter_email_key)
         .outerjoin(Report, Report.id == OutboxMessage.report_id)
@@ -44,24 +57,29 @@ def list_failed_mails():
     )
     items = [
         {
-            **undeliverable(message, reporter_key).as_json(),
+            **asdict(undeliverable(message, reporter_key)),
             "report": public_id,
-            "created_at": isoformat(message.created_at),
+            "created_at": message.created_at,
         }
         for message, public_id, reporter_key in page
     ]
-    resp = jsonify({"items": items, "next_cursor": cursor})
-    link = paging.link_header(paging.next_link(cursor))
-    if link:
-        resp.headers["Link"] = link
-    return resp
+    return {"items": items, "next_cursor": cursor}, paging.next_page_headers(cursor)
 
 
-@bp.post("/api/v1/admin/mails/<int:mail_id>/retry")
+@bp.post(
+    "/api/v1/admin/mails/<int:mail_id>/retry",
+    parameters=[{"in": "path", "name": "mail_id", "description": "the id in the list"}],
+)
 @admin_required
+@bp.response(200, schemas.MailRetried, description="Queued again, due now, with fresh attempts.")
+@bp.errors(404)
 def retry_mail(mail_id: int):
-    """Queue an undeliverable mail again (after the address or the mail server was fixed)."""
+    """Send an undeliverable mail again (after the address or the server was fixed).
+
+    `404` `mail_not_failed` when there is no such mail or it has not failed (it is pending or
+    was sent).
+    """
     message = retry_failed(db.session, mail_id, now())
     db.session.commit()
-    enqueue("maengelmelder.notify.jobs.send_pending")
-    return jsonify({"id": message.id, "status": message.status, "message": msg("mail_retried")})
+    enqueue(send_pending)
+    return {"id": message.id, "status": message.status, "message": msg("mail_retried")}

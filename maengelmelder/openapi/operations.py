@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from .operations_admin import admin_operations
-from .operations_mail import mail_operations
 from .operations_public import docs_operation, public_operations
 from .operations_staff import staff_operations
 
@@ -13,11 +12,10 @@ from .operations_staff import staff_operations
 def all_operations() -> list[tuple[str, str, dict[str, Any]]]:
     """(path, method, operation) of every described endpoint; new endpoints go in a feature
     module (`operations_public`, `operations_admin`,
-    `operations_staff`, `operations_mail`)."""
+    `operations_staff`)."""
     return [
         *public_operations(),
         *admin_operations(),
-        *mail_operations(),
         *staff_operations(),
         docs_operation(),
     ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from maengelmelder.extensions import db
+from maengelmelder.notify import schemas
 from maengelmelder.notify.jobs import send_pending
+from maengelmelder.notify.service import Undeliverable
 from tests.notify.conftest import GONE
 from tests.tickets.helpers import file_ticket, version_of
 
@@ -93,3 +97,14 @@ def test_the_list_of_undeliverable_mails_pages_newest_first(
             client.get(f"/api/v1/admin/mails/failed?{bad}", headers=admin_headers).status_code
             == 400
         )
+
+
+def test_the_tickets_mail_failures_and_the_admins_list_show_a_failed_mail_alike():
+    """`Undeliverable.as_json` (a ticket's `mail_failures`) says what the `Undeliverable`
+    schema of the admin's list says: same keys, same values."""
+    for failed_at, error in (
+        (datetime(2026, 3, 1, 8, 30, 5, 120, tzinfo=UTC), "550"),
+        (None, None),
+    ):
+        mail = Undeliverable(7, "resolved", "reporter", failed_at, 8, error)
+        assert schemas.Undeliverable().dump(mail) == mail.as_json()
