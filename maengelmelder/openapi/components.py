@@ -16,27 +16,18 @@ from ..reports.schemas import (
 from ..tickets.queue import COUNT_CAP
 from ..tickets.routes import CitizenNoteIn
 from ..tickets.schemas import AssignIn, ForwardIn, NoteIn, PublishIn, RedactIn, TransitionIn
-from ..zoning.routes import ExplainIn
 from .fragments import (
     FIGURES,
     GEOJSON_LINKS,
     GEOMETRY,
-    MOVE,
     NEXT_CURSOR,
-    NINT,
-    NNUMBER,
     NSTRING,
-    NTIME,
-    RULE,
-    RULE_VERSION,
     SLA_TREND,
     STRING,
-    STRINGS,
     TICKET_EXTRA,
     TICKET_FEATURE,
     TIME,
     UNDELIVERABLE,
-    nullable,
     obj,
     ref,
 )
@@ -135,23 +126,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
                 "description": "min lon, min lat, max lon, max lat",
             },
             "tiles": obj({"url": STRING, "attribution": STRING}),
-        }
-    ),
-    "RoutingExplanation": obj(
-        {
-            "department": STRING,
-            "rule_id": NSTRING,
-            "rule": nullable(RULE),
-            "priority": NINT,
-            "sla_hours": NNUMBER,
-            "zones": {
-                "type": "array",
-                "items": obj({"key": STRING, "name": STRING, "kind": STRING}),
-            },
-            "ruleset_version": NINT,
-            "fallback": {"type": "boolean"},
-            "text": ref("Message"),
-            "inside_city": {"type": "boolean"},
         }
     ),
     "TicketPhoto": {
@@ -280,74 +254,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         }
     ),
     "SlaTrend": SLA_TREND,
-    "ZoneFeatureCollection": obj(
-        {
-            "type": {"const": "FeatureCollection"},
-            "features": {
-                "type": "array",
-                "items": obj(
-                    {
-                        "type": {"const": "Feature"},
-                        "id": STRING,
-                        "properties": obj({"name": NSTRING, "kind": STRING, "updated_at": NTIME}),
-                        "geometry": ref("Geometry"),
-                    }
-                ),
-            },
-        }
-    ),
-    "FeatureCollectionIn": obj(
-        {
-            "type": {"const": "FeatureCollection"},
-            "features": {"type": "array", "items": {"type": "object"}},
-        },
-        description="GeoJSON in WGS84; each feature a (Multi)Polygon with an id property.",
-    ),
-    "ZoneImportResult": obj(
-        {
-            "kind": STRING,
-            "summary": obj(
-                {k: {"type": "integer"} for k in ("added", "changed", "removed", "unchanged")}
-            ),
-            "added": STRINGS,
-            "changed": STRINGS,
-            "removed": STRINGS,
-            "unchanged": STRINGS,
-        }
-    ),
-    "Rule": RULE,
-    "RuleSetIn": obj(
-        {
-            "fallback_department": STRING,
-            "rules": {"type": "array", "items": ref("Rule")},
-            "version": {"description": "ignored (the server numbers versions)"},
-            "note": {"type": "string", "description": "only when applying"},
-        },
-        required=["fallback_department"],
-    ),
-    "RuleSet": obj(
-        {
-            "fallback_department": STRING,
-            "rules": {"type": "array", "items": ref("Rule")},
-            "version": NINT,
-        },
-        required=["fallback_department", "rules"],
-    ),
-    "RuleSetVersion": {
-        "allOf": [
-            RULE_VERSION,
-            obj({"implicit": {"type": "boolean"}, "rules": ref("RuleSet")}),
-        ]
-    },
-    "RuleSetApplied": {
-        "allOf": [
-            ref("RuleSetVersion"),
-            obj({"moves": {"type": "array", "items": ref("Move")}}),
-        ]
-    },
-    "RuleVersionInfo": RULE_VERSION,
-    "Move": MOVE,
-    "DryRun": obj({"moves": {"type": "array", "items": ref("Move")}, "count": {"type": "integer"}}),
     "Health": obj(
         {
             "status": {"type": "string", "enum": ["ok", "unavailable"]},
@@ -387,7 +293,6 @@ MARSHMALLOW: dict[str, type] = {
     "PublishIn": PublishIn,
     "RedactIn": RedactIn,
     "CitizenNoteIn": CitizenNoteIn,
-    "ExplainIn": ExplainIn,
 }
 # Output schemas may grow fields; their components do not forbid unknown properties.
 OUTPUTS = (

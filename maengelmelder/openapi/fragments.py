@@ -153,29 +153,6 @@ FIGURES = obj(
     }
 )
 
-RULE = obj(
-    {
-        "id": STRING,
-        "department": STRING,
-        "category": STRING,
-        "category_group": STRING,
-        "zone": STRING,
-        "zone_kind": STRING,
-        "priority": {"type": "integer"},
-        "sla_hours": {"type": "number"},
-    },
-    required=["id", "department"],
-)
-
-RULE_VERSION = obj(
-    {
-        "version": NINT,
-        "created_at": NTIME,
-        "created_by": NSTRING,
-        "note": NSTRING,
-    }
-)
-
 SLA_TREND = obj(
     {
         "days": {
@@ -221,15 +198,5 @@ TICKET_FEATURE = obj(
                 "zones": {"type": "string", "description": "zone keys, space-separated"},
             }
         ),
-    }
-)
-
-MOVE = obj(
-    {
-        "public_id": STRING,
-        "category": STRING,
-        "from_department": STRING,
-        "to_department": STRING,
-        "rule_id": NSTRING,
     }
 )

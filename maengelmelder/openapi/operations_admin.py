@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..abuse.routes import BlockedSenderIn, BlocklistPageArgs
-from ..zoning.routes import ZoneImportArgs
-from .fragments import NEXT_CURSOR, NSTRING, STRING, TIME, obj, ref
+from .fragments import NEXT_CURSOR, NSTRING, TIME, obj
 from .parts import (
     BEARER_OR_SESSION,
     BEARER_OR_SESSION_CSRF,
@@ -19,92 +18,8 @@ from .parts import (
 
 
 def admin_operations() -> list[tuple[str, str, dict[str, Any]]]:
-    staff_write = BEARER_OR_SESSION_CSRF
     return [
         # catalog admin
-        # zoning
-        (
-            "/api/v1/admin/zones",
-            "get",
-            operation(
-                "admin",
-                "Zones as GeoJSON.",
-                {
-                    "200": json_response(
-                        ref("ZoneFeatureCollection"), "Zones.", "application/geo+json"
-                    )
-                },
-                security=BEARER_OR_SESSION,
-                parameters=[{"in": "query", "name": "kind", "schema": STRING}],
-            ),
-        ),
-        (
-            "/api/v1/admin/zones/import",
-            "post",
-            operation(
-                "admin",
-                "Make the zones of one kind exactly the posted FeatureCollection.",
-                {"200": json_response(ref("ZoneImportResult"), "What changed.")},
-                400,
-                409,
-                422,
-                security=staff_write,
-                parameters=[{"in": "query", "schema": ZoneImportArgs}],
-                requestBody=request_body(ref("FeatureCollectionIn")),
-            ),
-        ),
-        (
-            "/api/v1/admin/rules",
-            "get",
-            operation(
-                "admin",
-                "The rule set in force.",
-                {"200": json_response(ref("RuleSetVersion"), "The rule set.")},
-                security=BEARER_OR_SESSION,
-            ),
-        ),
-        (
-            "/api/v1/admin/rules",
-            "post",
-            operation(
-                "admin",
-                "Put a rule set in force (a new version) and move open tickets.",
-                {"201": json_response(ref("RuleSetApplied"), "In force.")},
-                400,
-                409,
-                422,
-                security=staff_write,
-                requestBody=request_body(ref("RuleSetIn")),
-            ),
-        ),
-        (
-            "/api/v1/admin/rules/versions",
-            "get",
-            operation(
-                "admin",
-                "Every stored rule set version, newest first.",
-                {
-                    "200": json_response(
-                        {"type": "array", "items": ref("RuleVersionInfo")}, "Versions."
-                    )
-                },
-                security=BEARER_OR_SESSION,
-            ),
-        ),
-        (
-            "/api/v1/admin/rules/dry-run",
-            "post",
-            operation(
-                "admin",
-                "Which open tickets a rule set would move; changes nothing.",
-                {"200": json_response(ref("DryRun"), "The moves.")},
-                400,
-                409,
-                422,
-                security=staff_write,
-                requestBody=request_body(ref("RuleSetIn")),
-            ),
-        ),
         *blocklist_operations(),
     ]
 

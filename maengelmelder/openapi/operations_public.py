@@ -303,18 +303,6 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
             ),
         ),
         (
-            "/api/v1/routing/explain",
-            "post",
-            operation(
-                "routing",
-                "Which department a report here would go to, and why.",
-                {"200": json_response(ref("RoutingExplanation"), "The decision.")},
-                400,
-                422,
-                requestBody=request_body(ref("ExplainIn")),
-            ),
-        ),
-        (
             "/api/v1/sla/transparency",
             "get",
             operation(

@@ -234,6 +234,25 @@ class Move:
     rule_id: str | None
 
 
+@dataclass(frozen=True)
+class VersionInForce:
+    """A rule set version as the admin API shows it: the stored row (None while the implicit
+    rule set routes), the rule set it puts in force, and the tickets applying it moved."""
+
+    stored: RuleSetVersion | None
+    rule_set: RuleSet
+    moves: list[Move] = field(default_factory=list)
+
+    @property
+    def implicit(self) -> bool:
+        return self.stored is None
+
+
+def in_force(session: Session) -> VersionInForce:
+    """The rule set in force and its stored version."""
+    return VersionInForce(latest_version(session), current_rule_set(session))
+
+
 def validate_rule_set(session: Session, data: dict) -> RuleSet:
     """Check a rule set against the stored categories, departments and zones."""
     data = {k: v for k, v in data.items() if k != "version"}
