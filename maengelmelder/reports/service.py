@@ -23,6 +23,7 @@ from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
 from ..i18n import msg
 from ..sla import service as sla
+from ..sla.settings import SlaSettings
 from ..storage import MediaStorage
 from ..tickets import states
 from ..tickets.models import TicketEvent
@@ -161,6 +162,7 @@ def submit_report(
     and answers with `replay(find_by_idempotency_key(...))`.
     """
     settings = sla_config or {}
+    sla_settings = SlaSettings.from_config(settings)
     check_form_signals(data, settings)
     print_ = fingerprint(data, photo_blobs)
     # A retried upload is answered before its photos are processed again. Without photos the
@@ -188,7 +190,7 @@ def submit_report(
     department = session.merge(responsible, load=False) if responsible else None
     routing = zoning.explanation(session, decision, department)
     promise = sla.intake_policy(
-        sla_config or {},
+        sla_settings,
         category_hours=category.sla_hours,
         rule_hours=decision.sla_hours,
         priority=decision.priority,
@@ -225,7 +227,7 @@ def submit_report(
         ruleset_version=decision.ruleset_version,
         photos=[],  # known to be empty: no query for it after the insert
     )
-    sla.reschedule(report, sla_config or {})
+    sla.reschedule(report, sla_settings)
     # The files first: the year's counter is locked from the insert to the commit.
     files = []
     for processed in photos:

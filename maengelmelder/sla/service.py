@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,20 +13,11 @@ from ..tickets import states
 from ..tickets.models import TicketEvent
 from .engine import Pause, Policy, calendar_for, resolve_policy, schedule, state_from_timestamps
 from .models import Escalation
-
-
-def priority_hours(config: Mapping) -> dict[int, float]:
-    """'1=24,2=48' from the settings: the promise of a ticket with that priority."""
-    out: dict[int, float] = {}
-    for part in (config.get("SLA_PRIORITY_HOURS") or "").split(","):
-        if "=" in part:
-            key, value = part.split("=", 1)
-            out[int(key)] = float(value)
-    return out
+from .settings import SlaSettings
 
 
 def intake_policy(
-    config: Mapping,
+    settings: SlaSettings,
     *,
     category_hours: float,
     rule_hours: float | None = None,
@@ -36,10 +26,10 @@ def intake_policy(
 ) -> Policy:
     """The promise of a new ticket: routing rule > priority > department > category."""
     default = Policy(
-        hours=float(config.get("DEFAULT_SLA_HOURS", 48)),
-        calendar=config.get("SLA_CALENDAR", "wall"),
-        pause_when_waiting=config.get("SLA_PAUSE_WHEN_WAITING", True),
-        at_risk_share=config.get("SLA_AT_RISK_SHARE", 0.25),
+        hours=settings.default_hours,
+        calendar=settings.calendar,
+        pause_when_waiting=settings.pause_when_waiting,
+        at_risk_share=settings.at_risk_share,
     )
     department_policy = None
     if department is not None and (department.sla_hours or department.sla_calendar):
@@ -52,7 +42,7 @@ def intake_policy(
     return resolve_policy(
         category_hours,
         rule_hours=rule_hours,
-        priority_hours=priority_hours(config).get(priority) if priority is not None else None,
+        priority_hours=settings.priority_hours.get(priority) if priority is not None else None,
         department_policy=department_policy,
         default=default,
     )
@@ -65,7 +55,7 @@ def _pauses(report: Report) -> list[Pause]:
     ]
 
 
-def reschedule(report: Report, config: Mapping, *, start: datetime | None = None) -> bool:
+def reschedule(report: Report, settings: SlaSettings, *, start: datetime | None = None) -> bool:
     """Compute deadline and at-risk moment from the ticket's promise; True if they moved.
 
     `start` restarts the promise (a reopened ticket gets the full time again). While the
@@ -74,10 +64,10 @@ def reschedule(report: Report, config: Mapping, *, start: datetime | None = None
     pol = Policy(
         hours=report.sla_hours,
         calendar=report.sla_calendar,
-        pause_when_waiting=config.get("SLA_PAUSE_WHEN_WAITING", True),
-        at_risk_share=config.get("SLA_AT_RISK_SHARE", 0.25),
+        pause_when_waiting=settings.pause_when_waiting,
+        at_risk_share=settings.at_risk_share,
     )
-    cal = calendar_for(pol, config.get("CITY_STATE", "HE"))
+    cal = calendar_for(pol, settings.state)
     pauses = [] if start is not None else _pauses(report)
     planned = schedule(start or report.created_at, pol, cal, pauses)
     if planned.deadline is None:
@@ -96,7 +86,7 @@ def pause(report: Report, now: datetime) -> None:
         report.pauses = [*(report.pauses or []), [now.isoformat(), None]]
 
 
-def resume(report: Report, now: datetime, config: Mapping) -> bool:
+def resume(report: Report, now: datetime, settings: SlaSettings) -> bool:
     """Restart the clock; the deadline moves by the paused (counted) time."""
     if report.paused_since is None:
         return False
@@ -105,7 +95,7 @@ def resume(report: Report, now: datetime, config: Mapping) -> bool:
         spans[-1][1] = now.isoformat()
     report.pauses = spans
     report.paused_since = None
-    return reschedule(report, config)
+    return reschedule(report, settings)
 
 
 def state(report: Report, now: datetime) -> str | None:

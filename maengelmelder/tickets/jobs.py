@@ -7,11 +7,14 @@ from flask import current_app
 from ..clock import now
 from ..core.links import links
 from ..extensions import db
+from ..sla.settings import sla_settings
 from . import service
 
 
 def _change() -> service.Change:
-    return service.Change(principal=None, now=now(), links=links(), by_system=True)
+    return service.Change(
+        principal=None, now=now(), links=links(), sla=sla_settings(), by_system=True
+    )
 
 
 def housekeeping() -> dict[str, list[str]]:

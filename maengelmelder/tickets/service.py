@@ -6,7 +6,6 @@ version guards against lost updates. Services flush; the request commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from ..catalog.models import Department
 from ..errors import ApiError, field_error
 from ..reports.models import Follower, Report
 from ..sla import service as sla
+from ..sla.settings import SlaSettings
 from . import states, workflow
 from .models import TicketEvent
 from .notifications import Links, notify_followers
@@ -31,7 +31,7 @@ class Change:
     principal: Principal | None  # None for the citizen (tracking link) and the system
     now: datetime
     links: Links
-    config: Mapping = field(default_factory=dict)  # SLA settings
+    sla: SlaSettings = field(default_factory=SlaSettings)
     by_system: bool = False  # a job (quiet close, follow-ups), not the citizen
 
     @property
@@ -135,10 +135,10 @@ def transition(
     )
     leaving_wait = report.status == states.WAITING_EXTERNAL and to != states.WAITING_EXTERNAL
     report.status = to
-    if to == states.WAITING_EXTERNAL and change.config.get("SLA_PAUSE_WHEN_WAITING", True):
+    if to == states.WAITING_EXTERNAL and change.sla.pause_when_waiting:
         sla.pause(report, change.now)
     elif leaving_wait:
-        _deadline_moved(report, change, sla.resume(report, change.now, change.config), "resumed")
+        _deadline_moved(report, change, sla.resume(report, change.now, change.sla), "resumed")
     if to == states.RESOLVED:
         report.resolved_at = change.now
     elif to == states.CLOSED:
@@ -292,7 +292,7 @@ def reopen_by_citizen(
     report.resolved_at = None
     # The crew gets the full promised time again from the moment it came back.
     before = report.deadline
-    moved = sla.reschedule(report, change.config, start=change.now)
+    moved = sla.reschedule(report, change.sla, start=change.now)
     _deadline_moved(report, change, moved, "reopened", before)
     session.flush()
     return event

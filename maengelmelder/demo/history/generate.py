@@ -21,6 +21,7 @@ from ...accounts.models import User
 from ...accounts.service import create_user
 from ...catalog.models import Category
 from ...clock import BERLIN
+from ...core.links import DEFAULT_BASE_URL
 from ...emails import email_key
 from ...notify.models import OutboxMessage
 from ...notify.service import render
@@ -167,7 +168,7 @@ class History:
         self.decided: dict[tuple, tuple] = {}
         self.summary = Summary(first_day=self.days[0], last_day=self.days[-1])
         self.secret = self.config["SECRET_KEY"]
-        self.base_url = (self.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+        self.base_url = (self.config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.city_name = self.config.get("CITY_NAME", "")
 
     # -- crews ------------------------------------------------------------------------------------
@@ -332,7 +333,7 @@ class History:
         if known is None:
             department = self.departments[decision.department]
             policy = sla.intake_policy(
-                self.config,
+                self.world.sla,
                 category_hours=category.sla_hours,
                 rule_hours=decision.sla_hours,
                 priority=decision.priority,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from ...clock import BERLIN
 from ...sla.engine import Pause, Policy, calendar_for, schedule
 from ...sla.jobs import check_moment
+from ...sla.settings import SlaSettings
 from ...tickets import states
 from . import profile
 
@@ -78,9 +79,10 @@ class World:
 
     def __post_init__(self) -> None:
         cfg = self.config
-        self.pause_when_waiting = bool(cfg.get("SLA_PAUSE_WHEN_WAITING", True))
-        self.at_risk_share = float(cfg.get("SLA_AT_RISK_SHARE", 0.25))
-        self.state = cfg.get("CITY_STATE", "HE")
+        self.sla = SlaSettings.from_config(cfg)
+        self.pause_when_waiting = self.sla.pause_when_waiting
+        self.at_risk_share = self.sla.at_risk_share
+        self.state = self.sla.state
         self.auto_close = timedelta(days=int(cfg.get("AUTO_CLOSE_DAYS", 14)))
         self.followup = timedelta(days=int(cfg.get("FOLLOWUP_DAYS", 3)))
         self.retention = timedelta(days=int(cfg.get("RETENTION_DAYS", 90)))
