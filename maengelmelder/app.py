@@ -166,10 +166,12 @@ def _register_features(app: Flask) -> None:
     from .reports import feature as reports
     from .sla import feature as sla
     from .tickets import feature as tickets
+    from .web import shell
     from .zoning import feature as zoning
 
     openapi.init_app(app)  # the Api first: features register their blueprints into it
     health.init_app(app)
+    shell.init_app(app)  # the citizen and staff apps
     for feature in (
         accounts,
         catalog,

@@ -3,62 +3,49 @@ the admin's block list."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+import flask
+from flask import current_app, render_template, request
 from flask_limiter.util import get_remote_address
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 from sqlalchemy.exc import IntegrityError
 
 from .. import paging
 from ..accounts.auth import admin_required, authenticated
-from ..accounts.routes import body
 from ..accounts.service import actor_names
-from ..clock import isoformat, now
+from ..clock import now
 from ..errors import ApiError
 from ..extensions import db, limiter
 from ..i18n import msg
-from ..reports.routes import frontend_index
-from . import confirmation, flags, service
-from .models import ABUSE_REASONS, BlockedSender
+from ..web.api import Blueprint
+from ..web.augmented import Augmented
+from ..web.shell import frontend_index, page
+from . import confirmation, flags, schemas, service
+from .models import BlockedSender
 
-bp = Blueprint("abuse", __name__, template_folder="templates")
-BlocklistPageArgs = paging.page_args("BlocklistPageArgs", 500, 1000)
-
-
-class BlockedSenderIn(Schema):
-    """An address (`name@example.org`) or a domain (`@example.org`) to block."""
-
-    class Meta:
-        unknown = RAISE
-
-    pattern = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-
-    @validates("pattern", "reason")
-    def _text_only(self, value: str | None, **_: object) -> None:
-        if value and "\x00" in value:
-            raise ValidationError("Not a valid string.")
-
-
-class AbuseIn(Schema):
-    """Why a citizen thinks a public report should not be public."""
-
-    class Meta:
-        unknown = RAISE
-
-    reason = fields.String(required=True, validate=validate.OneOf(ABUSE_REASONS))
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-
-    @validates("comment")
-    def _text_only(self, value: str | None, **_: object) -> None:
-        if value and "\x00" in value:
-            raise ValidationError("Not a valid string.")
+bp = Blueprint(
+    "abuse",
+    __name__,
+    template_folder="templates",
+    description="Report abuse, e-mail confirmation, the block list.",
+)
 
 
 @bp.post("/api/v1/reports/<public_id>/abuse")
 @limiter.limit(lambda: current_app.config["ABUSE_LIMIT_IP"])
-def report_abuse(public_id: str):
-    """A citizen flags a published report; enough distinct flags take its content offline."""
-    args = body(AbuseIn())
+@bp.arguments(schemas.AbuseIn)
+@bp.response(
+    202,
+    schemas.AbuseReceived,
+    description="Received (also when this caller had flagged it before).",
+)
+@bp.errors(404, 429)
+def report_abuse(args: dict, public_id: str):
+    """Report abuse: flag a published report's text or photos for staff to check.
+
+    One flag per caller (device id, or else address) and report; when the open flags reach
+    the configured threshold the citizen text and photos leave public view until staff
+    decide. An unknown or unpublished report is `404`. Rate limited per address (`429` with
+    Retry-After).
+    """
     report = flags.flaggable(db.session, public_id)
     cfg = current_app.config
     flagger = flags.flagger_id(
@@ -77,18 +64,7 @@ def report_abuse(public_id: str):
         threshold=cfg["ABUSE_HIDE_THRESHOLD"],
     )
     db.session.commit()
-    resp = jsonify({"received": True, "message": msg("abuse_received")})
-    resp.status_code = 202
-    return resp
-
-
-class ConfirmIn(Schema):
-    """The token from a confirmation link."""
-
-    class Meta:
-        unknown = RAISE
-
-    token = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    return {"received": True, "message": msg("abuse_received")}
 
 
 def _confirm(token: str):
@@ -119,20 +95,28 @@ def _confirm(token: str):
 
 
 @bp.post("/api/v1/reports/confirm")
-def confirm_email():
-    """A reporter (or supporter) followed the confirmation link: the address is confirmed."""
-    result, message = _confirm(body(ConfirmIn())["token"])
-    return jsonify(
-        {
-            "public_id": result.report.public_id,
-            "published": result.report.published,
-            "following": result.following,
-            "message": message,
-        }
-    )
+@bp.arguments(schemas.ConfirmIn)
+@bp.response(200, schemas.Confirmed, description="Confirmed (also when it was before).")
+@bp.errors(410)
+def confirm_email(args: dict):
+    """Confirm the reporter's e-mail address with the token from the mail's link.
+
+    A reporter (or supporter) followed the confirmation link. Releases every report from the
+    address held until it is confirmed (`MAENGELMELDER_CONFIRM_UNKNOWN_EMAILS`); later reports
+    from it are not held. A supporter's link (`following: true`) lets the address follow the
+    report. An expired link is `410` `confirmation_expired`, a bad one `400`
+    `confirmation_invalid`.
+    """
+    result, message = _confirm(args["token"])
+    return {
+        "public_id": result.report.public_id,
+        "published": result.report.published,
+        "following": result.following,
+        "message": message,
+    }
 
 
-@bp.get("/confirm/<token>")
+@page(bp, "/confirm/<token>", methods=["GET"])
 def confirm_page(token: str):
     """The confirmation link's page: the citizen app (it reads the token from the path and
     confirms), or without a built app a page with a button (confirming takes a click, so a
@@ -140,7 +124,7 @@ def confirm_page(token: str):
     return frontend_index() or render_template("abuse_confirm.html", message=None)
 
 
-@bp.post("/confirm/<token>")
+@page(bp, "/confirm/<token>", methods=["POST"])
 def confirm_page_submit(token: str):
     """The button of the page without JavaScript."""
     try:
@@ -150,41 +134,43 @@ def confirm_page_submit(token: str):
     return render_template("abuse_confirm.html", message=message, public_id=result.report.public_id)
 
 
-def blocked_out(entry: BlockedSender, names: dict[str, str] | None = None) -> dict:
-    """A block-list entry; `names` (from `actor_names`) says readably who added it."""
-    if names is None:
-        names = actor_names(db.session, [entry.created_by])
-    return {
-        "id": entry.id,
-        "pattern": entry.pattern,
-        "reason": entry.reason,
-        "created_at": isoformat(entry.created_at),
-        "created_by": entry.created_by,
-        "created_by_name": names.get(entry.created_by),
-    }
+def _with_names(entries: list[BlockedSender]) -> list[Augmented]:
+    """Entries with `created_by_name`, who added each, readably."""
+    names = actor_names(db.session, (e.created_by for e in entries))
+    return [Augmented(e, created_by_name=names.get(e.created_by)) for e in entries]
 
 
 @bp.get("/api/v1/admin/blocklist")
 @admin_required
-def list_blocklist():
-    """Blocked addresses and domains by pattern, a page at a time."""
-    args = paging.load_args(BlocklistPageArgs(), request.args.to_dict())
+@bp.arguments(schemas.BlocklistPageArgs, location="query")
+@bp.response(
+    200,
+    schemas.BlocklistPage,
+    description="Entries by pattern, a page at a time.",
+    headers=paging.LINK_HEADER,
+)
+def list_blocklist(args: dict):
+    """The block list: reports from these senders are accepted but held.
+
+    Blocked addresses and domains by pattern, a page at a time.
+    """
     after = paging.decode_cursor(args["cursor"], (str,), tag="b")[0] if "cursor" in args else None
     entries = service.list_blocked(db.session, limit=args["limit"] + 1, after=after)
-    page, cursor = paging.split_page(entries, args["limit"], lambda e: (e.pattern,), tag="b")
-    names = actor_names(db.session, (e.created_by for e in page))
-    resp = jsonify({"items": [blocked_out(e, names) for e in page], "next_cursor": cursor})
-    link = paging.link_header(paging.next_link(cursor))
-    if link:
-        resp.headers["Link"] = link
-    return resp
+    shown, cursor = paging.split_page(entries, args["limit"], lambda e: (e.pattern,), tag="b")
+    return {"items": _with_names(shown), "next_cursor": cursor}, paging.next_page_headers(cursor)
 
 
 @bp.post("/api/v1/admin/blocklist")
 @admin_required
-def add_blocklist():
-    """Block an address or a domain (its subdomains too)."""
-    args = body(BlockedSenderIn())
+@bp.arguments(schemas.BlockedSenderIn)
+@bp.response(201, schemas.BlockedSender, description="Added.")
+@bp.errors(409)
+def add_blocklist(args: dict):
+    """Block an address or a domain.
+
+    Its subdomains too. A malformed pattern is `422` naming `pattern`; one already on the
+    list is `409` `blocklist_duplicate`.
+    """
     actor = authenticated().actor
     try:
         entry = service.add_blocked(
@@ -194,15 +180,15 @@ def add_blocklist():
     except IntegrityError as exc:
         db.session.rollback()
         raise service.duplicate_on_commit(service.normalize_pattern(args["pattern"])) from exc
-    resp = jsonify(blocked_out(entry))
-    resp.status_code = 201
-    return resp
+    return _with_names([entry])[0]
 
 
 @bp.delete("/api/v1/admin/blocklist/<int:entry_id>")
 @admin_required
+@bp.response(204, description="Removed.")
+@bp.errors(404)
 def remove_blocklist(entry_id: int):
     """Take an entry off the block list (reports already held stay held)."""
     service.remove_blocked(db.session, entry_id)
     db.session.commit()
-    return "", 204
+    return flask.Response(status=204)

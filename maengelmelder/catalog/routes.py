@@ -2,41 +2,48 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import current_app
 from sqlalchemy import select
 
 from ..city import city
 from ..extensions import db
-from ..reports.schemas import categories_out
+from ..web.api import Blueprint
+from . import schemas
 from .models import Category
 
-bp = Blueprint("catalog", __name__)
+bp = Blueprint("catalog", __name__, description="The categories and the city.")
 
 
 @bp.get("/api/v1/categories")
+@bp.response(200, schemas.CategoryOut(many=True), description="Categories.")
 def list_categories():
-    """Active categories in display order, with names in German and English."""
-    rows = db.session.scalars(
+    """Active categories in display order.
+
+    With names in German and English.
+    """
+    return db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.position, Category.id)
-    )
-    return jsonify(categories_out.dump(rows))
+    ).all()
 
 
 @bp.get("/api/v1/city")
+@bp.response(200, schemas.City, description="The city.")
 def get_city():
-    """The city's name, boundary (GeoJSON, lon/lat), map centre and tile server."""
+    """The city: name, boundary, centre, bbox, tiles.
+
+    The boundary is GeoJSON (lon/lat); the centre is a point inside the city to centre the
+    map on.
+    """
     c = city()
     lon, lat = c.centre()
     min_lon, min_lat, max_lon, max_lat = c.boundary.bounds
-    return jsonify(
-        {
-            "name": c.name,
-            "boundary": c.boundary_geojson(),
-            "centre": {"lat": lat, "lon": lon},
-            "bbox": [min_lon, min_lat, max_lon, max_lat],
-            "tiles": {
-                "url": current_app.config["TILE_URL"],
-                "attribution": current_app.config["TILE_ATTRIBUTION"],
-            },
-        }
-    )
+    return {
+        "name": c.name,
+        "boundary": c.boundary_geojson(),
+        "centre": {"lat": lat, "lon": lon},
+        "bbox": [min_lon, min_lat, max_lon, max_lat],
+        "tiles": {
+            "url": current_app.config["TILE_URL"],
+            "attribution": current_app.config["TILE_ATTRIBUTION"],
+        },
+    }

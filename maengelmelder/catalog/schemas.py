@@ -1,10 +1,10 @@
-"""The catalogue's API shapes: departments and categories, in and out."""
+"""The catalogue's API shapes: departments and categories, in and out; the city."""
 
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..web.schemas import Localized, Out
+from ..web.schemas import Localized, Out, Ref
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9_-]{0,63}$")
 NAME = validate.Length(min=1, max=200)
@@ -83,3 +83,60 @@ class CategoryAdmin(Out):
     icon = fields.String()
     auto_publish = fields.Boolean()
     active = fields.Boolean()
+
+
+# -- public ----------------------------------------------------------------------------------
+
+
+class DepartmentRef(Out):
+    """A department as the public sees it: its code and name."""
+
+    code = fields.String()
+    name = Localized()
+
+
+class CategoryRef(Out):
+    """A report's category as the public sees it."""
+
+    code = fields.String()
+    name = Localized()
+    group = fields.String()
+
+
+class CategoryOut(Out):
+    """An active category as the citizen app offers it."""
+
+    code = fields.String()
+    name = Localized()
+    group = fields.String()
+    icon = fields.String()
+    sla_hours = fields.Integer()
+    department = fields.Nested(DepartmentRef, attribute="default_department")
+
+
+class Centre(Out):
+    """A point to centre the map on."""
+
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+class Tiles(Out):
+    """The map's tile server."""
+
+    url = fields.String()
+    attribution = fields.String()
+
+
+class City(Out):
+    """The city the service is for."""
+
+    name = fields.String()
+    boundary = Ref("Geometry")
+    centre = fields.Nested(Centre)
+    bbox = fields.List(
+        fields.Float(),
+        validate=validate.Length(equal=4),
+        metadata={"description": "min lon, min lat, max lon, max lat"},
+    )
+    tiles = fields.Nested(Tiles)

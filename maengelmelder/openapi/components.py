@@ -4,15 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..reports.schemas import (
-    CategoryOut,
-    EventPublic,
-    PhotoOut,
-    ReportForReporter,
-    ReportIn,
-    ReportPublic,
-    SupportIn,
-)
 from ..tickets.queue import COUNT_CAP
 from ..tickets.routes import CitizenNoteIn
 from ..tickets.schemas import AssignIn, ForwardIn, NoteIn, PublishIn, RedactIn, TransitionIn
@@ -55,79 +46,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
         description="The one error shape of the API.",
     ),
     "Geometry": GEOMETRY,
-    "MapReport": obj(
-        {
-            "public_id": STRING,
-            "status": STRING,
-            "category": {"type": "string", "description": "the category's code"},
-            "lat": {"type": "number"},
-            "lon": {"type": "number"},
-        },
-        description="A report as a map marker shows it (`view=map`).",
-    ),
-    "ReportPage": obj(
-        {
-            "items": {
-                "type": "array",
-                "items": {
-                    "anyOf": [ref("ReportPublic"), ref("MapReport")],
-                    "description": "`ReportPublic`, or with `view=map` a `MapReport`",
-                },
-            },
-            "next_cursor": NSTRING,
-        }
-    ),
-    "ReportFeature": obj(
-        {
-            "type": {"const": "Feature"},
-            "id": STRING,
-            "geometry": obj({"type": {"const": "Point"}, "coordinates": {"type": "array"}}),
-            "properties": {
-                "type": "object",
-                "description": "the public report without lat/lon; with `view=map` only "
-                "public_id, status and category (its code)",
-            },
-        }
-    ),
-    "ReportFeatureCollection": obj(
-        {
-            "type": {"const": "FeatureCollection"},
-            "features": {"type": "array", "items": ref("ReportFeature")},
-            "next_cursor": NSTRING,
-        }
-    ),
-    "NearbyReport": {
-        "allOf": [ref("ReportPublic"), obj({"distance_m": {"type": "number"}})],
-    },
-    "NearbyPage": obj({"items": {"type": "array", "items": ref("NearbyReport")}}),
-    "ReportCreated": obj(
-        {
-            "report": ref("ReportForReporter"),
-            "tracking_url": {"type": "string", "format": "uri"},
-            "tracking_token": STRING,
-        }
-    ),
-    "TrackedReport": {
-        "allOf": [
-            ref("ReportForReporter"),
-            obj({"history": {"type": "array", "items": ref("EventPublic")}}),
-        ]
-    },
-    "City": obj(
-        {
-            "name": STRING,
-            "boundary": ref("Geometry"),
-            "centre": obj({"lat": {"type": "number"}, "lon": {"type": "number"}}),
-            "bbox": {
-                "type": "array",
-                "items": {"type": "number"},
-                "minItems": 4,
-                "maxItems": 4,
-                "description": "min lon, min lat, max lon, max lat",
-            },
-            "tiles": obj({"url": STRING, "attribution": STRING}),
-        }
-    ),
     "TicketPhoto": {
         "allOf": [
             ref("PhotoOut"),
@@ -279,13 +197,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
 
 # Marshmallow schemas the routes use, by component name.
 MARSHMALLOW: dict[str, type] = {
-    "ReportIn": ReportIn,
-    "ReportPublic": ReportPublic,
-    "ReportForReporter": ReportForReporter,
-    "PhotoOut": PhotoOut,
-    "EventPublic": EventPublic,
-    "CategoryOut": CategoryOut,
-    "SupportIn": SupportIn,
     "TransitionIn": TransitionIn,
     "AssignIn": AssignIn,
     "ForwardIn": ForwardIn,
@@ -294,39 +205,7 @@ MARSHMALLOW: dict[str, type] = {
     "RedactIn": RedactIn,
     "CitizenNoteIn": CitizenNoteIn,
 }
-# Output schemas may grow fields; their components do not forbid unknown properties.
-OUTPUTS = (
-    "ReportPublic",
-    "ReportForReporter",
-    "EventPublic",
-    "CategoryOut",
-    "PhotoOut",
-    "CategoryRef",
-    "DepartmentRef",
-)
 
 
 def patch_outputs(schemas: dict[str, dict]) -> None:
-    """Types of the fields marshmallow computes (Function fields say nothing about theirs)."""
-    for name in OUTPUTS:
-        schemas[name].pop("additionalProperties", None)
-        # marshmallow dumps every declared field, so each one is always there
-        schemas[name]["required"] = list(schemas[name]["properties"])
-    for name in ("CategoryRef", "DepartmentRef", "CategoryOut"):
-        schemas[name]["properties"]["name"] = ref("Message")
-    photo = schemas["PhotoOut"]["properties"]
-    photo["url"] = {"type": "string", "description": "web size, long side ≤ 1600 px"}
-    photo["thumbnail_url"] = {"type": "string", "description": "long side ≤ 320 px"}
-    public = schemas["ReportPublic"]["properties"]
-    public["status_label"] = ref("Message")
-    public["description"] = {
-        "type": ["string", "null"],
-        "description": "the citizen's text, null until staff published it",
-    }
-    public["photos"] = {"type": "array", "items": ref("PhotoOut")}
-    schemas["ReportForReporter"]["properties"]["photos"] = {
-        "type": "array",
-        "items": ref("PhotoOut"),
-        "description": "all photos; the URLs of those the public may not see carry a key "
-        "(?k=) that opens them for the reporter only",
-    }
+    """Nothing to patch: output schemas (`web.schemas.Out`) document their computed fields."""

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .operations_admin import admin_operations
 from .operations_public import docs_operation, public_operations
 from .operations_staff import staff_operations
 
 
 def all_operations() -> list[tuple[str, str, dict[str, Any]]]:
     """(path, method, operation) of every described endpoint; new endpoints go in a feature
-    module (`operations_public`, `operations_admin`,
-    `operations_staff`)."""
+    module (`operations_public`, `operations_staff`)."""
     return [
         *public_operations(),
-        *admin_operations(),
         *staff_operations(),
         docs_operation(),
     ]

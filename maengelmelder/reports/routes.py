@@ -1,40 +1,41 @@
-"""HTTP routes of report intake and public reads: parse, call the service, serialize."""
+"""HTTP routes of report intake and public reads: parse, call the service, serialize; and
+the pages beside them (the tracking link's page, a report's page, the stored photos)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import (
-    Blueprint,
-    current_app,
-    jsonify,
-    render_template,
-    request,
-    send_file,
-    send_from_directory,
-)
+from flask import current_app, jsonify, render_template, request, send_file
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from ..abuse.confirmation import MailLinks
 from ..accounts.auth import current_principal
 from ..city import city
 from ..clock import now
+from ..core.links import links
 from ..errors import ApiError, validation_error
 from ..extensions import commit_keeping_loaded, db, device_key, limiter
-from ..i18n import msg
-from ..jobs import enqueue
 from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
 from ..tickets import states
+from ..web.api import Blueprint
+from ..web.augmented import Augmented
+from ..web.request import body
+from ..web.shell import frontend_index, page
 from . import media as access_rules
 from . import reads, service
+from .intake import idempotency_key, intake_payload
 from .limits import intake_limits
 from .schemas import (
     ListQuery,
+    NearbyPage,
     NearbyQuery,
+    ReportCreated,
+    ReportFeatureCollection,
     ReportIn,
+    ReportPage,
+    ReportPublic,
     SupportIn,
+    TrackedReport,
+    created_body,
     events_public,
     photo_dumper,
     report_feature,
@@ -44,74 +45,87 @@ from .schemas import (
 from .support import support as add_support
 from .support import supporter_id
 
-bp = Blueprint("reports", __name__)
+bp = Blueprint(
+    "reports",
+    __name__,
+    description="Filing reports, the public list and map, support, the reporter's tracking.",
+)
 
 _report_in = ReportIn()
-_list_query = ListQuery()
+_support_in = SupportIn()
 
 
-_limits = intake_limits  # the after-photo upload (tickets) uses it under this name
-
-
-def _intake_payload() -> tuple[dict, list[bytes]]:
-    """The submitted fields and photo bytes, from multipart, form or JSON bodies."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise ApiError(400, "invalid_json")
-        return body, []
-    if request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
-        for name in request.files:
-            if name != "photos":
-                raise ApiError(
-                    422,
-                    "validation_failed",
-                    fields={name: [msg("unexpected_file", field=name)]},
-                )
-        # An empty optional form field means 'not given', as browsers send them.
-        fields = {k: v for k, v in request.form.items() if v.strip() != ""}
-        blobs = []
-        for upload in request.files.getlist("photos"):
-            blob = upload.read()
-            if blob or upload.filename:  # browsers send an empty part for "no file chosen"
-                blobs.append(blob)
-        return fields, blobs
-    raise ApiError(415, "unsupported_media_type")
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
-        raise ApiError(400, "idempotency_key_invalid")
-    return key
-
-
-def _tracking_url(token: str) -> str:
-    base = current_app.config.get("BASE_URL") or request.host_url
-    return base.rstrip("/") + "/track/" + token
+# Both bodies intake reads by hand (`intake.intake_payload`): a form with photos, or JSON.
+_REPORT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "allOf": [
+                    ReportIn,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "photos": {
+                                "type": "array",
+                                "maxItems": 5,
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                    },
+                ]
+            }
+        },
+        "application/json": {"schema": ReportIn},
+    },
+}
+_IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "description": "1–255 printable ASCII characters; a retry with the same key returns the "
+    "first report, a different report is `422`",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 
 
 @bp.post("/api/v1/reports")
 @limiter.limit(lambda: current_app.config["INTAKE_LIMIT_IP"])
 @limiter.limit(lambda: current_app.config["INTAKE_LIMIT_DEVICE"], key_func=device_key)
+@bp.doc(parameters=[_IDEMPOTENCY_KEY], requestBody=_REPORT_BODY)
+@bp.response(
+    201,
+    ReportCreated,
+    description="Filed (or, with a known key, replayed).",
+    headers={
+        "Location": {"schema": {"type": "string"}},
+        "Idempotent-Replayed": {
+            "description": "`true` when this answers a retry",
+            "schema": {"type": "string"},
+        },
+    },
+)
+@bp.errors(400, 413, 415, 422, 507)
 def create_report():
-    """File a report (multipart with photos, or JSON)."""
-    raw, blobs = _intake_payload()
+    """File a report (multipart with photos, or JSON).
+
+    Without `lat`/`lon` the GPS position in a photo's EXIF is used. The citizen app also
+    sends `website` (a honeypot: anything in it is `422` `spam_suspected`) and `fill_ms`
+    (milliseconds spent in the form: below the configured minimum it is `422` `too_fast`);
+    neither is stored, and a request without them is not checked.
+    """
+    raw, blobs = intake_payload()
     try:
         data = _report_in.load(raw)
     except ValidationError as exc:
         raise validation_error(exc.normalized_messages()) from exc
-    key = _idempotency_key()
+    key = idempotency_key()
     data["lang"] = data.get("lang") or request.accept_languages.best_match(["de", "en"], "de")
     kwargs = dict(
         now=now(),
         city=city(),
         storage=storage(),
         secret_key=current_app.config["SECRET_KEY"],
-        limits=_limits(),
+        limits=intake_limits(),
         idempotency_key=key,
         sla_config=current_app.config,
         base_url=current_app.config.get("BASE_URL") or request.host_url,
@@ -130,14 +144,12 @@ def create_report():
         )
     if not result.replayed:
         schedule_checks(result.report)
-        if result.report.held_reason == "email_unconfirmed":
-            enqueue("maengelmelder.notify.jobs.send_pending")  # the confirmation mail
-    body = {
-        "report": report_for_reporter.dump(result.report),
-        "tracking_url": _tracking_url(result.tracking_token),
-        "tracking_token": result.tracking_token,
-    }
-    resp = jsonify(body)
+    # The answer built directly (intake is the hottest write); `ReportCreated` says its shape.
+    resp = jsonify(
+        created_body(
+            result.report, links().url(f"/track/{result.tracking_token}"), result.tracking_token
+        )
+    )
     resp.status_code = 201
     resp.headers["Location"] = f"/api/v1/reports/{result.report.public_id}"
     if result.replayed:
@@ -145,11 +157,7 @@ def create_report():
     return resp
 
 
-def _list_filter() -> tuple[reads.ReportFilter, bool, bool]:
-    try:
-        args = _list_query.load(request.args.to_dict())
-    except ValidationError as exc:
-        raise validation_error(exc.normalized_messages(), status=400) from exc
+def _list_filter(args: dict) -> tuple[reads.ReportFilter, bool, bool]:
     statuses = tuple(s for s in args.get("status", "").split(",") if s)
     bad = [s for s in statuses if s not in states.ALL]
     if bad:
@@ -168,10 +176,29 @@ def _list_filter() -> tuple[reads.ReportFilter, bool, bool]:
     return flt, geojson, args.get("view") == "map"
 
 
+_PAGE = "A page; pass `next_cursor` as `cursor` for the next."
+
+
 @bp.get("/api/v1/reports")
-def list_reports():
-    """Public reports, newest first, filtered and paginated; JSON or GeoJSON."""
-    flt, geojson, map_view = _list_filter()
+@bp.arguments(ListQuery, location="query")
+@bp.response(200, ReportPage, description=_PAGE)
+@bp.alt_response(
+    200,
+    schema=ReportFeatureCollection,
+    content_type="application/geo+json",
+    description=_PAGE,
+    success=True,
+)
+def list_reports(args: dict):
+    """Public reports, newest first; JSON or GeoJSON.
+
+    Filtered and paged: `format=geojson` (or `Accept: application/geo+json`) answers GeoJSON,
+    `view=map` only what a map marker shows.
+    """
+    # The items are built from plain rows, not through the schemas: a map read is the most
+    # frequent request the service answers (tests hold `reads.list_public_dicts` and
+    # `reads.list_map_dicts` equal to `ReportPublic` and `MapReport`).
+    flt, geojson, map_view = _list_filter(args)
     if map_view:
         items, cursor = reads.list_map_dicts(db.session, flt)
     else:
@@ -190,139 +217,102 @@ def list_reports():
 
 
 @bp.get("/api/v1/reports/nearby")
-def nearby_reports():
-    """Open reports within a radius (default 50 m), nearest first: 'is it one of these?'."""
-    try:
-        args = NearbyQuery().load(request.args.to_dict())
-    except ValidationError as exc:
-        raise validation_error(exc.normalized_messages(), status=400) from exc
+@bp.arguments(NearbyQuery, location="query")
+@bp.response(200, NearbyPage, description="Up to the nearest few.")
+def nearby_reports(args: dict):
+    """Open reports near a place, nearest first (support instead of a duplicate).
+
+    Within a radius (default 50 m): 'is it one of these?'.
+    """
     found = reads.nearby(db.session, args["lat"], args["lon"], args["radius"], args.get("category"))
-    items = []
-    for report, distance in found:
-        item = report_public.dump(report)
-        item["distance_m"] = round(distance, 1)
-        items.append(item)
-    return jsonify({"items": items})
+    return {
+        "items": [Augmented(report, distance_m=round(distance, 1)) for report, distance in found]
+    }
+
+
+def _support_args() -> dict:
+    """The support's body: a JSON object, or none at all (the defaults)."""
+    if request.get_json(silent=True) is None and not request.data:
+        return _support_in.load({})
+    return body(_support_in)
 
 
 @bp.post("/api/v1/reports/<public_id>/support")
 @limiter.limit(lambda: current_app.config["INTAKE_LIMIT_IP"])
 @limiter.limit(lambda: current_app.config["INTAKE_LIMIT_DEVICE"], key_func=device_key)
+@bp.doc(requestBody={"required": False, "content": {"application/json": {"schema": SupportIn}}})
+@bp.response(
+    200,
+    ReportPublic,
+    description="The report: one supporter more, or as before when this caller had "
+    "supported it already.",
+)
+@bp.errors(400, 404, 409, 422, 429)
 def support_report(public_id: str):
-    """Support an open report instead of filing a duplicate: once per device; an e-mail
-    address hears about the report only after its owner confirmed by mail."""
-    body = request.get_json(silent=True)
-    if body is None and not request.data:
-        body = {}
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json")
-    try:
-        args = SupportIn().load(body)
-    except ValidationError as exc:
-        raise validation_error(exc.normalized_messages()) from exc
+    """Support an open report (optionally to hear when it is resolved).
+
+    Instead of filing a duplicate. One support per caller (device id from `X-Device-Id`, or
+    else address) and report. Rate limited like filing a report, per address and per device
+    (`429` with Retry-After). An `email` gets one mail with a confirmation link
+    (`/confirm/<token>`, then `POST /api/v1/reports/confirm`) and nothing else until it is
+    used; the link is valid `MAENGELMELDER_CONFIRM_EMAIL_DAYS` days. The reporter's own
+    address, an address already following and a blocked address get no mail.
+    """
+    args = _support_args()
     report = reads.get_public(db.session, public_id)
     cfg = current_app.config
-    links = MailLinks(
-        base_url=cfg.get("BASE_URL") or request.host_url,
-        secret_key=cfg["SECRET_KEY"],
-        city_name=city().name,
-    )
-    supported = add_support(
+    add_support(
         db.session,
         report,
         supporter=supporter_id(cfg["SECRET_KEY"], device_key()),
         email=args["email"],
         lang=args["lang"],
         now=now(),
-        links=links,
+        links=links(),
         confirm_days=cfg["CONFIRM_EMAIL_DAYS"],
     )
-    db.session.commit()
-    if supported.asked:
-        enqueue("maengelmelder.notify.jobs.send_pending")  # the confirmation mail
-    return jsonify(report_public.dump(report))
+    db.session.commit()  # a confirmation mail wakes the sender (notify.wake)
+    return report
 
 
 @bp.get("/api/v1/reports/<public_id>")
+@bp.response(200, ReportPublic, description="The report.")
+@bp.errors(404)
 def get_report(public_id: str):
-    """One public report."""
-    return jsonify(report_public.dump(reads.get_public(db.session, public_id)))
-
-
-def _tracked(token: str):
-    report = reads.get_by_token(db.session, token)
-    return report, report.events
+    """One public report (no e-mail, no token)."""
+    return reads.get_public(db.session, public_id)
 
 
 @bp.get("/api/v1/track/<token>")
+@bp.response(200, TrackedReport, description="The report and its public history.")
+@bp.errors(404)
 def track_report(token: str):
-    """The reporter's own view of their report with its public history."""
-    report, events = _tracked(token)
-    body = report_for_reporter.dump(report)
-    body["history"] = events_public.dump(events)
-    return jsonify(body)
+    """The reporter's view: the report and its public history."""
+    return reads.get_by_token(db.session, token)
 
 
-def frontend_index(page: str = "index.html"):
-    """A built page of the app (citizen index.html, staff.html), or None when not built."""
-    directory = current_app.config.get("FRONTEND_DIR")
-    if directory and (Path(directory) / page).is_file():
-        resp = send_from_directory(directory, page, max_age=0)
-        resp.headers["Cache-Control"] = "no-cache"
-        return resp
-    return None
+# -- pages -----------------------------------------------------------------------------------
 
 
-@bp.get("/staff")
-@bp.get("/staff/<path:_rest>")
-def staff_app(_rest: str = ""):
-    """The staff app (it routes below /staff itself)."""
-    page = frontend_index("staff.html")
-    if page is None:
-        raise ApiError(404, "not_found")
-    return page
-
-
-@bp.get("/")
-def index():
-    """The citizen app (or, unbuilt, a short start page)."""
-    return frontend_index() or render_template("index.html")
-
-
-@bp.get("/sw.js")
-@bp.get("/manifest.webmanifest")
-def app_root_file():
-    """Service worker and manifest, served from the root so their scope is the whole app."""
-    directory = current_app.config.get("FRONTEND_DIR")
-    name = request.path.lstrip("/")
-    if not directory or not (Path(directory) / name).is_file():
-        raise ApiError(404, "not_found")
-    resp = send_from_directory(directory, name, max_age=0)
-    resp.headers["Cache-Control"] = "no-cache"
-    if name == "sw.js":
-        resp.headers["Service-Worker-Allowed"] = "/"
-    return resp
-
-
-@bp.get("/track/<token>")
+@page(bp, "/track/<token>", methods=["GET"])
 def track_page(token: str):
     """The tracking link's page: the app, or server-rendered when the app is not built."""
     app_page = frontend_index()
     if app_page is not None:
         return app_page
     try:
-        report, events = _tracked(token)
+        report = reads.get_by_token(db.session, token)
     except ApiError:
         return render_template("not_found.html"), 404
     return render_template(
         "track.html",
         report=report_for_reporter.dump(report),
-        history=events_public.dump(events),
+        history=events_public.dump(report.events),
         labels=states.LABELS,
     )
 
 
-@bp.get("/reports/<public_id>")
+@page(bp, "/reports/<public_id>", methods=["GET"])
 def report_page(public_id: str):
     """A report's public page (what followers' mails link to): the citizen app's report view,
     or server-rendered (public fields and notes only) when the app is not built."""
@@ -341,7 +331,7 @@ def report_page(public_id: str):
     )
 
 
-@bp.get("/media/<name>")
+@page(bp, "/media/<name>", methods=["GET"])
 def media(name: str):
     """A stored photo file: to everyone while the photo is public, else only to staff of the
     report's department and to its reporter (`?k=`, see reports/media.py); for anyone else

@@ -1,6 +1,13 @@
-"""Input and output shapes of reports; public output never carries personal data."""
+"""Input and output shapes of reports; public output never carries personal data.
+
+The public list and map are built from plain rows for speed (`reads.list_public_dicts`,
+`reads.list_map_dicts`), intake's answer by `created_body`; the schemas here say what those
+build, and tests hold each equal to its schema's dump.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import current_app, url_for
 from marshmallow import (
@@ -9,14 +16,18 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    missing,
     pre_dump,
     validate,
     validates,
 )
 
-from ..clock import in_utc, isoformat
+from ..catalog.schemas import CategoryRef, DepartmentRef
+from ..clock import in_utc
 from ..tickets.states import ALL as ALL_STATES
 from ..tickets.states import LABELS
+from ..web.geojson import PointGeometry, point
+from ..web.schemas import Out, Ref, Time
 from .media import is_public, reporter_key
 from .models import public_text
 
@@ -91,16 +102,7 @@ class ListQuery(Schema):
     )
 
 
-class UTC(fields.Field):
-    """A timezone-aware datetime as ISO 8601 UTC with a Z suffix."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return isoformat(value)
-
-
-def _names(obj) -> dict[str, str]:
-    """German and English names of an object that has name_de and name_en."""
-    return {"de": obj.name_de, "en": obj.name_en}
+UTC = Time  # a timestamp as the API writes it (the document registers it under this name)
 
 
 def media_url(name: str) -> str:
@@ -126,12 +128,31 @@ def photo_dumper():
     return dump
 
 
-class PhotoOut(Schema):
+class PhotoOut(Out):
+    """A photo: the web size and a thumbnail, both stripped of metadata."""
+
     kind = fields.String()
-    url = fields.Function(lambda p: media_url(f"{p.storage_key}-web.jpg"))
-    thumbnail_url = fields.Function(lambda p: media_url(f"{p.storage_key}-thumb.jpg"))
+    url = fields.Function(
+        lambda p: media_url(f"{p.storage_key}-web.jpg"),
+        metadata={"type": "string", "description": "web size, long side ≤ 1600 px"},
+    )
+    thumbnail_url = fields.Function(
+        lambda p: media_url(f"{p.storage_key}-thumb.jpg"),
+        metadata={"type": "string", "description": "long side ≤ 320 px"},
+    )
     width = fields.Integer(attribute="web_width")
     height = fields.Integer(attribute="web_height")
+
+
+class _Photos(fields.Nested):
+    """Photos of a report, each a `PhotoOut`: those `choose(report)` picks."""
+
+    def __init__(self, choose, **kwargs: Any) -> None:
+        super().__init__(PhotoOut, many=True, dump_only=True, **kwargs)
+        self.choose = choose
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return self.choose(obj)
 
 
 _photos_out = PhotoOut(many=True)  # built once: a schema per report cost a fifth of a map read
@@ -155,45 +176,55 @@ def reporter_photos(report) -> list[dict]:
     return out
 
 
-class CategoryRef(Schema):
-    code = fields.String()
-    name = fields.Function(_names)
-    group = fields.String()
+class StatusLabel(Ref):
+    """The name of the report's status in German and English (`Message`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("Message", attribute="status", dump_only=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return LABELS[value]
 
 
-class DepartmentRef(Schema):
-    code = fields.String()
-    name = fields.Function(_names)
+_NULLABLE_TEXT = ["string", "null"]
 
 
-class ReportPublic(Schema):
+class ReportPublic(Out):
     """The public fields of a report: never the e-mail, token or idempotency key."""
 
     public_id = fields.String()
     status = fields.String(validate=validate.OneOf(ALL_STATES))
-    status_label = fields.Function(lambda r: LABELS[r.status])
+    status_label = StatusLabel()
     category = fields.Nested(CategoryRef)
     department = fields.Nested(DepartmentRef)
     # Citizen text and photos are public once staff published them (or the category
     # publishes automatically); until then the text is null and no photo is listed.
     description = fields.Function(
-        lambda r: public_text(r.published, r.public_description, r.description)
+        lambda r: public_text(r.published, r.public_description, r.description),
+        metadata={
+            "type": _NULLABLE_TEXT,
+            "description": "the citizen's text, null until staff published it",
+        },
     )
     published = fields.Boolean()
     supporters = fields.Integer()
     # The address is the citizen's own words too: public with the text, never before.
-    address = fields.Function(lambda r: r.address if r.published else None)
+    address = fields.Function(
+        lambda r: r.address if r.published else None,
+        metadata={
+            "type": _NULLABLE_TEXT,
+            "description": "the citizen's words too: null until staff published the text",
+        },
+    )
     lat = fields.Float()
     lon = fields.Float()
     location_source = fields.String()
-    created_at = UTC()
-    updated_at = UTC()
-    deadline = UTC()
-    resolved_at = UTC(allow_none=True)
-    photos = fields.Function(
-        lambda r: _photos_out.dump(
-            [p for p in r.photos if p.approved and (r.published or p.kind == "after")]
-        )
+    created_at = Time()
+    updated_at = Time()
+    deadline = Time()
+    resolved_at = Time(allow_none=True)
+    photos = _Photos(
+        lambda r: [p for p in r.photos if p.approved and (r.published or p.kind == "after")]
     )
 
 
@@ -202,7 +233,15 @@ class ReportForReporter(ReportPublic):
 
     description = fields.String()
     address = fields.String(allow_none=True)
-    photos = fields.Function(reporter_photos)
+    photos = fields.Function(
+        reporter_photos,
+        metadata={
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/PhotoOut"},
+            "description": "all photos; the URLs of those the public may not see carry a key "
+            "(?k=) that opens them for the reporter only",
+        },
+    )
 
 
 # Events staff see but the public history leaves out: that a report is held (for a sender
@@ -210,10 +249,10 @@ class ReportForReporter(ReportPublic):
 STAFF_ONLY_EVENTS = frozenset({"held"})
 
 
-class EventPublic(Schema):
+class EventPublic(Out):
     """A history entry as the reporter sees it: no internal note, no staff name."""
 
-    at = UTC(attribute="created_at")
+    at = Time(attribute="created_at")
     kind = fields.String()
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
@@ -226,20 +265,103 @@ class EventPublic(Schema):
         return events
 
 
-class CategoryOut(Schema):
-    code = fields.String()
-    name = fields.Function(_names)
-    group = fields.String()
-    icon = fields.String()
-    sla_hours = fields.Integer()
-    department = fields.Nested(DepartmentRef, attribute="default_department")
+class TrackedReport(ReportForReporter):
+    """The reporter's view with the report's public history, oldest first."""
+
+    history = fields.Nested(EventPublic, many=True, attribute="events")
+
+
+class ReportCreated(Out):
+    """A filed report, as its reporter sees it, and the link to follow it."""
+
+    report = fields.Nested(ReportForReporter)
+    tracking_url = fields.String(metadata={"format": "uri"})
+    tracking_token = fields.String()
+
+
+def created_body(report, tracking_url: str, tracking_token: str) -> dict:
+    """What `ReportCreated` dumps, built directly: intake is the hottest write."""
+    return {
+        "report": report_for_reporter.dump(report),
+        "tracking_url": tracking_url,
+        "tracking_token": tracking_token,
+    }
+
+
+class MapReport(Out):
+    """A report as a map marker shows it (`view=map`)."""
+
+    class Meta(Out.Meta):
+        description = "A report as a map marker shows it (`view=map`)."
+
+    public_id = fields.String()
+    status = fields.String()
+    category = fields.String(
+        attribute="category.code", metadata={"description": "the category's code"}
+    )
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+class ReportPage(Out):
+    """A page of the public list (documents what `list_reports` builds from plain rows)."""
+
+    items = fields.List(
+        fields.Raw(
+            metadata={
+                "anyOf": [
+                    {"$ref": "#/components/schemas/ReportPublic"},
+                    {"$ref": "#/components/schemas/MapReport"},
+                ],
+                "description": "`ReportPublic`, or with `view=map` a `MapReport`",
+            }
+        )
+    )
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "pass it as `cursor` for the next page; null on the last page"},
+    )
+
+
+class ReportFeature(Out):
+    """A public report as a GeoJSON Feature (documents what `report_feature` builds)."""
+
+    type = fields.String(validate=validate.OneOf(["Feature"]))
+    id = fields.String()
+    geometry = fields.Nested(PointGeometry)
+    properties = fields.Dict(
+        metadata={
+            "description": "the public report without lat/lon; with `view=map` only "
+            "public_id, status and category (its code)"
+        }
+    )
+
+
+class ReportFeatureCollection(Out):
+    """A page of the public list as GeoJSON."""
+
+    type = fields.String(validate=validate.OneOf(["FeatureCollection"]))
+    features = fields.List(fields.Nested(ReportFeature))
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "pass it as `cursor` for the next page; null on the last page"},
+    )
+
+
+class NearbyReport(ReportPublic):
+    """A public report near the place asked about (an `Augmented` report)."""
+
+    distance_m = fields.Float(metadata={"description": "metres from the place, rounded to 0.1"})
+
+
+class NearbyPage(Out):
+    items = fields.List(fields.Nested(NearbyReport))
 
 
 report_public = ReportPublic()
 report_for_reporter = ReportForReporter()
 reports_public = ReportPublic(many=True)
 events_public = EventPublic(many=True)
-categories_out = CategoryOut(many=True)
 
 
 def report_feature(data: dict) -> dict:
@@ -248,6 +370,6 @@ def report_feature(data: dict) -> dict:
     return {
         "type": "Feature",
         "id": data["public_id"],
-        "geometry": {"type": "Point", "coordinates": [data["lon"], data["lat"]]},
+        "geometry": point(data["lon"], data["lat"]),
         "properties": props,
     }

@@ -18,7 +18,8 @@ from ..errors import ApiError, validation_error
 from ..extensions import db
 from ..jobs import enqueue
 from ..reports import reads as reports
-from ..reports.routes import _intake_payload, _limits
+from ..reports.intake import intake_payload
+from ..reports.limits import intake_limits
 from ..reports.schemas import events_public, report_for_reporter
 from ..sla.jobs import schedule_checks
 from ..storage import storage
@@ -240,9 +241,9 @@ def add_photos(public_id: str):
     report, change = _ticket(public_id, versioned=False)
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type")
-    _, blobs = _intake_payload()
+    _, blobs = intake_payload()
     moderation.add_after_photos(
-        db.session, report, change, blobs, storage=storage(), limits=_limits()
+        db.session, report, change, blobs, storage=storage(), limits=intake_limits()
     )
     return _answer(report, change, 201)
 
