@@ -183,16 +183,6 @@ HAND_WRITTEN: dict[str, dict[str, Any]] = {
             ),
         }
     ),
-    "OpenDataFeatureCollection": obj(
-        {
-            "type": {"const": "FeatureCollection"},
-            "name": STRING,
-            "license": obj({"name": STRING, "url": STRING}),
-            "next_cursor": NEXT_CURSOR,
-            "links": GEOJSON_LINKS,
-            "features": {"type": "array", "items": {"type": "object"}},
-        }
-    ),
 }
 
 # Marshmallow schemas the routes use, by component name.

@@ -7,10 +7,8 @@ from typing import Any
 from .fragments import STRING, ref
 from .parts import (
     IF_NONE_MATCH,
-    NEXT_LINK,
     PUBLIC_CACHE_HEADERS,
     TOKEN,
-    export_params,
     json_response,
     operation,
     request_body,
@@ -88,49 +86,6 @@ def public_operations() -> list[tuple[str, str, dict[str, Any]]]:
                 description="Months are those the reports were made in (Europe/Berlin). "
                 "The answer is computed at most once per `MAENGELMELDER_PUBLIC_FIGURES_MAX_AGE` "
                 "seconds (default 300) per server process and may be cached as long.",
-            ),
-        ),
-        (
-            "/api/v1/export/reports.geojson",
-            "get",
-            operation(
-                "open data",
-                "A page of the reports (filtered), oldest first, as GeoJSON, without personal "
-                "data.",
-                {
-                    "200": {
-                        **json_response(
-                            ref("OpenDataFeatureCollection"),
-                            "Streamed; the next page in `next_cursor`, `links` and `Link`.",
-                            "application/geo+json",
-                        ),
-                        "headers": NEXT_LINK,
-                    }
-                },
-                400,
-                parameters=export_params(),
-            ),
-        ),
-        (
-            "/api/v1/export/reports.csv",
-            "get",
-            operation(
-                "open data",
-                "A page of the reports (filtered), oldest first, as CSV, without personal data.",
-                {
-                    "200": {
-                        **json_response(STRING, "Streamed, with a header row.", "text/csv"),
-                        "headers": {
-                            "Link": {
-                                "description": 'the next page, `<URL>; rel="next"` (absent '
-                                'on the last page), and the license, `<URL>; rel="license"`',
-                                "schema": STRING,
-                            }
-                        },
-                    }
-                },
-                400,
-                parameters=export_params(),
             ),
         ),
     ]

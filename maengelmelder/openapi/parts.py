@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fragments import STRING, TIME
+from .fragments import STRING
 
 BEARER_OR_SESSION = [{"bearerAuth": []}, {"sessionCookie": []}]
 BEARER_OR_SESSION_CSRF = [{"bearerAuth": []}, {"sessionCookie": [], "csrfHeader": []}]
@@ -113,39 +113,3 @@ NEXT_LINK = {
         "schema": STRING,
     }
 }
-
-
-def page_params(default: int, maximum: int, what: str = "items") -> list[dict]:
-    """`limit` and `cursor` of a paged list."""
-    return [
-        {
-            "in": "query",
-            "name": "limit",
-            "description": f"how many {what} a page holds, at most {maximum}",
-            "schema": {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
-        },
-        {
-            "in": "query",
-            "name": "cursor",
-            "description": "where the page starts: `next_cursor` of the page before, or the "
-            "cursor in its `Link` header, unchanged (opaque; a bad one is `400` "
-            "`invalid_cursor`)",
-            "schema": STRING,
-        },
-    ]
-
-
-def csv_query(name: str, description: str) -> dict:
-    return {"in": "query", "name": name, "description": description, "schema": STRING}
-
-
-def export_params() -> list[dict]:
-    from ..opendata.routes import DEFAULT_LIMIT, MAX_LIMIT
-
-    return [
-        {"in": "query", "name": "from", "schema": TIME},
-        {"in": "query", "name": "to", "schema": TIME},
-        csv_query("category", "category codes, comma-separated"),
-        csv_query("status", "states, comma-separated"),
-        *page_params(DEFAULT_LIMIT, MAX_LIMIT, "reports"),
-    ]

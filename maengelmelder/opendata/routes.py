@@ -16,22 +16,22 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from flask import Response, current_app, stream_with_context, url_for
 from sqlalchemy import desc, select, tuple_
 
 from .. import paging, spreadsheet
 from ..catalog.models import Category, Department
-from ..clock import in_utc, isoformat
-from ..errors import ApiError, validation_error
+from ..clock import isoformat
+from ..errors import ApiError
 from ..extensions import db
-from ..reports.models import Photo, Report, publicly_listed
+from ..reports.models import Photo, Report, public_text, publicly_listed
 from ..tickets import states
+from ..web.api import Blueprint
+from ..web.geojson import point
+from .schemas import CSV_LINKS, ExportArgs, OpenDataFeatureCollection
 
-bp = Blueprint("opendata", __name__)
+bp = Blueprint("opendata", __name__, description="Open data: the reports as GeoJSON and CSV.")
 CHUNK = 500
-# A page of a download: a normal city's year in one, its history in a few.
-DEFAULT_LIMIT, MAX_LIMIT = 25_000, 100_000
 CURSOR_TAG = "o"  # cursors of the exports: (created_at, id) after the tag
 
 # The data dictionary (docs/open-data.md describes each column).
@@ -54,22 +54,6 @@ COLUMNS = (
     "address",
     "photo_url",
 )
-
-
-_NO_NUL = validate.ContainsNoneOf("\x00", error="Not a valid string.")
-
-
-class ExportArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
-    from_ = fields.AwareDateTime(data_key="from", validate=in_utc)
-    to = fields.AwareDateTime(validate=in_utc)
-    # NUL is no text: PostgreSQL would refuse it only once the stream has begun (a cut-off 200).
-    category = fields.String(validate=[validate.Length(max=500), _NO_NUL])
-    status = fields.String(validate=[validate.Length(max=200), _NO_NUL])
-    limit = paging.limit_field(DEFAULT_LIMIT, MAX_LIMIT)
-    cursor = paging.cursor_field()
 
 
 _KEY = (Report.created_at, Report.id)
@@ -170,7 +154,6 @@ def _records(args: dict, last: tuple | None) -> Iterator[dict]:
         photos = _photo_urls([row.id for row in partition])
         for row in partition:
             published = row.published
-            text = row.public_description if row.public_description is not None else row.description
             yield {
                 "public_id": row.public_id,
                 "category": row.category,
@@ -188,7 +171,7 @@ def _records(args: dict, last: tuple | None) -> Iterator[dict]:
                 else row.resolved_at <= row.deadline,
                 "lat": round(row.lat, 6),
                 "lon": round(row.lon, 6),
-                "description": text if published else None,
+                "description": public_text(published, row.public_description, row.description),
                 "address": row.address if published else None,
                 "photo_url": photos.get(row.id) if published else None,
             }
@@ -199,13 +182,6 @@ def _license() -> dict:
     return {"name": cfg["OPEN_DATA_LICENSE"], "url": cfg["OPEN_DATA_LICENSE_URL"]}
 
 
-def _args() -> dict:
-    try:
-        return ExportArgs().load(request.args.to_dict())
-    except ValidationError as exc:
-        raise validation_error(exc.normalized_messages(), status=400) from exc
-
-
 def _links(resp: Response, *links: tuple[str, str] | None) -> None:
     value = paging.link_header(*links)
     if value:
@@ -213,9 +189,19 @@ def _links(resp: Response, *links: tuple[str, str] | None) -> None:
 
 
 @bp.get("/api/v1/export/reports.geojson")
-def export_geojson():
-    """A page of the reports (filtered) as one GeoJSON FeatureCollection, streamed."""
-    args = _args()
+@bp.arguments(ExportArgs, location="query")
+@bp.response(
+    200,
+    OpenDataFeatureCollection,
+    content_type="application/geo+json",
+    description="Streamed; the next page in `next_cursor`, `links` and `Link`.",
+    headers=paging.LINK_HEADER,
+)
+def export_geojson(args: dict):
+    """A page of the reports (filtered), oldest first, as GeoJSON, without personal data.
+
+    One FeatureCollection, streamed.
+    """
     last, cursor = page_bounds(args)  # also checks the filters before the first byte
     link = paging.next_link(cursor)
 
@@ -234,7 +220,7 @@ def export_geojson():
             feature = {
                 "type": "Feature",
                 "id": record["public_id"],
-                "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
+                "geometry": point(record["lon"], record["lat"]),
                 "properties": props,
             }
             yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
@@ -248,10 +234,20 @@ def export_geojson():
 
 
 @bp.get("/api/v1/export/reports.csv")
-def export_csv():
-    """A page of the reports (filtered) as CSV with a header row, streamed; the license and
-    the next page in the Link header."""
-    args = _args()
+@bp.arguments(ExportArgs, location="query")
+@bp.response(
+    200,
+    {"type": "string"},
+    content_type="text/csv",
+    description="Streamed, with a header row.",
+    headers={"Link": CSV_LINKS},
+)
+def export_csv(args: dict):
+    """A page of the reports (filtered), oldest first, as CSV, without personal data.
+
+    A header row, then one row per report, streamed; the license and the next page in the
+    `Link` header.
+    """
     last, cursor = page_bounds(args)
 
     def generate() -> Iterator[str]:
