@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields
@@ -51,10 +52,34 @@ class Localized(Ref):
         return {"de": get(f"{self.stem}_de"), "en": get(f"{self.stem}_en")}
 
 
+class AnyOf(fields.Field):
+    """An object dumped by one of several output schemas, the one `choose(obj)` returns (a
+    ticket for staff of its own department shows more than for others); documented as
+    `anyOf` the schemas' components."""
+
+    def __init__(
+        self, choose: Callable[[Any], type[Schema]], *schemas: type[Schema], **kwargs: Any
+    ) -> None:
+        super().__init__(dump_only=True, **kwargs)
+        self.choose = choose
+        self.schemas = schemas
+        self._instances: dict[type[Schema], Schema] = {}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        schema = self.choose(value)
+        if schema not in self._instances:
+            self._instances[schema] = schema()
+        return self._instances[schema].dump(value)
+
+
 def ref_property(converter, field, **kwargs) -> dict[str, Any]:
-    """apispec: a Ref field is its component."""
+    """apispec: a Ref field is its component; an AnyOf field any of its schemas'."""
     if isinstance(field, Ref):
         return {"$ref": f"#/components/schemas/{field.component}"}
+    if isinstance(field, AnyOf):
+        return {"anyOf": [converter.resolve_nested_schema(s) for s in field.schemas]}
     return {}
 
 
