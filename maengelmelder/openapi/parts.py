@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fragments import STRING
-
 BEARER_OR_SESSION = [{"bearerAuth": []}, {"sessionCookie": []}]
 BEARER_OR_SESSION_CSRF = [{"bearerAuth": []}, {"sessionCookie": [], "csrfHeader": []}]
 
@@ -65,51 +63,3 @@ def operation(
         out["security"] = security
     out.update(more)
     return out
-
-
-def path_param(name: str, description: str, *, integer: bool = False, **schema: Any) -> dict:
-    return {
-        "in": "path",
-        "name": name,
-        "required": True,
-        "description": description,
-        # Flask's int converter takes no sign
-        "schema": (
-            {"type": "integer", "minimum": 0, **schema} if integer else {"type": "string", **schema}
-        ),
-    }
-
-
-PUBLIC_ID = path_param(
-    "public_id", "the report's public id, YEAR-NNNNNN", example="2026-000001", maxLength=64
-)
-TOKEN = path_param("token", "the tracking token from the report's tracking link")
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "required": True,
-    "description": 'the ticket version you saw (its ETag, e.g. `"3"`); `428` without it, '
-    "`412` when it is stale",
-    "schema": {"type": "string", "example": '"1"'},
-}
-ETAG = {"ETag": {"description": "the ticket's version", "schema": STRING}}
-IF_NONE_MATCH = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "description": "the ETag of the copy you hold; `304` without a body while it is current",
-    "schema": STRING,
-}
-PUBLIC_CACHE_HEADERS = {
-    "ETag": {"description": "the answer's version", "schema": STRING},
-    "Cache-Control": {"description": "`public, max-age=…`", "schema": STRING},
-}
-
-
-NEXT_LINK = {
-    "Link": {
-        "description": 'the next page as `<URL>; rel="next"` (the same query with its `cursor`); '
-        "absent on the last page",
-        "schema": STRING,
-    }
-}

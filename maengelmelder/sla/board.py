@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from .. import paging
+from ..accounts.service import Principal
+from ..catalog.models import Category, Department
 from ..clock import BERLIN
 from ..reports.models import Report
 from ..tickets import states
@@ -34,6 +37,46 @@ class Scope:
     category_ids: Collection[int] | None = None
     first: date | None = None
     last: date | None = None
+
+
+def visible_departments(principal: Principal) -> list[int] | None:
+    """The departments whose figures the principal sees; None: every department."""
+    if principal.is_admin or principal.citywide:
+        return None
+    return sorted(principal.department_ids or ())
+
+
+def codes(session: Session, model) -> dict[int, str]:
+    """Code by id of every department or category."""
+    return dict(session.execute(select(model.id, model.code)).all())
+
+
+def ids_of(session: Session, model, code: str) -> list[int]:
+    """The ids of the department or category with this code (none if unknown)."""
+    return list(session.scalars(select(model.id).where(model.code == code)))
+
+
+def scope_for(
+    session: Session,
+    principal: Principal,
+    *,
+    department: str | None = None,
+    category: str | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> Scope:
+    """What the principal's board covers: their departments (narrowed to `department`), a
+    category, the days tickets were reported."""
+    departments = visible_departments(principal)
+    if department is not None:
+        wanted = ids_of(session, Department, department)
+        departments = wanted if departments is None else sorted(set(wanted) & set(departments))
+    return Scope(
+        department_ids=departments,
+        category_ids=ids_of(session, Category, category) if category is not None else None,
+        first=first,
+        last=last,
+    )
 
 
 def day_start(day: date) -> datetime:
@@ -193,6 +236,67 @@ def summary(
     }
 
 
+def board_summary(session: Session, scope: Scope, at: datetime) -> dict:
+    """The SLA board (`schemas.SlaSummary`): when, which days, and the scope's figures."""
+    return {
+        "at": at,
+        "from_": scope.first,
+        "to": scope.last,
+        **summary(session, scope, at, codes(session, Department), codes(session, Category)),
+    }
+
+
+@dataclass(frozen=True)
+class BreachPage:
+    """A page of breached tickets, how many the filter has, and the next page's cursor."""
+
+    items: list[Report]
+    count: int
+    next_cursor: str | None
+
+
+BREACH_CURSOR_TAG = "breaches"
+
+
+def breaches(
+    session: Session,
+    department_ids: Collection[int] | None,
+    at: datetime,
+    *,
+    department: str | None = None,
+    category: str | None = None,
+    cursor: str | None = None,
+    limit: int,
+) -> BreachPage:
+    """Open tickets past their deadline (and not paused), the oldest deadline first: a page
+    from `cursor` on, of the given departments (None: all) and filters."""
+    breached = select(Report).where(
+        Report.status.in_(sorted(states.OPEN)),
+        Report.paused_since.is_(None),
+        Report.deadline < at,
+    )
+    if department_ids is not None:
+        breached = breached.where(Report.department_id.in_(department_ids or {-1}))
+    if department is not None:
+        breached = breached.where(Report.department_id.in_(ids_of(session, Department, department)))
+    if category is not None:
+        breached = breached.where(Report.category_id.in_(ids_of(session, Category, category)))
+    count = session.scalar(select(func.count()).select_from(breached.subquery()))
+    query = breached
+    if cursor is not None:
+        position = paging.decode_cursor(cursor, (datetime, int), tag=BREACH_CURSOR_TAG)
+        query = query.where(paging.after((Report.deadline, Report.id), position))
+    # The open abuse flags in one query for the page, not one per ticket (a ticket shows them).
+    query = query.options(selectinload(Report.open_abuse_flags))
+    rows = list(
+        session.scalars(query.order_by(Report.deadline, Report.id).limit(limit + 1)).unique()
+    )
+    page, next_cursor = paging.split_page(
+        rows, limit, lambda r: (r.deadline, r.id), tag=BREACH_CURSOR_TAG
+    )
+    return BreachPage(page, count, next_cursor)
+
+
 def trend(session: Session, first: date, days: int, department_ids: Collection[int] | None):
     """Per Berlin day created and resolved; per ISO week resolved and the share within promise."""
     table = SlaFigures
@@ -216,7 +320,7 @@ def trend(session: Session, first: date, days: int, department_ids: Collection[i
     for offset in range(days):
         day = first + timedelta(days=offset)
         created, resolved, met = per_day.get(day, (0, 0, 0))
-        series.append({"date": day.isoformat(), "created": created, "resolved": resolved})
+        series.append({"date": day, "created": created, "resolved": resolved})
         if resolved:
             year, week, _ = day.isocalendar()
             weeks[f"{year}-W{week:02d}"][0] += resolved
@@ -234,8 +338,9 @@ def trend(session: Session, first: date, days: int, department_ids: Collection[i
     }
 
 
-def transparency(session: Session, category_codes: dict[int, str]) -> list[dict]:
+def transparency(session: Session) -> list[dict]:
     """Per month (of reporting) and category: resolved, and how many within the promise."""
+    category_codes = codes(session, Category)
     table = SlaFigures
     query = (
         select(table.start, table.category_id, func.sum(table.resolved), func.sum(table.met))

@@ -4,121 +4,56 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from flask import Response, current_app, jsonify
 
-from .. import paging
 from ..accounts.auth import authenticated, require
-from ..catalog.models import Category, Department
-from ..clock import BERLIN, in_utc, isoformat, now
-from ..errors import validation_error
+from ..clock import now
 from ..extensions import db
-from ..reports.models import Report
-from ..tickets import states
-from ..tickets.schemas import ticket_out
-from . import board, public_cache, service
+from ..tickets.schemas import dump_for
+from ..web.api import Blueprint
+from . import board, public_cache, schemas
 
 bp = Blueprint("sla", __name__)
 BOARD = ("supervisor", "admin")
-MAX_PAGE = 200
-
-
-DAY_META = {"type": "string", "description": "a day (Europe/Berlin), e.g. 2026-03-01"}
-
-
-class BerlinDay(fields.Field):
-    """A day in Europe/Berlin: '2026-03-01', or an aware date-time (the day it falls on)."""
-
-    default_error_messages = {"invalid": "Not a valid date or aware datetime."}  # noqa: RUF012
-
-    def _deserialize(self, value, attr, data, **kwargs) -> date:
-        if isinstance(value, str) and len(value) == 10:
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                raise self.make_error("invalid") from None
-        moment = fields.AwareDateTime(validate=in_utc).deserialize(value, attr, data)
-        return moment.astimezone(BERLIN).date()
-
-
-class SummaryArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
-    from_ = BerlinDay(data_key="from", metadata=DAY_META)
-    to = BerlinDay(metadata=DAY_META)
-    department = fields.String(validate=validate.Length(max=64))
-    category = fields.String(validate=validate.Length(max=64))
-    format = fields.String(validate=validate.OneOf(["json", "csv"]))
-
-
-class BreachArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
-    limit = paging.limit_field(50, MAX_PAGE)
-    cursor = paging.cursor_field()
-    department = fields.String(validate=validate.Length(max=64))
-    category = fields.String(validate=validate.Length(max=64))
-
-
-def _args(schema: Schema) -> dict:
-    try:
-        return schema.load(request.args.to_dict())
-    except ValidationError as exc:
-        raise validation_error(exc.normalized_messages(), status=400) from exc
-
-
-def _scoped(query):
-    principal = authenticated()
-    if not (principal.is_admin or principal.citywide):
-        query = query.where(Report.department_id.in_(principal.department_ids or {-1}))
-    return query
-
-
-def _codes(model) -> dict[int, str]:
-    return dict(db.session.execute(select(model.id, model.code)).all())
-
-
-def _ids_of(model, code: str) -> list[int]:
-    return list(db.session.scalars(select(model.id).where(model.code == code)))
-
-
-def _department_scope(principal) -> list[int] | None:
-    if principal.is_admin or principal.citywide:
-        return None
-    return sorted(principal.department_ids or ())
 
 
 @bp.get("/api/v1/sla/summary")
 @require(*BOARD)
-def summary():
-    """Open, at-risk and breached tickets now; resolution within the promise; per group."""
-    args = _args(SummaryArgs())
+@bp.arguments(schemas.SummaryArgs, location="query")
+@bp.response(
+    200, schemas.SlaSummary, description="Figures in total, per department and per category."
+)
+@bp.alt_response(
+    200,
+    schema={"type": "string"},
+    content_type="text/csv",
+    description="Figures in total, per department and per category.",
+    success=True,
+)
+def summary(args: dict):
+    """The SLA board: open, at risk, breached; resolved within the promise.
+
+    `from` and `to` are days in Europe/Berlin, both included (`2026-03-01`; a date-time
+    counts as the day it falls on); they select tickets by the day they were reported. Open,
+    at-risk, breached and paused are counted now; resolved, within the promise and the hours
+    to resolve come from figures kept per day and month as tickets change, so the board
+    costs the same with years of history. Median and 90th percentile hours are estimated
+    within hour bands (1, 2, 4, 8, 12, 24, 36, 48, 72, 96, 168, 336, 720 h and more).
+    """
     at = now()
-    departments = _department_scope(authenticated())
-    if "department" in args:
-        wanted = _ids_of(Department, args["department"])
-        departments = wanted if departments is None else sorted(set(wanted) & set(departments))
-    scope = board.Scope(
-        department_ids=departments,
-        category_ids=_ids_of(Category, args["category"]) if "category" in args else None,
+    scope = board.scope_for(
+        db.session,
+        authenticated(),
+        department=args.get("department"),
+        category=args.get("category"),
         first=args.get("from_"),
         last=args.get("to"),
     )
-    body = {
-        "at": isoformat(at),
-        "from": scope.first.isoformat() if scope.first else None,
-        "to": scope.last.isoformat() if scope.last else None,
-        **board.summary(db.session, scope, at, _codes(Department), _codes(Category)),
-    }
+    figures = board.board_summary(db.session, scope, at)
     if args.get("format") == "csv":
-        return _csv(body)
-    return jsonify(body)
+        return _csv(figures)
+    return figures
 
 
 def _csv(body: dict) -> Response:
@@ -135,58 +70,58 @@ def _csv(body: dict) -> Response:
     return resp
 
 
+_breaches = schemas.SlaBreaches()
+
+
 @bp.get("/api/v1/sla/breaches")
 @require(*BOARD)
-def breaches():
-    """Open tickets past their deadline, the oldest deadline first, a page at a time."""
-    args = _args(BreachArgs())
-    at = now()
-    breached = _scoped(
-        select(Report).where(
-            Report.status.in_(sorted(states.OPEN)),
-            Report.paused_since.is_(None),
-            Report.deadline < at,
-        )
+@bp.arguments(schemas.BreachArgs, location="query")
+@bp.response(200, schemas.SlaBreaches, description="A page of breaches.")
+def breaches(args: dict):
+    """Open tickets past their deadline, the oldest deadline first, a page at a time.
+
+    Keyset paging: `limit` tickets (at most 200) per page; the answer's `next_cursor`,
+    passed as `cursor`, gives the next page (tickets breached meanwhile never repeat one
+    already seen). `count` is the number of all breached tickets of the filter.
+    """
+    principal, at = authenticated(), now()
+    page = board.breaches(
+        db.session,
+        board.visible_departments(principal),
+        at,
+        department=args.get("department"),
+        category=args.get("category"),
+        cursor=args.get("cursor"),
+        limit=args["limit"],
     )
-    if "department" in args:
-        breached = breached.where(Report.department_id.in_(_ids_of(Department, args["department"])))
-    if "category" in args:
-        breached = breached.where(Report.category_id.in_(_ids_of(Category, args["category"])))
-    count = db.session.scalar(select(func.count()).select_from(breached.subquery()))
-    query = breached
-    if "cursor" in args:
-        position = paging.decode_cursor(args["cursor"], (datetime, int), tag="breaches")
-        query = query.where(paging.after((Report.deadline, Report.id), position))
-    # The open abuse flags in one query for the page, not one per ticket (ticket_out shows them).
-    query = query.options(selectinload(Report.open_abuse_flags))
-    rows = list(
-        db.session.scalars(
-            query.order_by(Report.deadline, Report.id).limit(args["limit"] + 1)
-        ).unique()
-    )
-    page, next_cursor = paging.split_page(
-        rows, args["limit"], lambda r: (r.deadline, r.id), tag="breaches"
-    )
-    principal = authenticated()
-    items = []
-    for report in page:
-        item = ticket_out(report, principal, at, full=False)
-        item["overdue_hours"] = round(service.overdue_hours(report, at), 2)
-        items.append(item)
-    return jsonify({"items": items, "count": count, "next_cursor": next_cursor})
+    # Each ticket as the caller sees it at this moment (the reporter's e-mail for their own).
+    return jsonify(dump_for(_breaches, page, principal, at))
 
 
 @bp.get("/api/v1/sla/transparency")
+@bp.response(
+    200, schemas.Transparency, description="Figures.", headers=schemas.PUBLIC_CACHE_HEADERS
+)
+@bp.alt_response(
+    304,
+    description="The client's copy (`If-None-Match`) is current.",
+    headers=schemas.PUBLIC_CACHE_HEADERS,
+    success=True,
+)
+@bp.doc(parameters=[schemas.IF_NONE_MATCH])
 def transparency():
-    """Public and anonymous: share of reports resolved within the promise, by month and category.
+    """Public: share of reports resolved within the promise, by month and category.
 
-    A burst of requests costs one computation: the answer is kept for the configured time
-    (shared by every request of this process) and carries an ETag and public caching headers.
+    Months are those the reports were made in (Europe/Berlin). The answer is computed at
+    most once per `MAENGELMELDER_PUBLIC_FIGURES_MAX_AGE` seconds (default 300) per server
+    process and may be cached as long.
     """
+    # A burst of requests costs one computation: the answer is kept for the configured time
+    # (shared by every request of this process) and carries an ETag and public caching headers.
     max_age = int(current_app.config.get("PUBLIC_FIGURES_MAX_AGE", 300))
     body, etag = public_cache.get_or_compute(
         "transparency",
         max_age,
-        lambda: {"items": board.transparency(db.session, _codes(Category))},
+        lambda: schemas.Transparency().dump({"items": board.transparency(db.session)}),
     )
     return public_cache.answer(body, etag, max_age)

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, request
+from flask import request
 
 from ..accounts.auth import authenticated, require
 from ..clock import BERLIN, now
-from ..errors import ApiError
 from ..extensions import db
-from . import board
+from ..web.api import Blueprint
+from . import board, schemas
 
 bp = Blueprint("sla_trend", __name__)
 
 
-@bp.get("/api/v1/sla/trend")
+@bp.get("/api/v1/sla/trend", tags=["sla"])
 @require("supervisor", "admin")
+@bp.response(200, schemas.SlaTrend, description="Figures for the last `days` days.")
+@bp.doc(parameters=[{"in": "query", "schema": schemas.TrendArgs}])
 def trend():
-    """Per day (Berlin) created and resolved; per ISO week the share resolved within promise."""
-    raw = request.args.get("days", "30")
-    # ASCII digits only, and few: int() refuses "²" and numbers of over 4300 digits
-    days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
-    if not 1 <= days <= 366:
-        raise ApiError(400, "invalid_filter", name="days", value=raw[:20])
+    """The trend: reports created and resolved per day, the promise kept per week.
+
+    Supervisors and admins; others see `403`.
+    """
+    # Read by hand: a `days` that is no small number is `400 invalid_filter`.
+    days = schemas.trend_days(request.args.get("days", "30"))
     first = now().astimezone(BERLIN).date() - timedelta(days=days - 1)
-    principal = authenticated()
-    departments = None
-    if not (principal.is_admin or principal.citywide):
-        departments = sorted(principal.department_ids or ())
-    return jsonify(board.trend(db.session, first, days, departments))
+    departments = board.visible_departments(authenticated())
+    return board.trend(db.session, first, days, departments)

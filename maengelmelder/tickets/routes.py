@@ -3,56 +3,35 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from marshmallow import Schema, ValidationError, fields, validate
+from flask import Response, current_app, jsonify, request
 
 from .. import paging, spreadsheet
 from ..abuse import flags
 from ..accounts.auth import STAFF, authenticated, require
-from ..accounts.routes import body
-from ..city import city
 from ..clock import now
-from ..errors import ApiError, validation_error
+from ..core.links import links
+from ..errors import ApiError
 from ..extensions import db
-from ..jobs import enqueue
 from ..reports import reads as reports
 from ..reports.intake import intake_payload
 from ..reports.limits import intake_limits
-from ..reports.schemas import events_public, report_for_reporter
+from ..reports.schemas import TrackedReport
 from ..sla.jobs import schedule_checks
+from ..sla.settings import sla_settings
 from ..storage import storage
-from . import moderation, service, states
-from .notifications import Links
+from ..web.api import Blueprint
+from . import moderation, schemas, service, states
 from .queue import QueueFilter, decode_cursor, queue
-from .schemas import (
-    AssignIn,
-    ForwardIn,
-    NoteIn,
-    PublishIn,
-    QueueArgs,
-    RedactIn,
-    TransitionIn,
-    ticket_out,
-)
 
 bp = Blueprint("tickets", __name__)
 
 
-def links() -> Links:
-    cfg = current_app.config
-    return Links(
-        base_url=cfg.get("BASE_URL") or request.host_url,
-        secret_key=cfg["SECRET_KEY"],
-        city_name=city().name,
-    )
-
-
 def _change() -> service.Change:
-    return service.Change(
-        principal=authenticated(), now=now(), links=links(), config=current_app.config
-    )
+    return service.Change(principal=authenticated(), now=now(), links=links(), sla=sla_settings())
 
 
 def _ticket(public_id: str, *, versioned: bool):
@@ -63,9 +42,26 @@ def _ticket(public_id: str, *, versioned: bool):
     return report, change
 
 
-def _answer(report, change, status: int = 200):
+def ticket_view(*, versioned: bool) -> Callable:
+    """The view works on the ticket of the path: found (404) and the caller's (403) and, for
+    a change, of the version the caller saw (If-Match: 428, 412), all before the body is
+    read. The view gets `report` and `change` instead of `public_id`."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, public_id: str, **kwargs):
+            report, change = _ticket(public_id, versioned=versioned)
+            return view(*args, report=report, change=change, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _answer(report, change, status: int = 200) -> Response:
+    """The changed ticket as the caller sees it, with its version as ETag."""
     db.session.commit()
-    resp = jsonify(ticket_out(report, change.principal, change.now))
+    resp = jsonify(schemas.full_view(report, change.principal, change.now))
     resp.status_code = status
     resp.headers["ETag"] = service.etag(report)
     return resp
@@ -75,14 +71,26 @@ def _csv(raw: str | None) -> tuple[str, ...]:
     return tuple(v for v in (raw or "").split(",") if v)
 
 
+QUEUE_ANSWER = "A page of the queue; with `format=csv` or `format=geojson` the page as a download."
+
+
 @bp.get("/api/v1/tickets")
 @require(*STAFF)
-def list_tickets():
-    """The caller's queue: open tickets of their departments, soonest deadline first."""
-    try:
-        args = QueueArgs().load(request.args.to_dict())
-    except ValidationError as exc:
-        raise validation_error(exc.normalized_messages(), status=400) from exc
+@bp.arguments(schemas.QueueArgs, location="query")
+@bp.response(200, schemas.TicketQueue, description=QUEUE_ANSWER, headers=paging.LINK_HEADER)
+@bp.alt_response(
+    200,
+    schema=schemas.TicketFeatureCollection,
+    content_type="application/geo+json",
+    description=QUEUE_ANSWER,
+    success=True,
+)
+@bp.alt_response(
+    200, schema={"type": "string"}, content_type="text/csv", description=QUEUE_ANSWER, success=True
+)
+@bp.doc(description=schemas.QUEUE_DESCRIPTION)
+def list_tickets(args: dict):
+    """The queue: open tickets of the caller's departments, soonest deadline first."""
     # Flags concern public content, which closed tickets have too: every state by default.
     default_statuses = () if args.get("flagged") else QueueFilter.statuses
     statuses = _csv(args.get("status")) or default_statuses
@@ -109,16 +117,8 @@ def list_tickets():
     if download:
         resp = _queue_export(page, principal, at, args["format"], link)
     else:
-        resp = jsonify(
-            {
-                "items": [ticket_out(r, principal, at, full=False) for r in page.items],
-                "total": page.total,
-                "total_capped": page.total_capped,
-                "limit": flt.limit,
-                "offset": flt.offset,
-                "next_cursor": page.next_cursor,
-            }
-        )
+        # The hot path: built directly, held equal to TicketQueue's dump by the tests.
+        resp = jsonify(schemas.queue_page(page, flt.limit, flt.offset, principal, at))
     if link is not None:
         resp.headers["Link"] = paging.link_header(link)
     return resp
@@ -139,26 +139,9 @@ _EXPORT_COLUMNS = (
 )
 
 
-def _queue_export(page, principal, at, fmt: str, link: tuple[str, str] | None):
+def _queue_export(page, principal, at, fmt: str, link: tuple[str, str] | None) -> Response:
     """A page of the current filter's tickets as CSV or GeoJSON (no reporter e-mail)."""
-    items = []
-    for report in page.items:
-        out = ticket_out(report, principal, at, full=False)
-        items.append(
-            {
-                "public_id": out["public_id"],
-                "status": out["status"],
-                "category": out["category"]["code"],
-                "department": out["department"]["code"],
-                "created_at": out["created_at"],
-                "deadline": out["deadline"],
-                "sla_state": out["sla"]["state"],
-                "assignee": out["assignee"]["name"] if out["assignee"] else "",
-                "lat": out["lat"],
-                "lon": out["lon"],
-                "zones": " ".join(out["zones"]),
-            }
-        )
+    items = [schemas.export_row(schemas.queue_item(r, principal, at)) for r in page.items]
     if fmt == "geojson":
         resp = jsonify(
             {
@@ -188,57 +171,93 @@ def _queue_export(page, principal, at, fmt: str, link: tuple[str, str] | None):
     return resp
 
 
-@bp.get("/api/v1/tickets/<public_id>")
+# Every answer of a ticket below is the ticket as the caller sees it (`schemas.full_view`):
+# TicketFull, or TicketFullOwnDepartment for staff of its own department.
+
+
+@bp.get("/api/v1/tickets/<public_id>", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def get_ticket(public_id: str):
-    report, change = _ticket(public_id, versioned=False)
-    resp = jsonify(ticket_out(report, change.principal, change.now))
+@ticket_view(versioned=False)
+@bp.response(200, schemas.TICKET_FULL, description="The ticket.", headers=schemas.ETAG)
+@bp.errors(404)
+def get_ticket(report, change):
+    """One ticket with history, internal notes and routing."""
+    resp = jsonify(schemas.full_view(report, change.principal, change.now))
     resp.headers["ETag"] = service.etag(report)
     return resp
 
 
-@bp.post("/api/v1/tickets/<public_id>/transition")
+def _changed(status: int = 200) -> Callable:
+    """Document the answer of a change: the ticket after it, with its ETag."""
+    return bp.response(
+        status,
+        schemas.TICKET_FULL,
+        description="The ticket after the change.",
+        headers=schemas.ETAG,
+    )
+
+
+@bp.post("/api/v1/tickets/<public_id>/transition", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def transition(public_id: str):
-    """Move the ticket to another state (If-Match: the version you saw)."""
-    report, change = _ticket(public_id, versioned=True)
-    args = body(TransitionIn())
+@ticket_view(versioned=True)
+@bp.arguments(schemas.TransitionIn)
+@_changed()
+@bp.errors(404, 409, 412, 428)
+@bp.doc(parameters=[schemas.IF_MATCH])
+def transition(args: dict, report, change):
+    """Move the ticket to another state."""
     service.transition(db.session, report, change, **args)
     resp = _answer(report, change)
     schedule_checks(report)
-    enqueue("maengelmelder.notify.jobs.send_pending")
     return resp
 
 
-@bp.post("/api/v1/tickets/<public_id>/assign")
+@bp.post("/api/v1/tickets/<public_id>/assign", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def assign(public_id: str):
-    report, change = _ticket(public_id, versioned=True)
-    service.assign(db.session, report, change, **body(AssignIn()))
+@ticket_view(versioned=True)
+@bp.arguments(schemas.AssignIn)
+@_changed()
+@bp.errors(404, 412, 428)
+@bp.doc(parameters=[schemas.IF_MATCH])
+def assign(args: dict, report, change):
+    """Assign the ticket to a person of its department, or to nobody (null)."""
+    service.assign(db.session, report, change, **args)
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/forward")
+@bp.post("/api/v1/tickets/<public_id>/forward", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def forward(public_id: str):
-    report, change = _ticket(public_id, versioned=True)
-    service.forward(db.session, report, change, **body(ForwardIn()))
+@ticket_view(versioned=True)
+@bp.arguments(schemas.ForwardIn)
+@_changed()
+@bp.errors(404, 412, 428)
+@bp.doc(parameters=[schemas.IF_MATCH])
+def forward(args: dict, report, change):
+    """Forward the ticket to another department, with a reason."""
+    service.forward(db.session, report, change, **args)
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/notes")
+@bp.post("/api/v1/tickets/<public_id>/notes", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def add_note(public_id: str):
-    report, change = _ticket(public_id, versioned=False)
-    service.add_note(db.session, report, change, **body(NoteIn()))
+@ticket_view(versioned=False)
+@bp.arguments(schemas.NoteIn)
+@_changed(201)
+@bp.errors(404)
+def add_note(args: dict, report, change):
+    """Add a public and/or internal note."""
+    service.add_note(db.session, report, change, **args)
     return _answer(report, change, 201)
 
 
-@bp.post("/api/v1/tickets/<public_id>/photos")
+@bp.post("/api/v1/tickets/<public_id>/photos", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def add_photos(public_id: str):
-    """Attach 'after' photos (multipart, field photos)."""
-    report, change = _ticket(public_id, versioned=False)
+@ticket_view(versioned=False)
+@_changed(201)
+@bp.errors(404, 413, 415, 422, 507)
+@bp.doc(requestBody=schemas.AFTER_PHOTOS)
+def add_photos(report, change):
+    """Attach 'after' photos."""
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type")
     _, blobs = intake_payload()
@@ -248,12 +267,15 @@ def add_photos(public_id: str):
     return _answer(report, change, 201)
 
 
-@bp.post("/api/v1/tickets/<public_id>/publication")
+@bp.post("/api/v1/tickets/<public_id>/publication", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def publication(public_id: str):
-    """Publish (optionally with edited text and a choice of photos) or hide citizen content."""
-    report, change = _ticket(public_id, versioned=True)
-    args = body(PublishIn())
+@ticket_view(versioned=True)
+@bp.arguments(schemas.PublishIn)
+@_changed()
+@bp.errors(404, 412, 428)
+@bp.doc(parameters=[schemas.IF_MATCH])
+def publication(args: dict, report, change):
+    """Publish the citizen's content (optionally edited) or hide it."""
     if args["action"] == "publish":
         moderation.publish(
             db.session,
@@ -267,21 +289,32 @@ def publication(public_id: str):
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/abuse/dismiss")
+@bp.post("/api/v1/tickets/<public_id>/abuse/dismiss", parameters=[schemas.PUBLIC_ID])
 @require(*STAFF)
-def dismiss_abuse(public_id: str):
-    """The citizens' abuse flags are unfounded: resolve them; publish again if they hid it."""
-    report, change = _ticket(public_id, versioned=True)
+@ticket_view(versioned=True)
+@_changed()
+@bp.errors(404, 412, 428)
+@bp.doc(parameters=[schemas.IF_MATCH])
+def dismiss_abuse(report, change):
+    """Dismiss the citizens' abuse flags; publish again what they had hidden.
+
+    Without open flags and not hidden for abuse it changes nothing.
+    """
     flags.dismiss(db.session, report, change)
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/photos/<int:photo_id>/redact")
+@bp.post(
+    "/api/v1/tickets/<public_id>/photos/<int:photo_id>/redact",
+    parameters=[schemas.PUBLIC_ID, schemas.PHOTO_ID],
+)
 @require(*STAFF)
-def redact(public_id: str, photo_id: int):
-    """Black out rectangles ([x, y, width, height] in web-size pixels) on a photo."""
-    report, change = _ticket(public_id, versioned=False)
-    args = body(RedactIn())
+@ticket_view(versioned=False)
+@bp.arguments(schemas.RedactIn)
+@_changed()
+@bp.errors(404, 507)
+def redact(args: dict, report, change, photo_id: int):
+    """Black out rectangles ([x, y, width, height], web-size pixels) on a photo."""
     moderation.redact(
         db.session,
         report,
@@ -293,38 +326,42 @@ def redact(public_id: str, photo_id: int):
     return _answer(report, change)
 
 
-class CitizenNoteIn(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+# -- the citizen, through the tracking link ---------------------------------------------------
 
 
-def _citizen(token: str):
-    report = reports.get_by_token(db.session, token)
-    change = service.Change(principal=None, now=now(), links=links(), config=current_app.config)
-    return report, change
+def tracked_report(view: Callable) -> Callable:
+    """The view works on the report of the tracking link (404 before the body is read); it
+    gets `report` and `change` instead of `token`."""
+
+    @functools.wraps(view)
+    def wrapped(*args, token: str, **kwargs):
+        report = reports.get_by_token(db.session, token)
+        change = service.Change(principal=None, now=now(), links=links(), sla=sla_settings())
+        return view(*args, report=report, change=change, **kwargs)
+
+    return wrapped
 
 
-def _tracked(report):
-    db.session.commit()
-    out = report_for_reporter.dump(report)
-    out["history"] = events_public.dump(report.events)
-    return jsonify(out)
-
-
-@bp.post("/api/v1/track/<token>/reopen")
-def citizen_reopen(token: str):
-    """'It is not fixed': reopen a resolved report within 14 days, with a note for the crew."""
-    report, change = _citizen(token)
-    args = body(CitizenNoteIn())
+@bp.post("/api/v1/track/<token>/reopen", tags=["tracking"], parameters=[schemas.TOKEN])
+@tracked_report
+@bp.arguments(schemas.CitizenNoteIn)
+@bp.response(200, TrackedReport, description="The report and its public history.")
+@bp.errors(404, 409)
+def citizen_reopen(args: dict, report, change):
+    """It is not fixed: reopen a resolved report (within 14 days) with a note."""
     days = current_app.config["REOPEN_DAYS"]
     service.reopen_by_citizen(db.session, report, change, note=args["note"], days=days)
-    resp = _tracked(report)
+    db.session.commit()
     schedule_checks(report)
-    return resp
+    return report
 
 
-@bp.post("/api/v1/track/<token>/confirm")
-def citizen_confirm(token: str):
-    """'It is fixed': the reporter confirms and the ticket closes."""
-    report, change = _citizen(token)
+@bp.post("/api/v1/track/<token>/confirm", tags=["tracking"], parameters=[schemas.TOKEN])
+@tracked_report
+@bp.response(200, TrackedReport, description="The report and its public history.")
+@bp.errors(404, 409)
+def citizen_confirm(report, change):
+    """It is fixed: the reporter confirms and the ticket closes."""
     service.confirm_by_citizen(db.session, report, change)
-    return _tracked(report)
+    db.session.commit()
+    return report
