@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Flask, current_app, jsonify
+from marshmallow import fields, validate
 from sqlalchemy import text
 
 from . import redis_guard
 from .extensions import db
+from .web.api import Blueprint, register
+from .web.schemas import Out
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("health", __name__, description="Is the service able to do its work?")
+
+_STATE = validate.OneOf(["ok", "unavailable"])
+
+
+class HealthChecks(Out):
+    database = fields.String(validate=_STATE)
+    redis = fields.String(validate=validate.OneOf(["ok", "unavailable", "not_configured"]))
+
+
+class Health(Out):
+    status = fields.String(validate=_STATE)
+    checks = fields.Nested(HealthChecks)
 
 
 def _redis_state() -> str:
@@ -19,8 +34,12 @@ def _redis_state() -> str:
 
 
 @bp.get("/healthz")
+@bp.response(200, Health, description="Healthy.")
+@bp.alt_response(503, schema=Health, description="Not healthy; see Retry-After.")
 def healthz():
-    """200 when the database answers (and Redis, if configured); 503 otherwise.
+    """Health: the database (and Redis, if configured) answer.
+
+    200 when the database answers (and Redis, if configured); 503 otherwise.
 
     Each is asked once, with the time a request may wait for it (DB_TIMEOUT_SECONDS,
     REDIS_TIMEOUT_SECONDS): a server that does not answer is reported within that time.
@@ -41,5 +60,5 @@ def healthz():
     return resp
 
 
-def init_app(app) -> None:
-    app.register_blueprint(bp)
+def init_app(app: Flask) -> None:
+    register(app, bp)

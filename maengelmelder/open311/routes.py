@@ -21,6 +21,7 @@ from ..accounts.service import principal_for_token
 from ..catalog.models import Category
 from ..city import city
 from ..clock import now
+from ..core.links import base_url
 from ..errors import (
     ApiError,
     answer_errors_under,
@@ -71,7 +72,7 @@ def _format(fmt: str) -> str:
 
 
 def _base() -> str:
-    return (current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
+    return base_url()
 
 
 # --- errors ------------------------------------------------------------------------------

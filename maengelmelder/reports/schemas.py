@@ -102,7 +102,6 @@ class ListQuery(Schema):
     )
 
 
-UTC = Time  # a timestamp as the API writes it (the document registers it under this name)
 
 
 def media_url(name: str) -> str:

@@ -6,6 +6,899 @@
  */
 
 export interface paths {
+    "/api/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OpenAPI 3.1. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, unknown>;
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document as a readable page. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description HTML. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health: the database (and Redis, if configured) answer.
+         * @description 200 when the database answers (and Redis, if configured); 503 otherwise.
+         *
+         *     Each is asked once, with the time a request may wait for it (DB_TIMEOUT_SECONDS,
+         *     REDIS_TIMEOUT_SECONDS): a server that does not answer is reported within that time.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Healthy. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Health"];
+                    };
+                };
+                /** @description Not healthy; see Retry-After. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Health"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in: sets the session cookie and returns the CSRF token.
+         * @description The cookie holds only a random session id and is set once, here. `401` `login_failed` is
+         *     the one answer for an unknown address, a wrong password, a deactivated account and a try
+         *     that has to wait after too many failures from this network for this address; `429` is the
+         *     per-address rate limit (`LOGIN_LIMIT_IP`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LoginIn"];
+                };
+            };
+            responses: {
+                /** @description Logged in. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Login"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                422: components["responses"]["Error422"];
+                429: components["responses"]["Error429"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out: the session ends on the server; its cookie is worthless from now on.
+         * @description A no-op for API tokens.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Logged out. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is calling. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The caller. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Me"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One's own live sessions, most recently used first (at most 20).
+         * @description For logged-in people; API tokens have no sessions (`403`).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sessions. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffSessions"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of one's own sessions (the current one too: that is logging out). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the session's id */
+                    session_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended; its cookie is worthless from now on. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of one's account, this one included. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Ended"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change one's own password (sessions only).
+         * @description Every session of the account ends; this browser gets a new one.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasswordIn"];
+                };
+            };
+            responses: {
+                /** @description Changed; the new session's CSRF token. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CsrfToken"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Staff accounts, a page at a time. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, at most 1000 (default 500) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accounts by e-mail address; the next page in `Link`. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"][];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        /** Create a staff account. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserIn"];
+                };
+            };
+            responses: {
+                /** @description Created. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                409: components["responses"]["Error409"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an account.
+         * @description A new role, other departments, the city-wide scope or a deactivation end all its
+         *     sessions. `409` `own_account`: admins cannot deactivate their own account or take its admin role
+         *     away.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the account's id */
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserPatch"];
+                };
+            };
+            responses: {
+                /** @description The account after the change. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                409: components["responses"]["Error409"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/admin/users/{user_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End every session of an account (a lost phone, a person who left). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the account's id */
+                    user_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Ended"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/login-throttles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Failed logins of the last day per (e-mail address, network), newest first.
+         * @description After `LOGIN_MAX_FAILURES` failures from one network for one address, each further try
+         *     from there waits (30 s, doubled every time, at most `LOGIN_LOCK_MINUTES`); tries from
+         *     elsewhere never do.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Throttles. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LoginThrottles"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/login-throttles/{throttle_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a throttle: tries from that network for that address are free again. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the throttle's id */
+                    throttle_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Lifted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** API tokens (never the secret), a page at a time. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, at most 1000 (default 500) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Tokens by id; the next page in `Link`. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiToken"][];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        /** Create an API token; the answer is the only time it is shown. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TokenIn"];
+                };
+            };
+            responses: {
+                /** @description Created. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiTokenCreated"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API token. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the token's id */
+                    token_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiToken"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active categories in display order.
+         * @description With names in German and English.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Categories. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CategoryOut"][];
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/city": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The city: name, boundary, centre, bbox, tiles.
+         * @description The boundary is GeoJSON (lon/lat); the centre is a point inside the city to centre the
+         *     map on.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The city. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["City"];
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/departments": {
         parameters: {
             query?: never;
@@ -192,88 +1085,6 @@ export interface paths {
         };
         trace?: never;
     };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Health: the database (and Redis, if configured) answer. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Healthy. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Health"];
-                    };
-                };
-                /** @description Not healthy; see Retry-After. */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Health"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OpenAPI 3.1. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": Record<string, unknown>;
-                    };
-                };
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/reports": {
         parameters: {
             query?: never;
@@ -281,7 +1092,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public reports, newest first; JSON or GeoJSON. */
+        /**
+         * Public reports, newest first; JSON or GeoJSON.
+         * @description Filtered and paged: `format=geojson` (or `Accept: application/geo+json`) answers GeoJSON,
+         *     `view=map` only what a map marker shows.
+         */
         get: {
             parameters: {
                 query?: {
@@ -318,7 +1133,10 @@ export interface paths {
         put?: never;
         /**
          * File a report (multipart with photos, or JSON).
-         * @description Without `lat`/`lon` the GPS position in a photo's EXIF is used. The citizen app also sends `website` (a honeypot: anything in it is `422` `spam_suspected`) and `fill_ms` (milliseconds spent in the form: below the configured minimum it is `422` `too_fast`); neither is stored, and a request without them is not checked.
+         * @description Without `lat`/`lon` the GPS position in a photo's EXIF is used. The citizen app also
+         *     sends `website` (a honeypot: anything in it is `422` `spam_suspected`) and `fill_ms`
+         *     (milliseconds spent in the form: below the configured minimum it is `422` `too_fast`);
+         *     neither is stored, and a request without them is not checked.
          */
         post: {
             parameters: {
@@ -372,7 +1190,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open reports near a place, nearest first (support instead of a duplicate). */
+        /**
+         * Open reports near a place, nearest first (support instead of a duplicate).
+         * @description Within a radius (default 50 m): 'is it one of these?'.
+         */
         get: {
             parameters: {
                 query: {
@@ -408,48 +1229,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/reports/{public_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One public report (no e-mail, no token). */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the report's public id, YEAR-NNNNNN */
-                    public_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The report. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ReportPublic"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/reports/{public_id}/support": {
         parameters: {
             query?: never;
@@ -461,14 +1240,18 @@ export interface paths {
         put?: never;
         /**
          * Support an open report (optionally to hear when it is resolved).
-         * @description One support per caller (device id from `X-Device-Id`, or else address) and report. Rate limited like filing a report, per address and per device (`429` with Retry-After). An `email` gets one mail with a confirmation link (`/confirm/<token>`, then `POST /api/v1/reports/confirm`) and nothing else until it is used; the link is valid `MAENGELMELDER_CONFIRM_EMAIL_DAYS` days. The reporter's own address, an address already following and a blocked address get no mail.
+         * @description Instead of filing a duplicate. One support per caller (device id from `X-Device-Id`, or
+         *     else address) and report. Rate limited like filing a report, per address and per device
+         *     (`429` with Retry-After). An `email` gets one mail with a confirmation link
+         *     (`/confirm/<token>`, then `POST /api/v1/reports/confirm`) and nothing else until it is
+         *     used; the link is valid `MAENGELMELDER_CONFIRM_EMAIL_DAYS` days. The reporter's own
+         *     address, an address already following and a blocked address get no mail.
          */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description the report's public id, YEAR-NNNNNN */
                     public_id: string;
                 };
                 cookie?: never;
@@ -502,109 +1285,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/reports/{public_id}/abuse": {
+    "/api/v1/reports/{public_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /**
-         * Report abuse: flag a published report's text or photos for staff to check.
-         * @description One flag per caller (device id, or else address) and report; when the open flags reach the configured threshold the citizen text and photos leave public view until staff decide. An unknown or unpublished report is `404`. Rate limited per address (`429` with Retry-After).
-         */
-        post: {
+        /** One public report (no e-mail, no token). */
+        get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description the report's public id, YEAR-NNNNNN */
                     public_id: string;
                 };
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AbuseIn"];
-                };
-            };
+            requestBody?: never;
             responses: {
-                /** @description Received (also when this caller had flagged it before). */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            received: true;
-                            message: components["schemas"]["Message"];
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                404: components["responses"]["Error404"];
-                422: components["responses"]["Error422"];
-                429: components["responses"]["Error429"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/reports/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Confirm the reporter's e-mail address with the token from the mail's link.
-         * @description Releases every report from the address held until it is confirmed (`MAENGELMELDER_CONFIRM_UNKNOWN_EMAILS`); later reports from it are not held. A supporter's link (`following: true`) lets the address follow the report. An expired link is `410` `confirmation_expired`, a bad one `400` `confirmation_invalid`.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ConfirmIn"];
-                };
-            };
-            responses: {
-                /** @description Confirmed (also when it was before). */
+                /** @description The report. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            public_id: string;
-                            /** @description whether the report is public now (or waits for moderation) */
-                            published: boolean;
-                            /** @description a supporter's link: the address now hears about the report */
-                            following: boolean;
-                            message: components["schemas"]["Message"];
-                        };
+                        "application/json": components["schemas"]["ReportPublic"];
                     };
                 };
                 400: components["responses"]["Error400"];
-                410: components["responses"]["Error410"];
-                422: components["responses"]["Error422"];
+                404: components["responses"]["Error404"];
                 503: components["responses"]["Error503"];
             };
         };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -624,7 +1339,6 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description the tracking token from the report's tracking link */
                     token: string;
                 };
                 cookie?: never;
@@ -642,171 +1356,6 @@ export interface paths {
                 };
                 400: components["responses"]["Error400"];
                 404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/track/{token}/reopen": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** It is not fixed: reopen a resolved report (within 14 days) with a note. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the tracking token from the report's tracking link */
-                    token: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CitizenNoteIn"];
-                };
-            };
-            responses: {
-                /** @description The report and its public history. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TrackedReport"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                404: components["responses"]["Error404"];
-                409: components["responses"]["Error409"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/track/{token}/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** It is fixed: the reporter confirms and the ticket closes. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the tracking token from the report's tracking link */
-                    token: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The report and its public history. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TrackedReport"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                404: components["responses"]["Error404"];
-                409: components["responses"]["Error409"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/categories": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Active categories in display order. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Categories. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CategoryOut"][];
-                    };
-                };
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/city": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The city: name, boundary, centre, bbox, tiles. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The city. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["City"];
-                    };
-                };
                 503: components["responses"]["Error503"];
             };
         };
@@ -827,7 +1376,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Which department a report here would go to, and why. */
+        /**
+         * Which department a report here would go to, and why.
+         * @description The department a report of this category at this place would go to, the rule and the
+         *     zones that decided it, and the reason in words.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -861,533 +1414,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/sla/transparency": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Public: share of reports resolved within the promise, by month and category.
-         * @description Months are those the reports were made in (Europe/Berlin). The answer is computed at most once per `MAENGELMELDER_PUBLIC_FIGURES_MAX_AGE` seconds (default 300) per server process and may be cached as long.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description the ETag of the copy you hold; `304` without a body while it is current */
-                    "If-None-Match"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Figures. */
-                200: {
-                    headers: {
-                        /** @description the answer's version */
-                        ETag?: string;
-                        /** @description `public, max-age=…` */
-                        "Cache-Control"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Transparency"];
-                    };
-                };
-                /** @description The client's copy (`If-None-Match`) is current. */
-                304: {
-                    headers: {
-                        /** @description the answer's version */
-                        ETag?: string;
-                        /** @description `public, max-age=…` */
-                        "Cache-Control"?: string;
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/export/reports.geojson": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A page of the reports (filtered), oldest first, as GeoJSON, without personal data. */
-        get: {
-            parameters: {
-                query?: {
-                    from?: string;
-                    to?: string;
-                    /** @description category codes, comma-separated */
-                    category?: string;
-                    /** @description states, comma-separated */
-                    status?: string;
-                    /** @description how many reports a page holds, at most 100000 */
-                    limit?: number;
-                    /** @description where the page starts: `next_cursor` of the page before, or the cursor in its `Link` header, unchanged (opaque; a bad one is `400` `invalid_cursor`) */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Streamed; the next page in `next_cursor`, `links` and `Link`. */
-                200: {
-                    headers: {
-                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
-                        Link?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/geo+json": components["schemas"]["OpenDataFeatureCollection"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/export/reports.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A page of the reports (filtered), oldest first, as CSV, without personal data. */
-        get: {
-            parameters: {
-                query?: {
-                    from?: string;
-                    to?: string;
-                    /** @description category codes, comma-separated */
-                    category?: string;
-                    /** @description states, comma-separated */
-                    status?: string;
-                    /** @description how many reports a page holds, at most 100000 */
-                    limit?: number;
-                    /** @description where the page starts: `next_cursor` of the page before, or the cursor in its `Link` header, unchanged (opaque; a bad one is `400` `invalid_cursor`) */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Streamed, with a header row. */
-                200: {
-                    headers: {
-                        /** @description the next page, `<URL>; rel="next"` (absent on the last page), and the license, `<URL>; rel="license"` */
-                        Link?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/csv": string;
-                    };
-                };
-                400: components["responses"]["Error400"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Log in: sets the session cookie and returns the CSRF token.
-         * @description The cookie holds only a random session id and is set once, here. `401` `login_failed` is the one answer for an unknown address, a wrong password, a deactivated account and a try that has to wait after too many failures from this network for this address; `429` is the per-address rate limit (`LOGIN_LIMIT_IP`).
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LoginIn"];
-                };
-            };
-            responses: {
-                /** @description Logged in. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Login"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                422: components["responses"]["Error422"];
-                429: components["responses"]["Error429"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Log out: the session ends on the server; its cookie is worthless from now on. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Logged out. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who is calling. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The caller. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Me"];
-                    };
-                };
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/password": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Change one's own password (sessions only); every session of the account ends, this browser gets a new one. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PasswordIn"];
-                };
-            };
-            responses: {
-                /** @description Changed; the new session's CSRF token. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CsrfToken"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Staff accounts, a page at a time. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description page size, at most 1000 (default 500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the page before, unchanged (opaque) */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Accounts by e-mail address; the next page in `Link`. */
-                200: {
-                    headers: {
-                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
-                        Link?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"][];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        /** Create a staff account. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserIn"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                409: components["responses"]["Error409"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/tokens": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** API tokens (never the secret), a page at a time. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description page size, at most 1000 (default 500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the page before, unchanged (opaque) */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Tokens by id; the next page in `Link`. */
-                200: {
-                    headers: {
-                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
-                        Link?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiToken"][];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        /** Create an API token; the answer is the only time it is shown. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TokenIn"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiTokenCreated"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/tokens/{token_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke an API token. */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the token's id */
-                    token_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Revoked. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiToken"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/admin/zones": {
         parameters: {
             query?: never;
@@ -1395,10 +1421,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Zones as GeoJSON. */
+        /**
+         * Zones as GeoJSON.
+         * @description Every zone as a GeoJSON FeatureCollection (optionally of one kind).
+         */
         get: {
             parameters: {
                 query?: {
+                    /** @description only the zones of this kind */
                     kind?: string;
                 };
                 header?: never;
@@ -1439,7 +1469,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Make the zones of one kind exactly the posted FeatureCollection. */
+        /**
+         * Make the zones of one kind exactly the posted FeatureCollection.
+         * @description All or nothing: `422` names the offending feature, or the zone the rule set in force
+         *     still needs.
+         */
         post: {
             parameters: {
                 query: {
@@ -1513,7 +1547,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Put a rule set in force (a new version) and move open tickets. */
+        /**
+         * Put a rule set in force (a new version) and move open tickets.
+         * @description Every moved ticket records the move in its history.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1635,641 +1672,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/admin/blocklist": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The block list: reports from these senders are accepted but held. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description page size, at most 1000 (default 500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the page before, unchanged (opaque) */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Entries by pattern, a page at a time. */
-                200: {
-                    headers: {
-                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
-                        Link?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: number;
-                                /** @description `name@example.org`, or `@example.org` (the domain and its subdomains) */
-                                pattern: string;
-                                reason: string | null;
-                                /** Format: date-time */
-                                created_at: string;
-                                /** @description who added it (`user:ID`, `cli`, …) */
-                                created_by: string;
-                                /** @description the name of that user or API token; null for the command line */
-                                created_by_name: string | null;
-                            }[];
-                            /** @description pass it as `cursor` for the next page; null on the last page */
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        /**
-         * Block an address or a domain.
-         * @description A malformed pattern is `422` naming `pattern`; one already on the list is `409` `blocklist_duplicate`.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["BlockedSenderIn"];
-                };
-            };
-            responses: {
-                /** @description Added. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            /** @description `name@example.org`, or `@example.org` (the domain and its subdomains) */
-                            pattern: string;
-                            reason: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                            /** @description who added it (`user:ID`, `cli`, …) */
-                            created_by: string;
-                            /** @description the name of that user or API token; null for the command line */
-                            created_by_name: string | null;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                409: components["responses"]["Error409"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/blocklist/{entry_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Take an entry off the block list (reports already held stay held). */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the entry's id */
-                    entry_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Removed. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/mails/failed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Mails that could not be delivered, newest first.
-         * @description A mail fails for good when the receiving server refuses it permanently (a 5xx reply, such as 550 for an unknown mailbox) or after 8 attempts that failed temporarily (4xx, unreachable server, timeouts), retried with a backoff of 1, 2, 4 … at most 60 minutes.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description how many mails a page holds, at most 500 */
-                    limit?: number;
-                    /** @description where the page starts: `next_cursor` of the page before, or the cursor in its `Link` header, unchanged (opaque; a bad one is `400` `invalid_cursor`) */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of undeliverable mails. */
-                200: {
-                    headers: {
-                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
-                        Link?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: ({
-                                /** @description the outbox row */
-                                id: number;
-                                /** @description which mail: `acknowledged`, `resolved`, `rejected`, `followup`, `confirm_email`, `escalation`, `digest`, … */
-                                kind: string;
-                                /**
-                                 * @description to whom, never the address itself
-                                 * @enum {string}
-                                 */
-                                to: "reporter" | "follower" | "staff";
-                                /** Format: date-time */
-                                failed_at: string;
-                                attempts: number;
-                                /** @description the mail server's reply (`recipient refused: 550 5.1.1 …`), any address in it replaced by `<address>` */
-                                error: string | null;
-                            } & {
-                                /** @description the report's public id, if any */
-                                report: string | null;
-                                /** Format: date-time */
-                                created_at: string;
-                            })[];
-                            /** @description pass it as `cursor` for the next page; null on the last page */
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/mails/{mail_id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Send an undeliverable mail again (after the address or the server was fixed).
-         * @description `404` `mail_not_failed` when there is no such mail or it has not failed (it is pending or was sent).
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the id in the list */
-                    mail_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Queued again, due now, with fresh attempts. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            /** @constant */
-                            status: "pending";
-                            message: components["schemas"]["Message"];
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One's own live sessions, most recently used first (at most 20).
-         * @description For logged-in people; API tokens have no sessions (`403`).
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Sessions. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: number;
-                                /** Format: date-time */
-                                created_at: string;
-                                /**
-                                 * Format: date-time
-                                 * @description noted at most once a minute
-                                 */
-                                last_seen_at: string;
-                                /**
-                                 * Format: date-time
-                                 * @description when it ends unless used before: the idle timeout (MAENGELMELDER_SESSION_IDLE_MINUTES) or the absolute end (MAENGELMELDER_SESSION_HOURS after login), whichever comes first
-                                 */
-                                expires_at: string;
-                                /** @description browser and system only, e.g. "Firefox, Linux" */
-                                device: string;
-                                /** @description the client's network only (IPv4 /24, IPv6 /48), never its address */
-                                network: string;
-                                /** @description the session of this request */
-                                current: boolean;
-                            }[];
-                        };
-                    };
-                };
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/sessions/{session_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** End one of one's own sessions (the current one too: that is logging out). */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the session's id */
-                    session_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ended; its cookie is worthless from now on. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout-everywhere": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** End every session of one's account, this one included. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ended. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description how many sessions ended */
-                            ended: number;
-                        };
-                    };
-                };
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/users/{user_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change an account; a new role, other departments, the city-wide scope or a deactivation end all its sessions.
-         * @description `409` `own_account`: admins cannot deactivate their own account or take its admin role away.
-         */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the account's id */
-                    user_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserPatch"];
-                };
-            };
-            responses: {
-                /** @description The account after the change. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                409: components["responses"]["Error409"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        trace?: never;
-    };
-    "/api/v1/admin/users/{user_id}/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** End every session of an account (a lost phone, a person who left). */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the account's id */
-                    user_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ended. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description how many sessions ended */
-                            ended: number;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/login-throttles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Failed logins of the last day per (e-mail address, network), newest first.
-         * @description After `LOGIN_MAX_FAILURES` failures from one network for one address, each further try from there waits (30 s, doubled every time, at most `LOGIN_LOCK_MINUTES`); tries from elsewhere never do.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Throttles. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: number;
-                                /** @description the account; null when the address typed is no account (it is not stored) */
-                                user: {
-                                    id: number;
-                                    email: string;
-                                    name: string;
-                                } | null;
-                                /** @description IPv4 address (/32) or IPv6 /64 */
-                                network: string;
-                                /** @description failed tries counted in a row */
-                                failures: number;
-                                /** Format: date-time */
-                                first_failure_at: string;
-                                /** Format: date-time */
-                                last_failure_at: string;
-                                /**
-                                 * Format: date-time
-                                 * @description tries from this network for this address wait until then; null when they need not wait
-                                 */
-                                blocked_until: string | null;
-                            }[];
-                            /** @description the next page's `cursor`; null on the last */
-                            next_cursor: string | null;
-                        };
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/login-throttles/{throttle_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Lift a throttle: tries from that network for that address are free again. */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the throttle's id */
-                    throttle_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Lifted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                503: components["responses"]["Error503"];
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/tickets": {
         parameters: {
             query?: never;
@@ -2315,8 +1717,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TicketQueue"];
-                        "text/csv": string;
                         "application/geo+json": components["schemas"]["TicketFeatureCollection"];
+                        "text/csv": string;
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2361,7 +1763,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2416,7 +1818,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2473,7 +1875,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2529,7 +1931,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2582,7 +1984,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2635,7 +2037,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2692,7 +2094,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2747,7 +2149,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2801,7 +2203,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["TicketFull"];
+                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -2819,6 +2221,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/track/{token}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** It is not fixed: reopen a resolved report (within 14 days) with a note. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the tracking token from the report's tracking link */
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CitizenNoteIn"];
+                };
+            };
+            responses: {
+                /** @description The report and its public history. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrackedReport"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                404: components["responses"]["Error404"];
+                409: components["responses"]["Error409"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/track/{token}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** It is fixed: the reporter confirms and the ticket closes. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the tracking token from the report's tracking link */
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report and its public history. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrackedReport"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                404: components["responses"]["Error404"];
+                409: components["responses"]["Error409"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sla/summary": {
         parameters: {
             query?: never;
@@ -2828,7 +2321,12 @@ export interface paths {
         };
         /**
          * The SLA board: open, at risk, breached; resolved within the promise.
-         * @description `from` and `to` are days in Europe/Berlin, both included (`2026-03-01`; a date-time counts as the day it falls on); they select tickets by the day they were reported. Open, at-risk, breached and paused are counted now; resolved, within the promise and the hours to resolve come from figures kept per day and month as tickets change, so the board costs the same with years of history. Median and 90th percentile hours are estimated within hour bands (1, 2, 4, 8, 12, 24, 36, 48, 72, 96, 168, 336, 720 h and more).
+         * @description `from` and `to` are days in Europe/Berlin, both included (`2026-03-01`; a date-time
+         *     counts as the day it falls on); they select tickets by the day they were reported. Open,
+         *     at-risk, breached and paused are counted now; resolved, within the promise and the hours
+         *     to resolve come from figures kept per day and month as tickets change, so the board
+         *     costs the same with years of history. Median and 90th percentile hours are estimated
+         *     within hour bands (1, 2, 4, 8, 12, 24, 36, 48, 72, 96, 168, 336, 720 h and more).
          */
         get: {
             parameters: {
@@ -2880,7 +2378,9 @@ export interface paths {
         };
         /**
          * Open tickets past their deadline, the oldest deadline first, a page at a time.
-         * @description Keyset paging: `limit` tickets (at most 200) per page; the answer's `next_cursor`, passed as `cursor`, gives the next page (tickets breached meanwhile never repeat one already seen). `count` is the number of all breached tickets of the filter.
+         * @description Keyset paging: `limit` tickets (at most 200) per page; the answer's `next_cursor`,
+         *     passed as `cursor`, gives the next page (tickets breached meanwhile never repeat one
+         *     already seen). `count` is the number of all breached tickets of the filter.
          */
         get: {
             parameters: {
@@ -2910,6 +2410,67 @@ export interface paths {
                 400: components["responses"]["Error400"];
                 401: components["responses"]["Error401"];
                 403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public: share of reports resolved within the promise, by month and category.
+         * @description Months are those the reports were made in (Europe/Berlin). The answer is computed at
+         *     most once per `MAENGELMELDER_PUBLIC_FIGURES_MAX_AGE` seconds (default 300) per server
+         *     process and may be cached as long.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description the ETag of the copy you hold; `304` without a body while it is current */
+                    "If-None-Match"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Figures. */
+                200: {
+                    headers: {
+                        /** @description the answer's version */
+                        ETag?: string;
+                        /** @description `public, max-age=…` */
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Transparency"];
+                    };
+                };
+                /** @description The client's copy (`If-None-Match`) is current. */
+                304: {
+                    headers: {
+                        /** @description the answer's version */
+                        ETag?: string;
+                        /** @description `public, max-age=…` */
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error400"];
                 503: components["responses"]["Error503"];
             };
         };
@@ -2967,37 +2528,442 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/docs": {
+    "/api/v1/export/reports.geojson": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** This document as a readable page. */
+        /**
+         * A page of the reports (filtered), oldest first, as GeoJSON, without personal data.
+         * @description One FeatureCollection, streamed.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description reports made at or after this time */
+                    from?: string;
+                    /** @description reports made before this time */
+                    to?: string;
+                    /** @description category codes, comma-separated */
+                    category?: string;
+                    /** @description states, comma-separated */
+                    status?: string;
+                    /** @description page size, at most 100000 (default 25000) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description HTML. */
+                /** @description Streamed; the next page in `next_cursor`, `links` and `Link`. */
                 200: {
                     headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/html": string;
+                        "application/geo+json": components["schemas"]["OpenDataFeatureCollection"];
                     };
                 };
+                400: components["responses"]["Error400"];
                 503: components["responses"]["Error503"];
             };
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/export/reports.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of the reports (filtered), oldest first, as CSV, without personal data.
+         * @description A header row, then one row per report, streamed; the license and the next page in the
+         *     `Link` header.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description reports made at or after this time */
+                    from?: string;
+                    /** @description reports made before this time */
+                    to?: string;
+                    /** @description category codes, comma-separated */
+                    category?: string;
+                    /** @description states, comma-separated */
+                    status?: string;
+                    /** @description page size, at most 100000 (default 25000) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Streamed, with a header row. */
+                200: {
+                    headers: {
+                        /** @description the next page, `<URL>; rel="next"` (absent on the last page), and the license, `<URL>; rel="license"` */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                400: components["responses"]["Error400"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{public_id}/abuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report abuse: flag a published report's text or photos for staff to check.
+         * @description One flag per caller (device id, or else address) and report; when the open flags reach
+         *     the configured threshold the citizen text and photos leave public view until staff
+         *     decide. An unknown or unpublished report is `404`. Rate limited per address (`429` with
+         *     Retry-After).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    public_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AbuseIn"];
+                };
+            };
+            responses: {
+                /** @description Received (also when this caller had flagged it before). */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AbuseReceived"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                404: components["responses"]["Error404"];
+                422: components["responses"]["Error422"];
+                429: components["responses"]["Error429"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the reporter's e-mail address with the token from the mail's link.
+         * @description A reporter (or supporter) followed the confirmation link. Releases every report from the
+         *     address held until it is confirmed (`MAENGELMELDER_CONFIRM_UNKNOWN_EMAILS`); later reports
+         *     from it are not held. A supporter's link (`following: true`) lets the address follow the
+         *     report. An expired link is `410` `confirmation_expired`, a bad one `400`
+         *     `confirmation_invalid`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConfirmIn"];
+                };
+            };
+            responses: {
+                /** @description Confirmed (also when it was before). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Confirmed"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                410: components["responses"]["Error410"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/blocklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The block list: reports from these senders are accepted but held.
+         * @description Blocked addresses and domains by pattern, a page at a time.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, at most 1000 (default 500) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries by pattern, a page at a time. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BlocklistPage"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        /**
+         * Block an address or a domain.
+         * @description Its subdomains too. A malformed pattern is `422` naming `pattern`; one already on the
+         *     list is `409` `blocklist_duplicate`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BlockedSenderIn"];
+                };
+            };
+            responses: {
+                /** @description Added. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BlockedSender"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                409: components["responses"]["Error409"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/blocklist/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take an entry off the block list (reports already held stay held). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    entry_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mails/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mails that could not be delivered, newest first.
+         * @description A mail fails for good when the receiving server refuses it permanently (a 5xx reply, such
+         *     as 550 for an unknown mailbox) or after 8 attempts that failed temporarily (4xx,
+         *     unreachable server, timeouts), retried with a backoff of 1, 2, 4 … at most 60 minutes.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, at most 500 (default 100) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of undeliverable mails. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FailedMails"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/mails/{mail_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an undeliverable mail again (after the address or the server was fixed).
+         * @description `404` `mail_not_failed` when there is no such mail or it has not failed (it is pending or
+         *     was sent).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the id in the list */
+                    mail_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued again, due now, with fresh attempts. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailRetried"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3028,200 +2994,6 @@ export interface components {
             de: string;
             en: string;
         };
-        ReportIn: {
-            category: string;
-            /** @default  */
-            description: string;
-            lat?: number;
-            lon?: number;
-            /**
-             * Format: email
-             * @default null
-             */
-            email: string | null;
-            /** @default null */
-            address: string | null;
-            /** @default true */
-            notify: boolean;
-            /** @enum {string} */
-            lang?: "de" | "en";
-            /** @default null */
-            website: string | null;
-            /** @default null */
-            fill_ms: number | null;
-        };
-        CategoryRef: {
-            code: string;
-            name: components["schemas"]["Message"];
-            group: string;
-        };
-        DepartmentRef: {
-            code: string;
-            name: components["schemas"]["Message"];
-        };
-        ReportPublic: {
-            public_id: string;
-            /** @enum {string} */
-            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
-            status_label: components["schemas"]["Message"];
-            category: components["schemas"]["CategoryRef"];
-            department: components["schemas"]["DepartmentRef"];
-            /** @description the citizen's text, null until staff published it */
-            description: string | null;
-            published: boolean;
-            supporters: number;
-            readonly address: unknown;
-            lat: number;
-            lon: number;
-            location_source: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** Format: date-time */
-            deadline: string;
-            /** Format: date-time */
-            resolved_at: string | null;
-            photos: components["schemas"]["PhotoOut"][];
-        };
-        ReportForReporter: {
-            public_id: string;
-            /** @enum {string} */
-            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
-            readonly status_label: unknown;
-            category: components["schemas"]["CategoryRef"];
-            department: components["schemas"]["DepartmentRef"];
-            description: string;
-            published: boolean;
-            supporters: number;
-            address: string | null;
-            lat: number;
-            lon: number;
-            location_source: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** Format: date-time */
-            deadline: string;
-            /** Format: date-time */
-            resolved_at: string | null;
-            /** @description all photos; the URLs of those the public may not see carry a key (?k=) that opens them for the reporter only */
-            photos: components["schemas"]["PhotoOut"][];
-        };
-        PhotoOut: {
-            kind: string;
-            /** @description web size, long side ≤ 1600 px */
-            url: string;
-            /** @description long side ≤ 320 px */
-            thumbnail_url: string;
-            width: number;
-            height: number;
-        };
-        EventPublic: {
-            /** Format: date-time */
-            at: string;
-            kind: string;
-            from_status: string | null;
-            to_status: string | null;
-            note: string | null;
-        };
-        CategoryOut: {
-            code: string;
-            name: components["schemas"]["Message"];
-            group: string;
-            icon: string;
-            sla_hours: number;
-            department: components["schemas"]["DepartmentRef"];
-        };
-        SupportIn: {
-            /**
-             * Format: email
-             * @default null
-             */
-            email: string | null;
-            /**
-             * @default de
-             * @enum {string}
-             */
-            lang: "de" | "en";
-        };
-        TransitionIn: {
-            /** @enum {string} */
-            to: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
-            /** @default null */
-            public_note: string | null;
-            /** @default null */
-            internal_note: string | null;
-            /** @default null */
-            duplicate_of: string | null;
-        };
-        AssignIn: {
-            assignee_id: number | null;
-        };
-        ForwardIn: {
-            department: string;
-            reason: string;
-        };
-        NoteIn: {
-            /** @default null */
-            public_note: string | null;
-            /** @default null */
-            internal_note: string | null;
-        };
-        PublishIn: {
-            /** @enum {string} */
-            action: "publish" | "hide";
-            /** @default null */
-            public_description: string | null;
-            /** @default null */
-            photo_ids: number[] | null;
-            /** @default null */
-            reason: string | null;
-        };
-        RedactIn: {
-            rects: number[][];
-        };
-        CitizenNoteIn: {
-            note: string;
-        };
-        LoginIn: {
-            email: string;
-            password: string;
-        };
-        PasswordIn: {
-            current_password: string;
-            new_password: string;
-        };
-        UserIn: {
-            /** Format: email */
-            email: string;
-            name: string;
-            /** @enum {string} */
-            role: "crew" | "supervisor" | "admin";
-            password: string;
-            departments?: string[];
-            /** @default false */
-            citywide: boolean;
-            /**
-             * @default de
-             * @enum {string}
-             */
-            lang: "de" | "en";
-        };
-        TokenIn: {
-            name: string;
-            /** @enum {string} */
-            role: "crew" | "supervisor" | "admin";
-            departments?: string[];
-            /** @default false */
-            citywide: boolean;
-        };
-        ExplainIn: {
-            category: string;
-            lat: number;
-            lon: number;
-        };
         /** @description The one error shape of the API. */
         Error: {
             error: {
@@ -3244,287 +3016,20 @@ export interface components {
             type: "Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon" | "GeometryCollection";
             coordinates?: unknown[];
         };
-        /** @description A report as a map marker shows it (`view=map`). */
-        MapReport: {
-            public_id: string;
-            status: string;
-            /** @description the category's code */
-            category: string;
-            lat: number;
-            lon: number;
+        HealthChecks: {
+            /** @enum {string} */
+            database: "ok" | "unavailable";
+            /** @enum {string} */
+            redis: "ok" | "unavailable" | "not_configured";
         };
-        ReportPage: {
-            items: (components["schemas"]["ReportPublic"] | components["schemas"]["MapReport"])[];
-            next_cursor: string | null;
+        Health: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            checks: components["schemas"]["HealthChecks"];
         };
-        ReportFeature: {
-            /** @constant */
-            type: "Feature";
-            id: string;
-            geometry: {
-                /** @constant */
-                type: "Point";
-                coordinates: unknown[];
-            };
-            /** @description the public report without lat/lon; with `view=map` only public_id, status and category (its code) */
-            properties: Record<string, unknown>;
-        };
-        ReportFeatureCollection: {
-            /** @constant */
-            type: "FeatureCollection";
-            features: components["schemas"]["ReportFeature"][];
-            next_cursor: string | null;
-        };
-        NearbyReport: components["schemas"]["ReportPublic"] & {
-            distance_m: number;
-        };
-        NearbyPage: {
-            items: components["schemas"]["NearbyReport"][];
-        };
-        ReportCreated: {
-            report: components["schemas"]["ReportForReporter"];
-            /** Format: uri */
-            tracking_url: string;
-            tracking_token: string;
-        };
-        TrackedReport: components["schemas"]["ReportForReporter"] & {
-            history: components["schemas"]["EventPublic"][];
-        };
-        City: {
-            name: string;
-            boundary: components["schemas"]["Geometry"];
-            centre: {
-                lat: number;
-                lon: number;
-            };
-            /** @description min lon, min lat, max lon, max lat */
-            bbox: number[];
-            tiles: {
-                url: string;
-                attribution: string;
-            };
-        };
-        RoutingExplanation: {
-            department: string;
-            rule_id: string | null;
-            rule: {
-                id: string;
-                department: string;
-                category?: string;
-                category_group?: string;
-                zone?: string;
-                zone_kind?: string;
-                priority?: number;
-                sla_hours?: number;
-            } | null;
-            priority: number | null;
-            sla_hours: number | null;
-            zones: {
-                key: string;
-                name: string;
-                kind: string;
-            }[];
-            ruleset_version: number | null;
-            fallback: boolean;
-            text: components["schemas"]["Message"];
-            inside_city: boolean;
-        };
-        TicketPhoto: components["schemas"]["PhotoOut"] & {
-            id: number;
-            approved: boolean;
-        };
-        StaffEvent: {
-            id: number;
-            /** Format: date-time */
-            at: string;
-            actor: string;
-            /** @description the staff member's or API token's name; null for the citizen and the system */
-            actor_name: string | null;
-            kind: string;
-            from_status: string | null;
-            to_status: string | null;
-            public_note: string | null;
-            internal_note: string | null;
-            data: Record<string, unknown> | null;
-        };
-        /** @description A ticket as staff see it in lists: the public report plus the citizen's own text, SLA, assignee, routing and version. */
-        Ticket: components["schemas"]["ReportPublic"] & {
-            description?: string | null;
-            public_description: string | null;
-            priority: number | null;
-            /** @description also sent as ETag; send it back in If-Match */
-            version: number;
-            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
-            sla: {
-                /** @enum {string} */
-                state: "ok" | "at_risk" | "breached" | "met" | "missed" | "paused";
-                /** Format: date-time */
-                deadline: string | null;
-                /** Format: date-time */
-                at_risk_at: string | null;
-            };
-            assignee: {
-                id: number;
-                name: string;
-            } | null;
-            zones: string[];
-            /** @description the stored routing explanation */
-            routing: Record<string, unknown> | null;
-            ruleset_version: number | null;
-            lang: string | null;
-            /**
-             * @description why the citizen content waits for staff (docs/abuse.md); null if not
-             * @enum {string|null}
-             */
-            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
-            /** @description open 'report abuse' flags */
-            abuse_flag_count: number;
-            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
-            abuse_flags: {
-                id: number;
-                /** @enum {string} */
-                reason: "offensive" | "personal_data" | "spam" | "wrong_place" | "other";
-                comment: string | null;
-                /** Format: date-time */
-                created_at: string;
-            }[];
-            /** @description only for staff of the ticket's own department */
-            reporter_email?: string | null;
-        };
-        /** @description The single-ticket view: all photos, the whole history, duplicate and followers. */
-        TicketFull: components["schemas"]["Ticket"] & {
-            photos: components["schemas"]["TicketPhoto"][];
-            history: components["schemas"]["StaffEvent"][];
-            duplicate_of: string | null;
-            followers: number;
-            /** @description the ticket's mails that could not be delivered (the staff app: „Mail an den Meldenden nicht zustellbar“), oldest first; an admin sends one again from the list of undeliverable mails */
-            mail_failures: {
-                /** @description the outbox row */
-                id: number;
-                /** @description which mail: `acknowledged`, `resolved`, `rejected`, `followup`, `confirm_email`, `escalation`, `digest`, … */
-                kind: string;
-                /**
-                 * @description to whom, never the address itself
-                 * @enum {string}
-                 */
-                to: "reporter" | "follower" | "staff";
-                /** Format: date-time */
-                failed_at: string;
-                attempts: number;
-                /** @description the mail server's reply (`recipient refused: 550 5.1.1 …`), any address in it replaced by `<address>` */
-                error: string | null;
-            }[];
-        };
-        TicketQueue: {
-            items: components["schemas"]["Ticket"][];
-            /** @description how many tickets match the filter, counted up to 1,000 */
-            total: number;
-            /** @description true: more than 1,000 match and `total` stopped there */
-            total_capped: boolean;
-            limit: number;
-            offset: number;
-            /** @description pass it as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
-        };
-        /** @description A page of the queue's current filter as GeoJSON (no reporter e-mail). */
-        TicketFeatureCollection: {
-            /** @constant */
-            type: "FeatureCollection";
-            features: {
-                /** @constant */
-                type: "Feature";
-                id: string;
-                geometry: {
-                    /** @constant */
-                    type: "Point";
-                    coordinates: unknown[];
-                };
-                properties: {
-                    public_id: string;
-                    /** @enum {string} */
-                    status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
-                    category: string;
-                    department: string;
-                    /** Format: date-time */
-                    created_at: string;
-                    /** Format: date-time */
-                    deadline: string | null;
-                    /** @enum {string} */
-                    sla_state: "ok" | "at_risk" | "breached" | "met" | "missed" | "paused";
-                    /** @description the name, or empty */
-                    assignee: string;
-                    /** @description zone keys, space-separated */
-                    zones: string;
-                };
-            }[];
-            /** @description pass it as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
-            /** @description `[{href, rel: "next", type}]` naming the next page; empty on the last */
-            links: {
-                href: string;
-                /** @constant */
-                rel: "next";
-                type?: string;
-            }[];
-        };
-        SlaFigures: {
-            open: number;
-            at_risk: number;
-            breached: number;
-            paused: number;
-            resolved: number;
-            resolved_within_sla: number;
-            resolved_within_sla_pct: number | null;
-            median_hours_to_resolve: number | null;
-            p90_hours_to_resolve: number | null;
-        };
-        SlaSummary: {
-            /** Format: date-time */
-            at: string;
-            /** Format: date */
-            from: string | null;
-            /** Format: date */
-            to: string | null;
-            total: components["schemas"]["SlaFigures"];
-            by_department: {
-                [key: string]: components["schemas"]["SlaFigures"];
-            };
-            by_category: {
-                [key: string]: components["schemas"]["SlaFigures"];
-            };
-        };
-        SlaBreaches: {
-            items: (components["schemas"]["Ticket"] & {
-                overdue_hours: number;
-            })[];
-            /** @description all breached tickets of the filter, not only this page */
-            count: number;
-            /** @description pass as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
-        };
-        Transparency: {
-            items: {
-                month: string;
-                category: string;
-                resolved: number;
-                within_promise: number;
-                within_promise_pct: number;
-            }[];
-        };
-        SlaTrend: {
-            /** @description one entry per day (Europe/Berlin), the oldest first */
-            days: {
-                /** Format: date */
-                date: string;
-                created: number;
-                resolved: number;
-            }[];
-            /** @description per ISO week with resolved tickets: the share within the promise */
-            weeks: {
-                week: string;
-                resolved: number;
-                within_promise_pct: number;
-            }[];
+        LoginIn: {
+            email: string;
+            password: string;
         };
         User: {
             id: number;
@@ -3543,9 +3048,6 @@ export interface components {
             user: components["schemas"]["User"];
             csrf_token: string;
         };
-        CsrfToken: {
-            csrf_token: string;
-        };
         /** @description `user` and `csrf_token` only for a session login. */
         Me: {
             /** @enum {string} */
@@ -3555,6 +3057,95 @@ export interface components {
             name: string;
             user?: components["schemas"]["User"];
             csrf_token?: string;
+        };
+        StaffSession: {
+            id: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description noted at most once a minute
+             */
+            last_seen_at: string;
+            /**
+             * Format: date-time
+             * @description when it ends unless used before: the idle timeout (MAENGELMELDER_SESSION_IDLE_MINUTES) or the absolute end (MAENGELMELDER_SESSION_HOURS after login), whichever comes first
+             */
+            readonly expires_at: string;
+            /** @description browser and system only, e.g. "Firefox, Linux" */
+            device: string;
+            /** @description the client's network only (IPv4 /24, IPv6 /48), never its address */
+            network: string;
+            /** @description the session of this request */
+            readonly current: boolean;
+        };
+        StaffSessions: {
+            items: components["schemas"]["StaffSession"][];
+        };
+        Ended: {
+            /** @description how many sessions ended */
+            ended: number;
+        };
+        PasswordIn: {
+            current_password: string;
+            new_password: string;
+        };
+        CsrfToken: {
+            csrf_token: string;
+        };
+        UserIn: {
+            /** Format: email */
+            email: string;
+            name: string;
+            /** @enum {string} */
+            role: "crew" | "supervisor" | "admin";
+            password: string;
+            departments?: string[];
+            /** @default false */
+            citywide: boolean;
+            /**
+             * @default de
+             * @enum {string}
+             */
+            lang: "de" | "en";
+        };
+        UserPatch: {
+            name?: string;
+            /** @enum {string} */
+            role?: "crew" | "supervisor" | "admin";
+            departments?: string[];
+            citywide?: boolean;
+            active?: boolean;
+            /** @enum {string} */
+            lang?: "de" | "en";
+        };
+        ThrottleAccount: {
+            id: number;
+            email: string;
+            name: string;
+        };
+        LoginThrottle: {
+            id: number;
+            /** @description the account; null when the address typed is no account (it is not stored) */
+            user: components["schemas"]["ThrottleAccount"] | null;
+            /** @description IPv4 address (/32) or IPv6 /64 */
+            network: string;
+            /** @description failed tries counted in a row */
+            failures: number;
+            /** Format: date-time */
+            first_failure_at: string;
+            /** Format: date-time */
+            last_failure_at: string;
+            /**
+             * Format: date-time
+             * @description tries from this network for this address wait until then; null when they need not wait
+             */
+            blocked_until: string | null;
+        };
+        LoginThrottles: {
+            items: components["schemas"]["LoginThrottle"][];
+            /** @description the next page's `cursor`; null on the last */
+            next_cursor: string | null;
         };
         ApiToken: {
             id: number;
@@ -3569,127 +3160,56 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
         };
-        ApiTokenCreated: components["schemas"]["ApiToken"] & {
+        TokenIn: {
+            name: string;
+            /** @enum {string} */
+            role: "crew" | "supervisor" | "admin";
+            departments?: string[];
+            /** @default false */
+            citywide: boolean;
+        };
+        ApiTokenCreated: {
+            id: number;
+            name: string;
+            prefix: string;
+            /** @enum {string} */
+            role: "crew" | "supervisor" | "admin";
+            citywide: boolean;
+            departments: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
             /** @description shown this one time only */
             token: string;
         };
-        ZoneFeatureCollection: {
-            /** @constant */
-            type: "FeatureCollection";
-            features: {
-                /** @constant */
-                type: "Feature";
-                id: string;
-                properties: {
-                    name: string | null;
-                    kind: string;
-                    /** Format: date-time */
-                    updated_at: string | null;
-                };
-                geometry: components["schemas"]["Geometry"];
-            }[];
+        DepartmentRef: {
+            code: string;
+            readonly name: components["schemas"]["Message"];
         };
-        /** @description GeoJSON in WGS84; each feature a (Multi)Polygon with an id property. */
-        FeatureCollectionIn: {
-            /** @constant */
-            type: "FeatureCollection";
-            features: Record<string, unknown>[];
+        CategoryOut: {
+            code: string;
+            readonly name: components["schemas"]["Message"];
+            group: string;
+            icon: string;
+            sla_hours: number;
+            department: components["schemas"]["DepartmentRef"];
         };
-        ZoneImportResult: {
-            kind: string;
-            summary: {
-                added: number;
-                changed: number;
-                removed: number;
-                unchanged: number;
-            };
-            added: string[];
-            changed: string[];
-            removed: string[];
-            unchanged: string[];
+        Centre: {
+            lat: number;
+            lon: number;
         };
-        Rule: {
-            id: string;
-            department: string;
-            category?: string;
-            category_group?: string;
-            zone?: string;
-            zone_kind?: string;
-            priority?: number;
-            sla_hours?: number;
+        Tiles: {
+            url: string;
+            attribution: string;
         };
-        RuleSetIn: {
-            fallback_department: string;
-            rules?: components["schemas"]["Rule"][];
-            /** @description ignored (the server numbers versions) */
-            version?: unknown;
-            /** @description only when applying */
-            note?: string;
-        };
-        RuleSet: {
-            fallback_department: string;
-            rules: components["schemas"]["Rule"][];
-            version?: number | null;
-        };
-        RuleSetVersion: {
-            version: number | null;
-            /** Format: date-time */
-            created_at: string | null;
-            created_by: string | null;
-            note: string | null;
-        } & {
-            implicit: boolean;
-            rules: components["schemas"]["RuleSet"];
-        };
-        RuleSetApplied: components["schemas"]["RuleSetVersion"] & {
-            moves: components["schemas"]["Move"][];
-        };
-        RuleVersionInfo: {
-            version: number | null;
-            /** Format: date-time */
-            created_at: string | null;
-            created_by: string | null;
-            note: string | null;
-        };
-        Move: {
-            public_id: string;
-            category: string;
-            from_department: string;
-            to_department: string;
-            rule_id: string | null;
-        };
-        DryRun: {
-            moves: components["schemas"]["Move"][];
-            count: number;
-        };
-        Health: {
-            /** @enum {string} */
-            status: "ok" | "unavailable";
-            checks: {
-                /** @enum {string} */
-                database: "ok" | "unavailable";
-                /** @enum {string} */
-                redis: "ok" | "unavailable" | "not_configured";
-            };
-        };
-        OpenDataFeatureCollection: {
-            /** @constant */
-            type: "FeatureCollection";
+        City: {
             name: string;
-            license: {
-                name: string;
-                url: string;
-            };
-            /** @description pass it as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
-            /** @description `[{href, rel: "next", type}]` naming the next page; empty on the last */
-            links: {
-                href: string;
-                /** @constant */
-                rel: "next";
-                type?: string;
-            }[];
-            features: Record<string, unknown>[];
+            boundary: components["schemas"]["Geometry"];
+            centre: components["schemas"]["Centre"];
+            /** @description min lon, min lat, max lon, max lat */
+            bbox: number[];
+            tiles: components["schemas"]["Tiles"];
         };
         Department: {
             code: string;
@@ -3754,29 +3274,973 @@ export interface components {
             auto_publish?: boolean;
             active?: boolean;
         };
+        /** @description A report as a map marker shows it (`view=map`). */
+        MapReport: {
+            public_id: string;
+            status: string;
+            /** @description the category's code */
+            category: string;
+            lat: number;
+            lon: number;
+        };
+        ReportIn: {
+            category: string;
+            /** @default  */
+            description: string;
+            lat?: number;
+            lon?: number;
+            /**
+             * Format: email
+             * @default null
+             */
+            email: string | null;
+            /** @default null */
+            address: string | null;
+            /** @default true */
+            notify: boolean;
+            /** @enum {string} */
+            lang?: "de" | "en";
+            /** @default null */
+            website: string | null;
+            /** @default null */
+            fill_ms: number | null;
+        };
+        CategoryRef: {
+            code: string;
+            readonly name: components["schemas"]["Message"];
+            group: string;
+        };
+        ReportForReporter: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            /** @description all photos; the URLs of those the public may not see carry a key (?k=) that opens them for the reporter only */
+            readonly photos: components["schemas"]["PhotoOut"][];
+        };
+        ReportCreated: {
+            report: components["schemas"]["ReportForReporter"];
+            /** Format: uri */
+            tracking_url: string;
+            tracking_token: string;
+        };
+        ReportPage: {
+            items: (components["schemas"]["ReportPublic"] | components["schemas"]["MapReport"])[];
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        PointGeometry: {
+            /** @enum {string} */
+            type: "Point";
+            coordinates: number[];
+        };
+        ReportFeature: {
+            /** @enum {string} */
+            type: "Feature";
+            id: string;
+            geometry: components["schemas"]["PointGeometry"];
+            /** @description the public report without lat/lon; with `view=map` only public_id, status and category (its code) */
+            properties: {
+                [key: string]: unknown;
+            };
+        };
+        ReportFeatureCollection: {
+            /** @enum {string} */
+            type: "FeatureCollection";
+            features: components["schemas"]["ReportFeature"][];
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        PhotoOut: {
+            kind: string;
+            /** @description web size, long side ≤ 1600 px */
+            readonly url: string;
+            /** @description long side ≤ 320 px */
+            readonly thumbnail_url: string;
+            width: number;
+            height: number;
+        };
+        NearbyReport: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            /** @description the citizen's text, null until staff published it */
+            readonly description: string | null;
+            published: boolean;
+            supporters: number;
+            /** @description the citizen's words too: null until staff published the text */
+            readonly address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            readonly photos: components["schemas"]["PhotoOut"][];
+            /** @description metres from the place, rounded to 0.1 */
+            distance_m: number;
+        };
+        NearbyPage: {
+            items: components["schemas"]["NearbyReport"][];
+        };
+        SupportIn: {
+            /**
+             * Format: email
+             * @default null
+             */
+            email: string | null;
+            /**
+             * @default de
+             * @enum {string}
+             */
+            lang: "de" | "en";
+        };
+        ReportPublic: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            /** @description the citizen's text, null until staff published it */
+            readonly description: string | null;
+            published: boolean;
+            supporters: number;
+            /** @description the citizen's words too: null until staff published the text */
+            readonly address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            readonly photos: components["schemas"]["PhotoOut"][];
+        };
+        EventPublic: {
+            /** Format: date-time */
+            at: string;
+            kind: string;
+            from_status: string | null;
+            to_status: string | null;
+            note: string | null;
+        };
+        TrackedReport: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            /** @description all photos; the URLs of those the public may not see carry a key (?k=) that opens them for the reporter only */
+            readonly photos: components["schemas"]["PhotoOut"][];
+            history: components["schemas"]["EventPublic"][];
+        };
+        ExplainIn: {
+            category: string;
+            lat: number;
+            lon: number;
+        };
+        Rule: {
+            id: string;
+            department: string;
+            category?: string;
+            category_group?: string;
+            zone?: string;
+            zone_kind?: string;
+            priority?: number;
+            sla_hours?: number;
+        };
+        RoutingZone: {
+            key: string;
+            name: string;
+            kind: string;
+        };
+        RoutingExplanation: {
+            department: string;
+            rule_id: string | null;
+            rule: components["schemas"]["Rule"] | null;
+            priority: number | null;
+            sla_hours: number | null;
+            zones: components["schemas"]["RoutingZone"][];
+            ruleset_version: number | null;
+            fallback: boolean;
+            text: components["schemas"]["Message"];
+            inside_city: boolean;
+        };
+        ZoneProperties: {
+            name: string | null;
+            kind: string;
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        ZoneFeature: {
+            /** @enum {string} */
+            readonly type: "Feature";
+            id: string;
+            properties: components["schemas"]["ZoneProperties"];
+            geometry: components["schemas"]["Geometry"];
+        };
+        ZoneFeatureCollection: {
+            /** @enum {string} */
+            readonly type: "FeatureCollection";
+            features: components["schemas"]["ZoneFeature"][];
+        };
+        /** @description GeoJSON in WGS84; each feature a (Multi)Polygon with an id property. */
+        FeatureCollectionIn: {
+            /** @enum {string} */
+            type: "FeatureCollection";
+            features: {
+                [key: string]: unknown;
+            }[];
+        };
+        ZoneImportSummary: {
+            added: number;
+            changed: number;
+            removed: number;
+            unchanged: number;
+        };
+        ZoneImportResult: {
+            kind: string;
+            summary: components["schemas"]["ZoneImportSummary"];
+            added: string[];
+            changed: string[];
+            removed: string[];
+            unchanged: string[];
+        };
+        RuleSet: {
+            fallback_department: string;
+            version?: number | null;
+            rules: components["schemas"]["Rule"][];
+        };
+        RuleSetVersion: {
+            version: number | null;
+            /** Format: date-time */
+            created_at: string | null;
+            created_by: string | null;
+            note: string | null;
+            implicit: boolean;
+            rules: components["schemas"]["RuleSet"];
+        };
+        RuleVersionInfo: {
+            version: number | null;
+            /** Format: date-time */
+            created_at: string | null;
+            created_by: string | null;
+            note: string | null;
+        };
+        RuleSetIn: {
+            fallback_department: string;
+            rules?: components["schemas"]["Rule"][];
+            /** @description ignored (the server numbers versions) */
+            version?: unknown;
+            /** @description only when applying */
+            note?: string;
+        };
+        Move: {
+            public_id: string;
+            category: string;
+            from_department: string;
+            to_department: string;
+            rule_id: string | null;
+        };
+        DryRun: {
+            moves: components["schemas"]["Move"][];
+            count: number;
+        };
+        RuleSetApplied: {
+            version: number | null;
+            /** Format: date-time */
+            created_at: string | null;
+            created_by: string | null;
+            note: string | null;
+            implicit: boolean;
+            rules: components["schemas"]["RuleSet"];
+            moves: components["schemas"]["Move"][];
+        };
+        TicketSla: {
+            /** @enum {string} */
+            state: "ok" | "at_risk" | "breached" | "met" | "missed" | "paused";
+            /** Format: date-time */
+            deadline: string | null;
+            /** Format: date-time */
+            at_risk_at: string | null;
+        };
+        Assignee: {
+            id: number;
+            name: string;
+        };
+        AbuseFlag: {
+            id: number;
+            /** @enum {string} */
+            reason: "offensive" | "personal_data" | "spam" | "wrong_place" | "other";
+            comment: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A ticket as staff see it in lists: the public report plus the citizen's own text, SLA, assignee, routing and version. */
+        Ticket: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string | null;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            readonly photos: components["schemas"]["PhotoOut"][];
+            public_description: string | null;
+            priority: number | null;
+            /** @description also sent as ETag; send it back in If-Match */
+            version: number;
+            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
+            sla: components["schemas"]["TicketSla"];
+            assignee: components["schemas"]["Assignee"] | null;
+            zones: string[];
+            /** @description the stored routing explanation */
+            routing: {
+                [key: string]: unknown;
+            } | null;
+            ruleset_version: number | null;
+            lang: string | null;
+            /**
+             * @description why the citizen content waits for staff (docs/abuse.md); null if not
+             * @enum {string|null}
+             */
+            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
+            /** @description open 'report abuse' flags */
+            abuse_flag_count: number;
+            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
+            abuse_flags: components["schemas"]["AbuseFlag"][];
+        };
+        /** @description A `Ticket` as staff of its own department see it: with `reporter_email`. */
+        TicketOwnDepartment: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string | null;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            readonly photos: components["schemas"]["PhotoOut"][];
+            public_description: string | null;
+            priority: number | null;
+            /** @description also sent as ETag; send it back in If-Match */
+            version: number;
+            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
+            sla: components["schemas"]["TicketSla"];
+            assignee: components["schemas"]["Assignee"] | null;
+            zones: string[];
+            /** @description the stored routing explanation */
+            routing: {
+                [key: string]: unknown;
+            } | null;
+            ruleset_version: number | null;
+            lang: string | null;
+            /**
+             * @description why the citizen content waits for staff (docs/abuse.md); null if not
+             * @enum {string|null}
+             */
+            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
+            /** @description open 'report abuse' flags */
+            abuse_flag_count: number;
+            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
+            abuse_flags: components["schemas"]["AbuseFlag"][];
+            /** @description only for staff of the ticket's own department */
+            reporter_email: string | null;
+        };
+        TicketQueue: {
+            items: (components["schemas"]["Ticket"] | components["schemas"]["TicketOwnDepartment"])[];
+            /** @description how many tickets match the filter, counted up to 1,000 */
+            total: number;
+            /** @description true: more than 1,000 match and `total` stopped there */
+            total_capped: boolean;
+            limit: number;
+            offset: number;
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        TicketFeatureProperties: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            /** @description the category's code */
+            category: string;
+            /** @description the department's code */
+            department: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            deadline: string | null;
+            /** @enum {string} */
+            sla_state: "ok" | "at_risk" | "breached" | "met" | "missed" | "paused";
+            /** @description the name, or empty */
+            assignee: string;
+            /** @description zone keys, space-separated */
+            zones: string;
+        };
+        TicketFeature: {
+            /** @enum {string} */
+            type: "Feature";
+            id: string;
+            geometry: components["schemas"]["PointGeometry"];
+            properties: components["schemas"]["TicketFeatureProperties"];
+        };
+        GeoJsonLink: {
+            href: string;
+            /** @enum {string} */
+            rel: "next";
+            type: string;
+        };
+        /** @description A page of the queue's current filter as GeoJSON (no reporter e-mail). */
+        TicketFeatureCollection: {
+            /** @enum {string} */
+            type: "FeatureCollection";
+            features: components["schemas"]["TicketFeature"][];
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+            /** @description `[{href, rel: "next", type}]` naming the next page; empty on the last */
+            links: components["schemas"]["GeoJsonLink"][];
+        };
+        TicketPhoto: {
+            kind: string;
+            /** @description web size, long side ≤ 1600 px */
+            readonly url: string;
+            /** @description long side ≤ 320 px */
+            readonly thumbnail_url: string;
+            width: number;
+            height: number;
+            id: number;
+            approved: boolean;
+        };
+        StaffEvent: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            /** @description the staff member's or API token's name; null for the citizen and the system */
+            actor_name: string | null;
+            kind: string;
+            from_status: string | null;
+            to_status: string | null;
+            public_note: string | null;
+            internal_note: string | null;
+            data: {
+                [key: string]: unknown;
+            } | null;
+        };
+        Undeliverable: {
+            /** @description the outbox row */
+            id: number;
+            /** @description which mail: `acknowledged`, `resolved`, `rejected`, `followup`, `confirm_email`, `escalation`, `digest`, … */
+            kind: string;
+            /**
+             * @description to whom, never the address itself
+             * @enum {string}
+             */
+            to: "reporter" | "follower" | "staff";
+            /** Format: date-time */
+            failed_at: string;
+            attempts: number;
+            /** @description the mail server's reply (`recipient refused: 550 5.1.1 …`), any address in it replaced by `<address>` */
+            error: string | null;
+        };
+        /** @description The single-ticket view: all photos, the whole history, duplicate and followers. */
+        TicketFull: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string | null;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            photos: components["schemas"]["TicketPhoto"][];
+            public_description: string | null;
+            priority: number | null;
+            /** @description also sent as ETag; send it back in If-Match */
+            version: number;
+            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
+            sla: components["schemas"]["TicketSla"];
+            assignee: components["schemas"]["Assignee"] | null;
+            zones: string[];
+            /** @description the stored routing explanation */
+            routing: {
+                [key: string]: unknown;
+            } | null;
+            ruleset_version: number | null;
+            lang: string | null;
+            /**
+             * @description why the citizen content waits for staff (docs/abuse.md); null if not
+             * @enum {string|null}
+             */
+            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
+            /** @description open 'report abuse' flags */
+            abuse_flag_count: number;
+            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
+            abuse_flags: components["schemas"]["AbuseFlag"][];
+            history: components["schemas"]["StaffEvent"][];
+            duplicate_of: string | null;
+            followers: number;
+            /** @description the ticket's mails that could not be delivered (the staff app: „Mail an den Meldenden nicht zustellbar“), oldest first; an admin sends one again from the list of undeliverable mails */
+            mail_failures: components["schemas"]["Undeliverable"][];
+        };
+        /** @description A `TicketFull` as staff of its own department see it: with `reporter_email`. */
+        TicketFullOwnDepartment: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string | null;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            photos: components["schemas"]["TicketPhoto"][];
+            public_description: string | null;
+            priority: number | null;
+            /** @description also sent as ETag; send it back in If-Match */
+            version: number;
+            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
+            sla: components["schemas"]["TicketSla"];
+            assignee: components["schemas"]["Assignee"] | null;
+            zones: string[];
+            /** @description the stored routing explanation */
+            routing: {
+                [key: string]: unknown;
+            } | null;
+            ruleset_version: number | null;
+            lang: string | null;
+            /**
+             * @description why the citizen content waits for staff (docs/abuse.md); null if not
+             * @enum {string|null}
+             */
+            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
+            /** @description open 'report abuse' flags */
+            abuse_flag_count: number;
+            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
+            abuse_flags: components["schemas"]["AbuseFlag"][];
+            /** @description only for staff of the ticket's own department */
+            reporter_email: string | null;
+            history: components["schemas"]["StaffEvent"][];
+            duplicate_of: string | null;
+            followers: number;
+            /** @description the ticket's mails that could not be delivered (the staff app: „Mail an den Meldenden nicht zustellbar“), oldest first; an admin sends one again from the list of undeliverable mails */
+            mail_failures: components["schemas"]["Undeliverable"][];
+        };
+        TransitionIn: {
+            /** @enum {string} */
+            to: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            /** @default null */
+            public_note: string | null;
+            /** @default null */
+            internal_note: string | null;
+            /** @default null */
+            duplicate_of: string | null;
+        };
+        AssignIn: {
+            assignee_id: number | null;
+        };
+        ForwardIn: {
+            department: string;
+            reason: string;
+        };
+        NoteIn: {
+            /** @default null */
+            public_note: string | null;
+            /** @default null */
+            internal_note: string | null;
+        };
+        PublishIn: {
+            /** @enum {string} */
+            action: "publish" | "hide";
+            /** @default null */
+            public_description: string | null;
+            /** @default null */
+            photo_ids: number[] | null;
+            /** @default null */
+            reason: string | null;
+        };
+        RedactIn: {
+            rects: number[][];
+        };
+        CitizenNoteIn: {
+            note: string;
+        };
+        SlaFigures: {
+            open: number;
+            at_risk: number;
+            breached: number;
+            paused: number;
+            resolved: number;
+            resolved_within_sla: number;
+            resolved_within_sla_pct: number | null;
+            median_hours_to_resolve: number | null;
+            p90_hours_to_resolve: number | null;
+        };
+        SlaSummary: {
+            /** Format: date-time */
+            at: string;
+            /** Format: date */
+            from: string | null;
+            /** Format: date */
+            to: string | null;
+            total: components["schemas"]["SlaFigures"];
+            by_department: {
+                [key: string]: components["schemas"]["SlaFigures"];
+            };
+            by_category: {
+                [key: string]: components["schemas"]["SlaFigures"];
+            };
+        };
+        /** @description An open ticket past its deadline: a `Ticket` and how long it is overdue. */
+        SlaBreach: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string | null;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            readonly photos: components["schemas"]["PhotoOut"][];
+            public_description: string | null;
+            priority: number | null;
+            /** @description also sent as ETag; send it back in If-Match */
+            version: number;
+            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
+            sla: components["schemas"]["TicketSla"];
+            assignee: components["schemas"]["Assignee"] | null;
+            zones: string[];
+            /** @description the stored routing explanation */
+            routing: {
+                [key: string]: unknown;
+            } | null;
+            ruleset_version: number | null;
+            lang: string | null;
+            /**
+             * @description why the citizen content waits for staff (docs/abuse.md); null if not
+             * @enum {string|null}
+             */
+            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
+            /** @description open 'report abuse' flags */
+            abuse_flag_count: number;
+            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
+            abuse_flags: components["schemas"]["AbuseFlag"][];
+            overdue_hours: number;
+        };
+        /** @description A `SlaBreach` as staff of its own department see it: with `reporter_email`. */
+        SlaBreachOwnDepartment: {
+            public_id: string;
+            /** @enum {string} */
+            status: "new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate";
+            readonly status_label: components["schemas"]["Message"];
+            category: components["schemas"]["CategoryRef"];
+            department: components["schemas"]["DepartmentRef"];
+            description: string | null;
+            published: boolean;
+            supporters: number;
+            address: string | null;
+            lat: number;
+            lon: number;
+            location_source: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            readonly photos: components["schemas"]["PhotoOut"][];
+            public_description: string | null;
+            priority: number | null;
+            /** @description also sent as ETag; send it back in If-Match */
+            version: number;
+            allowed_next: ("new" | "acknowledged" | "in_progress" | "waiting_external" | "resolved" | "closed" | "rejected" | "duplicate")[];
+            sla: components["schemas"]["TicketSla"];
+            assignee: components["schemas"]["Assignee"] | null;
+            zones: string[];
+            /** @description the stored routing explanation */
+            routing: {
+                [key: string]: unknown;
+            } | null;
+            ruleset_version: number | null;
+            lang: string | null;
+            /**
+             * @description why the citizen content waits for staff (docs/abuse.md); null if not
+             * @enum {string|null}
+             */
+            held_reason: "blocklist" | "email_unconfirmed" | "abuse" | null;
+            /** @description open 'report abuse' flags */
+            abuse_flag_count: number;
+            /** @description the open 'report abuse' flags, oldest first (never who flagged) */
+            abuse_flags: components["schemas"]["AbuseFlag"][];
+            /** @description only for staff of the ticket's own department */
+            reporter_email: string | null;
+            overdue_hours: number;
+        };
+        SlaBreaches: {
+            items: (components["schemas"]["SlaBreach"] | components["schemas"]["SlaBreachOwnDepartment"])[];
+            /** @description all breached tickets of the filter, not only this page */
+            count: number;
+            /** @description pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        TransparencyItem: {
+            month: string;
+            category: string;
+            resolved: number;
+            within_promise: number;
+            within_promise_pct: number;
+        };
+        Transparency: {
+            items: components["schemas"]["TransparencyItem"][];
+        };
+        TrendDay: {
+            /** Format: date */
+            date: string;
+            created: number;
+            resolved: number;
+        };
+        TrendWeek: {
+            week: string;
+            resolved: number;
+            within_promise_pct: number;
+        };
+        SlaTrend: {
+            /** @description one entry per day (Europe/Berlin), the oldest first */
+            days: components["schemas"]["TrendDay"][];
+            /** @description per ISO week with resolved tickets: the share within the promise */
+            weeks: components["schemas"]["TrendWeek"][];
+        };
+        License: {
+            name: string;
+            url: string;
+        };
+        OpenDataProperties: {
+            public_id: string;
+            category: string;
+            category_name_de: string;
+            category_name_en: string;
+            status: string;
+            department: string;
+            department_name_de: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            resolved_at: string | null;
+            /** Format: date-time */
+            deadline: string;
+            /** @description resolved by the deadline; null while open */
+            within_promise: boolean | null;
+            description: string | null;
+            address: string | null;
+            photo_url: string | null;
+        };
+        OpenDataFeature: {
+            /** @enum {string} */
+            type: "Feature";
+            id: string;
+            geometry: components["schemas"]["PointGeometry"];
+            properties: components["schemas"]["OpenDataProperties"];
+        };
+        OpenDataFeatureCollection: {
+            /** @enum {string} */
+            type: "FeatureCollection";
+            name: string;
+            license: components["schemas"]["License"];
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+            /** @description `[{href, rel: "next", type}]` naming the next page; empty on the last */
+            links: components["schemas"]["GeoJsonLink"][];
+            features: components["schemas"]["OpenDataFeature"][];
+        };
         AbuseIn: {
             /** @enum {string} */
             reason: "offensive" | "personal_data" | "spam" | "wrong_place" | "other";
             /** @default null */
             comment: string | null;
         };
+        AbuseReceived: {
+            /** @enum {boolean} */
+            received: true;
+            message: components["schemas"]["Message"];
+        };
         ConfirmIn: {
             token: string;
+        };
+        Confirmed: {
+            public_id: string;
+            /** @description whether the report is public now (or waits for moderation) */
+            published: boolean;
+            /** @description a supporter's link: the address now hears about the report */
+            following: boolean;
+            message: components["schemas"]["Message"];
+        };
+        BlockedSender: {
+            id: number;
+            /** @description `name@example.org`, or `@example.org` (the domain and its subdomains) */
+            pattern: string;
+            reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description who added it (`user:ID`, `cli`, …) */
+            created_by: string;
+            /** @description the name of that user or API token; null for the command line */
+            created_by_name: string | null;
+        };
+        BlocklistPage: {
+            items: components["schemas"]["BlockedSender"][];
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
         };
         BlockedSenderIn: {
             pattern: string;
             /** @default null */
             reason: string | null;
         };
-        UserPatch: {
-            name?: string;
+        FailedMail: {
+            /** @description the outbox row */
+            id: number;
+            /** @description which mail: `acknowledged`, `resolved`, `rejected`, `followup`, `confirm_email`, `escalation`, `digest`, … */
+            kind: string;
+            /**
+             * @description to whom, never the address itself
+             * @enum {string}
+             */
+            to: "reporter" | "follower" | "staff";
+            /** Format: date-time */
+            failed_at: string;
+            attempts: number;
+            /** @description the mail server's reply (`recipient refused: 550 5.1.1 …`), any address in it replaced by `<address>` */
+            error: string | null;
+            /** @description the report's public id, if any */
+            report: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        FailedMails: {
+            items: components["schemas"]["FailedMail"][];
+            /** @description pass it as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        MailRetried: {
+            id: number;
             /** @enum {string} */
-            role?: "crew" | "supervisor" | "admin";
-            departments?: string[];
-            citywide?: boolean;
-            active?: boolean;
-            /** @enum {string} */
-            lang?: "de" | "en";
+            status: "pending";
+            message: components["schemas"]["Message"];
         };
     };
     responses: {

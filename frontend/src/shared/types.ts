@@ -64,7 +64,10 @@ export type Ticket = StaffTicket<Schemas["Ticket"]>;
  * A ticket loaded on its own or after a change: photos with ids, history, undeliverable mails.
  * (`photos` is the generated intersection of two array types, which TypeScript reads as the wider.)
  */
-export type TicketFull = Omit<StaffTicket<Schemas["TicketFull"]>, "photos"> & { photos: StaffPhoto[] };
+/** Staff of the ticket's own department also see the reporter's address (`TicketFullOwnDepartment`). */
+export type TicketFull = Omit<StaffTicket<Schemas["TicketFull"]>, "photos"> & {
+  photos: StaffPhoto[];
+} & Partial<Pick<Schemas["TicketFullOwnDepartment"], "reporter_email">>;
 export type AbuseFlag = Ticket["abuse_flags"][number];
 export type StaffPhoto = Schemas["TicketPhoto"];
 export type Event = Schemas["StaffEvent"];
