@@ -83,9 +83,9 @@ sys.path.insert(0, str(ROOT))
 
 from maengelmelder import paging  # noqa: E402
 from maengelmelder.catalog.models import Category, Department  # noqa: E402
+from maengelmelder.core import states  # noqa: E402
+from maengelmelder.core.models import Report, publicly_listed  # noqa: E402
 from maengelmelder.opendata.routes import CURSOR_TAG as EXPORT_TAG  # noqa: E402
-from maengelmelder.reports.models import Report, publicly_listed  # noqa: E402
-from maengelmelder.tickets import states  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "MAENGELMELDER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from maengelmelder.app import create_app
 from maengelmelder.catalog.models import Category
+from maengelmelder.core.models import Report
 from maengelmelder.demo import demo_catalog, load_catalog
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
 from maengelmelder.sla.service import breach_select, due_ids
 
 POSTGRES_URL = os.environ.get(

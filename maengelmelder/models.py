@@ -4,12 +4,12 @@ from .abuse.models import AbuseReport, BlockedSender, ConfirmedEmail
 from .accounts.models import ApiToken, User
 from .catalog import generation  # noqa: F401  (the catalogue's triggers, with create_all)
 from .catalog.models import CatalogState, Category, Department
+from .core.events import TicketEvent
+from .core.models import Follower, Photo, PublicIdCounter, Report, Support
 from .jobs import RecurringRun
 from .notify.models import OutboxMessage
-from .reports.models import Follower, Photo, PublicIdCounter, Report, Support
 from .sla import figures  # noqa: F401  (keeps the board's figures current on every flush)
 from .sla.models import Escalation, SlaFigures
-from .tickets.models import TicketEvent
 from .zoning.models import RuleSetVersion, Zone
 
 __all__ = [

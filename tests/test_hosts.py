@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from maengelmelder import config
 from maengelmelder.app import create_app
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from maengelmelder.notify.jobs import send_pending
 from maengelmelder.notify.models import OutboxMessage
-from maengelmelder.reports.models import Report
 from tests.notify import conftest as notify_fixtures
 from tests.open311.conftest import errors_of
 from tests.reports.helpers import report_json

@@ -21,14 +21,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..core.events import TicketEvent
 from ..core.links import Links
+from ..core.models import Follower, Report
 from ..core.tokens import tracking_token
 from ..emails import email_key
 from ..errors import ApiError
 from ..notify.models import OutboxMessage
 from ..notify.service import queue_mail
-from ..reports.models import Follower, Report
-from ..tickets.models import TicketEvent
 from .models import ConfirmedEmail
 from .service import BLOCKLIST, EMAIL_UNCONFIRMED, blocked_pattern, hold
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..core.events import TicketEvent
+from ..core.models import Report
 from ..errors import ApiError
-from ..reports.models import Report
-from ..tickets.models import TicketEvent
 from ..tickets.service import Change, record
 from .models import AbuseReport
 from .service import ABUSE

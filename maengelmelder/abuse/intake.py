@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..core.links import Links
 from ..core.links import base_url as service_base_url
-from ..reports.models import Report
+from ..core.models import Report
 from .confirmation import hold_unconfirmed
 from .service import BLOCKLIST, blocked_pattern, check_form_signals, hold, without_form_signals
 

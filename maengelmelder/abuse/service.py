@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.events import TicketEvent
+from ..core.models import Report
 from ..emails import email_key
 from ..errors import ApiError, field_error
-from ..reports.models import Report
-from ..tickets.models import TicketEvent
 from .models import BlockedSender
 
 # Form signals the citizen app sends with a report; checked, never stored, never fingerprinted.

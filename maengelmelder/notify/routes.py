@@ -10,10 +10,10 @@ from sqlalchemy import select
 from .. import paging
 from ..accounts.auth import admin_required
 from ..clock import now
+from ..core.models import Report
 from ..extensions import db
 from ..i18n import msg
 from ..jobs import enqueue
-from ..reports.models import Report
 from ..web.api import Blueprint
 from . import schemas
 from .jobs import send_pending

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from ..catalog.models import Category
 from ..clock import now
+from ..core import states
+from ..core.events import TicketEvent
+from ..core.models import Report, publicly_listed
 from ..extensions import db
-from ..reports.models import Report, publicly_listed
-from ..tickets import states
-from ..tickets.models import TicketEvent
 from .serialize import message
 from .xml import Open311Error
 

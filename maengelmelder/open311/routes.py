@@ -22,6 +22,7 @@ from ..catalog.models import Category
 from ..city import city
 from ..clock import now
 from ..core.links import base_url
+from ..core.models import Report, publicly_listed
 from ..errors import (
     ApiError,
     answer_errors_under,
@@ -32,7 +33,6 @@ from ..extensions import commit_keeping_loaded, db
 from ..i18n import translate_errors
 from ..reports import service
 from ..reports.limits import intake_limits
-from ..reports.models import Report, publicly_listed
 from ..reports.schemas import ReportIn
 from ..sla.jobs import schedule_checks
 from ..storage import storage

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from ..catalog.models import Category
 from ..clock import BERLIN, isoformat
-from ..reports.models import Photo, Report, public_text
-from ..tickets import states
-from ..tickets.models import TicketEvent
+from ..core import states
+from ..core.events import TicketEvent
+from ..core.models import Photo, Report, public_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this interface last changed in a way clients could notice.

@@ -22,10 +22,10 @@ from sqlalchemy import desc, select, tuple_
 from .. import paging, spreadsheet
 from ..catalog.models import Category, Department
 from ..clock import isoformat
+from ..core import states
+from ..core.models import Photo, Report, public_text, publicly_listed
 from ..errors import ApiError
 from ..extensions import db
-from ..reports.models import Photo, Report, public_text, publicly_listed
-from ..tickets import states
 from ..web.api import Blueprint
 from ..web.geojson import point
 from .schemas import CSV_LINKS, ExportArgs, OpenDataFeatureCollection

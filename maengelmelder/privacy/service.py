@@ -9,12 +9,12 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..abuse.confirmation import forget as forget_confirmations
+from ..core import states
+from ..core.events import TicketEvent
+from ..core.models import Follower, Photo, Report
 from ..emails import email_key
 from ..notify.models import OutboxMessage
-from ..reports.models import Follower, Photo, Report
 from ..storage import MediaStorage
-from ..tickets import states
-from ..tickets.models import TicketEvent
 
 DONE = (states.CLOSED, states.REJECTED, states.DUPLICATE)
 

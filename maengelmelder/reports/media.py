@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import HELD_FROM_PUBLIC, Photo, Report
+from ..core.models import HELD_FROM_PUBLIC, Photo, Report
 
 # Public photos may be cached by browsers and proxies; their names never change content
 # (redaction writes new names). Anything else must not be kept by any cache.

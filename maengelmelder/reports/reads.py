@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from .. import paging
 from ..catalog.models import Category, Department
 from ..clock import isoformat
+from ..core import states
+from ..core.models import Photo, Report, public_text, publicly_listed
 from ..errors import ApiError
 from ..paging import after, split_page
-from ..tickets import states
-from .models import Photo, Report, public_text, publicly_listed
 from .service import token_hash
 
 

@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.auth import current_principal
 from ..city import city
 from ..clock import now
+from ..core import states
 from ..core.links import links
 from ..errors import ApiError, validation_error
 from ..extensions import commit_keeping_loaded, db, device_key, limiter
 from ..sla.jobs import schedule_checks
 from ..storage import NAME_RE, storage
-from ..tickets import states
 from ..web.api import Blueprint
 from ..web.augmented import Augmented
 from ..web.request import body

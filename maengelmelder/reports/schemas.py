@@ -24,12 +24,12 @@ from marshmallow import (
 
 from ..catalog.schemas import CategoryRef, DepartmentRef
 from ..clock import in_utc
-from ..tickets.states import ALL as ALL_STATES
-from ..tickets.states import LABELS
+from ..core.models import public_text
+from ..core.states import ALL as ALL_STATES
+from ..core.states import LABELS
 from ..web.geojson import PointGeometry, point
 from ..web.schemas import Out, Ref, Time
 from .media import is_public, reporter_key
-from .models import public_text
 
 DESCRIPTION_MAX = 4000
 
@@ -100,8 +100,6 @@ class ListQuery(Schema):
             "status, category (its code) and position, for map markers"
         },
     )
-
-
 
 
 def media_url(name: str) -> str:

@@ -19,17 +19,17 @@ from ..abuse.intake import (
     without_form_signals,
 )
 from ..city import City
+from ..core import states
+from ..core.events import TicketEvent
+from ..core.models import Photo, Report
 from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
 from ..i18n import msg
 from ..sla import service as sla
 from ..sla.settings import SlaSettings
 from ..storage import MediaStorage
-from ..tickets import states
-from ..tickets.models import TicketEvent
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
-from .models import Photo, Report
 from .photos import DecodeBudget, PhotoBusy, PhotoError, ProcessedPhoto, process_photo
 from .store import insert_report
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import BERLIN
+from ..core.events import TicketEvent
+from ..core.models import PublicIdCounter, Report
 from ..sla import figures
-from ..tickets.models import TicketEvent
-from .models import PublicIdCounter, Report
 
 
 @cache

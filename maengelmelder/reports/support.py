@@ -13,10 +13,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..abuse.confirmation import ask_supporter
+from ..core import states
 from ..core.links import Links
+from ..core.models import Report, Support
 from ..errors import ApiError
-from ..tickets import states
-from .models import Report, Support
 
 
 def supporter_id(secret_key: str, device: str) -> str:

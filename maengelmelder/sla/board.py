@@ -20,8 +20,8 @@ from .. import paging
 from ..accounts.service import Principal
 from ..catalog.models import Category, Department
 from ..clock import BERLIN
-from ..reports.models import Report
-from ..tickets import states
+from ..core import states
+from ..core.models import Report
 from .figures import COLUMNS
 from .models import BAND_COLUMNS, HOUR_BANDS, SlaFigures
 

@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..clock import BERLIN
-from ..reports.models import Report
-from ..tickets import states
+from ..core import states
+from ..core.models import Report
 from .models import BAND_COLUMNS, COUNT_COLUMNS, HOUR_BANDS, SlaFigures
 
 COLUMNS: tuple[str, ...] = (*COUNT_COLUMNS, *BAND_COLUMNS)

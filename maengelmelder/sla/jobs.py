@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from ..city import city
 from ..clock import BERLIN, now
 from ..core.links import links
+from ..core.models import Report
 from ..extensions import db
 from ..jobs import Call, enqueue_all
 from ..notify.service import queue_mail
-from ..reports.models import Report
 from . import service
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def daily_digest() -> int:
     from sqlalchemy import select
 
     from ..accounts.models import User
-    from ..tickets import states
+    from ..core import states
 
     at = now()
     day = at.astimezone(BERLIN).date().isoformat()

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
-from ..reports.models import Report
-from ..tickets import states
-from ..tickets.models import TicketEvent
+from ..core import states
+from ..core.events import TicketEvent
+from ..core.models import Report
 from .engine import Pause, Policy, calendar_for, resolve_policy, schedule, state_from_timestamps
 from .models import Escalation
 from .settings import SlaSettings

@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from ..abuse.flags import resolve_open_flags
+from ..core.models import Photo, Report
 from ..errors import ApiError, field_error
-from ..reports.models import Photo, Report
 from ..reports.service import IntakeLimits, process_photos
 from ..storage import MediaStorage
 from .service import Change, record

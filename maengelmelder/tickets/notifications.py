@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ..clock import BERLIN
+from ..core import states
+from ..core.events import TicketEvent
 from ..core.links import Links
+from ..core.models import Report
 from ..notify.service import queue_mail
-from ..reports.models import Report
-from . import states
-from .models import TicketEvent
 
 
 def recipients(report: Report) -> list[tuple[str, str, bool]]:

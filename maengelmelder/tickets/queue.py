@@ -16,8 +16,8 @@ from .. import paging
 from ..abuse.models import AbuseReport
 from ..accounts.service import Principal
 from ..catalog.models import Category, Department
-from ..reports.models import Report
-from . import states
+from ..core import states
+from ..core.models import Report
 
 SLA_STATES = ("ok", "at_risk", "breached", "met", "missed", "paused")
 

@@ -13,6 +13,7 @@ from .. import paging, spreadsheet
 from ..abuse import flags
 from ..accounts.auth import STAFF, authenticated, require
 from ..clock import now
+from ..core import states
 from ..core.links import links
 from ..errors import ApiError
 from ..extensions import db
@@ -24,7 +25,7 @@ from ..sla.jobs import schedule_checks
 from ..sla.settings import sla_settings
 from ..storage import storage
 from ..web.api import Blueprint
-from . import moderation, schemas, service, states
+from . import moderation, schemas, service
 from .queue import QueueFilter, decode_cursor, queue
 
 bp = Blueprint("tickets", __name__)

@@ -34,14 +34,14 @@ from .. import paging
 from ..abuse.models import ABUSE_REASONS
 from ..accounts.service import Principal, actor_names
 from ..clock import isoformat
+from ..core import states, workflow
+from ..core.models import Report
 from ..notify.schemas import Undeliverable
 from ..notify.service import failed_for_report, undeliverable
-from ..reports.models import Report
 from ..reports.schemas import PhotoOut, ReportPublic, report_public
 from ..web.augmented import Augmented
 from ..web.geojson import GeoJsonLink, PointGeometry
 from ..web.schemas import AnyOf, Out, Time
-from . import states, workflow
 from .queue import (
     COUNT_CAP,
     DEFAULT_LIMIT,

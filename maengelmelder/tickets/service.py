@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..accounts.service import Principal
 from ..catalog.models import Department
+from ..core import states, workflow
+from ..core.events import TicketEvent
+from ..core.models import Follower, Report
 from ..errors import ApiError, field_error
-from ..reports.models import Follower, Report
 from ..sla import service as sla
 from ..sla.settings import SlaSettings
-from . import states, workflow
-from .models import TicketEvent
 from .notifications import Links, notify_followers
 
 

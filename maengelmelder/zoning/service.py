@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from ..catalog import generation
 from ..catalog.models import Category, Department
+from ..core import states
+from ..core.events import TicketEvent
+from ..core.models import Report
 from ..errors import ApiError
-from ..reports.models import Report
-from ..tickets import states
-from ..tickets.models import TicketEvent
 from .engine import Decision, Router
 from .geometry import ZoneShape, ZoningError
 from .models import RuleSetVersion, Zone

@@ -12,14 +12,14 @@ from sqlalchemy import func, select, text
 
 from maengelmelder.catalog.models import Category, Department
 from maengelmelder.clock import BERLIN
+from maengelmelder.core import states
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Follower, PublicIdCounter, Report
 from maengelmelder.demo.history import history_end
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Follower, PublicIdCounter, Report
 from maengelmelder.sla import figures
 from maengelmelder.sla import service as sla
 from maengelmelder.sla.models import Escalation
-from maengelmelder.tickets import states
-from maengelmelder.tickets.models import TicketEvent
 from maengelmelder.zoning import service as zoning
 from tests.conftest import _empty_all_tables
 from tests.reports.helpers import report_json

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
 from tests import images
 from tests.reports.helpers import report_json
 

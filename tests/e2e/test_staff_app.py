@@ -18,9 +18,9 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from maengelmelder.core.models import Report
 from maengelmelder.demo import HERE as DEMO_DIR
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
 from maengelmelder.tickets.notifications import Links
 from maengelmelder.zoning.models import RuleSetVersion, Zone
 from tests import images

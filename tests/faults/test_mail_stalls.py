@@ -28,12 +28,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from maengelmelder.app import create_app
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Report
 from maengelmelder.demo import load_demo
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import OutboxMessage
 from maengelmelder.notify.service import queue_mail
-from maengelmelder.reports.models import Report
-from maengelmelder.tickets.models import TicketEvent
 from tests import images
 from tests.conftest import START, Clock, Staff
 from tests.faults.conftest import app_env

@@ -27,8 +27,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from maengelmelder.app import CONNECT_TIMEOUT, create_app
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
 from tests import images
 from tests.faults.conftest import app_env
 from tests.faults.load import READS, Answer, Load

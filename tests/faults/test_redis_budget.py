@@ -23,8 +23,8 @@ import redis
 from sqlalchemy import func, select
 
 from maengelmelder import config, jobs, redis_guard
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
 from tests.conftest import Clock
 from tests.faults.smtp import HonestSmtp, smtp_server
 from tests.faults.test_redis_down import counts, fresh_limiter, make_app  # noqa: F401

@@ -28,12 +28,12 @@ from sqlalchemy import func, select
 
 from maengelmelder import jobs
 from maengelmelder.app import create_app
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db, limiter
 from maengelmelder.notify.models import SENT, OutboxMessage
-from maengelmelder.reports.models import Report
 from maengelmelder.sla import jobs as sla_jobs
 from maengelmelder.sla.models import Escalation
-from maengelmelder.tickets.models import TicketEvent
 from tests.conftest import START, Clock, Staff
 from tests.faults.smtp import HonestSmtp, smtp_server
 from tests.tickets.helpers import file_ticket, version_of

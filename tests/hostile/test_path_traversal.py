@@ -13,8 +13,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Photo, Report
 from tests import images
 from tests.reports.helpers import post_multipart, report_json
 from tests.tickets.helpers import version_of

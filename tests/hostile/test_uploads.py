@@ -21,8 +21,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from maengelmelder.core.models import Photo
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Photo
 from tests import images
 from tests.hostile.helpers import (
     assert_bilingual_error,

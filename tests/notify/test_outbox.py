@@ -373,7 +373,7 @@ def test_queued_mail_is_invisible_to_senders_until_the_caller_commits(
 def test_report_link_is_kept_and_cleared_when_the_report_goes(
     app, client, session, clock, citizen_context, outbox
 ):
-    from maengelmelder.reports.models import Report
+    from maengelmelder.core.models import Report
 
     resp = client.post(
         "/api/v1/reports",

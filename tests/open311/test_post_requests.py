@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from maengelmelder.accounts.models import ApiToken
 from maengelmelder.accounts.service import revoke_token
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
-from maengelmelder.tickets.models import TicketEvent
 from tests import images
 from tests.open311.conftest import INSIDE, ROOT, errors_of, json_data, xml_root
 from tests.reports.helpers import counts, media_files

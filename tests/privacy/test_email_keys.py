@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 
 from maengelmelder.abuse.confirmation import email_hash
 from maengelmelder.abuse.models import BlockedSender, ConfirmedEmail
+from maengelmelder.core.models import Follower, Report
 from maengelmelder.demo import load_demo
 from maengelmelder.emails import email_key, redact
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import OutboxMessage
-from maengelmelder.reports.models import Follower, Report
 from tests.conftest import Clock, migration_app
 from tests.tickets.helpers import file_ticket, version_of
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from maengelmelder.core.models import Follower, Photo, Report
 from maengelmelder.extensions import db
 from maengelmelder.notify.jobs import send_pending
 from maengelmelder.notify.models import OutboxMessage
 from maengelmelder.privacy.jobs import retention
-from maengelmelder.reports.models import Follower, Photo, Report
 from tests import images
 from tests.reports.helpers import media_files, post_multipart, report_json, support_and_follow
 from tests.tickets.helpers import version_of

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import OutboxMessage
-from maengelmelder.reports.models import Photo, Report
-from maengelmelder.tickets.models import TicketEvent
 
 # A point in the demo city's Innenstadt (lat, lon).
 INSIDE = {"lat": 50.1005, "lon": 8.7655}

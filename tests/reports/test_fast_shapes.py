@@ -14,9 +14,9 @@ import io
 from sqlalchemy import select
 
 from maengelmelder.core.links import links
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from maengelmelder.reports import reads
-from maengelmelder.reports.models import Report
 from maengelmelder.reports.schemas import (
     MapReport,
     ReportCreated,

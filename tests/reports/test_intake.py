@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from maengelmelder.core.models import PublicIdCounter, Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import PublicIdCounter, Report
 from tests import images
 from tests.reports.helpers import INSIDE, counts, media_files, post_multipart, report_json
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from maengelmelder.core.models import Follower
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Follower
 from tests.reports.helpers import report_json, support_and_follow
 
 HERE = {"lat": 50.1005, "lon": 8.7655}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Photo, Report
-from maengelmelder.tickets.models import TicketEvent
 from tests.tickets.helpers import file_ticket
 
 

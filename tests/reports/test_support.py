@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from maengelmelder.app import create_app
+from maengelmelder.core.models import Follower, Report, Support
 from maengelmelder.demo import load_demo
 from maengelmelder.extensions import db, limiter
 from maengelmelder.notify.jobs import send_pending
 from maengelmelder.notify.models import OutboxMessage
-from maengelmelder.reports.models import Follower, Report, Support
 from tests.notify import conftest as notify_fixtures
 from tests.tickets.helpers import file_ticket, version_of
 

@@ -10,12 +10,12 @@ import redis
 from sqlalchemy import func, select
 
 from maengelmelder import jobs
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import OutboxMessage
-from maengelmelder.reports.models import Report
 from maengelmelder.sla import jobs as sla_jobs
 from maengelmelder.sla.models import Escalation
-from maengelmelder.tickets.models import TicketEvent
 from tests.tickets.helpers import file_ticket, version_of
 
 

@@ -16,15 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from maengelmelder.clock import BERLIN
+from maengelmelder.core import states
+from maengelmelder.core.models import Report
 from maengelmelder.demo import demo_rules
 from maengelmelder.extensions import db
 from maengelmelder.privacy import service as privacy
-from maengelmelder.reports.models import Report
 from maengelmelder.sla import figures
 from maengelmelder.sla import service as sla
 from maengelmelder.storage import storage
 from maengelmelder.tickets import service as tickets
-from maengelmelder.tickets import states
 from tests.tickets.helpers import CENTRE, file_ticket
 
 HARBOUR = {"lat": 50.1130, "lon": 8.7650}

@@ -275,8 +275,8 @@ def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
 def _first_photo_id(app, public_id: str) -> int:
     from sqlalchemy import select
 
+    from maengelmelder.core.models import Photo, Report
     from maengelmelder.extensions import db
-    from maengelmelder.reports.models import Photo, Report
 
     with app.app_context():
         return db.session.scalar(select(Photo.id).join(Report).where(Report.public_id == public_id))

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from maengelmelder.notify.jobs import send_pending
 from maengelmelder.notify.models import OutboxMessage
-from maengelmelder.reports.models import Report
 from maengelmelder.tickets import service
 from maengelmelder.tickets.jobs import housekeeping
 from maengelmelder.tickets.notifications import Links

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from maengelmelder.accounts.service import Principal
 from maengelmelder.catalog.models import Department
+from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
 from maengelmelder.tickets import schemas
 from maengelmelder.tickets.queue import QueuePage
 from tests.tickets.helpers import file_ticket, version_of

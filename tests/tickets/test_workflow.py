@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from maengelmelder.core.models import Follower, Report
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Follower, Report
 from tests.tickets.helpers import file_ticket, version_of
 
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from maengelmelder.core.events import TicketEvent
+from maengelmelder.core.models import Report
 from maengelmelder.demo import demo_rules
 from maengelmelder.extensions import db
-from maengelmelder.reports.models import Report
-from maengelmelder.tickets.models import TicketEvent
 from maengelmelder.zoning.models import RuleSetVersion, Zone
 
 CENTRE = {"lat": 50.1005, "lon": 8.7655}  # Innenstadt

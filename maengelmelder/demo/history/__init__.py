@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from ...catalog.models import Category
 from ...clock import BERLIN
+from ...core.models import Report
 from ...i18n import msg
-from ...reports.models import Report
 from .generate import History, Summary, history_end
 
 __all__ = ["HistoryRefused", "Summary", "history_end", "write_history"]

@@ -21,16 +21,16 @@ from ...accounts.models import User
 from ...accounts.service import create_user
 from ...catalog.models import Category
 from ...clock import BERLIN
+from ...core import states
+from ...core.events import TicketEvent
 from ...core.links import DEFAULT_BASE_URL
+from ...core.models import Follower, PublicIdCounter, Report
 from ...emails import email_key
 from ...notify.models import OutboxMessage
 from ...notify.service import render
-from ...reports.models import Follower, PublicIdCounter, Report
 from ...reports.service import token_hash, tracking_token
 from ...sla import service as sla
 from ...sla.models import Escalation
-from ...tickets import states
-from ...tickets.models import TicketEvent
 from ...zoning import service as zoning
 from . import profile
 from .places import Places, fake_email

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ...clock import BERLIN
+from ...core import states
 from ...sla.engine import Pause, Policy, calendar_for, schedule
 from ...sla.jobs import check_moment
 from ...sla.settings import SlaSettings
-from ...tickets import states
 from . import profile
 
 SECOND = timedelta(seconds=1)

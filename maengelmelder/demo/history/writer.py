@@ -21,7 +21,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ...reports.models import PublicIdCounter
+from ...core.models import PublicIdCounter
 
 # Rows are buffered per table and written together once this many are waiting.
 FLUSH_ROWS = 50_000

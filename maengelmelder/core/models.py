@@ -1,8 +1,10 @@
-"""Reports (the tickets citizens file), their photos and the public-id counter."""
+"""The Report aggregate's tables: reports (the tickets citizens file), their photos,
+followers and supporters, and the public-id counter. Events are in `events`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -19,13 +21,19 @@ from sqlalchemy import (
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..abuse.models import AbuseReport
-from ..accounts.models import User
-from ..catalog.models import Category, Department
 from ..emails import email_key
 from ..extensions import db
-from ..tickets.models import TicketEvent
 from ..types import JSONType, UTCDateTime
+
+if TYPE_CHECKING:  # the features' classes, for the annotations only
+    from ..abuse.models import AbuseReport
+    from ..accounts.models import User
+    from ..catalog.models import Category, Department
+from .events import TicketEvent
+
+# The report's relations to the catalogue, the staff and the abuse flags name their classes:
+# the core imports no feature; SQLAlchemy finds the classes in its registry (`models.py`
+# imports every model before the first query).
 
 # Reports held for these reasons are left out of every public read (list, single report,
 # nearby, Open311, open data); the reporter's tracking link still shows them. A report hidden
