@@ -18,8 +18,9 @@ from ..accounts.service import Principal
 from ..catalog.models import Category, Department
 from ..core import states
 from ..core.models import Report
+from ..sla.engine import STATES
 
-SLA_STATES = ("ok", "at_risk", "breached", "met", "missed", "paused")
+SLA_STATES = STATES  # the SLA engine's names, one list
 
 
 def sla_state(report: Report, now: datetime) -> str | None:
