@@ -82,8 +82,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from maengelmelder import paging  # noqa: E402
-from maengelmelder.catalog.models import Category, Department  # noqa: E402
 from maengelmelder.core import states  # noqa: E402
+from maengelmelder.core.catalog import Category, Department  # noqa: E402
 from maengelmelder.core.models import Report, publicly_listed  # noqa: E402
 from maengelmelder.opendata.routes import CURSOR_TAG as EXPORT_TAG  # noqa: E402
 

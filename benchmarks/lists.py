@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from maengelmelder.accounts.service import create_token
 from maengelmelder.app import create_app
-from maengelmelder.catalog.models import Category
+from maengelmelder.core.catalog import Category
 from maengelmelder.demo import demo_catalog, load_catalog
 from maengelmelder.extensions import db
 

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from maengelmelder.app import create_app
-from maengelmelder.catalog.models import Category
+from maengelmelder.core.catalog import Category
 from maengelmelder.core.models import Report
 from maengelmelder.demo import demo_catalog, load_catalog
 from maengelmelder.extensions import db

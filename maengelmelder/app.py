@@ -157,6 +157,7 @@ def _register_features(app: Flask) -> None:
     )
     from .abuse import feature as abuse
     from .accounts import feature as accounts
+    from .board import feature as board
     from .catalog import feature as catalog
     from .cli import register_commands
     from .notify import feature as notify
@@ -179,6 +180,7 @@ def _register_features(app: Flask) -> None:
         zoning,
         tickets,
         sla,
+        board,
         opendata,
         open311,
         abuse,

@@ -47,8 +47,8 @@ def demo_load(if_empty: bool, history_reports: int, staff_accounts: bool, url: s
     from flask import current_app
     from sqlalchemy import select
 
-    from .catalog.models import Department
     from .clock import now
+    from .core.catalog import Department
     from .demo import load_demo
     from .demo.staff import account_lines, create_demo_staff
 
@@ -87,7 +87,7 @@ def demo_history(reports: int, years: float, seed: int, until, append: bool) -> 
     """Write a plausible past into the demo city (loaded first into an empty database)."""
     from sqlalchemy import select
 
-    from .catalog.models import Department
+    from .core.catalog import Department
     from .demo import load_demo
 
     if db.session.scalar(select(Department.id).limit(1)) is None:

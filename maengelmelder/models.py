@@ -3,7 +3,7 @@
 from .abuse.models import AbuseReport, BlockedSender, ConfirmedEmail
 from .accounts.models import ApiToken, User
 from .catalog import generation  # noqa: F401  (the catalogue's triggers, with create_all)
-from .catalog.models import CatalogState, Category, Department
+from .core.catalog import CatalogState, Category, Department
 from .core.events import TicketEvent
 from .core.models import Follower, Photo, PublicIdCounter, Report, Support
 from .jobs import RecurringRun

@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from maengelmelder.catalog.models import Category, Department
+from maengelmelder.core.catalog import Category, Department
 from maengelmelder.extensions import db
 from maengelmelder.zoning.models import Zone
 

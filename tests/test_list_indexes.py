@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from maengelmelder.app import create_app
-from maengelmelder.catalog.models import Category
+from maengelmelder.core.catalog import Category
 from maengelmelder.extensions import db
 from maengelmelder.paging import encode_cursor
 from tests.conftest import Clock, create_postgres_schema, drop_postgres_schema

@@ -11,10 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..core.events import TicketEvent
+from ..core.events import Change, TicketEvent, record
 from ..core.models import Report
 from ..errors import ApiError
-from ..tickets.service import Change, record
 from .models import AbuseReport
 from .service import ABUSE
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..catalog.models import Department
+from ..core.catalog import Department
 from ..extensions import db
 from ..types import UTCDateTime
 

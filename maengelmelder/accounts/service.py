@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..catalog.models import Department
+from ..core.catalog import Department
 from ..errors import ApiError, field_error
 from . import sessions, throttle
 from .models import ROLES, ApiToken, User

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..accounts.auth import admin_required
+from ..core.catalog import Category, Department
 from ..errors import ApiError, field_error
 from ..extensions import db
 from ..web.api import Blueprint
 from . import schemas
-from .models import Category, Department
 
 bp = Blueprint("catalog_admin", __name__)
 

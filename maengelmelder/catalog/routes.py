@@ -6,10 +6,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..city import city
+from ..core.catalog import Category
 from ..extensions import db
 from ..web.api import Blueprint
 from . import schemas
-from .models import Category
 
 bp = Blueprint("catalog", __name__, description="The categories and the city.")
 

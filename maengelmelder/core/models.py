@@ -28,7 +28,7 @@ from ..types import JSONType, UTCDateTime
 if TYPE_CHECKING:  # the features' classes, for the annotations only
     from ..abuse.models import AbuseReport
     from ..accounts.models import User
-    from ..catalog.models import Category, Department
+    from .catalog import Category, Department
 from .events import TicketEvent
 
 # The report's relations to the catalogue, the staff and the abuse flags name their classes:

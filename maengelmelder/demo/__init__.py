@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..catalog.models import Category, Department
+from ..core.catalog import Category, Department
 
 HERE = Path(__file__).parent
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.service import create_user
-from ..catalog.models import Department
+from ..core.catalog import Department
 from . import demo_catalog
 
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from flask import request
 from sqlalchemy import select
 
-from ..catalog.models import Category
 from ..clock import now
 from ..core import states
+from ..core.catalog import Category
 from ..core.events import TicketEvent
 from ..core.models import Report, publicly_listed
 from ..extensions import db

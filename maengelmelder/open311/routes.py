@@ -18,9 +18,9 @@ from sqlalchemy.orm import raiseload
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..accounts.service import principal_for_token
-from ..catalog.models import Category
 from ..city import city
 from ..clock import now
+from ..core.catalog import Category
 from ..core.links import base_url
 from ..core.models import Report, publicly_listed
 from ..errors import (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..catalog.models import Category
 from ..clock import BERLIN, isoformat
 from ..core import states
+from ..core.catalog import Category
 from ..core.events import TicketEvent
 from ..core.models import Photo, Report, public_text
 

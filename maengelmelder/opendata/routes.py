@@ -20,9 +20,9 @@ from flask import Response, current_app, stream_with_context, url_for
 from sqlalchemy import desc, select, tuple_
 
 from .. import paging, spreadsheet
-from ..catalog.models import Category, Department
 from ..clock import isoformat
 from ..core import states
+from ..core.catalog import Category, Department
 from ..core.models import Photo, Report, public_text, publicly_listed
 from ..errors import ApiError
 from ..extensions import db

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import paging
-from ..catalog.models import Category, Department
 from ..clock import isoformat
 from ..core import states
+from ..core.catalog import Category, Department
 from ..core.models import Photo, Report, public_text, publicly_listed
 from ..errors import ApiError
 from ..paging import after, split_page

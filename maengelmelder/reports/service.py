@@ -22,11 +22,11 @@ from ..city import City
 from ..core import states
 from ..core.events import TicketEvent
 from ..core.models import Photo, Report
+from ..core.settings import SlaSettings
 from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
 from ..i18n import msg
 from ..sla import service as sla
-from ..sla.settings import SlaSettings
 from ..storage import MediaStorage
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError

@@ -1,4 +1,4 @@
-"""Promises: deadlines, the SLA board, public figures.
+"""Promises: deadlines, warnings and escalations, the figures kept for the board.
 
 The feature's wiring: what it adds to an app.
 """
@@ -8,16 +8,11 @@ from __future__ import annotations
 from flask import Flask
 
 from ..jobs import Recurring, add_recurring
-from ..web.api import register
 from .cli import sla_group
 from .jobs import daily_digest, sweep
-from .routes import bp
-from .trend import bp as trend_bp
 
 
 def init_app(app: Flask) -> None:
-    register(app, bp)
-    register(app, trend_bp)
     app.cli.add_command(sla_group)
     add_recurring(
         app,

@@ -11,9 +11,9 @@ from ..accounts.models import User
 from ..core import states
 from ..core.events import TicketEvent
 from ..core.models import Report
+from ..core.settings import SlaSettings
 from .engine import Pause, Policy, calendar_for, resolve_policy, schedule, state_from_timestamps
 from .models import Escalation
-from .settings import SlaSettings
 
 
 def intake_policy(

@@ -6,8 +6,8 @@ from flask import current_app
 
 from ..clock import now
 from ..core.links import links
+from ..core.settings import sla_settings
 from ..extensions import db
-from ..sla.settings import sla_settings
 from . import service
 
 

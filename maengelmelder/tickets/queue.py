@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from .. import paging
 from ..abuse.models import AbuseReport
 from ..accounts.service import Principal
-from ..catalog.models import Category, Department
 from ..core import states
+from ..core.catalog import Category, Department
 from ..core.models import Report
 from ..sla.engine import STATES
 

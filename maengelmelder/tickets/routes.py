@@ -15,6 +15,7 @@ from ..accounts.auth import STAFF, authenticated, require
 from ..clock import now
 from ..core import states
 from ..core.links import links
+from ..core.settings import sla_settings
 from ..errors import ApiError
 from ..extensions import db
 from ..reports import reads as reports
@@ -22,7 +23,6 @@ from ..reports.intake import intake_payload
 from ..reports.limits import intake_limits
 from ..reports.schemas import TrackedReport
 from ..sla.jobs import schedule_checks
-from ..sla.settings import sla_settings
 from ..storage import storage
 from ..web.api import Blueprint
 from . import moderation, schemas, service

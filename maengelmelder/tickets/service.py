@@ -6,7 +6,6 @@ version guards against lost updates. Services flush; the request commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,31 +13,13 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..accounts.service import Principal
-from ..catalog.models import Department
 from ..core import states, workflow
-from ..core.events import TicketEvent
+from ..core.catalog import Department
+from ..core.events import Change, TicketEvent, record
 from ..core.models import Follower, Report
 from ..errors import ApiError, field_error
 from ..sla import service as sla
-from ..sla.settings import SlaSettings
-from .notifications import Links, notify_followers
-
-
-@dataclass(frozen=True)
-class Change:
-    """Who changes a ticket, when, and the links mails need."""
-
-    principal: Principal | None  # None for the citizen (tracking link) and the system
-    now: datetime
-    links: Links
-    sla: SlaSettings = field(default_factory=SlaSettings)
-    by_system: bool = False  # a job (quiet close, follow-ups), not the citizen
-
-    @property
-    def actor(self) -> str:
-        if self.principal:
-            return self.principal.actor
-        return "system" if self.by_system else "citizen"
+from .notifications import notify_followers
 
 
 def find(session: Session, public_id: str) -> Report:
@@ -67,32 +48,6 @@ def check_version(report: Report, if_match: str | None) -> None:
     given = if_match.strip().removeprefix("W/").strip('"')
     if given != str(report.version):
         raise ApiError(412, "version_stale", extra={"current": {"version": report.version}})
-
-
-def record(
-    report: Report,
-    change: Change,
-    kind: str,
-    *,
-    to_status: str | None = None,
-    public_note: str | None = None,
-    internal_note: str | None = None,
-    data: dict | None = None,
-) -> TicketEvent:
-    """Append an event and touch the ticket (which bumps its version)."""
-    event = TicketEvent(
-        created_at=change.now,
-        actor=change.actor,
-        kind=kind,
-        from_status=report.status,
-        to_status=to_status or report.status,
-        public_note=public_note or None,
-        internal_note=internal_note or None,
-        data=data,
-    )
-    report.events.append(event)
-    report.updated_at = change.now
-    return event
 
 
 def transition(

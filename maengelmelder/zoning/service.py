@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..catalog import generation
-from ..catalog.models import Category, Department
 from ..core import states
+from ..core.catalog import Category, Department
 from ..core.events import TicketEvent
 from ..core.models import Report
 from ..errors import ApiError

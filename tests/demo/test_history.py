@@ -10,9 +10,9 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import func, select, text
 
-from maengelmelder.catalog.models import Category, Department
 from maengelmelder.clock import BERLIN
 from maengelmelder.core import states
+from maengelmelder.core.catalog import Category, Department
 from maengelmelder.core.events import TicketEvent
 from maengelmelder.core.models import Follower, PublicIdCounter, Report
 from maengelmelder.demo.history import history_end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from maengelmelder.catalog.models import Category
+from maengelmelder.core.catalog import Category
 from maengelmelder.extensions import db
 from tests.open311.conftest import (
     JSON_TYPE,

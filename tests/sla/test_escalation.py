@@ -332,7 +332,7 @@ def test_daily_digest_lists_each_supervisors_tickets_once_a_day(app, client, sta
 
 
 def test_promise_precedence_rule_then_priority_then_department_then_category(app, client):
-    from maengelmelder.catalog.models import Department
+    from maengelmelder.core.catalog import Department
 
     app.config["SLA_PRIORITY_HOURS"] = "1=12"
     with app.app_context():

@@ -9,7 +9,7 @@ import io
 from sqlalchemy import select
 
 from maengelmelder.accounts.service import Principal
-from maengelmelder.catalog.models import Department
+from maengelmelder.core.catalog import Department
 from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from maengelmelder.tickets import schemas

@@ -23,8 +23,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...catalog.models import Category
 from ...clock import BERLIN
+from ...core.catalog import Category
 from ...core.models import Report
 from ...i18n import msg
 from .generate import History, Summary, history_end

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from ...accounts.models import User
 from ...accounts.service import create_user
-from ...catalog.models import Category
 from ...clock import BERLIN
 from ...core import states
+from ...core.catalog import Category
 from ...core.events import TicketEvent
 from ...core.links import DEFAULT_BASE_URL
 from ...core.models import Follower, PublicIdCounter, Report

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 from ...clock import BERLIN
 from ...core import states
+from ...core.settings import SlaSettings
 from ...sla.engine import Pause, Policy, calendar_for, schedule
 from ...sla.jobs import check_moment
-from ...sla.settings import SlaSettings
 from . import profile
 
 SECOND = timedelta(seconds=1)

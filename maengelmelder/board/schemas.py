@@ -10,9 +10,9 @@ from marshmallow import RAISE, Schema, fields, missing, validate
 from .. import paging
 from ..clock import BERLIN, in_utc
 from ..errors import ApiError
+from ..sla import service
 from ..tickets.schemas import Ticket, TicketOwnDepartment, sees_reporter, viewer
 from ..web.schemas import AnyOf, Out, Time
-from . import service
 
 MAX_PAGE = 200
 DAY_META = {"type": "string", "description": "a day (Europe/Berlin), e.g. 2026-03-01"}

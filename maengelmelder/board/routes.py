@@ -12,7 +12,8 @@ from ..clock import now
 from ..extensions import db
 from ..tickets.schemas import dump_for
 from ..web.api import Blueprint
-from . import board, public_cache, schemas
+from . import public_cache, schemas
+from . import reads as board
 
 bp = Blueprint("sla", __name__)
 BOARD = ("supervisor", "admin")

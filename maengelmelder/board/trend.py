@@ -10,7 +10,8 @@ from ..accounts.auth import authenticated, require
 from ..clock import BERLIN, now
 from ..extensions import db
 from ..web.api import Blueprint
-from . import board, schemas
+from . import reads as board
+from . import schemas
 
 bp = Blueprint("sla_trend", __name__)
 

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import paging
 from ..accounts.service import Principal
-from ..catalog.models import Category, Department
 from ..clock import BERLIN
 from ..core import states
+from ..core.catalog import Category, Department
 from ..core.models import Report
-from .figures import COLUMNS
-from .models import BAND_COLUMNS, HOUR_BANDS, SlaFigures
+from ..sla.figures import COLUMNS
+from ..sla.models import BAND_COLUMNS, HOUR_BANDS, SlaFigures
 
 OPEN_COLUMNS = ("open", "ok", "at_risk", "breached", "paused")
 Group = tuple[int, int]  # (department id, category id)
