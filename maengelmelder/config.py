@@ -1,4 +1,8 @@
-"""Settings from MAENGELMELDER_* environment variables, read in one place."""
+"""Settings from MAENGELMELDER_* environment variables, read in one place.
+
+The defaults of the settings services take typed (`core/settings.py`) are those dataclasses'
+defaults, so each is written down once.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,22 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .core.settings import (
+    AbuseSettings,
+    MailSettings,
+    RetentionSettings,
+    SlaSettings,
+    TicketSettings,
+)
+
 PREFIX = "MAENGELMELDER_"
 DEMO_BOUNDARY = Path(__file__).parent / "demo" / "boundary.geojson"
+
+_SLA = SlaSettings()
+_ABUSE = AbuseSettings()
+_MAIL = MailSettings()
+_TICKETS = TicketSettings()
+_RETENTION = RetentionSettings()
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -79,7 +97,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
         "CITY_NAME": get("CITY_NAME", "Musterstadt (Demo)"),
         "CITY_BOUNDARY": get("CITY_BOUNDARY", str(DEMO_BOUNDARY)),
-        "CITY_STATE": get("CITY_STATE", "HE"),
+        "CITY_STATE": get("CITY_STATE", _SLA.state),
         "TILE_URL": get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "TILE_ATTRIBUTION": get(
             "TILE_ATTRIBUTION",
@@ -96,8 +114,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "PHOTO_DECODE_WAIT_SECONDS": _float(env, "PHOTO_DECODE_WAIT_SECONDS", 5.0),
         "DEFAULT_SLA_HOURS": _int(env, "DEFAULT_SLA_HOURS", 48),
         # "wall" (24/7, the 48h promise) or "business" (opening hours without holidays).
-        "SLA_CALENDAR": get("SLA_CALENDAR", "wall"),
-        "SLA_PAUSE_WHEN_WAITING": _bool(env, "SLA_PAUSE_WHEN_WAITING", True),
+        "SLA_CALENDAR": get("SLA_CALENDAR", _SLA.calendar),
+        "SLA_PAUSE_WHEN_WAITING": _bool(env, "SLA_PAUSE_WHEN_WAITING", _SLA.pause_when_waiting),
         # Promise by priority, e.g. "1=24,2=48" (a routing rule's own hours still win).
         "SLA_PRIORITY_HOURS": get("SLA_PRIORITY_HOURS", ""),
         "SLA_AT_RISK_SHARE": float(get("SLA_AT_RISK_SHARE", "0.25") or 0.25),
@@ -123,27 +141,29 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Public figures (transparency) are computed at most once per this many seconds per
         # process and may be cached as long by browsers and proxies.
         "PUBLIC_FIGURES_MAX_AGE": _int(env, "PUBLIC_FIGURES_MAX_AGE", 300),
-        "REOPEN_DAYS": _int(env, "REOPEN_DAYS", 14),
+        "REOPEN_DAYS": _int(env, "REOPEN_DAYS", _TICKETS.reopen_days),
         # Reporter contact data and unpublished photos go this long after a ticket is done.
-        "RETENTION_DAYS": _int(env, "RETENTION_DAYS", 90),
-        "AUTO_CLOSE_DAYS": _int(env, "AUTO_CLOSE_DAYS", 14),
-        "FOLLOWUP_DAYS": _int(env, "FOLLOWUP_DAYS", 3),
+        "RETENTION_DAYS": _int(env, "RETENTION_DAYS", _RETENTION.days),
+        "AUTO_CLOSE_DAYS": _int(env, "AUTO_CLOSE_DAYS", _TICKETS.auto_close_days),
+        "FOLLOWUP_DAYS": _int(env, "FOLLOWUP_DAYS", _TICKETS.followup_days),
         "SMTP_URL": get("SMTP_URL"),
         # Seconds each step of an SMTP exchange may take (connecting, each reply). No database
         # transaction is open meanwhile, so a slow mail server delays only mail.
-        "SMTP_TIMEOUT": _float(env, "SMTP_TIMEOUT", 10.0),
+        "SMTP_TIMEOUT": _float(env, "SMTP_TIMEOUT", _MAIL.smtp_timeout),
         # Without Redis, jobs run in a thread of the serving process.
         "INPROCESS_JOBS": _bool(env, "INPROCESS_JOBS", True),
-        "MAIL_FROM": get("MAIL_FROM", "maengelmelder@localhost"),
+        "MAIL_FROM": get("MAIL_FROM", _MAIL.sender),
         # Abuse and spam defences (docs/abuse.md).
         # A report filled in faster than this (seconds, from the form's fill_ms) is refused;
         # 0 switches the check off. Clients that send no fill_ms are not checked.
-        "MIN_FILL_SECONDS": _float(env, "MIN_FILL_SECONDS", 3.0),
+        "MIN_FILL_SECONDS": _float(env, "MIN_FILL_SECONDS", _ABUSE.min_fill_seconds),
         "ABUSE_LIMIT_IP": get("ABUSE_LIMIT_IP", "10 per hour"),
         # Distinct open "report abuse" flags that take a report's text and photos offline.
-        "ABUSE_HIDE_THRESHOLD": _int(env, "ABUSE_HIDE_THRESHOLD", 3),
+        "ABUSE_HIDE_THRESHOLD": _int(env, "ABUSE_HIDE_THRESHOLD", _ABUSE.hide_threshold),
         # Hold reports from never-confirmed e-mail addresses until the address is confirmed.
-        "CONFIRM_UNKNOWN_EMAILS": _bool(env, "CONFIRM_UNKNOWN_EMAILS", False),
-        "CONFIRM_EMAIL_DAYS": _int(env, "CONFIRM_EMAIL_DAYS", 7),
+        "CONFIRM_UNKNOWN_EMAILS": _bool(
+            env, "CONFIRM_UNKNOWN_EMAILS", _ABUSE.confirm_unknown_emails
+        ),
+        "CONFIRM_EMAIL_DAYS": _int(env, "CONFIRM_EMAIL_DAYS", _ABUSE.confirm_email_days),
     }
     return config

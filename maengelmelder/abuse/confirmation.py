@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..core.events import TicketEvent
 from ..core.links import Links
 from ..core.models import Follower, Report
+from ..core.settings import AbuseSettings
 from ..core.tokens import tracking_token
 from ..emails import email_key
 from ..errors import ApiError
@@ -90,12 +90,12 @@ def is_confirmed(session: Session, secret_key: str, email: str) -> bool:
 
 
 def hold_unconfirmed(
-    session: Session, report: Report, *, settings: Mapping, links: Links, now: datetime
+    session: Session, report: Report, *, settings: AbuseSettings, links: Links, now: datetime
 ) -> bool:
     """With confirmation on, hold a report from an address never confirmed and queue the
     confirmation mail in the same transaction; returns whether it did."""
     email = report.reporter_email
-    if not settings.get("CONFIRM_UNKNOWN_EMAILS") or not email:
+    if not settings.confirm_unknown_emails or not email:
         return False
     if is_confirmed(session, links.secret_key, email):
         return False
@@ -114,7 +114,7 @@ def hold_unconfirmed(
             "confirm_url": f"{base}/confirm/{make_token(links.secret_key, report.id, now)}",
             "tracking_url": f"{base}/track/"
             + tracking_token(links.secret_key, report.tracking_salt),
-            "days": int(settings.get("CONFIRM_EMAIL_DAYS", 7)),
+            "days": settings.confirm_email_days,
             "city_name": links.city_name,
         },
         now=now,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..core.links import Links
-from ..core.links import base_url as service_base_url
 from ..core.models import Report
+from ..core.settings import AbuseSettings
 from .confirmation import hold_unconfirmed
 from .service import BLOCKLIST, blocked_pattern, check_form_signals, hold, without_form_signals
 
@@ -21,26 +20,21 @@ def hold_on_intake(
     report: Report,
     *,
     now: datetime,
-    settings: Mapping,
-    secret_key: str,
+    settings: AbuseSettings,
+    links: Links,
     blocked: str | None,
-    base_url: str | None = None,
 ) -> str | None:
     """Hold a new report whose sender is blocked, or (with confirmation on) unconfirmed.
 
     `blocked` is the sender's block-list entry, looked up beforehand with
-    `blocked_pattern` (intake does that before it takes the public-id counter's lock).
-    Returns the reason, if any. The block list comes first: a blocked address never gets a
-    confirmation mail, so the form cannot be used to flood it.
+    `blocked_pattern` (intake does that before it takes the public-id counter's lock);
+    `links` point the confirmation mail at the service. Returns the reason, if any. The block
+    list comes first: a blocked address never gets a confirmation mail, so the form cannot be
+    used to flood it.
     """
     if blocked is not None:
         hold(report, BLOCKLIST, now)
         return BLOCKLIST
-    links = Links(
-        base_url=base_url or service_base_url(),
-        secret_key=secret_key,
-        city_name=str(settings.get("CITY_NAME", "")),
-    )
     if hold_unconfirmed(session, report, settings=settings, links=links, now=now):
         return report.held_reason
     return None

@@ -12,6 +12,7 @@ from .. import paging
 from ..accounts.auth import admin_required, authenticated
 from ..accounts.service import actor_names
 from ..clock import now
+from ..core.settings import abuse_settings
 from ..errors import ApiError
 from ..extensions import db, limiter
 from ..i18n import msg
@@ -61,7 +62,7 @@ def report_abuse(args: dict, public_id: str):
         comment=args["comment"],
         flagger=flagger,
         now=now(),
-        threshold=cfg["ABUSE_HIDE_THRESHOLD"],
+        threshold=abuse_settings().hide_threshold,
     )
     db.session.commit()
     return {"received": True, "message": msg("abuse_received")}
@@ -76,7 +77,7 @@ def _confirm(token: str):
             token,
             secret_key=cfg["SECRET_KEY"],
             now=now(),
-            days=cfg["CONFIRM_EMAIL_DAYS"],
+            days=abuse_settings().confirm_email_days,
         )
         db.session.commit()
         return result

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..core.events import TicketEvent
 from ..core.models import Report
+from ..core.settings import AbuseSettings
 from ..emails import email_key
 from ..errors import ApiError, field_error
 from .models import BlockedSender
@@ -26,7 +27,7 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _LOCAL = re.compile(r"[^@\s\x00-\x1f\x7f\"(),:;<>\[\]\\]{1,64}")
 
 
-def check_form_signals(data: Mapping, settings: Mapping) -> None:
+def check_form_signals(data: Mapping, settings: AbuseSettings) -> None:
     """Refuse a filled-in honeypot and a form sent faster than a person fills it in.
 
     Both are speed bumps for simple bots; clients that do not send the fields (API clients,
@@ -35,7 +36,7 @@ def check_form_signals(data: Mapping, settings: Mapping) -> None:
     if (data.get("website") or "").strip():
         raise ApiError(422, "spam_suspected")
     fill_ms = data.get("fill_ms")
-    minimum = float(settings.get("MIN_FILL_SECONDS", 3) or 0)
+    minimum = settings.min_fill_seconds
     if fill_ms is not None and minimum > 0 and fill_ms < minimum * 1000:
         raise ApiError(422, "too_fast")
 

@@ -6,18 +6,19 @@ import logging
 import smtplib
 import ssl
 import threading
-from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
+
+from ..core.settings import MailSettings
 
 if TYPE_CHECKING:
     from .models import OutboxMessage
 
 log = logging.getLogger("maengelmelder.mail")
 
-DEFAULT_SENDER = "maengelmelder@localhost"
+_DEFAULTS = MailSettings()
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
@@ -50,7 +51,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
 class SmtpMailer:
     """Sends over SMTP: smtp:// (plain), smtp+starttls:// or smtps:// (TLS), optional login."""
 
-    def __init__(self, url: str, sender: str, timeout: float = 10) -> None:
+    def __init__(self, url: str, sender: str, timeout: float = _DEFAULTS.smtp_timeout) -> None:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in DEFAULT_PORTS:
@@ -143,7 +144,7 @@ class LogMailer:
     leads to it).
     """
 
-    def __init__(self, sender: str = DEFAULT_SENDER) -> None:
+    def __init__(self, sender: str = _DEFAULTS.sender) -> None:
         self.sender = sender
 
     def send(self, message: OutboxMessage) -> None:
@@ -163,13 +164,11 @@ class LogMailer:
         """Nothing to close."""
 
 
-def mailer_from_config(config: Mapping) -> SmtpMailer | LogMailer:
-    """SmtpMailer when SMTP_URL is set, else LogMailer; the sender is MAIL_FROM.
+def make_mailer(settings: MailSettings) -> SmtpMailer | LogMailer:
+    """SmtpMailer when an SMTP server is set, else LogMailer.
 
-    SMTP_TIMEOUT (seconds) bounds each step of the SMTP exchange: connecting, every reply.
+    The timeout (seconds) bounds each step of the SMTP exchange: connecting, every reply.
     """
-    sender = config.get("MAIL_FROM") or DEFAULT_SENDER
-    url = config.get("SMTP_URL")
-    if not url:
-        return LogMailer(sender)
-    return SmtpMailer(url, sender, timeout=float(config.get("SMTP_TIMEOUT") or 10))
+    if not settings.smtp_url:
+        return LogMailer(settings.sender)
+    return SmtpMailer(settings.smtp_url, settings.sender, timeout=settings.smtp_timeout)

@@ -21,8 +21,9 @@ from ..accounts.service import principal_for_token
 from ..city import city
 from ..clock import now
 from ..core.catalog import Category
-from ..core.links import base_url
+from ..core.links import base_url, links
 from ..core.models import Report, publicly_listed
+from ..core.settings import abuse_settings, sla_settings
 from ..errors import (
     ApiError,
     answer_errors_under,
@@ -295,8 +296,10 @@ def create_request(fmt: str):
             storage=storage(),
             secret_key=cfg["SECRET_KEY"],
             limits=limits,
+            sla=sla_settings(),
+            abuse=abuse_settings(),
+            links=links(),
             idempotency_key=key,
-            sla_config=cfg,
         )
         if not result.replayed:
             _mark_channel(result.report, principal.id, params.get("media_url"))

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..clock import now
+from ..core.settings import retention_settings
 from ..extensions import db
 from ..storage import storage
 from . import service
@@ -24,7 +25,7 @@ def retention_command() -> None:
     removed = service.retention(
         db.session,
         now=now(),
-        days=current_app.config["RETENTION_DAYS"],
+        days=retention_settings().days,
         storage=storage(),
         secret_key=current_app.config["SECRET_KEY"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..clock import now
+from ..core.settings import retention_settings
 from ..extensions import db
 from ..storage import storage
 from . import service
@@ -15,7 +16,7 @@ def retention() -> dict:
     removed = service.retention(
         db.session,
         now=now(),
-        days=current_app.config["RETENTION_DAYS"],
+        days=retention_settings().days,
         storage=storage(),
         secret_key=current_app.config["SECRET_KEY"],
     )

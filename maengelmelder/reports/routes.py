@@ -12,6 +12,7 @@ from ..city import city
 from ..clock import now
 from ..core import states
 from ..core.links import links
+from ..core.settings import abuse_settings, sla_settings
 from ..errors import ApiError, validation_error
 from ..extensions import commit_keeping_loaded, db, device_key, limiter
 from ..sla.jobs import schedule_checks
@@ -126,9 +127,10 @@ def create_report():
         storage=storage(),
         secret_key=current_app.config["SECRET_KEY"],
         limits=intake_limits(),
+        sla=sla_settings(),
+        abuse=abuse_settings(),
+        links=links(),
         idempotency_key=key,
-        sla_config=current_app.config,
-        base_url=current_app.config.get("BASE_URL") or request.host_url,
     )
     try:
         result = service.submit_report(db.session, data, blobs, **kwargs)
@@ -269,7 +271,7 @@ def support_report(public_id: str):
         lang=args["lang"],
         now=now(),
         links=links(),
-        confirm_days=cfg["CONFIRM_EMAIL_DAYS"],
+        confirm_days=abuse_settings().confirm_email_days,
     )
     db.session.commit()  # a confirmation mail wakes the sender (notify.wake)
     return report

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,12 +20,13 @@ from ..abuse.intake import (
 from ..city import City
 from ..core import states
 from ..core.events import TicketEvent
+from ..core.links import Links
 from ..core.models import Photo, Report
-from ..core.settings import SlaSettings
+from ..core.settings import AbuseSettings, SlaSettings
 from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
 from ..i18n import msg
-from ..sla import service as sla
+from ..sla import service as sla_service
 from ..storage import MediaStorage
 from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
@@ -150,20 +150,18 @@ def submit_report(
     storage: MediaStorage,
     secret_key: str,
     limits: IntakeLimits,
+    sla: SlaSettings,
+    abuse: AbuseSettings,
+    links: Links,
     idempotency_key: str | None = None,
-    sla_config: Mapping | None = None,
-    base_url: str | None = None,
 ) -> Submission:
     """File a citizen's report (or replay the first one for a retried idempotency key).
 
-    `sla_config` is the app's settings: the SLA policy and the abuse defences read it;
-    `base_url` starts the links of a confirmation mail (default: BASE_URL or the request's).
-    A retried key without photos raises IntegrityError at the insert: the caller rolls back
-    and answers with `replay(find_by_idempotency_key(...))`.
+    `sla` is the promise policy, `abuse` the defences intake applies, `links` where a
+    confirmation mail points. A retried key without photos raises IntegrityError at the
+    insert: the caller rolls back and answers with `replay(find_by_idempotency_key(...))`.
     """
-    settings = sla_config or {}
-    sla_settings = SlaSettings.from_config(settings)
-    check_form_signals(data, settings)
+    check_form_signals(data, abuse)
     print_ = fingerprint(data, photo_blobs)
     # A retried upload is answered before its photos are processed again. Without photos the
     # lookup would cost every first submission a round trip: there the key's unique index
@@ -189,8 +187,8 @@ def submit_report(
     responsible = catalogue.departments.get(decision.department)
     department = session.merge(responsible, load=False) if responsible else None
     routing = zoning.explanation(session, decision, department)
-    promise = sla.intake_policy(
-        sla_settings,
+    promise = sla_service.intake_policy(
+        sla,
         category_hours=category.sla_hours,
         rule_hours=decision.sla_hours,
         priority=decision.priority,
@@ -227,7 +225,7 @@ def submit_report(
         ruleset_version=decision.ruleset_version,
         photos=[],  # known to be empty: no query for it after the insert
     )
-    sla.reschedule(report, sla_settings)
+    sla_service.reschedule(report, sla)
     # The files first: the year's counter is locked from the insert to the commit.
     files = []
     for processed in photos:
@@ -270,9 +268,8 @@ def submit_report(
         session,
         report,
         now=now,
-        settings=settings,
-        secret_key=secret_key,
-        base_url=base_url,
+        settings=abuse,
+        links=links,
         blocked=blocked,
     )
     session.flush()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from ..core.settings import ticket_settings
 from ..extensions import db
 from . import service
 from .jobs import _change
@@ -21,7 +21,7 @@ def tickets_group() -> None:
 def close_quiet() -> None:
     """Close resolved tickets nobody reopened within the quiet period."""
     closed = service.close_quiet(
-        db.session, _change(), quiet_days=current_app.config["AUTO_CLOSE_DAYS"]
+        db.session, _change(), quiet_days=ticket_settings().auto_close_days
     )
     db.session.commit()
     click.echo(f"{len(closed)} tickets closed" + (": " + ", ".join(closed) if closed else ""))
@@ -32,7 +32,7 @@ def close_quiet() -> None:
 def followups() -> None:
     """Ask reporters whether their resolved report is really fixed."""
     asked = service.send_followups(
-        db.session, _change(), after_days=current_app.config["FOLLOWUP_DAYS"]
+        db.session, _change(), after_days=ticket_settings().followup_days
     )
     db.session.commit()
     click.echo(f"{len(asked)} follow-ups queued")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from ..clock import now
 from ..core.links import links
-from ..core.settings import sla_settings
+from ..core.settings import sla_settings, ticket_settings
 from ..extensions import db
 from . import service
 
@@ -19,9 +17,9 @@ def _change() -> service.Change:
 
 def housekeeping() -> dict[str, list[str]]:
     """Send due follow-ups, then close tickets resolved longer than the quiet period."""
-    cfg = current_app.config
+    settings = ticket_settings()
     change = _change()
-    asked = service.send_followups(db.session, change, after_days=cfg["FOLLOWUP_DAYS"])
-    closed = service.close_quiet(db.session, change, quiet_days=cfg["AUTO_CLOSE_DAYS"])
+    asked = service.send_followups(db.session, change, after_days=settings.followup_days)
+    closed = service.close_quiet(db.session, change, quiet_days=settings.auto_close_days)
     db.session.commit()
     return {"followups": asked, "closed": closed}

@@ -7,7 +7,7 @@ import functools
 import io
 from collections.abc import Callable
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 
 from .. import paging, spreadsheet
 from ..abuse import flags
@@ -15,7 +15,7 @@ from ..accounts.auth import STAFF, authenticated, require
 from ..clock import now
 from ..core import states
 from ..core.links import links
-from ..core.settings import sla_settings
+from ..core.settings import sla_settings, ticket_settings
 from ..errors import ApiError
 from ..extensions import db
 from ..reports import reads as reports
@@ -350,7 +350,7 @@ def tracked_report(view: Callable) -> Callable:
 @bp.errors(404, 409)
 def citizen_reopen(args: dict, report, change):
     """It is not fixed: reopen a resolved report (within 14 days) with a note."""
-    days = current_app.config["REOPEN_DAYS"]
+    days = ticket_settings().reopen_days
     service.reopen_by_citizen(db.session, report, change, note=args["note"], days=days)
     db.session.commit()
     schedule_checks(report)

@@ -226,7 +226,7 @@ def add_note(
 
 
 def reopen_by_citizen(
-    session: Session, report: Report, change: Change, *, note: str, days: int = 14
+    session: Session, report: Report, change: Change, *, note: str, days: int
 ) -> TicketEvent:
     """'It is not fixed': a resolved ticket goes back to the crew with the citizen's note."""
     recent = report.resolved_at is not None and change.now - report.resolved_at <= timedelta(

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from maengelmelder.notify.mailer import LogMailer, SmtpMailer, build_email, mailer_from_config
+from maengelmelder.core.settings import MailSettings
+from maengelmelder.notify.mailer import LogMailer, SmtpMailer, build_email, make_mailer
 from maengelmelder.notify.models import OutboxMessage
 from tests.conftest import START
 
@@ -71,14 +72,16 @@ def test_a_bad_url_is_rejected_without_showing_the_password(url, names):
     assert "geheim123" not in str(info.value.__context__)
 
 
-def test_mailer_from_config():
-    log_mailer = mailer_from_config({"SMTP_URL": None, "MAIL_FROM": None})
+def test_mailer_from_settings():
+    log_mailer = make_mailer(MailSettings.from_config({"SMTP_URL": None, "MAIL_FROM": None}))
     assert isinstance(log_mailer, LogMailer)
     assert log_mailer.sender == "maengelmelder@localhost"
-    assert isinstance(mailer_from_config({}), LogMailer)
+    assert isinstance(make_mailer(MailSettings.from_config({})), LogMailer)
 
-    smtp = mailer_from_config(
-        {"SMTP_URL": "smtp+starttls://relay.example.org", "MAIL_FROM": "noreply@city.example"}
+    smtp = make_mailer(
+        MailSettings.from_config(
+            {"SMTP_URL": "smtp+starttls://relay.example.org", "MAIL_FROM": "noreply@city.example"}
+        )
     )
     assert isinstance(smtp, SmtpMailer)
     assert (smtp.host, smtp.port, smtp.sender, smtp.timeout) == (
@@ -88,7 +91,7 @@ def test_mailer_from_config():
         10,
     )
     with pytest.raises(ValueError, match="'ftp'"):
-        mailer_from_config({"SMTP_URL": "ftp://relay.example.org"})
+        make_mailer(MailSettings.from_config({"SMTP_URL": "ftp://relay.example.org"}))
 
 
 def test_the_email_carries_every_header_and_utf8_text():

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from ...clock import BERLIN
 from ...core import states
-from ...core.settings import SlaSettings
+from ...core.settings import RetentionSettings, SlaSettings, TicketSettings
 from ...sla.engine import Pause, Policy, calendar_for, schedule
 from ...sla.jobs import check_moment
 from . import profile
@@ -83,10 +83,11 @@ class World:
         self.pause_when_waiting = self.sla.pause_when_waiting
         self.at_risk_share = self.sla.at_risk_share
         self.state = self.sla.state
-        self.auto_close = timedelta(days=int(cfg.get("AUTO_CLOSE_DAYS", 14)))
-        self.followup = timedelta(days=int(cfg.get("FOLLOWUP_DAYS", 3)))
-        self.retention = timedelta(days=int(cfg.get("RETENTION_DAYS", 90)))
-        self.reopen_days = float(cfg.get("REOPEN_DAYS", 14))
+        tickets = TicketSettings.from_config(cfg)
+        self.auto_close = timedelta(days=tickets.auto_close_days)
+        self.followup = timedelta(days=tickets.followup_days)
+        self.retention = timedelta(days=RetentionSettings.from_config(cfg).days)
+        self.reopen_days = float(tickets.reopen_days)
 
     def policy(self, hours: float, calendar: str) -> Policy:
         """The policy `sla.service.reschedule` builds from a ticket's stored promise."""
