@@ -25,7 +25,7 @@ from ..reports.schemas import TrackedReport
 from ..sla.jobs import schedule_checks
 from ..storage import storage
 from ..web.api import Blueprint
-from . import moderation, schemas, service
+from . import inputs, moderation, schemas, service
 from .queue import QueueFilter, decode_cursor, queue
 
 bp = Blueprint("tickets", __name__)
@@ -77,7 +77,7 @@ QUEUE_ANSWER = "A page of the queue; with `format=csv` or `format=geojson` the p
 
 @bp.get("/api/v1/tickets")
 @require(*STAFF)
-@bp.arguments(schemas.QueueArgs, location="query")
+@bp.arguments(inputs.QueueArgs, location="query")
 @bp.response(200, schemas.TicketQueue, description=QUEUE_ANSWER, headers=paging.LINK_HEADER)
 @bp.alt_response(
     200,
@@ -89,7 +89,7 @@ QUEUE_ANSWER = "A page of the queue; with `format=csv` or `format=geojson` the p
 @bp.alt_response(
     200, schema={"type": "string"}, content_type="text/csv", description=QUEUE_ANSWER, success=True
 )
-@bp.doc(description=schemas.QUEUE_DESCRIPTION)
+@bp.doc(description=inputs.QUEUE_DESCRIPTION)
 def list_tickets(args: dict):
     """The queue: open tickets of the caller's departments, soonest deadline first."""
     # Flags concern public content, which closed tickets have too: every state by default.
@@ -176,10 +176,10 @@ def _queue_export(page, principal, at, fmt: str, link: tuple[str, str] | None) -
 # TicketFull, or TicketFullOwnDepartment for staff of its own department.
 
 
-@bp.get("/api/v1/tickets/<public_id>", parameters=[schemas.PUBLIC_ID])
+@bp.get("/api/v1/tickets/<public_id>", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=False)
-@bp.response(200, schemas.TICKET_FULL, description="The ticket.", headers=schemas.ETAG)
+@bp.response(200, schemas.TICKET_FULL, description="The ticket.", headers=inputs.ETAG)
 @bp.errors(404)
 def get_ticket(report, change):
     """One ticket with history, internal notes and routing."""
@@ -194,17 +194,17 @@ def _changed(status: int = 200) -> Callable:
         status,
         schemas.TICKET_FULL,
         description="The ticket after the change.",
-        headers=schemas.ETAG,
+        headers=inputs.ETAG,
     )
 
 
-@bp.post("/api/v1/tickets/<public_id>/transition", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/transition", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=True)
-@bp.arguments(schemas.TransitionIn)
+@bp.arguments(inputs.TransitionIn)
 @_changed()
 @bp.errors(404, 409, 412, 428)
-@bp.doc(parameters=[schemas.IF_MATCH])
+@bp.doc(parameters=[inputs.IF_MATCH])
 def transition(args: dict, report, change):
     """Move the ticket to another state."""
     service.transition(db.session, report, change, **args)
@@ -213,36 +213,36 @@ def transition(args: dict, report, change):
     return resp
 
 
-@bp.post("/api/v1/tickets/<public_id>/assign", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/assign", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=True)
-@bp.arguments(schemas.AssignIn)
+@bp.arguments(inputs.AssignIn)
 @_changed()
 @bp.errors(404, 412, 428)
-@bp.doc(parameters=[schemas.IF_MATCH])
+@bp.doc(parameters=[inputs.IF_MATCH])
 def assign(args: dict, report, change):
     """Assign the ticket to a person of its department, or to nobody (null)."""
     service.assign(db.session, report, change, **args)
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/forward", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/forward", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=True)
-@bp.arguments(schemas.ForwardIn)
+@bp.arguments(inputs.ForwardIn)
 @_changed()
 @bp.errors(404, 412, 428)
-@bp.doc(parameters=[schemas.IF_MATCH])
+@bp.doc(parameters=[inputs.IF_MATCH])
 def forward(args: dict, report, change):
     """Forward the ticket to another department, with a reason."""
     service.forward(db.session, report, change, **args)
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/notes", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/notes", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=False)
-@bp.arguments(schemas.NoteIn)
+@bp.arguments(inputs.NoteIn)
 @_changed(201)
 @bp.errors(404)
 def add_note(args: dict, report, change):
@@ -251,12 +251,12 @@ def add_note(args: dict, report, change):
     return _answer(report, change, 201)
 
 
-@bp.post("/api/v1/tickets/<public_id>/photos", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/photos", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=False)
 @_changed(201)
 @bp.errors(404, 413, 415, 422, 507)
-@bp.doc(requestBody=schemas.AFTER_PHOTOS)
+@bp.doc(requestBody=inputs.AFTER_PHOTOS)
 def add_photos(report, change):
     """Attach 'after' photos."""
     if request.mimetype != "multipart/form-data":
@@ -268,13 +268,13 @@ def add_photos(report, change):
     return _answer(report, change, 201)
 
 
-@bp.post("/api/v1/tickets/<public_id>/publication", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/publication", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=True)
-@bp.arguments(schemas.PublishIn)
+@bp.arguments(inputs.PublishIn)
 @_changed()
 @bp.errors(404, 412, 428)
-@bp.doc(parameters=[schemas.IF_MATCH])
+@bp.doc(parameters=[inputs.IF_MATCH])
 def publication(args: dict, report, change):
     """Publish the citizen's content (optionally edited) or hide it."""
     if args["action"] == "publish":
@@ -290,12 +290,12 @@ def publication(args: dict, report, change):
     return _answer(report, change)
 
 
-@bp.post("/api/v1/tickets/<public_id>/abuse/dismiss", parameters=[schemas.PUBLIC_ID])
+@bp.post("/api/v1/tickets/<public_id>/abuse/dismiss", parameters=[inputs.PUBLIC_ID])
 @require(*STAFF)
 @ticket_view(versioned=True)
 @_changed()
 @bp.errors(404, 412, 428)
-@bp.doc(parameters=[schemas.IF_MATCH])
+@bp.doc(parameters=[inputs.IF_MATCH])
 def dismiss_abuse(report, change):
     """Dismiss the citizens' abuse flags; publish again what they had hidden.
 
@@ -307,11 +307,11 @@ def dismiss_abuse(report, change):
 
 @bp.post(
     "/api/v1/tickets/<public_id>/photos/<int:photo_id>/redact",
-    parameters=[schemas.PUBLIC_ID, schemas.PHOTO_ID],
+    parameters=[inputs.PUBLIC_ID, inputs.PHOTO_ID],
 )
 @require(*STAFF)
 @ticket_view(versioned=False)
-@bp.arguments(schemas.RedactIn)
+@bp.arguments(inputs.RedactIn)
 @_changed()
 @bp.errors(404, 507)
 def redact(args: dict, report, change, photo_id: int):
@@ -343,9 +343,9 @@ def tracked_report(view: Callable) -> Callable:
     return wrapped
 
 
-@bp.post("/api/v1/track/<token>/reopen", tags=["tracking"], parameters=[schemas.TOKEN])
+@bp.post("/api/v1/track/<token>/reopen", tags=["tracking"], parameters=[inputs.TOKEN])
 @tracked_report
-@bp.arguments(schemas.CitizenNoteIn)
+@bp.arguments(inputs.CitizenNoteIn)
 @bp.response(200, TrackedReport, description="The report and its public history.")
 @bp.errors(404, 409)
 def citizen_reopen(args: dict, report, change):
@@ -357,7 +357,7 @@ def citizen_reopen(args: dict, report, change):
     return report
 
 
-@bp.post("/api/v1/track/<token>/confirm", tags=["tracking"], parameters=[schemas.TOKEN])
+@bp.post("/api/v1/track/<token>/confirm", tags=["tracking"], parameters=[inputs.TOKEN])
 @tracked_report
 @bp.response(200, TrackedReport, description="The report and its public history.")
 @bp.errors(404, 409)

@@ -27,7 +27,8 @@ from ...clock import BERLIN
 from ...core.catalog import Category
 from ...core.models import Report
 from ...i18n import msg
-from .generate import History, Summary, history_end
+from .generate import History
+from .summary import Summary, history_end
 
 __all__ = ["HistoryRefused", "Summary", "history_end", "write_history"]
 

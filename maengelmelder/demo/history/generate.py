@@ -33,7 +33,15 @@ from ...sla import service as sla
 from ...sla.models import Escalation
 from ...zoning import service as zoning
 from . import profile
+from .columns import (
+    ESCALATION_COLUMNS,
+    EVENT_COLUMNS,
+    FOLLOWER_COLUMNS,
+    OUTBOX_COLUMNS,
+    REPORT_COLUMNS,
+)
 from .places import Places, fake_email
+from .summary import Summary, history_end
 from .timeline import SECOND, Ticket, World, between, iso, live
 from .writer import BulkWriter
 
@@ -41,64 +49,6 @@ from .writer import BulkWriter
 CHUNK = 5_000
 # A duplicate points at a report of the same category filed at most this long before.
 DUPLICATE_WINDOW = timedelta(days=7)
-
-REPORT_COLUMNS = (
-    *("id", "public_id", "category_id", "description", "lat", "lon", "location_source"),
-    *("address", "status", "department_id", "priority", "created_at", "updated_at"),
-    *("deadline", "resolved_at", "closed_at", "reporter_email", "notify_reporter", "lang"),
-    *("tracking_salt", "tracking_token_hash", "idempotency_key", "request_fingerprint"),
-    *("routing", "zone_keys", "assignee_id", "duplicate_of_id", "published", "held_reason"),
-    *("supporters", "public_description", "at_risk_at", "sla_hours", "sla_calendar"),
-    *("pauses", "paused_since", "at_risk_warned", "breach_escalated", "ruleset_version"),
-    *("version", "reporter_email_key"),
-)
-EVENT_COLUMNS = (
-    *("id", "report_id", "created_at", "actor", "kind", "from_status", "to_status"),
-    *("public_note", "internal_note", "data"),
-)
-FOLLOWER_COLUMNS = ("id", "report_id", "email", "lang", "source", "created_at", "email_key")
-ESCALATION_COLUMNS = ("id", "report_id", "kind", "deadline", "created_at")
-OUTBOX_COLUMNS = (
-    *("id", "created_at", "report_id", "kind", "dedupe_key", "recipient", "lang", "subject"),
-    *("body", "status", "attempts", "next_attempt_at", "sent_at", "last_error", "recipient_key"),
-)
-
-
-@dataclass
-class Summary:
-    """What a history wrote."""
-
-    reports: int = 0
-    events: int = 0
-    open: int = 0
-    resolved: int = 0
-    met: int = 0
-    followers: int = 0
-    escalations: int = 0
-    seconds: float = 0.0
-    first_day: date | None = None
-    last_day: date | None = None
-
-    def line(self) -> dict[str, str]:
-        """One line in German and one in English, as the command prints them."""
-        share = 100 * self.met / self.resolved if self.resolved else 0.0
-        days = f"{self.first_day:%d.%m.%Y}–{self.last_day:%d.%m.%Y}"
-        return {
-            "de": f"Verlauf geschrieben: {self.reports} Meldungen ({days}), {self.events} "
-            f"Ereignisse, {self.open} offen, {_de(share)} % fristgerecht erledigt, "
-            f"{_de(self.seconds)} s",
-            "en": f"history written: {self.reports} reports ({days}), {self.events} events, "
-            f"{self.open} open, {share:.1f} % resolved within the promise, {self.seconds:.1f} s",
-        }
-
-
-def history_end(until: date) -> datetime:
-    """The instant a history ends: when the day `until` begins in Berlin (aware UTC)."""
-    return datetime(until.year, until.month, until.day, tzinfo=BERLIN).astimezone(UTC)
-
-
-def _de(number: float) -> str:
-    return f"{number:.1f}".replace(".", ",")
 
 
 @dataclass(slots=True, eq=False)
