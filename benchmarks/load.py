@@ -27,7 +27,7 @@ Phases, each driven by ``benchmarks/load_client.py`` (locust ``FastHttpUser``s, 
 2. **Photo intake at full speed** (for information): the same users post photo reports.
 3. **Mixed scenario** (``--duration``, default 300 s; requests arrive as a Poisson process at
    the asked rates): 10 reports/s, each a multipart POST of
-   a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images.py``; ``--app-photo``
+   a 4000 x 3000 phone JPEG with EXIF (about 3.3 MB, from ``tests/images/``; ``--app-photo``
    for what the citizen app uploads: scaled on a canvas to 1600 x 1200, JFIF at quality 0.82,
    no EXIF, landscape and portrait) and an
    ``Idempotency-Key``, 2 % of them sent twice with the same key (half one after the other,
@@ -57,21 +57,15 @@ benchmark's own database). Redis: ``--redis-url`` (default ``redis://127.0.0.1:6
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -79,19 +73,28 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from load_checks import analyze, count_reports, log_findings, verify
+from load_processes import (
+    ROOT,
+    CpuMonitor,
+    Stack,
+    free_port,
+    postgres_backends,
+    tail,
+    tree,
+    wait_healthy,
+)
+from load_report import Settings, cpu_ms, ms, photo_kind, print_cpu, report, rows_of
+
 from maengelmelder.cli import serve
 from tests.images import app_jpeg, phone_jpeg
 
-ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
     "MAENGELMELDER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CLIENT = Path(__file__).with_name("load_client.py")
 BASELINE = Path(__file__).with_name("baseline_app.py")
 HIGH_LIMIT = "1000000/minute"
-P99_TARGET_MS = 1000.0
-RATIO_TARGET = 0.5
-RATE_TOLERANCE = 0.95  # an achieved rate below 95 % of the asked one is a missed load
 # The demo city's bounding box (lon/lat), from maengelmelder/demo/boundary.geojson.
 CITY_BBOX = (8.715, 50.08036, 8.815, 50.11964)
 PHOTO_GPS = (8.765, 50.1)  # (lon, lat) inside the demo city
@@ -101,14 +104,6 @@ CATEGORIES = tuple(
     for c in json.loads((ROOT / "maengelmelder" / "demo" / "catalog.json").read_text())[
         "categories"
     ]
-)
-MIXED_NAMES = (
-    "POST report (photo)",
-    "POST report (retry)",
-    "GET map (geojson)",
-    "GET track",
-    "GET open311 requests",
-    "GET open311 request",
 )
 
 
@@ -120,270 +115,7 @@ def _on_signal(signum, _frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-# --------------------------------------------------------------------------- processes
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-
-@dataclass
-class Stack:
-    """Everything the run starts, so one finally can take it all down again."""
-
-    tmp: Path
-    procs: list[Proc] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> Proc:
-        log = self.tmp / f"{name}.log"
-        with open(log, "wb") as out:
-            popen = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # own process group: Ctrl-C reaches us, we stop them
-            )
-        proc = Proc(name, popen, log)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: Proc, timeout: float = 30) -> None:
-        if proc.popen.poll() is None:
-            _signal_group(proc.popen.pid, signal.SIGTERM)
-            try:
-                proc.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(proc.popen.pid, signal.SIGKILL)
-                proc.popen.wait(10)
-        # gunicorn workers may outlive a killed master for a moment; end the group for sure.
-        _signal_group(proc.popen.pid, signal.SIGKILL)
-        if proc in self.procs:
-            self.procs.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in reversed(list(self.procs)):
-            try:
-                self.stop(proc)
-            except Exception as exc:  # keep cleaning up the rest
-                print(f"warning: could not stop {proc.name}: {exc}", file=sys.stderr)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(proc: Proc, url: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited:\n{tail(proc.log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{proc.name} did not answer {url} within {timeout:.0f} s")
-
-
-# --------------------------------------------------------------------------- CPU sampling
-
-
-class CpuMonitor:
-    """Samples CPU seconds of process groups and of the whole machine, once a second."""
-
-    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
-        self.groups = groups  # label -> function returning the current pids of that group
-        self._cpu: dict[int, float] = {}  # pid -> CPU seconds when last seen (kept after exit)
-        self._label: dict[int, str] = {}
-        self._samples: list[tuple[float, dict[int, float], float]] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self.sample()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(1.0):
-            self.sample()
-
-    def sample(self) -> None:
-        seen: dict[int, float] = {}
-        for label, pids_of in self.groups.items():
-            for pid in pids_of():
-                try:
-                    times = psutil.Process(pid).cpu_times()
-                except psutil.Error:
-                    continue
-                seen[pid] = times.user + times.system
-                self._label[pid] = label
-        machine = psutil.cpu_times()
-        busy = machine.user + machine.nice + machine.system + machine.irq + machine.softirq
-        busy += getattr(machine, "steal", 0.0)
-        with self._lock:
-            self._cpu.update(seen)
-            self._samples.append((time.time(), dict(self._cpu), busy))
-
-    def usage(self, since: float, until: float) -> dict[str, float]:
-        """Cores used per group from epoch second `since` to `until` (nearest samples)."""
-        self.sample()
-        with self._lock:
-            samples = list(self._samples)
-        first = min(samples, key=lambda s: abs(s[0] - since))
-        last = min(samples, key=lambda s: abs(s[0] - until))
-        (t0, cpu0, busy0), (t1, cpu1, busy1) = first, last
-        span = max(t1 - t0, 1e-9)
-        out: dict[str, float] = {label: 0.0 for label in self.groups}
-        for pid, seconds in cpu1.items():
-            out[self._label[pid]] += (seconds - cpu0.get(pid, 0.0)) / span
-        out["machine"] = (busy1 - busy0) / span
-        out["others"] = max(0.0, out["machine"] - sum(out[g] for g in self.groups))
-        return out
-
-    def close(self) -> None:
-        self._stop.set()
-
-
-def tree(proc: Proc | None) -> list[int]:
-    if proc is None or proc.popen.poll() is not None:
-        return []
-    try:
-        root = psutil.Process(proc.popen.pid)
-        return [root.pid] + [child.pid for child in root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def postgres_backends(dbname: str) -> list[int]:
-    """PostgreSQL backends serving the benchmark's database (their title names it)."""
-    pids = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        cmdline = process.info.get("cmdline") or []
-        if cmdline and cmdline[0].startswith("postgres:") and f" {dbname} " in cmdline[0]:
-            pids.append(process.pid)
-    return pids
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
-@dataclass
-class Row:
-    name: str
-    count: int
-    errors: int
-    rate: float
-    p50: float
-    p95: float
-    p99: float
-    max: float
-    error_kinds: dict[str, int]
-
-
-def rows_of(result: dict, names: tuple[str, ...] | None = None) -> list[Row]:
-    window = result["window"][1] - result["window"][0]
-    names = names or tuple(sorted(result["times"]))
-    rows = []
-    for name in names:
-        times = sorted(result["times"].get(name, []))
-        kinds = result["errors"].get(name, {})
-        rows.append(
-            Row(
-                name,
-                len(times),
-                sum(kinds.values()),
-                len(times) / window,
-                percentile(times, 0.50),
-                percentile(times, 0.95),
-                percentile(times, 0.99),
-                times[-1] if times else float("nan"),
-                kinds,
-            )
-        )
-    return rows
-
-
-def cpu_ms(cores: float, rate: float) -> str:
-    """CPU milliseconds per request from cores used at a request rate."""
-    return f"{cores / rate * 1000:,.1f}" if rate else "-"
-
-
-def ms(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:,.0f}"
-
-
-def print_table(rows: list[Row], title: str) -> None:
-    print(title)
-    header = (
-        f"  {'request':<24} {'count':>7} {'errors':>6} {'per s':>7} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-    )
-    print(header)
-    print("  " + "-" * (len(header) - 2))
-    for r in rows:
-        print(
-            f"  {r.name:<24} {r.count:>7,} {r.errors:>6,} {r.rate:>7.1f} "
-            f"{ms(r.p50):>7} {ms(r.p95):>7} {ms(r.p99):>7} {ms(r.max):>7}"
-        )
-        for kind, n in sorted(r.error_kinds.items(), key=lambda kv: -kv[1])[:5]:
-            print(f"      {n:>6,} x {kind}")
-
-
-def print_cpu(usage: dict[str, float], cores: int) -> None:
-    parts = [f"{label} {value:.2f}" for label, value in usage.items() if label != "machine"]
-    print(f"  CPU (cores of {cores}): machine {usage['machine']:.2f} busy = " + ", ".join(parts))
-
-
 # --------------------------------------------------------------------------- the run
-
-
-@dataclass
-class Settings:
-    duration: float
-    phase_seconds: float
-    rounds: int
-    users: int
-    report_rate: float
-    read_rate: float
-    retry_share: float
-    redis_url: str
-    workers: int | None
-    threads: int | None
-    photo_size: tuple[int, int] = (4000, 3000)
-    app_photo: bool = False
-
-
-def photo_kind(settings: Settings) -> str:
-    return "JPEG as the citizen app uploads it" if settings.app_photo else "phone JPEG with EXIF"
 
 
 def _photo_size(parser: argparse.ArgumentParser, raw: str) -> tuple[int, int]:
@@ -724,254 +456,6 @@ def run(settings: Settings) -> int:
         elapsed=time.monotonic() - started,
     )
     return 0
-
-
-LOG_SIGNS = {
-    "worker timeouts": "WORKER TIMEOUT",
-    "workers killed": "was sent SIGKILL",
-    "tracebacks": "Traceback (most recent call last)",
-    "5xx answers": '" 5',
-}
-
-
-def log_findings(path: Path) -> dict[str, list[str]]:
-    """Lines of the app's log (gunicorn's and the access log) that point at trouble."""
-    found: dict[str, list[str]] = {name: [] for name in LOG_SIGNS}
-    with open(path, errors="replace") as fh:
-        for line in fh:
-            for name, sign in LOG_SIGNS.items():
-                if sign in line:
-                    found[name].append(line.strip()[:160])
-    return found
-
-
-def count_reports(db_url: str) -> int:
-    engine = sa.create_engine(db_url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.exec_driver_sql("SELECT count(*) FROM reports").scalar_one()
-    finally:
-        engine.dispose()
-
-
-def analyze(db_url: str) -> bool:
-    """Give the planner statistics of the tables the seeding phases filled.
-
-    A default PostgreSQL analyses a table by itself once a tenth of it changed; a server with
-    autovacuum off never does, and plans the reads of 13,000 reports as if there were none
-    (the whole-city map then read every report to sort it: 40-70 ms instead of about 1).
-    Returns whether autovacuum is on.
-    """
-    engine = sa.create_engine(db_url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            return conn.exec_driver_sql("SHOW autovacuum").scalar_one() == "on"
-    finally:
-        engine.dispose()
-
-
-def verify(db_url: str, prefix: str, mixed: dict) -> dict:
-    """Every key answered with 201 is stored exactly once, as the report the client was given."""
-    engine = sa.create_engine(db_url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT r.idempotency_key, count(*), min(r.public_id), "
-                    "       (SELECT count(*) FROM photos p WHERE p.report_id = min(r.id)) "
-                    "FROM reports r WHERE r.idempotency_key LIKE :prefix "
-                    "GROUP BY r.idempotency_key"
-                ),
-                {"prefix": prefix + "%"},
-            ).all()
-    finally:
-        engine.dispose()
-    stored = {key: (count, public_id, photos) for key, count, public_id, photos in rows}
-    created: dict[str, str] = mixed["created"]
-    attempted = set(mixed["attempted"])
-    retries = mixed["retries"]
-    return {
-        "keys_201": len(created),
-        "keys_sent": len(attempted),
-        "stored": len(stored),
-        "duplicates": sum(1 for count, _, _ in stored.values() if count != 1),
-        "missing": sum(1 for key in created if key not in stored),
-        "wrong_id": sum(
-            1 for key, pid in created.items() if key in stored and stored[key][1] != pid
-        ),
-        "without_photo": sum(1 for _, _, photos in stored.values() if photos != 1),
-        "stored_without_201": sum(1 for key in stored if key not in created),
-        "unknown_keys": sum(1 for key in stored if key not in attempted),
-        "retries": len(retries),
-        "retries_ok": sum(1 for r in retries if r["outcome"] == "same report"),
-        "retries_unanswered": sum(1 for r in retries if r["outcome"] == "no answer"),
-        "retries_wrong": [r for r in retries if r["outcome"] == "DIFFERENT"],
-        "retries_racing": sum(1 for r in retries if r["kind"] == "racing"),
-    }
-
-
-def report(settings: Settings, **r) -> None:
-    cores = r["cores"]
-    print()
-    print("=" * 78)
-    rows = rows_of(r["mixed"], MIXED_NAMES)
-    print_table(rows, f"mixed scenario, {settings.duration:g} s (after a 5 s warm-up):")
-    window = r["mixed"]["window"][1] - r["mixed"]["window"][0]
-    reads = [row for row in rows if row.name.startswith("GET")]
-    report_rate = rows[0].count / window
-    read_rate = sum(row.count for row in reads) / window
-    print(
-        f"  achieved: {report_rate:.2f} photo reports/s (asked {settings.report_rate:g}), "
-        f"{read_rate:.1f} reads/s (asked {settings.read_rate:g})"
-    )
-    if r["mixed"].get("unfinished_users"):
-        print(f"  {r['mixed']['unfinished_users']} users still busy after the drain time")
-    print_cpu(r["mixed_usage"], cores)
-
-    c = r["check"]
-    print()
-    print("database check of the mixed scenario:")
-    print(
-        f"  keys sent {c['keys_sent']:,}, answered 201 {c['keys_201']:,}, stored "
-        f"{c['stored']:,}; duplicates {c['duplicates']}, missing {c['missing']}, other public "
-        f"id {c['wrong_id']}, without exactly one photo {c['without_photo']}, stored without a "
-        f"201 (client error) {c['stored_without_201']}, unknown {c['unknown_keys']}"
-    )
-    print(
-        f"  retries with the same key: {c['retries']} ({c['retries_racing']} racing): "
-        f"{c['retries_ok']} answered with the same report (one replay each), "
-        f"{len(c['retries_wrong'])} with different reports or replays, "
-        f"{c['retries_unanswered']} without an answer (counted as errors above)"
-    )
-    for wrong in c["retries_wrong"][:5]:
-        print(f"    {wrong}")
-
-    def mean_rate(runs: list[tuple[dict, dict]]) -> float:
-        count = sum(
-            len(res["times"].get(name, [])) - sum(res["errors"].get(name, {}).values())
-            for res, _ in runs
-            for name in res["times"]
-        )
-        seconds = sum(res["window"][1] - res["window"][0] for res, _ in runs)
-        return count / seconds
-
-    def mean_cpu(runs: list[tuple[dict, dict]], server: str) -> float:
-        """Server CPU (cores) over the phases, weighted by their length."""
-        seconds = sum(res["window"][1] - res["window"][0] for res, _ in runs)
-        return sum(use[server] * (res["window"][1] - res["window"][0]) for res, use in runs) / (
-            seconds
-        )
-
-    intake = mean_rate(r["throughput"]["intake"])
-    base = mean_rate(r["throughput"]["baseline"])
-
-    def ratio_of(intake_rate: float, base_rate: float) -> float:
-        return intake_rate / base_rate if base_rate else float("nan")
-
-    ratio = ratio_of(intake, base)
-    # Phases run intake, baseline, baseline, intake...: the k-th of each are neighbours. How
-    # far their ratios differ shows how much the machine's speed drifted during the run.
-    pairs = [
-        ratio_of(mean_rate([i]), mean_rate([b]))
-        for i, b in zip(r["throughput"]["intake"], r["throughput"]["baseline"], strict=True)
-    ]
-    spread = " ".join(f"{pair:.2f}" for pair in pairs)
-    intake_cpu = cpu_ms(mean_cpu(r["throughput"]["intake"], "app"), intake)
-    base_cpu = cpu_ms(mean_cpu(r["throughput"]["baseline"], "baseline"), base)
-    photo_row, photo_usage = r["photo"]
-    photo_cpu = cpu_ms(photo_usage["app"], photo_row.rate)
-    print()
-    print(
-        f"intake without photos: {intake:.1f} reports/s ({intake_cpu} ms app CPU each); "
-        f"baseline: {base:.1f} rows/s ({base_cpu} ms CPU each); "
-        f"ratio {ratio:.2f} (target >= {RATIO_TARGET}; neighbouring phases: {spread})"
-    )
-    print(
-        f"photo intake at full speed: {photo_row.rate:.1f} reports/s "
-        f"({photo_cpu} ms app CPU each; p50 {ms(photo_row.p50)} ms, {photo_row.errors} errors)"
-    )
-    findings = {name: lines for name, lines in r["server_log"].items() if lines}
-    print(
-        "app log: "
-        + (
-            ", ".join(f"{len(v)} {k}" for k, v in findings.items())
-            or "no worker timeouts, no tracebacks, no 5xx"
-        )
-    )
-    for name, lines in findings.items():
-        for line in lines[:3]:
-            print(f"  {name}: {line}")
-    load_before, load_after = r["load"]
-    print(
-        f"load average before {load_before[0]:.2f} / {load_before[1]:.2f} / "
-        f"{load_before[2]:.2f}, after {load_after[0]:.2f} / {load_after[1]:.2f} / "
-        f"{load_after[2]:.2f} (1/5/15 min); total run time {r['elapsed']:.0f} s"
-    )
-
-    errors = sum(row.errors for row in rows)
-    worst = max(rows, key=lambda row: -1 if math.isnan(row.p99) else row.p99)
-    stored_once = (
-        c["duplicates"] == 0 and c["missing"] == 0 and c["wrong_id"] == 0 and c["keys_201"] > 0
-    )
-    retries_ok = c["retries_ok"] > 0 and not c["retries_wrong"]
-    rates_ok = (
-        report_rate >= RATE_TOLERANCE * settings.report_rate
-        and read_rate >= RATE_TOLERANCE * settings.read_rate
-    )
-
-    def verdict(ok: bool) -> str:
-        return "ok" if ok else "MISSED"
-
-    print()
-    print("targets:")
-    print(f"  zero errors ({errors}): {verdict(errors == 0)}")
-    print(
-        f"  p99 < {P99_TARGET_MS:.0f} ms for every request type (worst: {worst.name} "
-        f"{ms(worst.p99)} ms): {verdict(worst.p99 < P99_TARGET_MS)}"
-    )
-    print(f"  every 201 stored exactly once: {verdict(stored_once)}")
-    print(f"  retries answered with the same report: {verdict(retries_ok)}")
-    print(f"  asked rates reached (>= {RATE_TOLERANCE:.0%}): {verdict(rates_ok)}")
-    print(f"  intake / baseline >= {RATIO_TARGET} ({ratio:.2f}): {verdict(ratio >= RATIO_TARGET)}")
-
-    mu = r["mixed_usage"]
-    print()
-    print("for the README:")
-    print()
-    print(
-        f"**Load** (`benchmarks/load.py`: `maengelmelder serve`, gunicorn {r['workers']} "
-        f"workers × {r['threads']} threads, with PostgreSQL, Redis, the rq worker and the load "
-        f"client on the same {cores}-core machine; rate limits raised): "
-        f"{settings.duration / 60:g} minutes of {settings.report_rate:g} reports/s, each with "
-        f"a {settings.photo_size[0]} × {settings.photo_size[1]} {photo_kind(settings)} "
-        f"({r['photo_mb']:.1f} MB), {settings.retry_share:.0%} "
-        f"retried with the same key, and {settings.read_rate:g} reads/s (map, tracking, "
-        f"Open311), starting with {r['stored_before']:,} reports stored:"
-    )
-    print()
-    print("| request | count | errors | p50 | p95 | p99 | max |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(
-            f"| {row.name} | {row.count:,} | {row.errors} | {ms(row.p50)} ms | "
-            f"{ms(row.p95)} ms | {ms(row.p99)} ms | {ms(row.max)} ms |"
-        )
-    print()
-    print(
-        f"Achieved {report_rate:.1f} reports/s and {read_rate:.0f} reads/s; "
-        f"{errors} errors; p99 ≤ {ms(worst.p99)} ms (target < 1 s: "
-        f"{verdict(worst.p99 < P99_TARGET_MS)}); {c['keys_201']:,} reports answered 201, "
-        f"each stored exactly once ({verdict(stored_once)}), {c['retries_ok']} of "
-        f"{c['retries']} retries got the same report. CPU during the run: "
-        f"{mu['machine']:.1f} of {cores} cores busy (app {mu['app']:.2f}, PostgreSQL "
-        f"{mu['postgres']:.2f}, load client {mu['client']:.2f}, other {mu['others']:.2f})."
-        f" Intake without photos at full speed: {intake:.0f} reports/s ({intake_cpu} ms of "
-        f"app CPU each) against {base:.0f} rows/s ({base_cpu} ms) for a bare Flask insert — "
-        f"**ratio {ratio:.2f}** (target ≥ {RATIO_TARGET}; neighbouring phases alone: "
-        f"{spread}); photo intake at full speed: "
-        f"{photo_row.rate:.1f} reports/s ({photo_cpu} ms of app CPU each)."
-    )
 
 
 if __name__ == "__main__":
