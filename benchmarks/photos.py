@@ -1,7 +1,7 @@
 """Benchmark: process_photo (JPEG draft decoding) against a full-resolution baseline, and
 a worker's memory under photo uploads built to need as much decoding memory as possible.
 
-Both sides get the same 12-megapixel phone JPEG (tests/images.py) and produce the same two
+Both sides get the same 12-megapixel phone JPEG (tests/images/) and produce the same two
 derivatives with the same filters and encoder settings; the baseline just decodes every
 pixel first (no ``draft``). Runs are interleaved so drift affects both alike.
 
