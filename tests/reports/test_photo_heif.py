@@ -19,7 +19,7 @@ from maengelmelder.reports.photos import PhotoError, heif, process_photo, read_g
 from maengelmelder.reports.photos.budget import DEFAULT_DECODE_BUDGET
 from maengelmelder.reports.photos.containers import walk_container
 from tests import images
-from tests.reports.test_photos import (
+from tests.reports.photo_helpers import (
     BLUE,
     EXPECTED_CORNERS,
     RED,
