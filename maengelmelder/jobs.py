@@ -407,6 +407,11 @@ def runner(app: Flask) -> Runner:
         return app.extensions[_RUNNER]
 
 
+def runner_started(app: Flask) -> bool:
+    """Whether this process runs jobs in its own thread already (a serving process)."""
+    return _RUNNER in app.extensions
+
+
 def start_runner(app: Flask) -> Runner | None:
     """Start the in-process runner now, if this app runs jobs in-process (no Redis).
 
