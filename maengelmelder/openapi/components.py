@@ -3,8 +3,6 @@ schemes, the GeoJSON geometry."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from apispec import APISpec
 
 from ..web.api import error_ref
@@ -117,7 +115,3 @@ def add_components(spec: APISpec, session_cookie: str) -> None:
             error_ref(status),
             {"description": description, "content": {"application/json": {"schema": ref("Error")}}},
         )
-
-
-def json_response(schema: Any, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
