@@ -157,6 +157,7 @@ def _register_features(app: Flask) -> None:
     )
     from .abuse import feature as abuse
     from .accounts import feature as accounts
+    from .addresses import feature as addresses
     from .board import feature as board
     from .catalog import feature as catalog
     from .cli import register_commands
@@ -176,6 +177,7 @@ def _register_features(app: Flask) -> None:
     for feature in (
         accounts,
         catalog,
+        addresses,
         reports,
         zoning,
         tickets,

@@ -2,6 +2,7 @@
 
 from .abuse.models import AbuseReport, BlockedSender, ConfirmedEmail
 from .accounts.models import ApiToken, User
+from .addresses.models import Address
 from .catalog import generation  # noqa: F401  (the catalogue's triggers, with create_all)
 from .core.catalog import CatalogState, Category, Department
 from .core.events import TicketEvent
@@ -14,6 +15,7 @@ from .zoning.models import RuleSetVersion, Zone
 
 __all__ = [
     "AbuseReport",
+    "Address",
     "ApiToken",
     "BlockedSender",
     "CatalogState",

@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "maengelmelder"
 LAYERS = (
     ("accounts",),
     ("catalog", "notify"),
-    ("zoning", "abuse", "sla"),
+    ("zoning", "abuse", "sla", "addresses"),
     ("reports",),
     ("tickets",),
     ("board", "open311", "opendata", "privacy"),

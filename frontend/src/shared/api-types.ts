@@ -1085,6 +1085,103 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/addresses/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The address at a place.
+         * @description The nearest house within 50 m (`precision: house`), else the street of the nearest house
+         *     within 250 m (`precision: street`, no house number), else `null`; from the city's own
+         *     address data, without any third-party service.
+         */
+        get: {
+            parameters: {
+                query: {
+                    lat: number;
+                    lon: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The address. */
+                200: {
+                    headers: {
+                        /** @description `public, max-age=3600` */
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReverseAnswer"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/addresses/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Type-ahead search of addresses.
+         * @description Streets starting like `q` (umlauts and ß folded, "Straße", "Str." and "str" alike) and,
+         *     when `q` ends in a number, houses whose number starts with it: "kaiserstr 12" finds
+         *     Kaiserstraße 12, 12a and 120, the exact number first. Fewer than 2 characters: no items.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description what was typed, e.g. `kaiserstr 12`; under 2 characters: no items */
+                    q?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Addresses. */
+                200: {
+                    headers: {
+                        /** @description `public, max-age=3600` */
+                        "Cache-Control"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchAnswer"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports": {
         parameters: {
             query?: never;
@@ -1192,7 +1289,10 @@ export interface paths {
         };
         /**
          * Open reports near a place, nearest first (support instead of a duplicate).
-         * @description Within a radius (default 50 m): 'is it one of these?'.
+         * @description Within a radius (default 50 m): 'is it one of these?'. At most 10, nearest first in
+         *     bands of 10 m; within a band published reports with text or photos (to compare with)
+         *     come first. Unpublished reports show no text or photos: category, status, distance and
+         *     age only.
          */
         get: {
             parameters: {
@@ -1246,6 +1346,11 @@ export interface paths {
          *     (`/confirm/<token>`, then `POST /api/v1/reports/confirm`) and nothing else until it is
          *     used; the link is valid `MAENGELMELDER_CONFIRM_EMAIL_DAYS` days. The reporter's own
          *     address, an address already following and a blocked address get no mail.
+         *
+         *     A `comment` (≤ 500 characters) and, as multipart, one photo (`photos`, checked like
+         *     intake's) go to staff with a caller's first support of the report: the comment as an
+         *     internal note, the photo not public until staff publish it. A bad photo is `422` (`413`
+         *     too large) and counts no support.
          */
         post: {
             parameters: {
@@ -1259,6 +1364,10 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["SupportIn"];
+                    "multipart/form-data": components["schemas"]["SupportIn"] & {
+                        /** @description one photo for staff, checked like intake's and public only once staff publish it */
+                        photos?: string[];
+                    };
                 };
             };
             responses: {
@@ -1274,9 +1383,12 @@ export interface paths {
                 400: components["responses"]["Error400"];
                 404: components["responses"]["Error404"];
                 409: components["responses"]["Error409"];
+                413: components["responses"]["Error413"];
+                415: components["responses"]["Error415"];
                 422: components["responses"]["Error422"];
                 429: components["responses"]["Error429"];
                 503: components["responses"]["Error503"];
+                507: components["responses"]["Error507"];
             };
         };
         delete?: never;
@@ -2230,7 +2342,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** It is not fixed: reopen a resolved report (within 14 days) with a note. */
+        /**
+         * It is not fixed: reopen a resolved report with a note for the crew.
+         * @description Within `MAENGELMELDER_REOPEN_DAYS` days (14 by default) of its resolution. The note is
+         *     an internal note staff read; the reporter sees it again as `your_note` of the
+         *     `reopened` entry in their own history, the public never.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3274,6 +3391,32 @@ export interface components {
             auto_publish?: boolean;
             active?: boolean;
         };
+        /** @description An address from the city's own address data (house coordinates, OSM). */
+        Address: {
+            /** @description e.g. `Kaiserstraße 12a, 63065 Offenbach am Main` */
+            label: string;
+            street: string;
+            /** @description with its addition (`12a`); null for a street */
+            house_number: string | null;
+            postcode: string | null;
+            place: string | null;
+            lat: number;
+            lon: number;
+            /**
+             * @description `house`, or `street` when no house is within 50 m
+             * @enum {string}
+             */
+            precision: "house" | "street";
+            /** @description reverse lookup: metres from the place asked (0.1); else null */
+            distance_m: number | null;
+        };
+        ReverseAnswer: {
+            /** @description null when no address is within 250 m */
+            address: components["schemas"]["Address"] | null;
+        };
+        SearchAnswer: {
+            items: components["schemas"]["Address"][];
+        };
         /** @description A report as a map marker shows it (`view=map`). */
         MapReport: {
             public_id: string;
@@ -3419,6 +3562,11 @@ export interface components {
              * @enum {string}
              */
             lang: "de" | "en";
+            /**
+             * @description for staff only (an internal note), never public
+             * @default null
+             */
+            comment: string | null;
         };
         ReportPublic: {
             public_id: string;
@@ -3446,13 +3594,15 @@ export interface components {
             resolved_at: string | null;
             readonly photos: components["schemas"]["PhotoOut"][];
         };
-        EventPublic: {
+        EventForReporter: {
             /** Format: date-time */
             at: string;
             kind: string;
             from_status: string | null;
             to_status: string | null;
             note: string | null;
+            /** @description the reporter's own note (when they reopened the report); only in the reporter's view, never public */
+            readonly your_note: string | null;
         };
         TrackedReport: {
             public_id: string;
@@ -3478,7 +3628,7 @@ export interface components {
             resolved_at: string | null;
             /** @description all photos; the URLs of those the public may not see carry a key (?k=) that opens them for the reporter only */
             readonly photos: components["schemas"]["PhotoOut"][];
-            history: components["schemas"]["EventPublic"][];
+            history: components["schemas"]["EventForReporter"][];
         };
         ExplainIn: {
             category: string;

@@ -1,0 +1,155 @@
+"""Looking addresses up: the nearest house or street to a place, and type-ahead search.
+
+Both are one or two indexed queries on either database: reverse reads the latitude bands its
+circle touches, each a longitude range of the (lat_band, lon) index, and measures the few
+houses found in Python; search reads a prefix range of the folded street key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from .folding import prefix_bounds, split_query
+from .models import BAND, Address
+
+HOUSE_RADIUS_M = 50.0
+STREET_RADIUS_M = 250.0
+SEARCH_MIN_CHARS = 2
+SEARCH_MAX_CHARS = 200
+SEARCH_DEFAULT_LIMIT = 8
+SEARCH_MAX_LIMIT = 20
+
+_M_PER_DEG = 111_320.0
+_COLUMNS = (
+    Address.street,
+    Address.house_number,
+    Address.addition,
+    Address.postcode,
+    Address.place,
+    Address.lat,
+    Address.lon,
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """An address as the API answers it (`schemas.Address`)."""
+
+    street: str
+    house_number: str | None  # with the addition ("12a"); None for a street
+    postcode: str | None
+    place: str | None
+    lat: float
+    lon: float
+    precision: str  # "house" | "street"
+    distance_m: float | None = None
+
+    @property
+    def label(self) -> str:
+        """ "Kaiserstraße 12a, 63065 Offenbach am Main" (or without number, postcode, place)."""
+        first = f"{self.street} {self.house_number}" if self.house_number else self.street
+        town = " ".join(part for part in (self.postcode, self.place) if part)
+        return f"{first}, {town}" if town else first
+
+
+def label(street: str, number: str, addition: str, postcode: str, place: str) -> str:
+    """The label of a house given by its columns."""
+    return _found(street, number, addition, postcode, place, 0.0, 0.0, "house").label
+
+
+def _found(street, number, addition, postcode, place, lat, lon, precision, distance=None):
+    house = f"{number}{addition}" if precision == "house" and number else None
+    return Found(
+        street=street,
+        house_number=house,
+        postcode=postcode or None,
+        place=place or None,
+        lat=lat,
+        lon=lon,
+        precision=precision,
+        distance_m=None if distance is None else round(distance, 1),
+    )
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Metres between two nearby points (equirectangular: exact enough within a city)."""
+    x = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(x, lat2 - lat1) * _M_PER_DEG
+
+
+def _within(session: Session, lat: float, lon: float, radius: float):
+    """The houses in the square of half-side `radius` around the point (indexed)."""
+    dlat = radius / _M_PER_DEG
+    dlon = radius / (_M_PER_DEG * max(math.cos(math.radians(lat)), 0.01))
+    bands = list(range(math.floor((lat - dlat) * BAND), math.floor((lat + dlat) * BAND) + 1))
+    query = select(*_COLUMNS).where(
+        Address.lat_band.in_(bands),
+        Address.lon.between(lon - dlon, lon + dlon),
+        Address.lat.between(lat - dlat, lat + dlat),
+    )
+    return session.execute(query).all()
+
+
+def _nearest(rows, lat: float, lon: float, radius: float):
+    best, best_d = None, radius
+    for row in rows:
+        d = distance_m(lat, lon, row.lat, row.lon)
+        if d <= best_d:
+            best, best_d = row, d
+    return best, best_d
+
+
+def reverse(session: Session, lat: float, lon: float) -> Found | None:
+    """The nearest house within 50 m, else the street of the nearest house within 250 m."""
+    row, d = _nearest(_within(session, lat, lon, HOUSE_RADIUS_M), lat, lon, HOUSE_RADIUS_M)
+    precision = "house"
+    if row is None:
+        rows = _within(session, lat, lon, STREET_RADIUS_M)
+        row, d = _nearest(rows, lat, lon, STREET_RADIUS_M)
+        precision = "street"
+        if row is None:
+            return None
+    return _found(*row, precision, d)
+
+
+def search(session: Session, query: str, limit: int = SEARCH_DEFAULT_LIMIT) -> list[Found]:
+    """Addresses whose street starts like the query (folded), with the house number's prefix.
+
+    The exact street first, then by street and place; within one, the exact number first,
+    then by number and addition.
+    """
+    if len(query.strip()) < SEARCH_MIN_CHARS:
+        return []
+    street, number = split_query(query)
+    if not street:
+        return []
+    low, high = prefix_bounds(street)
+    conditions = [Address.street_key >= low, Address.street_key < high]
+    exact_number = and_(Address.house_number == number, Address.addition == "")
+    if number:
+        digits = number.rstrip("abcdefghijklmnopqrstuvwxyz")
+        letter = number[len(digits) :]
+        if letter:
+            conditions += [Address.house_number == digits, Address.addition.startswith(letter)]
+            exact_number = func.lower(Address.addition) == letter
+        else:
+            conditions.append(
+                or_(Address.house_number == digits, Address.house_number.startswith(digits))
+            )
+    order = [
+        case((Address.street_key == street, 0), else_=1),
+        Address.street_key,
+        Address.place,
+        Address.street,
+        case((exact_number, 0), else_=1),
+        Address.number_value,
+        Address.house_number,
+        Address.addition,
+        Address.postcode,
+    ]
+    rows = session.execute(select(*_COLUMNS).where(*conditions).order_by(*order).limit(limit))
+    return [_found(*row, "house") for row in rows]
