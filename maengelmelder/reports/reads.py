@@ -261,10 +261,40 @@ def list_map_dicts(session: Session, flt: ReportFilter) -> tuple[list[dict], str
     return items, cursor
 
 
+# "Is it one of these?" shows a few reports, not every one of a busy square.
+NEARBY_MAX = 10
+# Reports this close to each other count as equally near: among them, those the citizen can
+# compare with (published text or photos) come first.
+NEARBY_BAND_M = 10
+
+
+def _has_evidence(report: Report) -> bool:
+    """Whether the public sees the report's text or a photo of it to compare with."""
+    if not report.published:
+        return False
+    text = public_text(report.published, report.public_description, report.description)
+    return bool(text) or any(p.approved for p in report.photos)
+
+
+def _nearby_order(pair: tuple[Report, float]) -> tuple[int, int, float]:
+    report, distance = pair
+    return (int(distance // NEARBY_BAND_M), 0 if _has_evidence(report) else 1, distance)
+
+
 def nearby(
-    session: Session, lat: float, lon: float, radius_m: float, category: str | None = None
+    session: Session,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    category: str | None = None,
+    limit: int = NEARBY_MAX,
 ) -> list[tuple[Report, float]]:
-    """Open reports within `radius_m` metres (nearest first), optionally of one category."""
+    """Open reports within `radius_m` metres, optionally of one category, at most `limit`.
+
+    Nearest first, in bands of `NEARBY_BAND_M` metres; within a band the published ones with
+    text or photos come first, since a citizen can tell from them whether it is the same
+    defect (of an unpublished report only category, status, distance and age show).
+    """
     dlat = radius_m / 111_320
     dlon = radius_m / (111_320 * max(0.01, math.cos(math.radians(lat))))
     query = select(Report).where(
@@ -280,7 +310,7 @@ def nearby(
         distance = haversine_m(lat, lon, report.lat, report.lon)
         if distance <= radius_m:
             found.append((report, distance))
-    return sorted(found, key=lambda pair: pair[1])
+    return sorted(found, key=_nearby_order)[:limit]
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

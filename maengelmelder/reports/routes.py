@@ -224,7 +224,10 @@ def list_reports(args: dict):
 def nearby_reports(args: dict):
     """Open reports near a place, nearest first (support instead of a duplicate).
 
-    Within a radius (default 50 m): 'is it one of these?'.
+    Within a radius (default 50 m): 'is it one of these?'. At most 10, nearest first in
+    bands of 10 m; within a band published reports with text or photos (to compare with)
+    come first. Unpublished reports show no text or photos: category, status, distance and
+    age only.
     """
     found = reads.nearby(db.session, args["lat"], args["lon"], args["radius"], args.get("category"))
     return {
@@ -232,24 +235,58 @@ def nearby_reports(args: dict):
     }
 
 
-def _support_args() -> dict:
-    """The support's body: a JSON object, or none at all (the defaults)."""
+def _support_args() -> tuple[dict, list[bytes]]:
+    """The support's fields and photo: a form with one photo, a JSON object, or no body at
+    all (the defaults)."""
+    if request.mimetype in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+        raw, blobs = intake_payload()
+        try:
+            return _support_in.load(raw), blobs
+        except ValidationError as exc:
+            raise validation_error(exc.normalized_messages()) from exc
     if request.get_json(silent=True) is None and not request.data:
-        return _support_in.load({})
-    return body(_support_in)
+        return _support_in.load({}), []
+    return body(_support_in), []
+
+
+_SUPPORT_BODY = {
+    "required": False,
+    "content": {
+        "application/json": {"schema": SupportIn},
+        "multipart/form-data": {
+            "schema": {
+                "allOf": [
+                    SupportIn,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "photos": {
+                                "type": "array",
+                                "maxItems": 1,
+                                "items": {"type": "string", "format": "binary"},
+                                "description": "one photo for staff, checked like intake's "
+                                "and public only once staff publish it",
+                            }
+                        },
+                    },
+                ]
+            }
+        },
+    },
+}
 
 
 @bp.post("/api/v1/reports/<public_id>/support")
 @limiter.limit(lambda: current_app.config["INTAKE_LIMIT_IP"])
 @limiter.limit(lambda: current_app.config["INTAKE_LIMIT_DEVICE"], key_func=device_key)
-@bp.doc(requestBody={"required": False, "content": {"application/json": {"schema": SupportIn}}})
+@bp.doc(requestBody=_SUPPORT_BODY)
 @bp.response(
     200,
     ReportPublic,
     description="The report: one supporter more, or as before when this caller had "
     "supported it already.",
 )
-@bp.errors(400, 404, 409, 422, 429)
+@bp.errors(400, 404, 409, 413, 415, 422, 429, 507)
 def support_report(public_id: str):
     """Support an open report (optionally to hear when it is resolved).
 
@@ -259,8 +296,13 @@ def support_report(public_id: str):
     (`/confirm/<token>`, then `POST /api/v1/reports/confirm`) and nothing else until it is
     used; the link is valid `MAENGELMELDER_CONFIRM_EMAIL_DAYS` days. The reporter's own
     address, an address already following and a blocked address get no mail.
+
+    A `comment` (≤ 500 characters) and, as multipart, one photo (`photos`, checked like
+    intake's) go to staff with a caller's first support of the report: the comment as an
+    internal note, the photo not public until staff publish it. A bad photo is `422` (`413`
+    too large) and counts no support.
     """
-    args = _support_args()
+    args, blobs = _support_args()
     report = reads.get_public(db.session, public_id)
     cfg = current_app.config
     add_support(
@@ -272,6 +314,10 @@ def support_report(public_id: str):
         now=now(),
         links=links(),
         confirm_days=abuse_settings().confirm_email_days,
+        comment=args["comment"],
+        photo_blobs=blobs,
+        storage=storage(),
+        limits=intake_limits(),
     )
     db.session.commit()  # a confirmation mail wakes the sender (notify.wake)
     return report

@@ -72,12 +72,28 @@ class NearbyQuery(Schema):
     radius = fields.Float(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+SUPPORT_COMMENT_MAX = 500
+
+
 class SupportIn(Schema):
+    """A 'me too': optionally an address to hear about the report, and a comment for staff."""
+
     class Meta:
         unknown = RAISE
 
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     lang = fields.String(load_default="de", validate=validate.OneOf(["de", "en"]))
+    comment = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=SUPPORT_COMMENT_MAX),
+        metadata={"description": "for staff only (an internal note), never public"},
+    )
+
+    @validates("comment")
+    def _no_nul(self, value: str | None, **_: object) -> None:
+        if value and "\x00" in value:
+            raise ValidationError("Not a valid string.")
 
 
 class ListQuery(Schema):
@@ -162,8 +178,10 @@ def reporter_photos(report) -> list[dict]:
     (see media.reporter_key), so the reporter's own unpublished photos still load for them.
     """
     secret = current_app.config["SECRET_KEY"]
+    # A supporter's photo is not the reporter's: they see it only once it is public.
+    photos = [p for p in report.photos if p.kind != "support" or is_public(p, report)]
     out = []
-    for photo, item in zip(report.photos, _photos_out.dump(report.photos), strict=True):
+    for photo, item in zip(photos, _photos_out.dump(photos), strict=True):
         if not is_public(photo, report):
             for field in ("url", "thumbnail_url"):
                 name = item[field].rsplit("/", 1)[1]
@@ -242,8 +260,9 @@ class ReportForReporter(ReportPublic):
 
 
 # Events staff see but the public history leaves out: that a report is held (for a sender
-# on the block list) must not tip the sender off.
-STAFF_ONLY_EVENTS = frozenset({"held"})
+# on the block list) must not tip the sender off; a supporter's comment and photo are for
+# staff.
+STAFF_ONLY_EVENTS = frozenset({"held", "supported"})
 
 
 class EventPublic(Out):
@@ -262,10 +281,30 @@ class EventPublic(Out):
         return events
 
 
+def _reporters_own_note(event) -> str | None:
+    """The reporter's own words on an event ("it is not fixed"), for the reporter only."""
+    if event.kind == "reopened" and (event.data or {}).get("by") == "citizen":
+        return event.internal_note
+    return None
+
+
+class EventForReporter(EventPublic):
+    """A history entry as the reporter sees it: also what they wrote themselves."""
+
+    your_note = fields.Function(
+        _reporters_own_note,
+        metadata={
+            "type": _NULLABLE_TEXT,
+            "description": "the reporter's own note (when they reopened the report); only in "
+            "the reporter's view, never public",
+        },
+    )
+
+
 class TrackedReport(ReportForReporter):
     """The reporter's view with the report's public history, oldest first."""
 
-    history = fields.Nested(EventPublic, many=True, attribute="events")
+    history = fields.Nested(EventForReporter, many=True, attribute="events")
 
 
 class ReportCreated(Out):
@@ -359,6 +398,7 @@ report_public = ReportPublic()
 report_for_reporter = ReportForReporter()
 reports_public = ReportPublic(many=True)
 events_public = EventPublic(many=True)
+events_for_reporter = EventForReporter(many=True)
 
 
 def report_feature(data: dict) -> dict:

@@ -228,13 +228,17 @@ def add_note(
 def reopen_by_citizen(
     session: Session, report: Report, change: Change, *, note: str, days: int
 ) -> TicketEvent:
-    """'It is not fixed': a resolved ticket goes back to the crew with the citizen's note."""
+    """'It is not fixed': a resolved ticket goes back to the crew with the citizen's note.
+
+    Only within `days` of its resolution. The note is internal (the citizen's words are not
+    moderated); the reporter's tracking view shows it back to them (`EventForReporter`).
+    """
     recent = report.resolved_at is not None and change.now - report.resolved_at <= timedelta(
         days=days
     )
     if report.status != states.RESOLVED or not recent:
         raise ApiError(409, "reopen_not_possible", days=days)
-    # The citizen's words are not moderated, so they go to staff only.
+    # The citizen's words are not moderated: staff and the reporter read them, not the public.
     event = record(
         report,
         change,
