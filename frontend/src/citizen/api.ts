@@ -25,6 +25,31 @@ export function supportReport(publicId: string, email: string | null, lang: Lang
   return postJson<Report>(`/api/v1/reports/${encodeURIComponent(publicId)}/support`, body);
 }
 
+/** A street address as the address lookup answers it (house coordinates, or a street's). */
+export interface Address {
+  label: string;
+  street: string;
+  house_number: string | null;
+  postcode: string | null;
+  place: string | null;
+  lat: number;
+  lon: number;
+  precision: "house" | "street";
+  distance_m?: number;
+}
+
+/** The address nearest to a point (within the lookup's reach), or null. */
+export function reverseAddress(lat: number, lon: number, signal?: AbortSignal) {
+  const q = new URLSearchParams({ lat: lat.toFixed(6), lon: lon.toFixed(6) });
+  return request<{ address: Address | null }>(`/api/v1/addresses/reverse?${q}`, { signal });
+}
+
+/** Addresses matching what the citizen typed, best first. */
+export function searchAddresses(text: string, limit = 8, signal?: AbortSignal) {
+  const q = new URLSearchParams({ q: text, limit: String(limit) });
+  return request<{ items: Address[] }>(`/api/v1/addresses/search?${q}`, { signal });
+}
+
 export const getReport = (publicId: string) => request<PublicReport>(`/api/v1/reports/${encodeURIComponent(publicId)}`);
 
 /** The reasons a citizen can give when reporting abuse of a public report. */
@@ -59,6 +84,8 @@ export interface ReportFields {
   email: string;
   notify: string;
   lang: string;
+  /** The chosen place's street address (its label), when one is known. */
+  address?: string;
   /** The honeypot: a person never fills it in; sent as it is. */
   website?: string;
   /** Milliseconds from starting the flow to pressing send (measured once, kept on retries). */

@@ -2,15 +2,13 @@
 import { ApiError } from "../shared/api";
 import { focusHeading, h } from "../shared/dom";
 import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
-import L from "../shared/leaflet";
-import { createMap, pinIcon } from "../shared/mapcommon";
 import { resizePhoto } from "../shared/resize";
-import type { Category, City, NearbyReport, Report, SubmitResult } from "../shared/types";
+import type { Category, NearbyReport, Report, SubmitResult } from "../shared/types";
 import { getNearby, newKey, submitReport, supportReport, type ReportFields } from "./api";
-import { categories, city, outbox, queued, trackPath, type View } from "./app";
-import { pointInGeometry } from "./geo";
+import { categories, outbox, queued, trackPath, type View } from "./app";
 import { t } from "./i18n";
 import { categoryIcon } from "./icons";
+import { placeStep, type PlaceStep } from "./place";
 import { isRetryable } from "./queue";
 import { FillClock, honeypotField } from "./spam";
 
@@ -26,6 +24,8 @@ export interface Draft {
   key: string;
   lat: number | null;
   lon: number | null;
+  /** The chosen place's street address (its label), "" when none is known. */
+  address: string;
   category: string;
   photos: DraftPhoto[];
   description: string;
@@ -44,6 +44,7 @@ export function draftFields(draft: Draft, language: string): ReportFields {
     category: draft.category,
     lat: String(draft.lat),
     lon: String(draft.lon),
+    ...(draft.address ? { address: draft.address } : {}),
     description: draft.description,
     email: draft.email,
     notify: draft.email ? String(draft.notify) : "false",
@@ -68,6 +69,7 @@ export function flowView(toHome: () => void): View {
     key: newKey(),
     lat: null,
     lon: null,
+    address: "",
     category: "",
     photos: [],
     description: "",
@@ -79,7 +81,7 @@ export function flowView(toHome: () => void): View {
   };
   let screen: Screen = { kind: "step", n: 1 };
   let root: HTMLElement;
-  let map: L.Map | null = null;
+  let placeView: PlaceStep | null = null;
   let error: ApiError | string | null = null;
   let busy = false;
 
@@ -89,8 +91,8 @@ export function flowView(toHome: () => void): View {
   };
 
   const cleanupMap = () => {
-    map?.remove();
-    map = null;
+    placeView?.destroy();
+    placeView = null;
   };
 
   function draw(): void {
@@ -139,66 +141,10 @@ export function flowView(toHome: () => void): View {
     return h("div", { class: "alert", role: "alert" }, h("strong", {}, `${t("errorTitle")}: `), text);
   }
 
-  // Step 1: where
+  // Step 1: where (place.ts)
   function stepWhere(): void {
-    const mapEl = h("div", { class: "map map-pin" });
-    const place = h("p", { class: "place" });
-    const alertBox = h("div");
-    const geoStatus = h("p", { class: "hint", "aria-live": "polite" });
-    const locate = h("button", { type: "button", class: "btn" }, t("useMyPosition"));
-    const centre = h("button", { type: "button", class: "btn" }, t("useMapCentre"));
     const navEl = nav(1, false, () => go({ kind: "step", n: 2 }));
-    const nextBtn = navEl.querySelector<HTMLButtonElement>(".btn-primary")!;
-    root.append(...stepHeader(1, t("stepWhere")), h("p", { class: "hint" }, t("whereHelp")), h("div", { class: "row" }, locate, centre), geoStatus, mapEl, place, alertBox, navEl);
-
-    city().then(
-      (c: City) => {
-        if (!mapEl.isConnected) return;
-        if (draft.lat === null || draft.lon === null) {
-          draft.lat = c.centre.lat;
-          draft.lon = c.centre.lon;
-        }
-        map = createMap(mapEl, c, t("pinMapLabel"), { lat: draft.lat, lon: draft.lon!, zoom: 15 });
-        const marker = L.marker([draft.lat, draft.lon!], { draggable: true, icon: pinIcon(), title: t("pinTitle"), alt: t("pinTitle"), autoPan: true }).addTo(map);
-        const update = (lat: number, lon: number, pan = false) => {
-          draft.lat = lat;
-          draft.lon = lon;
-          marker.setLatLng([lat, lon]);
-          // No animation: leaving the step mid-zoom would make Leaflet touch a removed map.
-          if (pan) map?.setView([lat, lon], Math.max(map.getZoom(), 17), { animate: false });
-          place.textContent = t("chosenPlace", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
-          const inside = pointInGeometry(lon, lat, c.boundary as GeoJSON.Geometry);
-          nextBtn.disabled = !inside;
-          alertBox.replaceChildren(...(inside ? [] : [h("p", { class: "alert", role: "alert" }, t("outside", { city: c.name }))]));
-        };
-        marker.on("dragend", () => {
-          const ll = marker.getLatLng();
-          update(ll.lat, ll.lng);
-        });
-        map.on("click", (e: L.LeafletMouseEvent) => update(e.latlng.lat, e.latlng.lng));
-        centre.addEventListener("click", () => {
-          const ll = map!.getCenter();
-          update(ll.lat, ll.lng);
-        });
-        locate.addEventListener("click", () => {
-          if (!("geolocation" in navigator)) {
-            geoStatus.textContent = t("locateFailed");
-            return;
-          }
-          geoStatus.textContent = t("locating");
-          navigator.geolocation.getCurrentPosition(
-            (pos) => {
-              geoStatus.textContent = "";
-              update(pos.coords.latitude, pos.coords.longitude, true);
-            },
-            () => (geoStatus.textContent = t("locateFailed")),
-            { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 },
-          );
-        });
-        update(draft.lat, draft.lon!);
-      },
-      () => alertBox.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed"))),
-    );
+    placeView = placeStep(root, draft, { header: stepHeader(1, t("stepWhere")), nav: navEl, next: navEl.querySelector<HTMLButtonElement>(".btn-primary")! });
   }
 
   // Step 2: what
@@ -321,7 +267,7 @@ export function flowView(toHome: () => void): View {
       }
       void checkNearbyThenSend();
     });
-    root.append(...stepHeader(4, t("stepDetails")), form);
+    root.append(...stepHeader(4, t("stepDetails")), h("p", { class: "public-note", id: "public-note" }, t("publicNote")), form);
   }
 
   const fields = (): ReportFields => draftFields(draft, lang());

@@ -36,8 +36,9 @@ function markerIcon(r: MapReport): L.DivIcon {
   return L.divIcon({
     className: `mm-marker ${open ? "mm-open" : "mm-done"}`,
     html: `<span aria-hidden="true">${open ? "!" : "✓"}</span>`,
-    iconSize: [28, 28],
-    iconAnchor: [14, 14],
+    // The drawn dot is 28 px; the target around it 44 px (style.css), for a finger.
+    iconSize: [44, 44],
+    iconAnchor: [22, 22],
     popupAnchor: [0, -14],
   });
 }

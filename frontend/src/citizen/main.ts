@@ -1,5 +1,5 @@
 import "../shared/style.css";
-import { lang } from "../shared/i18n";
+import { followBrowserLang } from "../shared/i18n";
 import { start, type View } from "./app";
 import { confirmView } from "./confirm";
 import { homeView } from "./home";
@@ -21,7 +21,8 @@ function firstView(): View {
   }
 }
 
-document.documentElement.lang = lang();
+// A first visit starts in the browser's language; a choice made since is kept.
+followBrowserLang();
 const root = document.getElementById("app")!;
 start(root, firstView());
 

@@ -6,6 +6,7 @@ const draft = (over: Partial<Draft> = {}): Draft => ({
   key: "k",
   lat: 50.1,
   lon: 8.76,
+  address: "",
   category: "schlagloch",
   photos: [],
   description: "Loch",

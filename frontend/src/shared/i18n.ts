@@ -12,6 +12,36 @@ try {
   /* storage may be blocked */
 }
 
+/**
+ * The language to start in: a choice made earlier (stored) wins; else the first of the
+ * browser's languages that is German or English; else German.
+ */
+export function chooseLang(stored: string | null | undefined, languages: readonly string[] = []): Lang {
+  if (stored === "de" || stored === "en") return stored;
+  for (const tag of languages) {
+    const base = tag.toLowerCase().split("-")[0];
+    if (base === "de" || base === "en") return base;
+  }
+  return "de";
+}
+
+/**
+ * On a visit without a stored choice, take the browser's language (an English browser starts
+ * in English). Nothing is stored: only the citizen's own switch is kept.
+ */
+export function followBrowserLang(nav: { languages?: readonly string[]; language?: string } | undefined = globalThis.navigator): Lang {
+  let stored: string | null = null;
+  try {
+    stored = globalThis.localStorage?.getItem(STORAGE_KEY) ?? null;
+  } catch {
+    /* storage may be blocked */
+  }
+  const languages = nav?.languages?.length ? nav.languages : nav?.language ? [nav.language] : [];
+  current = chooseLang(stored, languages);
+  if (typeof document !== "undefined") document.documentElement.lang = current;
+  return current;
+}
+
 const listeners = new Set<() => void>();
 
 export function lang(): Lang {

@@ -30,5 +30,6 @@ export function createMap(el: HTMLElement, city: City, label: string, view?: { l
 }
 
 export function pinIcon(className = "mm-pin"): L.DivIcon {
-  return L.divIcon({ className, html: '<span aria-hidden="true"></span>', iconSize: [30, 42], iconAnchor: [15, 42] });
+  // 44 px wide and taller: a finger can take hold of it; the tip of the drawn pin is the place.
+  return L.divIcon({ className, html: '<span aria-hidden="true"></span>', iconSize: [44, 48], iconAnchor: [22, 46] });
 }

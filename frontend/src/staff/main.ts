@@ -1,6 +1,6 @@
 import "../shared/style.css";
 import "./staff.css";
-import { lang } from "../shared/i18n";
+import { followBrowserLang } from "../shared/i18n";
 import { adminView } from "./admin/view";
 import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
@@ -11,7 +11,8 @@ import { sessionsView } from "./sessions";
 import { start } from "./shell";
 import { ticketView } from "./ticket";
 
-document.documentElement.lang = lang();
+// A first visit starts in the browser's language; a choice made since is kept.
+followBrowserLang();
 void start(document.getElementById("app")!, {
   queue: () => queueView(),
   ticket: (id) => ticketView(id),
