@@ -38,7 +38,8 @@ export type Photo = Schemas["PhotoOut"];
 export type Report = WithAddress<Schemas["ReportPublic"]>;
 /** A report near the chosen place ("Ist es einer davon?"), with its distance. */
 export type NearbyReport = WithAddress<Schemas["NearbyReport"]>;
-export type HistoryEntry = Schemas["EventPublic"];
+/** A history entry; only the reporter's own view (the tracking link) carries `your_note`. */
+export type HistoryEntry = Omit<Schemas["EventForReporter"], "your_note"> & { your_note?: string | null };
 /** The reporter's own view of a report (the tracking link), with its public history. */
 export type Tracked = WithStatusLabel<Schemas["TrackedReport"]>;
 /** A report's public page: the public report, with its public history should the server send it. */
@@ -46,6 +47,8 @@ export type PublicReport = Report & { history?: HistoryEntry[] };
 export type SubmitResult = Omit<Schemas["ReportCreated"], "report"> & { report: WithStatusLabel<Schemas["ReportForReporter"]> };
 /** What a map marker shows (the list's `view=map` as GeoJSON: the position is the geometry). */
 export type MapReport = Omit<Schemas["MapReport"], "lat" | "lon">;
+/** A street address from the city's address data (the place step's lookup and search). */
+export type Address = Schemas["Address"];
 export type AbuseReason = Schemas["AbuseIn"]["reason"];
 export type AbuseReceipt = Json<"/api/v1/reports/{public_id}/abuse", "post", 202>;
 export type Confirmation = Json<"/api/v1/reports/confirm", "post">;
