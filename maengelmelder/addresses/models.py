@@ -12,7 +12,8 @@ from ..extensions import db
 KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
 
 # Degrees of latitude per band: 0.001° ≈ 111 m. A reverse lookup reads the one or few bands
-# its circle touches, each a range of longitudes in the (lat_band, lon) index.
+# its circle touches, each a range of longitudes in the (lat_band, lon, lat) index, which
+# also holds what the distance is computed from.
 BAND = 1000
 
 
@@ -24,7 +25,7 @@ class Address(db.Model):
         UniqueConstraint(
             "street", "house_number", "addition", "postcode", name="uq_addresses_house"
         ),
-        Index("ix_addresses_lat_band_lon", "lat_band", "lon"),
+        Index("ix_addresses_lat_band_lon_lat", "lat_band", "lon", "lat"),
         Index("ix_addresses_street_key", "street_key"),
     )
 

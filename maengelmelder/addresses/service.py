@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .folding import prefix_bounds, split_query
@@ -76,44 +76,51 @@ def _found(street, number, addition, postcode, place, lat, lon, precision, dista
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Metres between two nearby points (equirectangular: exact enough within a city)."""
-    x = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    """Metres from (lat1, lon1) to a nearby point (equirectangular at lat1: exact enough
+    within a city, and the measure the database orders by)."""
+    x = (lon2 - lon1) * math.cos(math.radians(lat1))
     return math.hypot(x, lat2 - lat1) * _M_PER_DEG
 
 
-def _within(session: Session, lat: float, lon: float, radius: float):
-    """The houses in the square of half-side `radius` around the point (indexed)."""
+def _nearest_within(lat: float, lon: float, radius: float, step: int):
+    """The nearest house inside the circle of `radius` metres (indexed by the square around
+    it: the latitude bands it touches, each a longitude range of the (lat_band, lon) index)."""
+    cos = max(math.cos(math.radians(lat)), 0.01)
     dlat = radius / _M_PER_DEG
-    dlon = radius / (_M_PER_DEG * max(math.cos(math.radians(lat)), 0.01))
+    dlon = dlat / cos
     bands = list(range(math.floor((lat - dlat) * BAND), math.floor((lat + dlat) * BAND) + 1))
-    query = select(*_COLUMNS).where(
-        Address.lat_band.in_(bands),
-        Address.lon.between(lon - dlon, lon + dlon),
-        Address.lat.between(lat - dlat, lat + dlat),
+    squared = (Address.lat - lat) * (Address.lat - lat) + (Address.lon - lon) * (
+        Address.lon - lon
+    ) * (cos * cos)
+    return (
+        select(*_COLUMNS, literal(step).label("step"))
+        .where(
+            Address.lat_band.in_(bands),
+            Address.lon.between(lon - dlon, lon + dlon),
+            Address.lat.between(lat - dlat, lat + dlat),
+            squared <= dlat * dlat,
+        )
+        .order_by(squared, Address.id)
+        .limit(1)
+        .subquery()
     )
-    return session.execute(query).all()
-
-
-def _nearest(rows, lat: float, lon: float, radius: float):
-    best, best_d = None, radius
-    for row in rows:
-        d = distance_m(lat, lon, row.lat, row.lon)
-        if d <= best_d:
-            best, best_d = row, d
-    return best, best_d
 
 
 def reverse(session: Session, lat: float, lon: float) -> Found | None:
-    """The nearest house within 50 m, else the street of the nearest house within 250 m."""
-    row, d = _nearest(_within(session, lat, lon, HOUSE_RADIUS_M), lat, lon, HOUSE_RADIUS_M)
-    precision = "house"
+    """The nearest house within 50 m, else the street of the nearest house within 250 m.
+
+    One statement: the 250 m search is a second branch of a UNION ALL under LIMIT 1, which
+    both databases start only when the 50 m one found nothing (a city's usual case skips it).
+    """
+    house = _nearest_within(lat, lon, HOUSE_RADIUS_M, 0)
+    street = _nearest_within(lat, lon, STREET_RADIUS_M, 1)
+    both = union_all(select(house), select(street)).subquery()
+    row = session.execute(select(both).limit(1)).first()
     if row is None:
-        rows = _within(session, lat, lon, STREET_RADIUS_M)
-        row, d = _nearest(rows, lat, lon, STREET_RADIUS_M)
-        precision = "street"
-        if row is None:
-            return None
-    return _found(*row, precision, d)
+        return None
+    precision = "house" if row.step == 0 else "street"
+    found = row[: len(_COLUMNS)]
+    return _found(*found, precision, distance_m(lat, lon, row.lat, row.lon))
 
 
 def search(session: Session, query: str, limit: int = SEARCH_DEFAULT_LIMIT) -> list[Found]:

@@ -17,6 +17,7 @@ from ..abuse.intake import (
     hold_on_intake,
     without_form_signals,
 )
+from ..addresses import service as addresses
 from ..city import City
 from ..core import states
 from ..core.events import TicketEvent
@@ -140,6 +141,12 @@ def _locate(data: dict, photos: list[ProcessedPhoto], city: City) -> tuple[float
     return lat, lon, source
 
 
+def _address_at(session: Session, lat: float, lon: float) -> str | None:
+    """The label of the address at the place (city's address data), when the citizen gave none."""
+    found = addresses.reverse(session, lat, lon)
+    return found.label[:300] if found is not None else None
+
+
 def submit_report(
     session: Session,
     data: dict,
@@ -205,7 +212,7 @@ def submit_report(
         lat=lat,
         lon=lon,
         location_source=source,
-        address=(data.get("address") or "").strip() or None,
+        address=(data.get("address") or "").strip() or _address_at(session, lat, lon),
         status=states.NEW,
         created_at=now,
         updated_at=now,

@@ -136,6 +136,7 @@ _EXPORT_COLUMNS = (
     "assignee",
     "lat",
     "lon",
+    "address",
     "zones",
 )
 

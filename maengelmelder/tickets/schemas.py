@@ -363,6 +363,9 @@ class TicketFeatureProperties(Out):
     deadline = Time(allow_none=True)
     sla_state = fields.String(validate=validate.OneOf(SLA_STATES))
     assignee = fields.String(metadata={"description": "the name, or empty"})
+    address = fields.String(
+        metadata={"description": "the citizen's, else the city's address at the place; or empty"}
+    )
     zones = fields.String(metadata={"description": "zone keys, space-separated"})
 
 
@@ -407,5 +410,6 @@ def export_row(item: dict) -> dict:
         "assignee": item["assignee"]["name"] if item["assignee"] else "",
         "lat": item["lat"],
         "lon": item["lon"],
+        "address": item["address"] or "",
         "zones": " ".join(item["zones"]),
     }

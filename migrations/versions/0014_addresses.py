@@ -6,8 +6,8 @@ Revises: 0013
 One row per house from the city's house coordinates or an OSM extract, unique by (street,
 house number, addition, postcode) so an import can be repeated. `street_key` is the folded
 street (maengelmelder/addresses/folding.py), compared bytewise on PostgreSQL (`COLLATE "C"`)
-so a prefix is a range of its index; `lat_band` (floor(lat × 1000)) with `lon` makes a
-reverse lookup a few index ranges on either database.
+so a prefix is a range of its index; `lat_band` (floor(lat × 1000)) with `lon` (and `lat`, for
+the distance) makes a reverse lookup a few index ranges on either database.
 
 """
 from alembic import op
@@ -42,7 +42,9 @@ def upgrade():
         ),
     )
     with op.batch_alter_table('addresses', schema=None) as batch_op:
-        batch_op.create_index('ix_addresses_lat_band_lon', ['lat_band', 'lon'], unique=False)
+        batch_op.create_index(
+            'ix_addresses_lat_band_lon_lat', ['lat_band', 'lon', 'lat'], unique=False
+        )
         batch_op.create_index('ix_addresses_street_key', ['street_key'], unique=False)
 
 
