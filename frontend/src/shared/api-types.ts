@@ -3897,6 +3897,8 @@ export interface components {
             sla_state: "ok" | "at_risk" | "breached" | "met" | "missed" | "paused";
             /** @description the name, or empty */
             assignee: string;
+            /** @description the citizen's, else the city's address at the place; or empty */
+            address: string;
             /** @description zone keys, space-separated */
             zones: string;
         };
