@@ -1,11 +1,14 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from "vite";
+import { precompress } from "./precompress.mjs";
 
 /** An HTML entry next to this file, whatever the working directory. */
 const page = (name: string) => decodeURIComponent(new URL(`./${name}`, import.meta.url).pathname);
 
 export default defineConfig({
   base: "/static/app/",
+  // Every text file of the build also as .br and .gz, served as the browser accepts them.
+  plugins: [precompress()],
   build: {
     outDir: "../maengelmelder/static/app",
     emptyOutDir: true,

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from . import city, config, database, errors, redis_guard, security, storage
 from .clock import BERLIN
 from .extensions import db, limiter, migrate
+from .web import wire
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_ROOT.parent / "migrations"
@@ -142,6 +143,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     errors.init_app(app)
     security.init_app(app)
+    wire.init_app(app)  # before the features: runs after their hooks (cookies set)
     storage.init_app(app)
     city.init_app(app)
     _register_features(app)

@@ -57,20 +57,28 @@ def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(h for h in hosts if h))
 
 
+def security_headers(tile_url: str) -> dict[str, str]:
+    """The headers every answer carries (HSTS aside: only answers over TLS get it)."""
+    return {
+        "Content-Security-Policy": content_security_policy(tile_url),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "geolocation=(self), camera=(self)",
+    }
+
+
 def init_app(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if app.config.get("PROXY_FIX"):
         # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto/-Host (one hop).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    policy = content_security_policy(app.config["TILE_URL"])
+    headers = security_headers(app.config["TILE_URL"])
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("Content-Security-Policy", policy)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+        for name, value in headers.items():
+            resp.headers.setdefault(name, value)
         if request.is_secure:
             resp.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
