@@ -56,7 +56,7 @@ def demo_load(if_empty: bool, history_reports: int, staff_accounts: bool, url: s
     if if_empty and not empty:
         click.echo("demo city not loaded: the database already has departments")
         return
-    counts = load_demo(db.session)
+    counts = load_demo(db.session, addresses=True)
     # History and accounts only for a database that was empty: never for a real city's.
     summary = _history(reports=history_reports, seed=1) if empty and history_reports else None
     accounts = []
@@ -91,7 +91,7 @@ def demo_history(reports: int, years: float, seed: int, until, append: bool) -> 
     from .demo import load_demo
 
     if db.session.scalar(select(Department.id).limit(1)) is None:
-        counts = load_demo(db.session)
+        counts = load_demo(db.session, addresses=True)
         click.echo("demo city loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     summary = _history(
         reports=reports, seed=seed, years=years, until=until and until.date(), append=append

@@ -54,8 +54,14 @@ def demo_rules() -> dict:
     return yaml.safe_load((HERE / "rules.yaml").read_text(encoding="utf-8"))
 
 
-def load_demo(session: Session, now: datetime | None = None) -> dict[str, int]:
-    """Load the whole demo city; running it again changes nothing."""
+def load_demo(
+    session: Session, now: datetime | None = None, *, addresses: bool = False
+) -> dict[str, int]:
+    """Load the whole demo city; running it again changes nothing.
+
+    With `addresses`, also its streets and house numbers over the app's city boundary
+    (demo/addresses.py; a few thousand houses, so tests leave them out).
+    """
     from ..clock import system_clock
     from ..zoning import service as zoning
     from ..zoning.geometry import parse_feature_collection
@@ -73,4 +79,9 @@ def load_demo(session: Session, now: datetime | None = None) -> dict[str, int]:
     if latest is None or latest.data != zoning.rule_set_to_dict(rules):
         zoning.apply_rule_set(session, demo_rules(), actor="demo", now=now, note="demo city")
     counts["rules"] = len(rules.rules)
+    if addresses:
+        from ..city import city
+        from .addresses import load_demo_addresses
+
+        counts["addresses"] = load_demo_addresses(session, city().boundary).read
     return counts

@@ -32,6 +32,7 @@ from ...reports.service import token_hash, tracking_token
 from ...sla import service as sla
 from ...sla.models import Escalation
 from ...zoning import service as zoning
+from ..addresses import DemoStreets
 from . import profile
 from .columns import (
     ESCALATION_COLUMNS,
@@ -90,6 +91,7 @@ class History:
             (c for c in catalogue.categories.values() if c.active), key=lambda c: c.code
         )
         self.places = Places(boundary)
+        self.streets = DemoStreets(boundary)  # the address of a report whose citizen gave none
         self.world = World(self.end, self.config, self._teams())
         self.writer = BulkWriter(
             session,
@@ -235,9 +237,10 @@ class History:
         email = fake_email(rng) if rng.random() < profile.P_EMAIL else None
         text = rng.choice(profile.descriptions(code, lang)) if rng.random() < 0.92 else ""
         house = rng.randint(1, 120)
-        address = None
         if rng.random() < profile.P_ADDRESS:
             address = f"{rng.choice(profile.STREETS)} {house}"
+        else:
+            address = self.streets.label_at(lon, lat)
         filed = _Filed(
             id=self.ids["reports"],
             public_id=public_id,
