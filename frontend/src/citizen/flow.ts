@@ -9,7 +9,7 @@ import { categories, outbox, queued, trackPath, type View } from "./app";
 import { t } from "./i18n";
 import { categoryIcon } from "./icons";
 import { placeStep, type PlaceStep } from "./place";
-import { isRetryable } from "./queue";
+import { isRetryable, resumeKey, type Resume } from "./queue";
 import { FillClock, honeypotField } from "./spam";
 
 export const MAX_PHOTOS = 5;
@@ -61,8 +61,11 @@ type Screen =
   | { kind: "supported"; report: Report }
   | { kind: "queued" };
 
-/** The report flow; `toHome` leaves it for the start screen (back from step 1, "Zur Karte"). */
-export function flowView(toHome: () => void): View {
+/**
+ * The report flow; `toHome` leaves it for the start screen (back from step 1, "Zur Karte").
+ * With `resume`, a report the server refused opens on the last step, everything kept.
+ */
+export function flowView(toHome: () => void, resume?: Resume): View {
   // fill_ms counts from here: the citizen pressed "Mangel melden".
   const clock = new FillClock();
   const draft: Draft = {
@@ -84,6 +87,24 @@ export function flowView(toHome: () => void): View {
   let placeView: PlaceStep | null = null;
   let error: ApiError | string | null = null;
   let busy = false;
+  if (resume) {
+    const f = resume.fields;
+    Object.assign(draft, {
+      key: resume.key,
+      lat: Number(f.lat),
+      lon: Number(f.lon),
+      address: f.address ?? "",
+      category: f.category,
+      photos: resume.photos.map((blob) => ({ blob, url: URL.createObjectURL(blob) })),
+      description: f.description,
+      email: f.email,
+      notify: f.notify === "true",
+      notifyTouched: true,
+      website: f.website ?? "",
+    });
+    screen = { kind: "step", n: 4 };
+    error = resume.error;
+  }
 
   const go = (next: Screen) => {
     screen = next;
@@ -290,7 +311,10 @@ export function flowView(toHome: () => void): View {
   async function sendNow(): Promise<void> {
     const photos = draft.photos.map((p) => p.blob);
     // One body for this press: a queued retry sends exactly what was tried now.
+    if (resume) draft.key = resumeKey(resume, draft.key, newKey);
     const body = fields();
+    // The time spent on the report before it was refused counts too.
+    if (resume?.fields.fill_ms && body.fill_ms) body.fill_ms = String(Number(body.fill_ms) + (Number(resume.fields.fill_ms) || 0));
     if (navigator.onLine === false) {
       await queueIt(body, photos);
       return;
@@ -301,11 +325,13 @@ export function flowView(toHome: () => void): View {
     try {
       const result = await submitReport(body, photos, draft.key);
       busy = false;
+      if (resume) await outbox.remove(resume.id);
       go({ kind: "done", result });
     } catch (e) {
       busy = false;
       if (isRetryable(e)) {
-        await queueIt(body, photos);
+        // 429, 5xx, no answer: kept on the phone and sent again (same key) after the backoff.
+        await queueIt(body, photos, e);
       } else {
         // e.g. 422 too_fast: the server's message, everything entered kept; send again works.
         error = e instanceof ApiError ? e : String(e);
@@ -314,8 +340,9 @@ export function flowView(toHome: () => void): View {
     }
   }
 
-  async function queueIt(body: ReportFields, photos: Blob[]): Promise<void> {
-    await outbox.add(draft.key, body, photos);
+  async function queueIt(body: ReportFields, photos: Blob[], failure?: unknown): Promise<void> {
+    if (resume) await outbox.replace(resume.id, draft.key, body, photos, failure);
+    else await outbox.add(draft.key, body, photos, failure);
     await queued();
     go({ kind: "queued" });
   }
@@ -395,7 +422,9 @@ export function flowView(toHome: () => void): View {
   }
 
   function queuedScreen(): void {
-    root.append(heading(t("queuedTitle")), h("p", {}, t("queuedText")), toMapButton());
+    // "Offline" only when the phone is: a lost answer or a busy server is no missing connection.
+    const text = navigator.onLine === false ? t("queuedText") : t("queuedTextOnline");
+    root.append(heading(t("queuedTitle")), h("p", {}, text), toMapButton());
   }
 
   return {

@@ -6,15 +6,36 @@ import { pick, statusLabel } from "../shared/i18n";
 import { createMap } from "../shared/mapcommon";
 import type { Category, City, MapReport } from "../shared/types";
 import { getReportsGeoJSON } from "./api";
-import { categories, city, show, type View } from "./app";
+import { categories, city, onEditQueued, show, type View } from "./app";
 import { flowView } from "./flow";
 import { t } from "./i18n";
+import { networkFirst } from "./offline";
+import { resumeOf } from "./queue";
 import { reportPath } from "./routes";
 
 const OPEN = "new,acknowledged,in_progress,waiting_external";
 const DONE = "resolved,closed";
 
 const filter = { category: "", status: "" };
+
+// "Bearbeiten" on a refused report in the outbox opens it in the report flow.
+onEditQueued((item) => show(flowView(() => show(homeView()), resumeOf(item))));
+
+type MapAnswer = GeoJSON.FeatureCollection<GeoJSON.Point, MapReport>;
+
+/**
+ * The map's reports: fresh, or without a connection the last answer (one only, whatever its
+ * view or filter: enough to see the city's reports after a reload offline). `stale` says so.
+ */
+async function mapReports(bbox: [number, number, number, number]): Promise<{ fc: MapAnswer; stale: boolean }> {
+  let stale = true;
+  const fc = await networkFirst("map", async () => {
+    const fresh = await getReportsGeoJSON(bbox, filter);
+    stale = false;
+    return fresh;
+  });
+  return { fc, stale };
+}
 
 function popup(r: MapReport, name: string): HTMLElement {
   return h(
@@ -47,6 +68,8 @@ export function homeView(): View {
   let map: L.Map | null = null;
   let timer = 0;
   let seq = 0;
+  // What to do when the connection comes back: load the map again, or draw the view anew.
+  let retry: (() => void) | null = null;
 
   return {
     render(main) {
@@ -85,10 +108,7 @@ export function homeView(): View {
         const b = map.getBounds();
         const mine = ++seq;
         try {
-          const [fc, cats] = await Promise.all([
-            getReportsGeoJSON([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], filter),
-            categories(),
-          ]);
+          const [{ fc, stale }, cats] = await Promise.all([mapReports([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]), categories()]);
           if (mine !== seq || !cluster) return;
           cluster.clearLayers();
           // The map answer carries category codes; their names come from the category list.
@@ -106,9 +126,12 @@ export function homeView(): View {
           });
           cluster.addLayers(markers);
           count.textContent = t("reportsShown", { n: fc.features.length });
-          error.replaceChildren();
+          error.replaceChildren(...(stale ? [h("p", { class: "hint" }, t("mapOffline"))] : []));
+          retry = stale ? load : null;
         } catch {
-          if (mine === seq) error.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed")));
+          if (mine !== seq) return;
+          error.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed")));
+          retry = load;
         }
       };
       const schedule = () => {
@@ -135,8 +158,21 @@ export function homeView(): View {
           map.on("moveend", schedule);
           void load();
         },
-        () => error.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed"))),
+        () => {
+          error.replaceChildren(h("p", { class: "alert", role: "alert" }, t("loadFailed")));
+          retry = () => {
+            map?.remove();
+            map = null;
+            main.replaceChildren();
+            this.render(main);
+          };
+        },
       );
+    },
+    reconnected() {
+      const again = retry;
+      retry = null;
+      again?.();
     },
     destroy() {
       window.clearTimeout(timer);

@@ -152,6 +152,15 @@ const de = {
   addressPicked: "Ort gesetzt: {address}",
   existingLegend: "Rote Punkte auf der Karte sind Mängel, die schon gemeldet und noch offen sind.",
   publicNote: "Was öffentlich wird: der Ort sowie, nach Prüfung durch die Stadt, Ihre Beschreibung und Ihre Fotos. Ihre E-Mail-Adresse wird nie veröffentlicht.",
+  outboxNextOne: "1 gespeicherte Meldung – nächster Sendeversuch um {time}",
+  outboxNextMany: "{n} gespeicherte Meldungen – nächster Sendeversuch um {time}",
+  outboxSendingOne: "1 gespeicherte Meldung wird gesendet …",
+  outboxSendingMany: "{n} gespeicherte Meldungen werden gesendet …",
+  editQueued: "Bearbeiten",
+  discardQueued: "Verwerfen",
+  queuedAt: "Meldung vom {time}",
+  queuedTextOnline: "Ihre Meldung ist auf diesem Telefon gespeichert und wird automatisch gesendet, sobald der Server sie annimmt. Sie müssen nichts weiter tun.",
+  mapOffline: "Keine Verbindung: Die Karte zeigt den zuletzt geladenen Stand.",
 };
 
 export type Key = keyof typeof de;
@@ -307,6 +316,15 @@ const en: Record<Key, string> = {
   addressPicked: "Place set: {address}",
   existingLegend: "Red dots on the map are issues already reported and still open.",
   publicNote: "What becomes public: the place and, after review by the city, your description and your photos. Your e-mail address is never published.",
+  outboxNextOne: "1 saved report – next try at {time}",
+  outboxNextMany: "{n} saved reports – next try at {time}",
+  outboxSendingOne: "Sending 1 saved report …",
+  outboxSendingMany: "Sending {n} saved reports …",
+  editQueued: "Edit",
+  discardQueued: "Discard",
+  queuedAt: "Report of {time}",
+  queuedTextOnline: "Your report is saved on this phone and will be sent automatically as soon as the server accepts it. There is nothing else you need to do.",
+  mapOffline: "No connection: the map shows what was last loaded.",
 };
 
 export const strings: Record<Lang, Record<Key, string>> = { de, en };

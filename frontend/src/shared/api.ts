@@ -94,7 +94,13 @@ export async function request<T>(path: string, init: RequestInit = {}): Promise<
     throw new NetworkError(e);
   }
   if (!res.ok) throw await errorFrom(res);
-  return (await res.json()) as T;
+  try {
+    return (await res.json()) as T;
+  } catch (e) {
+    // The connection broke (or the body was cut) after the status line: the answer was lost,
+    // which is a network failure to the caller, not an answer.
+    throw new NetworkError(e);
+  }
 }
 
 export const getCity = () => request<City>("/api/v1/city");
