@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-# The citizen app: npm ci when the lock file changed, a build when any source changed.
+# The citizen app: npm ci when the lock file changed, a build when any source changed. The
+# build also writes a brotli and a gzip copy of each text file, sent in its place.
 frontend/node_modules/.installed: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
