@@ -350,7 +350,12 @@ def tracked_report(view: Callable) -> Callable:
 @bp.response(200, TrackedReport, description="The report and its public history.")
 @bp.errors(404, 409)
 def citizen_reopen(args: dict, report, change):
-    """It is not fixed: reopen a resolved report (within 14 days) with a note."""
+    """It is not fixed: reopen a resolved report with a note for the crew.
+
+    Within `MAENGELMELDER_REOPEN_DAYS` days (14 by default) of its resolution. The note is
+    an internal note staff read; the reporter sees it again as `your_note` of the
+    `reopened` entry in their own history, the public never.
+    """
     days = ticket_settings().reopen_days
     service.reopen_by_citizen(db.session, report, change, note=args["note"], days=days)
     db.session.commit()

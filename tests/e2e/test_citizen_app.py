@@ -85,8 +85,10 @@ def next_step(page: Page, expected: str) -> bool:
 
 
 def location_step(page: Page, shot=None) -> None:
+    """To the place step and choose the phone's position (nothing is chosen before)."""
     button(page, "Mangel melden").click()
     expect(heading(page, "Wo ist der Mangel?")).to_be_visible()
+    expect(button(page, "Weiter")).to_be_disabled()
     button(page, "Meine Position verwenden").click()
     expect(button(page, "Weiter")).to_be_enabled()
     if shot:
@@ -244,17 +246,15 @@ def test_nearby_open_report_can_be_supported_instead(app, live_server, page, sho
 
     open_app(page)
     location_step(page)
-    asked = category_step(page)
-    if not asked:
-        asked = details_step(page, "Da ist ein Loch")
-    if not asked:
-        button(page, "Absenden").click()
+    # Asked right after the category, before photos and text.
+    assert category_step(page), "no nearby list after the category"
     expect(nearby_heading(page)).to_be_visible()
     expect(button(page, "Nein, neu melden")).to_be_visible()
     shot(page, "citizen-7-nearby")
     support = button(page, "Unterstützen")
     expect(support).to_have_count(1)
     support.click()
+    button(page, "Unterstützung senden").click()
     expect(heading(page, "Danke für Ihre Unterstützung!")).to_be_visible()
     expect(page.get_by_text(existing).first).to_be_visible()
 
@@ -291,10 +291,13 @@ def test_tracking_page_shows_the_history_and_reopens(app, staff, clock, live_ser
     note = page.get_by_label("Was ist noch nicht in Ordnung?")
     note.fill("Das Loch ist wieder da.")
     button(page, "Wieder öffnen").click()
+    confirmation = page.get_by_role("status").filter(has_text="Die Meldung ist wieder geöffnet")
+    expect(confirmation).to_be_visible()
     expect(button(page, "Ist nicht behoben")).to_be_hidden()
     expect(button(page, "Wieder öffnen")).to_be_hidden()
     expect(page.get_by_text("Die Stadt hat den Mangel als erledigt gemeldet")).to_be_hidden()
     expect(status_of(page)).to_have_text("Angenommen")
+    expect(history).to_contain_text("Ihre Anmerkung: Das Loch ist wieder da.")
 
     assert reports(app)[0]["status"] == "acknowledged"
 

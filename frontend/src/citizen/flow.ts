@@ -1,13 +1,14 @@
-/** Reporting in at most four steps, then "Ist es einer davon?", sending or queuing. */
+/** Reporting in at most four steps (after the category "Ist es einer davon?", nearby.ts), sending or queuing. */
 import { ApiError } from "../shared/api";
 import { focusHeading, h } from "../shared/dom";
-import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
+import { formatDateTime, lang, pick } from "../shared/i18n";
 import { resizePhoto } from "../shared/resize";
 import type { Category, NearbyReport, Report, SubmitResult } from "../shared/types";
-import { getNearby, newKey, submitReport, supportReport, type ReportFields } from "./api";
+import { newKey, submitReport, type ReportFields } from "./api";
 import { categories, outbox, queued, trackPath, type View } from "./app";
 import { t } from "./i18n";
 import { categoryIcon } from "./icons";
+import { nearbyReports, nearbyScreen, supportedScreen } from "./nearby";
 import { placeStep, type PlaceStep } from "./place";
 import { isRetryable, resumeKey, type Resume } from "./queue";
 import { FillClock, honeypotField } from "./spam";
@@ -58,7 +59,7 @@ type Screen =
   | { kind: "step"; n: 1 | 2 | 3 | 4 }
   | { kind: "nearby"; items: NearbyReport[] }
   | { kind: "done"; result: SubmitResult }
-  | { kind: "supported"; report: Report }
+  | { kind: "supported"; report: Report; evidence: boolean }
   | { kind: "queued" };
 
 /**
@@ -124,13 +125,19 @@ export function flowView(toHome: () => void, resume?: Resume): View {
         [stepWhere, stepWhat, stepPhotos, stepDetails][screen.n - 1]();
         break;
       case "nearby":
-        nearbyScreen(screen.items);
+        nearbyScreen(screen.items, {
+          root,
+          heading,
+          back: () => go({ kind: "step", n: 2 }),
+          none: () => go({ kind: "step", n: 3 }),
+          supported: (report, evidence) => go({ kind: "supported", report, evidence }),
+        });
         break;
       case "done":
         doneScreen(screen.result);
         break;
       case "supported":
-        supportedScreen(screen.report);
+        supportedScreen(root, heading, screen.report, screen.evidence, toMapButton());
         break;
       case "queued":
         queuedScreen();
@@ -171,7 +178,12 @@ export function flowView(toHome: () => void, resume?: Resume): View {
   // Step 2: what
   function stepWhat(): void {
     const grid = h("div", { class: "cat-grid", role: "group", "aria-label": t("stepWhat") });
-    const navEl = nav(2, Boolean(draft.category), () => go({ kind: "step", n: 3 }));
+    // Right after the category: the same defect may have been reported nearby (offline: on).
+    const navEl = nav(2, Boolean(draft.category), async () => {
+      nextBtn.disabled = true;
+      const items = await nearbyReports(draft.lat, draft.lon, draft.category);
+      if (screen.kind === "step" && screen.n === 2) go(items.length ? { kind: "nearby", items } : { kind: "step", n: 3 });
+    });
     const nextBtn = navEl.querySelector<HTMLButtonElement>(".btn-primary")!;
     root.append(...stepHeader(2, t("stepWhat")), h("p", { class: "hint" }, t("whatHelp")), grid, navEl);
     categories().then(
@@ -286,27 +298,12 @@ export function flowView(toHome: () => void, resume?: Resume): View {
         draw();
         return;
       }
-      void checkNearbyThenSend();
+      void sendNow();
     });
     root.append(...stepHeader(4, t("stepDetails")), h("p", { class: "public-note", id: "public-note" }, t("publicNote")), form);
   }
 
   const fields = (): ReportFields => draftFields(draft, lang());
-
-  async function checkNearbyThenSend(): Promise<void> {
-    if (navigator.onLine !== false && draft.lat !== null && draft.lon !== null) {
-      try {
-        const { items } = await getNearby(draft.lat, draft.lon!, draft.category, 50);
-        if (items.length) {
-          go({ kind: "nearby", items });
-          return;
-        }
-      } catch {
-        /* no list, no question: send */
-      }
-    }
-    await sendNow();
-  }
 
   async function sendNow(): Promise<void> {
     const photos = draft.photos.map((p) => p.blob);
@@ -347,53 +344,6 @@ export function flowView(toHome: () => void, resume?: Resume): View {
     go({ kind: "queued" });
   }
 
-  function reportSummary(r: NearbyReport, idPrefix: string): HTMLElement {
-    const thumb = r.photos?.[0];
-    return h(
-      "div",
-      { class: "summary", id: idPrefix },
-      thumb ? h("img", { src: thumb.thumbnail_url, alt: t("photoAlt", { n: 1 }), width: 80, height: 80, loading: "lazy" }) : null,
-      h(
-        "div",
-        {},
-        h("strong", {}, pick(r.category?.name)),
-        " · ",
-        h("span", { class: `status status-${r.status}` }, statusLabel(r.status, r.status_label)),
-        h("br"),
-        t("reportId", { id: r.public_id }),
-        r.distance_m !== undefined ? ` · ${t("distance", { m: Math.round(r.distance_m) })}` : "",
-        r.description ? h("p", { class: "desc" }, r.description) : null,
-      ),
-    );
-  }
-
-  function nearbyScreen(items: NearbyReport[]): void {
-    const list = h("ul", { class: "nearby" });
-    items.forEach((r, i) => {
-      const id = `nearby-${i}`;
-      const btn = h("button", { type: "button", class: "btn btn-primary", "aria-describedby": id }, t("support"));
-      btn.addEventListener("click", async () => {
-        btn.disabled = true;
-        try {
-          const report = await supportReport(r.public_id, draft.email || null, lang());
-          go({ kind: "supported", report });
-        } catch (e) {
-          btn.disabled = false;
-          error = e instanceof ApiError ? e : t("networkError");
-          const box = errorBox();
-          if (box) list.before(box);
-        }
-      });
-      list.append(h("li", {}, reportSummary(r, id), btn));
-    });
-    const anyway = h("button", { type: "button", class: "btn" }, t("reportAnyway"));
-    anyway.addEventListener("click", () => {
-      go({ kind: "step", n: 4 });
-      void sendNow();
-    });
-    root.append(heading(t("nearbyTitle")), h("p", {}, t("nearbyHelp")), list, h("div", { class: "nav" }, anyway));
-  }
-
   function toMapButton(): HTMLElement {
     const b = h("button", { type: "button", class: "btn" }, t("toMap"));
     b.addEventListener("click", () => toHome());
@@ -415,10 +365,6 @@ export function flowView(toHome: () => void, resume?: Resume): View {
       h("p", {}, h("a", { href: trackPath(result.tracking_url), class: "btn btn-primary" }, t("track"))),
       toMapButton(),
     );
-  }
-
-  function supportedScreen(r: Report): void {
-    root.append(heading(t("supportThanks")), h("p", {}, `${t("supportText")} `, h("strong", { class: "public-id" }, r.public_id), "."), toMapButton());
   }
 
   function queuedScreen(): void {

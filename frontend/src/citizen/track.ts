@@ -7,7 +7,16 @@ import { confirmFixed, getTracked, reopenReport } from "./api";
 import type { View } from "./app";
 import { t } from "./i18n";
 
-/** The public history as an ordered list, labelled by the heading with id `labelledBy`. */
+/** What a history entry says happened: the reporter's own reopening in words, else the new status. */
+export function entryTitle(e: HistoryEntry): string {
+  if (e.kind === "reopened" && e.your_note) return `${t("reopenedByYou")} → ${statusLabel(e.to_status ?? "")}`;
+  return e.to_status ? statusLabel(e.to_status) : e.kind;
+}
+
+/**
+ * The history as an ordered list, labelled by the heading with id `labelledBy`; in the
+ * reporter's own view an entry also shows what they wrote themselves (`your_note`).
+ */
 export function historyList(entries: HistoryEntry[], labelledBy: string): HTMLElement {
   return h(
     "ol",
@@ -18,8 +27,9 @@ export function historyList(entries: HistoryEntry[], labelledBy: string): HTMLEl
         {},
         h("time", { datetime: e.at }, formatDateTime(e.at)),
         " – ",
-        h("strong", {}, e.to_status ? statusLabel(e.to_status) : e.kind),
+        h("strong", {}, entryTitle(e)),
         e.note ? h("p", { class: "note" }, e.note) : null,
+        e.your_note ? h("p", { class: "note note-own" }, h("span", { class: "tag" }, t("yourNote")), " ", e.your_note) : null,
       ),
     ),
   );
@@ -116,7 +126,7 @@ export function trackView(token: string): View {
             ta.focus();
             return;
           }
-          void act(() => reopenReport(token, note.trim()), "");
+          void act(() => reopenReport(token, note.trim()), t("reopenDone"));
         });
       }
       actions = h("section", { class: "actions", "aria-label": t("resolvedQuestion") }, h("p", {}, t("resolvedQuestion")), h("div", { class: "row" }, yes, no), form);

@@ -333,6 +333,10 @@ export const de = {
   mail_confirm_follow: "Bestätigung der Unterstützung",
   mail_escalation: "Eskalation",
   mail_digest: "Tagesübersicht",
+  kind_support: "von Unterstützer",
+  notPublicYet: "noch nicht öffentlich",
+  supportPhotoPublished: "Foto {n} ist jetzt öffentlich.",
+  eventSupported: "Unterstützt, mit Kommentar oder Foto",
 };
 
 export type StaffKey = keyof typeof de;

@@ -327,4 +327,8 @@ export const en: Record<StaffKey, string> = {
   mail_confirm_follow: "Support confirmation",
   mail_escalation: "Escalation",
   mail_digest: "Daily digest",
+  kind_support: "from a supporter",
+  notPublicYet: "not public yet",
+  supportPhotoPublished: "Photo {n} is public now.",
+  eventSupported: "Supported, with a comment or photo",
 };

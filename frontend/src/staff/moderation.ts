@@ -8,6 +8,7 @@ import { svg } from "./chart";
 import { st } from "./i18n";
 import { FRAME_START, frameRect, moveFrame, scaleRect, type Frame, type Point, type Rect } from "./rects";
 import { errorText, messageEl, type StaffView } from "./shell";
+import { photoKind } from "./ticket";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
@@ -120,7 +121,7 @@ export function moderationView(): StaffView {
 
   function photoEditor(e: Entry, p: StaffPhoto, n: number, redraw: () => void): HTMLElement {
     const id = e.v.ticket.public_id;
-    const img = h("img", { src: e.bust ? `${p.url}?v=${e.bust}` : p.url, alt: st("photoAlt", { n, kind: st("kind_before") }), draggable: "false" });
+    const img = h("img", { src: e.bust ? `${p.url}?v=${e.bust}` : p.url, alt: st("photoAlt", { n, kind: photoKind(p.kind) }), draggable: "false" });
     const W = () => img.naturalWidth || p.width || 1;
     const H = () => img.naturalHeight || p.height || 1;
     const overlay = svg("svg", { viewBox: `0 0 ${p.width || 1} ${p.height || 1}`, preserveAspectRatio: "none", "aria-hidden": "true", focusable: "false" });

@@ -6,7 +6,7 @@ import { createMap, pinIcon } from "../shared/mapcommon";
 import { resizePhoto } from "../shared/resize";
 import type { Event, TicketFull } from "../shared/types";
 import { flagSection, heldFacts } from "./abuse";
-import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, transition, type ChangeResult, type Versioned } from "./api";
+import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, publication, transition, type ChangeResult, type Versioned } from "./api";
 import { forwardForm } from "./forward";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
@@ -18,7 +18,13 @@ type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
 export function eventLine(e: Event): string {
   if (e.to_status && e.from_status !== e.to_status) return `${e.from_status ? `${statusLabel(e.from_status)} → ` : ""}${statusLabel(e.to_status)}`;
+  if (e.kind === "supported") return st("eventSupported");
   return e.kind;
+}
+
+/** Whose photo it is: the reporter's ("vorher"), a supporter's, or the crew's "after" photo. */
+export function photoKind(kind: string | undefined): string {
+  return st(kind === "after" ? "kind_after" : kind === "support" ? "kind_support" : "kind_before");
 }
 
 export function ticketView(id: string): StaffView {
@@ -106,6 +112,12 @@ export function ticketView(id: string): StaffView {
     );
   }
 
+  /** Publish a supporter's photo of an already published report, keeping what is public. */
+  function publishPhoto(t: TicketFull, photoId: number, n: number): void {
+    const ids = t.photos.filter((x) => x.kind !== "after" && (x.approved || x.id === photoId)).map((x) => x.id);
+    void run(() => publication(id, data!.etag, { action: "publish", public_description: t.public_description ?? null, photo_ids: ids }), () => st("supportPhotoPublished", { n }));
+  }
+
   function photosList(t: TicketFull): HTMLElement | null {
     if (!t.photos?.length) return null;
     return h(
@@ -115,8 +127,12 @@ export function ticketView(id: string): StaffView {
         h(
           "li",
           {},
-          h("a", { href: p.url, target: "_blank", rel: "noopener" }, h("img", { src: p.thumbnail_url, alt: st("photoAlt", { n: i + 1, kind: st(p.kind === "after" ? "kind_after" : "kind_before") }), width: 96, height: 96, loading: "lazy" })),
-          h("span", { class: "hint" }, st(p.kind === "after" ? "kind_after" : "kind_before")),
+          h("a", { href: p.url, target: "_blank", rel: "noopener" }, h("img", { src: p.thumbnail_url, alt: st("photoAlt", { n: i + 1, kind: photoKind(p.kind) }), width: 96, height: 96, loading: "lazy" })),
+          h("span", { class: "hint" }, photoKind(p.kind), p.approved || p.kind === "after" ? "" : ` · ${st("notPublicYet")}`),
+          // A report still unpublished is decided in moderation; a published one gets its supporter's photo here.
+          p.kind === "support" && !p.approved && t.published
+            ? h("button", { type: "button", class: "btn btn-small", disabled: busy, onclick: () => publishPhoto(t, p.id, i + 1) }, st("photoPublish", { n: i + 1 }))
+            : null,
         ),
       ),
     );
