@@ -130,7 +130,8 @@ def retention(
     forgotten: set[str] = set()
     for report in reports:
         has_data = report.reporter_email or report.followers
-        unpublished = [p for p in report.photos if p.kind == "report" and not p.approved]
+        # A citizen's photo (the reporter's or a supporter's) never published; not the crew's.
+        unpublished = [p for p in report.photos if p.kind != "after" and not p.approved]
         if not has_data and not unpublished:
             continue
         removed.reports.append(report.public_id)

@@ -254,3 +254,24 @@ def test_reopen_note_shows_on_the_tracking_page_and_nowhere_public(client, crew)
     assert "wieder da" not in client.get(f"/reports/{public_id}").get_data(as_text=True)
     open311 = client.get(f"/open311/v2/requests/{public_id}.json?extensions=true")
     assert open311.status_code == 200 and "wieder da" not in open311.get_data(as_text=True)
+
+
+def test_retention_drops_a_supporters_unpublished_photo_with_the_reporters(
+    app, client, crew, clock, media_dir
+):
+    from maengelmelder.privacy.jobs import retention
+
+    public_id = _file(client, photo=True)["report"]["public_id"]
+    assert _support(client, public_id, photo=images.phone_jpeg(640, 480, 1)).status_code == 200
+    for to in ("resolved", "closed"):
+        etag = crew.get(f"/api/v1/tickets/{public_id}").headers["ETag"]
+        moved = crew.post(
+            f"/api/v1/tickets/{public_id}/transition", json={"to": to}, headers={"If-Match": etag}
+        )
+        assert moved.status_code == 200, moved.json
+    assert len(media_files(media_dir)) == 4
+    clock.advance(days=91)
+    with app.app_context():
+        assert retention()["photos"] == 2
+        assert db.session.scalars(select(Photo)).all() == []
+    assert media_files(media_dir) == []
