@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setLang } from "../shared/i18n";
 import { addressSearch, resultsText, type AddressSearch } from "./address";
-import type { Address } from "./api";
+import type { Address } from "../shared/types";
 
 const addr = (label: string, lat = 50.1, lon = 8.76): Address => ({
   label,
@@ -12,6 +12,7 @@ const addr = (label: string, lat = 50.1, lon = 8.76): Address => ({
   lat,
   lon,
   precision: "house",
+  distance_m: null,
 });
 
 const FOUND = [addr("Hauptstraße 1"), addr("Hauptstraße 2", 50.2, 8.8), addr("Hauptstraße 3")];

@@ -3,7 +3,7 @@
  * so a citizen can choose the place by typing, with the keyboard alone and a screen reader.
  */
 import { h } from "../shared/dom";
-import type { Address } from "./api";
+import type { Address } from "../shared/types";
 import { t } from "./i18n";
 
 export interface AddressSearchOptions {

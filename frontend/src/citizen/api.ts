@@ -1,7 +1,7 @@
 /** The citizen app's API calls: reports, support, abuse, confirmation, tracking. */
 import { request } from "../shared/api";
 import type { Lang } from "../shared/i18n";
-import type { AbuseReason, AbuseReceipt, Confirmation, MapReport, NearbyReport, PublicReport, Report, SubmitResult, Tracked } from "../shared/types";
+import type { AbuseReason, AbuseReceipt, Address, Confirmation, MapReport, NearbyReport, PublicReport, Report, SubmitResult, Tracked } from "../shared/types";
 
 function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
   return request<T>(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -23,19 +23,6 @@ export function supportReport(publicId: string, email: string | null, lang: Lang
   const body: Record<string, string> = { lang };
   if (email) body.email = email;
   return postJson<Report>(`/api/v1/reports/${encodeURIComponent(publicId)}/support`, body);
-}
-
-/** A street address as the address lookup answers it (house coordinates, or a street's). */
-export interface Address {
-  label: string;
-  street: string;
-  house_number: string | null;
-  postcode: string | null;
-  place: string | null;
-  lat: number;
-  lon: number;
-  precision: "house" | "street";
-  distance_m?: number;
 }
 
 /** The address nearest to a point (within the lookup's reach), or null. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setLang } from "../shared/i18n";
-import type { Address } from "./api";
+import type { Address } from "../shared/types";
 import { arrowDirection, keyStepMetres, metresPerPixel, moveBy, placeText } from "./place";
 
 afterEach(() => setLang("de"));
@@ -14,6 +14,7 @@ const address = (over: Partial<Address> = {}): Address => ({
   lat: 50.1,
   lon: 8.76,
   precision: "house",
+  distance_m: null,
   ...over,
 });
 

@@ -6,8 +6,8 @@
 import { h } from "../shared/dom";
 import L from "../shared/leaflet";
 import { createMap, pinIcon } from "../shared/mapcommon";
-import type { City } from "../shared/types";
-import { getReportsGeoJSON, reverseAddress, searchAddresses, type Address } from "./api";
+import type { Address, City } from "../shared/types";
+import { getReportsGeoJSON, reverseAddress, searchAddresses } from "./api";
 import { addressSearch } from "./address";
 import { city } from "./app";
 import { pointInGeometry } from "./geo";
@@ -110,6 +110,10 @@ export function placeStep(root: HTMLElement, draft: Place, parts: { header: HTML
   let reportsTimer = 0;
   let reportsSeq = 0;
   const existing = L.layerGroup();
+  /** The last arrow key move in words; it stays in front of the place until the next choice. */
+  let moved = "";
+
+  const tell = (words: string) => (place.textContent = moved ? `${moved} ${words}` : words);
 
   const search = addressSearch({
     id: "address-search",
@@ -170,8 +174,8 @@ export function placeStep(root: HTMLElement, draft: Place, parts: { header: HTML
     showPin(lat, lon);
     // No animation: leaving the step mid-zoom would make Leaflet touch a removed map.
     if (how.pan && map) map.setView([lat, lon], Math.max(map.getZoom(), PLACED_ZOOM), { animate: false });
-    const words = t("chosenAddress", { address: how.address ? how.address.label : placeText(null, lat, lon) });
-    place.textContent = how.moved ? `${how.moved} ${words}` : words;
+    moved = how.moved ?? "";
+    tell(t("chosenAddress", { address: how.address ? how.address.label : placeText(null, lat, lon) }));
     const inside = boundary ? pointInGeometry(lon, lat, boundary) : true;
     next.disabled = !inside;
     alertBox.replaceChildren(...(inside ? [] : [h("p", { class: "alert", role: "alert" }, t("outside", { city: cityName }))]));
@@ -196,7 +200,7 @@ export function placeStep(root: HTMLElement, draft: Place, parts: { header: HTML
           // Only while the place is still this one (a later choice may have been made since).
           if (mine !== lookupSeq || draft.lat !== lat || draft.lon !== lon) return;
           draft.address = address?.label ?? "";
-          if (address && place.isConnected) place.textContent = t("chosenAddress", { address: placeText(address, lat, lon) });
+          if (address && place.isConnected) tell(t("chosenAddress", { address: placeText(address, lat, lon) }));
         },
         () => undefined, // coordinates stay as the fallback
       );
