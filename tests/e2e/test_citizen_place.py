@@ -324,6 +324,22 @@ def test_a_whole_report_by_keyboard_through_the_address_search(app, addresses, p
     assert report["lon"] == pytest.approx(lon, abs=1e-6)
 
 
+def test_an_address_tapped_in_the_list_places_the_pin(app, addresses, page):
+    start_report(page)
+    search = page.get_by_role("combobox", name="Adresse suchen")
+    search.fill("prüfstrasse 4")
+    option = page.get_by_role("option", name=label("Prüfstraße", "40"))
+    expect(page.get_by_role("option")).to_have_count(1)
+    option.tap()
+    expect(search).to_have_value(label("Prüfstraße", "40"))
+    expect(place_status(page)).to_have_text(f"Gewählter Ort: {label('Prüfstraße', '40')}")
+    expect(pin(page)).to_be_visible()
+    finish_report(page)
+    [report] = stored(app)
+    assert report["address"] == label("Prüfstraße", "40")
+    assert report["lat"] == pytest.approx(HOUSES[1][2], abs=1e-6)
+
+
 def test_the_address_search_says_when_nothing_is_found(app, addresses, page):
     start_report(page)
     search = page.get_by_role("combobox", name="Adresse suchen")
