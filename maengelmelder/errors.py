@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -121,7 +122,8 @@ def _limit_retry_after() -> str:
         seconds = breached.reset_at - time.time() if breached else _DEFAULT_RETRY_AFTER
     except Exception:  # the limit's storage went away between the hit and this answer
         seconds = _DEFAULT_RETRY_AFTER
-    return str(max(1, int(seconds)))
+    # Rounded up: a client that waits exactly this long must not come back a moment early.
+    return str(max(1, math.ceil(seconds)))
 
 
 # An interface with an error format of its own (Open311) claims its path prefix for the

@@ -44,7 +44,7 @@ def test_intake_is_limited_per_device_and_per_address(limited):
     blocked = send("phone-a")
     assert blocked.status_code == 429
     # Seconds until the hourly window lets the phone through again, counted by the limiter.
-    assert 0 < int(blocked.headers["Retry-After"]) <= 3600
+    assert 0 < int(blocked.headers["Retry-After"]) <= 3601  # the window, rounded up
     assert blocked.json["error"]["code"] == "rate_limited"
     assert "Zu viele Anfragen" in blocked.json["error"]["message"]["de"]
     # Another phone behind the same address still gets through, up to the address's limit.
@@ -62,4 +62,19 @@ def test_login_is_limited_per_address(limited):
     ]
     resp = client.post("/api/v1/auth/login", json=body)
     assert resp.status_code == 429
-    assert 0 < int(resp.headers["Retry-After"]) <= 3600
+    assert 0 < int(resp.headers["Retry-After"]) <= 3601  # the window, rounded up
+
+
+def test_retry_after_is_rounded_up_so_a_client_that_waits_it_is_not_early(monkeypatch):
+    """A window that opens in 4.3 s says 5, not 4: an app that honours the header (the
+    citizen app's outbox does) would otherwise come back early and get a second 429."""
+    from types import SimpleNamespace
+
+    from maengelmelder import errors
+    from maengelmelder.extensions import limiter
+
+    monkeypatch.setattr(errors.time, "time", lambda: 1000.0)
+    monkeypatch.setattr(
+        type(limiter), "current_limit", property(lambda self: SimpleNamespace(reset_at=1004.3))
+    )
+    assert errors._limit_retry_after() == "5"
