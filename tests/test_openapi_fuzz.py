@@ -37,6 +37,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 IN_CITY = {"category": "schlagloch", "lat": 50.1005, "lon": 8.7655}
+# Anonymous calls: schemathesis sends them with a client's Accept-Encoding (brotli, gzip) but
+# reads the WSGI answer without decoding it; the public answers are compressed (web/wire.py).
+PUBLIC = {"Accept-Encoding": "identity"}
 # Calls that would cut the branch the run sits on: revoking the run's own token.
 SKIP = {("DELETE", "/api/v1/admin/tokens/{token_id}")}
 
@@ -127,7 +130,7 @@ def test_api_conforms_to_its_openapi_document(app, client, staff):
         if key in SKIP:
             continue
         staff_only = bool(operation.definition.raw.get("security"))
-        for headers in [crew, admin] if staff_only else [{}]:
+        for headers in [crew, admin] if staff_only else [PUBLIC]:
             _run(operation, headers, target, failures)
             _run(operation, headers, target, failures, GenerationMode.NEGATIVE)
             ran += 1
