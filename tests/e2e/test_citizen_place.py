@@ -349,6 +349,34 @@ def test_the_address_search_says_when_nothing_is_found(app, addresses, page):
     expect(button(page, "Weiter")).to_be_disabled()
 
 
+def serious_violations(page: Page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(", ".join(n["target"]) for n in v["nodes"])
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+def test_the_place_step_has_no_serious_accessibility_violations(app, addresses, page):
+    start_report(page)
+    found = {"nothing chosen": serious_violations(page)}
+    page.get_by_role("combobox", name="Adresse suchen").fill("Prüfstr")
+    expect(page.get_by_role("option")).to_have_count(2)
+    page.keyboard.press("ArrowDown")
+    found["list open"] = serious_violations(page)
+    page.keyboard.press("Enter")
+    expect(pin(page)).to_be_visible()
+    pin(page).focus()
+    page.keyboard.press("ArrowLeft")
+    expect(place_status(page)).to_contain_text("nach Westen verschoben")
+    found["pin placed and moved"] = serious_violations(page)
+    assert {k: v for k, v in found.items() if v} == {}
+
+
 # --------------------------------------------------------------------------- touch targets
 
 
