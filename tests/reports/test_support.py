@@ -135,7 +135,7 @@ def test_a_support_flood_is_limited_like_intake(limited, public_id):
     assert [a.status_code for a in answers] == [200] * per_ip + [429] * (120 - per_ip)
     refused = answers[-1]
     assert refused.json["error"]["code"] == "rate_limited"
-    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert 0 < int(refused.headers["Retry-After"]) <= 61  # the window, rounded up
     assert _supporters(limited, public_id) == per_ip
     # One device alone is held back sooner, whatever the report (after the address's window).
     limiter.reset()
