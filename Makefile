@@ -59,6 +59,7 @@ bench: install frontend
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/photos.py
 	$(BIN)/python benchmarks/sla_sweep.py
+	$(BIN)/python benchmarks/addresses.py
 	$(BIN)/python benchmarks/frontend_budget.py
 
 # The load benchmark (a few minutes; ARGS=--quick for 30 s): needs PostgreSQL and Redis.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _STRASSE = re.compile(r"strasse|str\b\.?")
@@ -19,6 +20,7 @@ _NUMBER = re.compile(r"^(\d+)\s*([A-Za-z]?)$")
 _QUERY_NUMBER = re.compile(r"^(.*?\D)\s*(\d+\s*[A-Za-z]?)$")
 
 
+@lru_cache(maxsize=65_536)  # an import folds each street name once, not once per house
 def fold(text: str) -> str:
     """The search key of a street name (or of the street part of a query)."""
     text = unicodedata.normalize("NFC", text).lower().translate(_UMLAUTS)

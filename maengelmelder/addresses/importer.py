@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .folding import fold, number_value, split_number
@@ -342,11 +342,29 @@ def _batches(rows: Iterable[Row]) -> Iterator[list[Row]]:
         yield list(batch.values())
 
 
+def _insert(session: Session, rows: list[dict]) -> None:
+    """Insert new houses: COPY on PostgreSQL (an executemany is a round trip per row there,
+    and multi-row INSERTs cost psycopg more parsing than the database its work), SQLite's
+    executemany otherwise."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(Address.__table__), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY addresses ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 def store(session: Session, rows: Iterable[Row], result: Result) -> Result:
     """Insert new houses, update changed ones (by street, number, addition, postcode)."""
-    table = Address.__table__
-    key = tuple_(Address.street, Address.house_number, Address.addition, Address.postcode)
     for batch in _batches(rows):
+        # By street (the unique index's first column): a file lists a street's houses
+        # together, so a batch names few streets; the rows are then matched by whole key.
+        streets = sorted({row.street for row in batch})
+        postcodes = sorted({row.postcode for row in batch})
         existing = {
             (r.street, r.house_number, r.addition, r.postcode): r
             for r in session.execute(
@@ -359,7 +377,7 @@ def store(session: Session, rows: Iterable[Row], result: Result) -> Result:
                     Address.place,
                     Address.lat,
                     Address.lon,
-                ).where(key.in_([row.key for row in batch]))
+                ).where(Address.street.in_(streets), Address.postcode.in_(postcodes))
             )
         }
         new, changed = [], []
@@ -372,7 +390,7 @@ def store(session: Session, rows: Iterable[Row], result: Result) -> Result:
             else:
                 result.unchanged += 1
         if new:
-            session.execute(insert(table), new)
+            _insert(session, new)
             result.added += len(new)
         if changed:
             session.execute(update(Address), changed)  # by primary key, one executemany

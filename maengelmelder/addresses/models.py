@@ -26,7 +26,15 @@ class Address(db.Model):
             "street", "house_number", "addition", "postcode", name="uq_addresses_house"
         ),
         Index("ix_addresses_lat_band_lon_lat", "lat_band", "lon", "lat"),
-        Index("ix_addresses_street_key", "street_key"),
+        # Search reads a prefix of street_key in this order and stops at its limit.
+        Index(
+            "ix_addresses_search",
+            "street_key",
+            "place",
+            "number_value",
+            "house_number",
+            "addition",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,7 +45,11 @@ def upgrade():
         batch_op.create_index(
             'ix_addresses_lat_band_lon_lat', ['lat_band', 'lon', 'lat'], unique=False
         )
-        batch_op.create_index('ix_addresses_street_key', ['street_key'], unique=False)
+        batch_op.create_index(
+            'ix_addresses_search',
+            ['street_key', 'place', 'number_value', 'house_number', 'addition'],
+            unique=False,
+        )
 
 
 def downgrade():
