@@ -224,8 +224,8 @@ def test_the_first_screen_within_120_kb_and_a_repeat_visit_within_5_kb(
     assert {urlsplit(r.url).path.rsplit(".", 1)[1] for r in assets} == {"js", "css"}
     for r in assets:
         assert (r.encoding, r.cache_control) == ("br", IMMUTABLE), r
-    [map_read] = [r for r in first if "/api/v1/reports?" in r.url]
-    assert map_read.encoding == "br"
+    map_reads = [r for r in first if "/api/v1/reports?" in r.url]
+    assert map_reads and all(r.encoding == "br" for r in map_reads), map_reads
     assert _total(first) <= FIRST_SCREEN_BUDGET
     assert _total(repeat) < REPEAT_VISIT_BUDGET
     # Nothing is downloaded again: what is not from a cache is a 304 of a few headers.
