@@ -14,6 +14,7 @@ import { isRetryable, resumeKey, type Resume } from "./queue";
 import { FillClock, honeypotField } from "./spam";
 
 export const MAX_PHOTOS = 5;
+export const MAX_ADDRESS = 300;
 
 export interface DraftPhoto {
   blob: Blob;
@@ -45,7 +46,8 @@ export function draftFields(draft: Draft, language: string): ReportFields {
     category: draft.category,
     lat: String(draft.lat),
     lon: String(draft.lon),
-    ...(draft.address ? { address: draft.address } : {}),
+    // The server takes at most 300 characters; a longer label goes shortened, never refused.
+    ...(draft.address ? { address: draft.address.slice(0, MAX_ADDRESS) } : {}),
     description: draft.description,
     email: draft.email,
     notify: draft.email ? String(draft.notify) : "false",

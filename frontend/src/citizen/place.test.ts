@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setLang } from "../shared/i18n";
 import type { Address } from "../shared/types";
+import { draftFields, MAX_ADDRESS, type Draft } from "./flow";
 import { arrowDirection, keyStepMetres, metresPerPixel, moveBy, placeText } from "./place";
 
 afterEach(() => setLang("de"));
@@ -74,5 +75,31 @@ describe("the place in words", () => {
 
   it("falls back to the coordinates without an address", () => {
     expect(placeText(null, 50.100512, 8.7654321)).toBe("50.10051, 8.76543");
+  });
+});
+
+describe("the address sent with the report", () => {
+  const draft = (address: string): Draft => ({
+    key: "k",
+    lat: 50.1,
+    lon: 8.76,
+    address,
+    category: "schlagloch",
+    photos: [],
+    description: "",
+    email: "",
+    notify: false,
+    notifyTouched: false,
+    website: "",
+    fillMs: null,
+  });
+
+  it("is the chosen label, at most as long as the server takes", () => {
+    expect(draftFields(draft("Hauptstraße 12, 60311 Musterstadt"), "de").address).toBe("Hauptstraße 12, 60311 Musterstadt");
+    expect(draftFields(draft("x".repeat(400)), "de").address).toHaveLength(MAX_ADDRESS);
+  });
+
+  it("is left out when no address is known", () => {
+    expect(draftFields(draft(""), "de")).not.toHaveProperty("address");
   });
 });
