@@ -413,11 +413,14 @@ def small_targets(page: Page, step: str) -> list[str]:
 
 
 def test_every_control_of_the_flow_is_at_least_44_px(app, addresses, page, tmp_path: Path):
-    # A marker on the start screen's map, away from the place reported below.
-    file_via_api(app, lat=50.1021, lon=8.7631)
+    # On the start screen's map, away from the place reported below: a cluster of two
+    # reports and a marker of one.
+    for lat, lon in ((50.1021, 8.7631), (50.10215, 8.76315), (50.0950, 8.7500)):
+        file_via_api(app, lat=lat, lon=lon)
     problems: list[str] = []
     open_app(page)
-    expect(page.locator(".map-home .leaflet-marker-icon")).to_have_count(1)
+    expect(page.locator(".map-home .marker-cluster")).to_have_count(1)
+    expect(page.locator(".map-home .mm-marker")).to_have_count(1)
     problems += small_targets(page, "map")
 
     button(page, "Mangel melden").click()

@@ -64,6 +64,12 @@ function markerIcon(r: MapReport): L.DivIcon {
   });
 }
 
+/** A cluster of markers: 44 px, a target a finger hits (markercluster's own is 40). */
+function clusterIcon(group: L.MarkerCluster): L.DivIcon {
+  const n = group.getChildCount();
+  return L.divIcon({ html: `<div><span>${n}</span></div>`, className: "marker-cluster", iconSize: [44, 44] });
+}
+
 export function homeView(): View {
   let map: L.Map | null = null;
   let timer = 0;
@@ -153,7 +159,7 @@ export function homeView(): View {
           for (const cat of cats) catSelect.append(h("option", { value: cat.code }, pick(cat.name)));
           catSelect.value = filter.category;
           map = createMap(mapEl, c, t("mapLabel"));
-          cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 });
+          cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50, iconCreateFunction: clusterIcon });
           map.addLayer(cluster);
           map.on("moveend", schedule);
           void load();
