@@ -134,6 +134,13 @@ def _utm32_to_wgs84():
     return Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
 
 
+def _text(value: str, length: int) -> str:
+    """A field as stored: no control characters (NUL cannot be stored in PostgreSQL), single
+    spaces, at most `length` characters."""
+    value = "".join(c if c.isprintable() else " " for c in value)
+    return " ".join(value.split())[:length]
+
+
 def _number(text: str) -> float:
     """A coordinate as German files write it: "480123,45" or "480123.45"."""
     text = text.strip().replace(" ", "")
@@ -211,9 +218,9 @@ def read_csv(text: str, area: Area | None, refused: list[Refused]) -> Iterator[R
         pending.clear()
 
     def _row(line: int, values: list[str], lat: float, lon: float) -> Row | None:
-        street = cell(values, "street")
-        number, addition = split_number(cell(values, "number"))
-        extra = cell(values, "addition").lower()
+        street = _text(cell(values, "street"), 200)
+        number, addition = split_number(_text(cell(values, "number"), 20))
+        extra = _text(cell(values, "addition"), 20).lower()
         addition = (addition + extra)[:20]
         reason = _check(street, lat, lon, area)
         if reason:
@@ -221,11 +228,11 @@ def read_csv(text: str, area: Area | None, refused: list[Refused]) -> Iterator[R
             return None
         return Row(
             line,
-            " ".join(street.split())[:200],
+            street,
             number[:20],
             addition,
-            cell(values, "postcode")[:10],
-            " ".join(cell(values, "place").split())[:120],
+            _text(cell(values, "postcode"), 10),
+            _text(cell(values, "place"), 120),
             round(lat, 7),
             round(lon, 7),
         )
@@ -268,8 +275,8 @@ def read_geojson(data: object, area: Area | None, refused: list[Refused]) -> Ite
     for index, feature in enumerate(features, start=1):
         props = (feature or {}).get("properties") if isinstance(feature, dict) else None
         props = props if isinstance(props, dict) else {}
-        street = str(props.get("addr:street") or props.get("addr:place") or "").strip()
-        number, addition = split_number(str(props.get("addr:housenumber") or ""))
+        street = _text(str(props.get("addr:street") or props.get("addr:place") or ""), 200)
+        number, addition = split_number(_text(str(props.get("addr:housenumber") or ""), 20))
         point = _point(feature.get("geometry") if isinstance(feature, dict) else None)
         if point is None:
             reason = "missing street / Straße fehlt" if not street else None
@@ -282,11 +289,11 @@ def read_geojson(data: object, area: Area | None, refused: list[Refused]) -> Ite
             continue
         yield Row(
             index,
-            " ".join(street.split())[:200],
+            street,
             number[:20],
             addition[:20],
-            str(props.get("addr:postcode") or "").strip()[:10],
-            " ".join(str(props.get("addr:city") or "").split())[:120],
+            _text(str(props.get("addr:postcode") or ""), 10),
+            _text(str(props.get("addr:city") or ""), 120),
             round(lat, 7),
             round(lon, 7),
         )

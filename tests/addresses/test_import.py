@@ -162,3 +162,11 @@ def test_a_large_file_imports_in_batches(app, tmp_path):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Address)) == 2_500
     assert "2500 unchanged" in _import(app, tmp_path, hk_csv(houses)).output
+
+
+def test_control_characters_and_lone_surrogates_are_not_stored(app, tmp_path):
+    collection = osm_geojson([("Kaiser\x00straße", "1\ud800", 50.1005, 8.7655)])
+    content = json.dumps(collection).encode()  # escaped: \u0000 and \ud800 in the JSON text
+    result = _import(app, tmp_path, content, "osm.geojson")
+    assert result.exit_code == 0, result.output
+    assert set(_all(app)) == {("Kaiser straße", "1", "", "63065")}
