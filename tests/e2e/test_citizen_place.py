@@ -456,6 +456,21 @@ def test_every_control_of_the_flow_is_at_least_44_px(app, addresses, page, tmp_p
     assert problems == [], "controls under 44 × 44 px:\n" + "\n".join(problems)
 
 
+def test_the_nearby_question_has_44_px_controls_too(app, page):
+    file_via_api(app)  # at the phone's position: "Ist es einer davon?" after the category
+    start_report(page)
+    button(page, "Meine Position verwenden").click()
+    button(page, "Weiter").click()
+    button(page, "Schlagloch").click()
+    button(page, "Weiter").click()
+    expect(heading(page, "Ist es einer davon?")).to_be_visible()
+    problems = small_targets(page, "nearby")
+    button(page, "Unterstützen").click()
+    expect(button(page, "Unterstützung senden")).to_be_visible()
+    problems += small_targets(page, "support form")
+    assert problems == [], "controls under 44 × 44 px:\n" + "\n".join(problems)
+
+
 # --------------------------------------------------------------------------- words
 
 
