@@ -10,6 +10,7 @@ staff and wait for moderation; the reporter sees a confirmation and their own no
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,29 @@ def test_reopen_confirms_and_shows_the_note_to_the_reporter_only(
     expect(page.get_by_text(re.compile(public_id)).first).to_be_visible()
     expect(page.get_by_text(NOTE)).to_have_count(0)
     assert NOTE not in page.content()
+
+
+@pytest.mark.usefixtures("staff_requirements")
+def test_a_supporters_photo_on_a_public_report_is_published_from_the_ticket(
+    app, staff, live_server, desktop_page
+):
+    public_id = file_via_api(app)["report"]["public_id"]
+    _publish(staff, public_id)
+    resp = app.test_client().post(
+        f"/api/v1/reports/{public_id}/support",
+        data={"comment": COMMENT, "photos": [(BytesIO(images.phone_jpeg(800, 600)), "a.jpg")]},
+        content_type="multipart/form-data",
+        headers={"X-Device-Id": "phone-b"},
+    )
+    assert resp.status_code == 200, resp.json
+    assert resp.json["photos"] == []
+
+    _, admin = staff.user("admin")
+    log_in(desktop_page, admin, f"/staff#/ticket/{public_id}")
+    expect(desktop_page.get_by_text("von Unterstützer · noch nicht öffentlich")).to_be_visible()
+    desktop_page.get_by_role("button", name="Foto 1 veröffentlichen", exact=True).click()
+    expect(desktop_page.get_by_text("Foto 1 ist jetzt öffentlich.")).to_be_visible()
+    expect(desktop_page.get_by_text("noch nicht öffentlich")).to_have_count(0)
+    public = app.test_client().get(f"/api/v1/reports/{public_id}").json
+    assert public["published"] is True and len(public["photos"]) == 1
+    assert public["description"] == report_json()["description"]
