@@ -73,7 +73,12 @@ class OpenDataProperties(Out):
         allow_none=True, metadata={"description": "resolved by the deadline; null while open"}
     )
     description = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
+    address = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the citizen's, else the city's address at the place; once published"
+        },
+    )
     photo_url = fields.String(allow_none=True)
 
 

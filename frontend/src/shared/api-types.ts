@@ -4298,6 +4298,7 @@ export interface components {
             /** @description resolved by the deadline; null while open */
             within_promise: boolean | null;
             description: string | null;
+            /** @description the citizen's, else the city's address at the place; once published */
             address: string | null;
             photo_url: string | null;
         };
