@@ -398,7 +398,6 @@ report_public = ReportPublic()
 report_for_reporter = ReportForReporter()
 reports_public = ReportPublic(many=True)
 events_public = EventPublic(many=True)
-events_for_reporter = EventForReporter(many=True)
 
 
 def report_feature(data: dict) -> dict:

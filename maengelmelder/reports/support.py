@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import update
@@ -62,7 +63,7 @@ def support(
     links: Links,
     confirm_days: int,
     comment: str | None = None,
-    photo_blobs: list[bytes] = (),
+    photo_blobs: Sequence[bytes] = (),
     storage: MediaStorage | None = None,
     limits: IntakeLimits | None = None,
 ) -> Supported:
@@ -115,21 +116,11 @@ def support(
     return Supported(report, counted=new_id is not None, asked=asked, photo=photo)
 
 
-def _process(blobs: list[bytes], limits: IntakeLimits | None) -> ProcessedPhoto | None:
+def _process(blobs: Sequence[bytes], limits: IntakeLimits | None) -> ProcessedPhoto | None:
     """The supporter's one photo, decoded and stripped like intake's; None without one."""
     if not blobs:
         return None
-    one = limits or IntakeLimits()
-    [processed] = process_photos(
-        list(blobs),
-        IntakeLimits(
-            max_photos=1,
-            max_photo_bytes=one.max_photo_bytes,
-            max_photo_pixels=one.max_photo_pixels,
-            max_decode_bytes=one.max_decode_bytes,
-            decode_budget=one.decode_budget,
-        ),
-    )
+    [processed] = process_photos(list(blobs), replace(limits or IntakeLimits(), max_photos=1))
     return processed
 
 
