@@ -230,3 +230,16 @@ def test_a_supporters_photo_on_a_public_report_is_published_from_the_ticket(
     public = app.test_client().get(f"/api/v1/reports/{public_id}").json
     assert public["published"] is True and len(public["photos"]) == 1
     assert public["description"] == report_json()["description"]
+
+
+def test_offline_the_question_is_skipped(app, context, page, server_log):
+    file_via_api(app)  # a report the check would find
+    open_app(page)
+    location_step(page)
+    button(page, "Weiter").click()
+    button(page, "Schlagloch").click()
+    context.set_offline(True)
+    button(page, "Weiter").click()
+    expect(heading(page, "Fotos")).to_be_visible()
+    expect(heading(page, "Ist es einer davon?")).to_have_count(0)
+    assert server_log.of("GET", "/api/v1/reports/nearby") == []
