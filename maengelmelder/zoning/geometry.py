@@ -313,6 +313,15 @@ def parse_feature_collection(
     return zones
 
 
+def simplified(geometry: Mapping[str, Any], tolerance: float) -> dict[str, Any]:
+    """A stored GeoJSON outline with fewer vertices (for drawing); never empty, never invalid."""
+    shape = shapely.from_geojson(json.dumps(geometry))
+    small = shapely.set_precision(shapely.simplify(shape, tolerance, preserve_topology=True), 1e-6)
+    if small.is_empty:
+        return dict(geometry)
+    return json.loads(shapely.to_geojson(small))
+
+
 def validate_zones(zones: Sequence[ZoneShape]) -> None:
     """Check zones: polygonal, unique keys, and no overlap between zones of the same kind."""
     seen: set[str] = set()

@@ -14,7 +14,7 @@ from ..errors import ApiError, validation_error
 from ..extensions import db
 from ..web.api import Blueprint
 from . import schemas, service
-from .geometry import ZoningError, parse_feature_collection
+from .geometry import ZoningError, parse_feature_collection, simplified
 from .models import RuleSetVersion, Zone
 
 bp = Blueprint("zoning", __name__)
@@ -59,13 +59,18 @@ def explain(args: dict):
 def list_zones(args: dict):
     """Zones as GeoJSON.
 
-    Every zone as a GeoJSON FeatureCollection (optionally of one kind).
+    Every zone as a GeoJSON FeatureCollection (optionally of one kind, optionally with
+    simplified outlines for a map: a few KB instead of every surveyed vertex).
     """
     query = select(Zone).order_by(Zone.kind, Zone.key)
     if args.get("kind"):
         query = query.where(Zone.kind == args["kind"])
     zones = db.session.scalars(query).all()
-    resp = jsonify(schemas.ZoneFeatureCollection().dump({"features": zones}))
+    out = schemas.ZoneFeatureCollection().dump({"features": zones})
+    if args.get("simplify"):
+        for feature in out["features"]:
+            feature["geometry"] = simplified(feature["geometry"], args["simplify"])
+    resp = jsonify(out)
     resp.mimetype = "application/geo+json"
     return resp
 

@@ -24,6 +24,13 @@ class ZoneListArgs(Schema):
         unknown = EXCLUDE  # other parameters are ignored
 
     kind = fields.String(metadata={"description": "only the zones of this kind"})
+    simplify = fields.Float(
+        validate=validate.Range(min=0, max=0.01),
+        metadata={
+            "description": "simplify each outline to this tolerance in degrees (0.0001 is about "
+            "10 m), for drawing on a map; the stored zone is unchanged"
+        },
+    )
 
 
 class ZoneImportArgs(Schema):

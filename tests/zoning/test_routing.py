@@ -370,3 +370,20 @@ def test_zone_import_over_the_admin_api(admin_app, client, admin_headers):
     assert "Großer Stadtpark" in explained["text"]["de"]
     bad = client.post("/api/v1/admin/zones/import?kind=Bad Kind", json=areas, headers=admin_headers)
     assert bad.status_code == 400
+
+
+def test_admin_zone_outlines_simplified_for_the_map(admin_app, client, admin_headers):
+    full = client.get("/api/v1/admin/zones", headers=admin_headers)
+    small = client.get("/api/v1/admin/zones?simplify=0.0005", headers=admin_headers)
+    assert small.status_code == 200, small.json
+    assert [f["id"] for f in small.json["features"]] == [f["id"] for f in full.json["features"]]
+    assert {f["properties"]["name"] for f in small.json["features"]} == {
+        f["properties"]["name"] for f in full.json["features"]
+    }
+    assert len(small.data) <= len(full.data)
+    for feature in small.json["features"]:
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        assert feature["geometry"]["coordinates"]
+    too_coarse = client.get("/api/v1/admin/zones?simplify=1", headers=admin_headers)
+    assert too_coarse.status_code == 400
+    assert too_coarse.json["error"]["message"]["de"]

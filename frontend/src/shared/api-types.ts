@@ -1535,13 +1535,16 @@ export interface paths {
         };
         /**
          * Zones as GeoJSON.
-         * @description Every zone as a GeoJSON FeatureCollection (optionally of one kind).
+         * @description Every zone as a GeoJSON FeatureCollection (optionally of one kind, optionally with
+         *     simplified outlines for a map: a few KB instead of every surveyed vertex).
          */
         get: {
             parameters: {
                 query?: {
                     /** @description only the zones of this kind */
                     kind?: string;
+                    /** @description simplify each outline to this tolerance in degrees (0.0001 is about 10 m), for drawing on a map; the stored zone is unchanged */
+                    simplify?: number;
                 };
                 header?: never;
                 path?: never;
