@@ -379,6 +379,6 @@ def test_seeded_mutations_of_a_phone_photo(app, client, media_dir, uploader):
             assert media_files(media_dir) == before_files, (number, path)
     elapsed = time.monotonic() - started
     print(f"{MUTATIONS} mutations in {elapsed:.1f} s: {dict(outcomes)}")
-    # The run really exercised both outcomes, and stayed quick.
+    # The run really exercised both outcomes (its time is printed, not asserted: the
+    # machine may be shared).
     assert outcomes["stored"] >= 20 and outcomes["truncated"] >= 20, outcomes
-    assert elapsed < 60
