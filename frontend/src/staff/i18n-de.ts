@@ -337,6 +337,8 @@ export const de = {
   notPublicYet: "noch nicht öffentlich",
   supportPhotoPublished: "Foto {n} ist jetzt öffentlich.",
   eventSupported: "Unterstützt, mit Kommentar oder Foto",
+  onSite: "Vor Ort",
+  startNavigation: "Navigation starten",
 };
 
 export type StaffKey = keyof typeof de;

@@ -331,4 +331,6 @@ export const en: Record<StaffKey, string> = {
   notPublicYet: "not public yet",
   supportPhotoPublished: "Photo {n} is public now.",
   eventSupported: "Supported, with a comment or photo",
+  onSite: "On site",
+  startNavigation: "Start navigation",
 };

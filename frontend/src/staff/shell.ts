@@ -263,10 +263,10 @@ export async function start(el: HTMLElement, views: Record<string, (arg: string)
   navEl = h("nav", { class: "staff-nav" });
   userEl = h("p", { class: "whoami" });
   main = h("main", { id: "main", tabindex: "-1", class: "staff-main" });
+  // The navigation and the "logged in as" line belong to the page's banner, so no content sits outside a landmark.
   root.replaceChildren(
     skip,
-    h("header", { class: "top" }, h("h1", {}, h("a", { href: "#/", class: "home-link" }, titleEl)), langButton),
-    h("div", { class: "staff-bar" }, navEl, userEl),
+    h("header", { class: "staff-header" }, h("div", { class: "top" }, h("h1", {}, h("a", { href: "#/", class: "home-link" }, titleEl)), langButton), h("div", { class: "staff-bar" }, navEl, userEl)),
     main,
   );
   navEl.setAttribute("aria-label", st("navLabel"));

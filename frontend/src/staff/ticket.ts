@@ -27,6 +27,13 @@ export function photoKind(kind: string | undefined): string {
   return st(kind === "after" ? "kind_after" : kind === "support" ? "kind_support" : "kind_before");
 }
 
+/** A `geo:` URI phones hand to their map app for navigation; the label is the address (or the coordinates). */
+export function geoUri(t: Pick<TicketFull, "lat" | "lon" | "address" | "zones">): string {
+  const at = `${t.lat},${t.lon}`;
+  const label = placeText(t).replace(/[()]/g, " ").trim();
+  return `geo:${at}?q=${at}(${encodeURIComponent(label)})`;
+}
+
 export function ticketView(id: string): StaffView {
   let data: Versioned | null = null;
   let failure: unknown = null;
@@ -179,7 +186,7 @@ export function ticketView(id: string): StaffView {
     map?.remove();
     map = null;
     const head = h("h2", {}, st("ticketTitle", { id }));
-    const back = h("p", {}, h("a", { href: "#/queue" }, `← ${st("backToList")}`));
+    const back = h("p", { class: "back" }, h("a", { href: "#/queue", class: "back-link" }, `← ${st("backToList")}`));
     if (!data) {
       const nf = failure instanceof ApiError && failure.status === 404;
       root.replaceChildren(
@@ -267,21 +274,29 @@ export function ticketView(id: string): StaffView {
       h("div", { class: "row" }, saveNote),
     );
     const mapEl = h("div", { class: "map map-ticket" });
+    // Phone first: what the crew looks for on the spot (photos, text, address, map, the way there), then the work.
+    const onSite = h(
+      "section",
+      { class: "on-site", "aria-label": st("onSite") },
+      h("h3", {}, st("photos")),
+      photosList(t) ?? h("p", { class: "hint" }, "–"),
+      h("h3", {}, st("citizenText")),
+      h("p", { class: "desc" }, t.description || st("noText")),
+      h("h3", {}, st("place")),
+      h("p", { class: "address" }, placeText(t)),
+      h("p", { class: "nav-start" }, h("a", { href: geoUri(t), class: "btn" }, st("startNavigation"))),
+      mapEl,
+    );
     root.replaceChildren(h("div", {},
       head,
       back,
       message,
+      onSite,
+      actions,
+      afterPhoto(),
       facts,
       abuse,
       mailFailureSection(t.mail_failures),
-      actions,
-      h("h3", {}, st("citizenText")),
-      h("p", { class: "desc" }, t.description || st("noText")),
-      h("h3", {}, st("photos")),
-      photosList(t) ?? h("p", { class: "hint" }, "–"),
-      afterPhoto(),
-      h("h3", {}, st("place")),
-      mapEl,
       t.allowed_next.length
         ? h(
             "section",

@@ -139,7 +139,7 @@ export function accountsSection(): Section {
         newToken?.token
           ? h("div", { class: "ok token-box", role: "status", tabindex: "-1" }, h("p", {}, st("tokenOnce")), h("p", { class: "token-once" }, h("code", {}, newToken.token)))
           : "",
-        tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("created"), ""], tokenRows) : "",
+        tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("created"), st("actions")], tokenRows) : "",
         h("h4", {}, st("newToken")),
         tokenForm(),
       );

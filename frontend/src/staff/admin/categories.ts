@@ -126,7 +126,7 @@ export function categoriesSection(): Section {
       const current = list?.find((c) => c.code === editing);
       body.replaceChildren(
         ...[messageEl(msg), readOnly ? h("p", { class: "hint" }, st("readOnlyCatalog")) : null].filter((x): x is HTMLElement => !!x),
-        list ? table(st("categories"), [st("code"), st("name"), st("group"), st("defaultDepartment"), st("slaHours"), st("autoPublish"), st("active"), ""], rows) : h("p", {}, st("loading")),
+        list ? table(st("categories"), [st("code"), st("name"), st("group"), st("defaultDepartment"), st("slaHours"), st("autoPublish"), st("active"), st("actions")], rows) : h("p", {}, st("loading")),
         current ? editForm(current) : "",
         readOnly ? "" : h("h4", {}, st("newCategory")),
         readOnly ? "" : createForm(),
