@@ -148,6 +148,10 @@ def test_crew_works_a_pothole_on_a_phone(app, staff, live_server, page, tmp_path
     page.get_by_label("Öffentliche Notiz", exact=True).fill(note)
     shot(page, "staff-3-ticket")
     button(page, "Erledigt").click()
+    # The second look: what the reporter will read, then one confirmation.
+    dialog = page.get_by_role("dialog", name=f"Meldung {public_id} als erledigt markieren?")
+    expect(dialog.locator("blockquote")).to_have_text(note)
+    button(dialog, "Ja, erledigt").click()
     expect(page.get_by_role("list", name="Verlauf")).to_contain_text(note)
     expect(status_of(page)).to_have_text("Erledigt")
 

@@ -11,6 +11,7 @@ import { forwardForm } from "./forward";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
 import { placeText } from "./queue";
+import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 
@@ -106,7 +107,8 @@ export function ticketView(id: string): StaffView {
       root.querySelector<HTMLElement>("#t-dup")?.focus();
       return;
     }
-    void run(
+    const change = () =>
+      run(
       () =>
         transition(id, d.etag, {
           to,
@@ -117,6 +119,9 @@ export function ticketView(id: string): StaffView {
       (t) => st("movedTo", { s: statusLabel(t.status) }),
       true,
     );
+    // Rejecting and resolving reach the reporter: a second look at what they will read first.
+    if (CONFIRMED_STATES.includes(to)) void confirmStateChange(d.ticket, to, notes.pub.trim()).then((yes) => (yes ? change() : undefined));
+    else void change();
   }
 
   /** Publish a supporter's photo of an already published report, keeping what is public. */
