@@ -10,9 +10,10 @@ from flask import Response, current_app, jsonify
 from ..accounts.auth import authenticated, require
 from ..clock import now
 from ..extensions import db
+from ..reports.reads import parse_bbox
 from ..tickets.schemas import dump_for
 from ..web.api import Blueprint
-from . import public_cache, schemas
+from . import hotspots, public_cache, schemas
 from . import reads as board
 
 bp = Blueprint("sla", __name__)
@@ -69,6 +70,48 @@ def _csv(body: dict) -> Response:
     resp = Response(out.getvalue(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = 'attachment; filename="sla-summary.csv"'
     return resp
+
+
+@bp.get("/api/v1/board/hotspots")
+@require(*BOARD)
+@bp.arguments(schemas.HotspotArgs, location="query")
+@bp.response(200, schemas.Hotspots, description="Open and breached tickets per zone.")
+def hotspot_zones(args: dict):
+    """Where open tickets cluster: open and breached per zone of a kind, with the outlines.
+
+    Every zone of `kind` (default `district`, else the first kind there is), the most open
+    tickets first; a ticket counts in the zones it was routed in. Filters as the board's;
+    an unknown kind, department or category is `400 invalid_filter`. Counts only the open
+    tickets, so it costs the same with years of history.
+    """
+    scope = hotspots.hotspot_scope(
+        db.session,
+        authenticated(),
+        department=args.get("department"),
+        category=args.get("category"),
+    )
+    return hotspots.by_zone(db.session, scope, now(), args.get("kind"))
+
+
+@bp.get("/api/v1/board/hotspots/cells")
+@require(*BOARD)
+@bp.arguments(schemas.HotspotCellArgs, location="query")
+@bp.response(200, schemas.HotspotCells, description="Open and breached tickets per grid cell.")
+def hotspot_cells(args: dict):
+    """Open and breached tickets on a grid over the map's box, for a cluster or heat layer.
+
+    A cell is a quarter of a map tile wide at `zoom` (and at least a 64th of the box), on a
+    grid that stays put while the map pans; at most 500 cells, the fullest first
+    (`truncated` says when emptier ones were left out). Never one entry per ticket.
+    """
+    bbox = parse_bbox(args["bbox"])
+    scope = hotspots.hotspot_scope(
+        db.session,
+        authenticated(),
+        department=args.get("department"),
+        category=args.get("category"),
+    )
+    return hotspots.by_cell(db.session, scope, now(), bbox, args["zoom"])
 
 
 _breaches = schemas.SlaBreaches()

@@ -12,7 +12,7 @@ from ..clock import BERLIN, in_utc
 from ..errors import ApiError
 from ..sla import service
 from ..tickets.schemas import Ticket, TicketOwnDepartment, sees_reporter, viewer
-from ..web.schemas import AnyOf, Out, Time
+from ..web.schemas import AnyOf, Out, Ref, Time
 
 MAX_PAGE = 200
 DAY_META = {"type": "string", "description": "a day (Europe/Berlin), e.g. 2026-03-01"}
@@ -190,3 +190,84 @@ PUBLIC_CACHE_HEADERS = {
     "ETag": {"description": "the answer's version", "schema": {"type": "string"}},
     "Cache-Control": {"description": "`public, max-age=…`", "schema": {"type": "string"}},
 }
+
+
+# -- hotspots ---------------------------------------------------------------------------------
+
+ZOOM_META = {"description": "the map's zoom (0–20); a cell is a quarter of a tile wide"}
+
+
+class HotspotArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the zones' kind (default: district, else the first kind)"},
+    )
+    department = fields.String(validate=validate.Length(min=1, max=64))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class HotspotCellArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    bbox = fields.String(
+        required=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "min lon, min lat, max lon, max lat (WGS84), e.g. 8.6,50.0,8.8,50.2"
+        },
+    )
+    zoom = fields.Integer(required=True, validate=validate.Range(min=0, max=20), metadata=ZOOM_META)
+    department = fields.String(validate=validate.Length(min=1, max=64))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class HotspotCounts(Out):
+    open = fields.Integer()
+    breached = fields.Integer()
+
+
+class HotspotZone(Out):
+    key = fields.String()
+    name = fields.String()
+    open = fields.Integer()
+    breached = fields.Integer()
+    geometry = Ref("Geometry")
+
+
+class Hotspots(Out):
+    at = Time()
+    kind = fields.String(allow_none=True, metadata={"description": "null: there are no zones"})
+    kinds = fields.List(fields.String(), metadata={"description": "every kind of zone"})
+    zones = fields.List(
+        fields.Nested(HotspotZone),
+        metadata={"description": "every zone of the kind, the most open tickets first"},
+    )
+    total = fields.Nested(HotspotCounts)
+    outside = fields.Nested(
+        HotspotCounts, metadata={"description": "open tickets in no zone of the kind"}
+    )
+
+
+class HotspotCell(Out):
+    open = fields.Integer()
+    breached = fields.Integer()
+    lat = fields.Float(metadata={"description": "the mean position of the cell's tickets"})
+    lon = fields.Float()
+    bounds = fields.List(
+        fields.Float(), metadata={"description": "min lon, min lat, max lon, max lat"}
+    )
+
+
+class HotspotCells(Out):
+    at = Time()
+    cell_size = fields.Float(metadata={"description": "degrees of latitude and longitude"})
+    cells = fields.List(
+        fields.Nested(HotspotCell),
+        metadata={"description": "cells with open tickets, the fullest first, at most 500"},
+    )
+    truncated = fields.Boolean(metadata={"description": "true: emptier cells were left out"})
+    total = fields.Nested(HotspotCounts, metadata={"description": "every open ticket in the box"})

@@ -2489,6 +2489,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/board/hotspots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where open tickets cluster: open and breached per zone of a kind, with the outlines.
+         * @description Every zone of `kind` (default `district`, else the first kind there is), the most open
+         *     tickets first; a ticket counts in the zones it was routed in. Filters as the board's;
+         *     an unknown kind, department or category is `400 invalid_filter`. Counts only the open
+         *     tickets, so it costs the same with years of history.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the zones' kind (default: district, else the first kind) */
+                    kind?: string;
+                    department?: string;
+                    category?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Open and breached tickets per zone. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Hotspots"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/board/hotspots/cells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open and breached tickets on a grid over the map's box, for a cluster or heat layer.
+         * @description A cell is a quarter of a map tile wide at `zoom` (and at least a 64th of the box), on a
+         *     grid that stays put while the map pans; at most 500 cells, the fullest first
+         *     (`truncated` says when emptier ones were left out). Never one entry per ticket.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description min lon, min lat, max lon, max lat (WGS84), e.g. 8.6,50.0,8.8,50.2 */
+                    bbox: string;
+                    /** @description the map's zoom (0–20); a cell is a quarter of a tile wide */
+                    zoom: number;
+                    department?: string;
+                    category?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Open and breached tickets per grid cell. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HotspotCells"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sla/breaches": {
         parameters: {
             query?: never;
@@ -4143,6 +4246,51 @@ export interface components {
             by_category: {
                 [key: string]: components["schemas"]["SlaFigures"];
             };
+        };
+        HotspotZone: {
+            key: string;
+            name: string;
+            open: number;
+            breached: number;
+            geometry: components["schemas"]["Geometry"];
+        };
+        HotspotCounts: {
+            open: number;
+            breached: number;
+        };
+        Hotspots: {
+            /** Format: date-time */
+            at: string;
+            /** @description null: there are no zones */
+            kind: string | null;
+            /** @description every kind of zone */
+            kinds: string[];
+            /** @description every zone of the kind, the most open tickets first */
+            zones: components["schemas"]["HotspotZone"][];
+            total: components["schemas"]["HotspotCounts"];
+            /** @description open tickets in no zone of the kind */
+            outside: components["schemas"]["HotspotCounts"];
+        };
+        HotspotCell: {
+            open: number;
+            breached: number;
+            /** @description the mean position of the cell's tickets */
+            lat: number;
+            lon: number;
+            /** @description min lon, min lat, max lon, max lat */
+            bounds: number[];
+        };
+        HotspotCells: {
+            /** Format: date-time */
+            at: string;
+            /** @description degrees of latitude and longitude */
+            cell_size: number;
+            /** @description cells with open tickets, the fullest first, at most 500 */
+            cells: components["schemas"]["HotspotCell"][];
+            /** @description true: emptier cells were left out */
+            truncated: boolean;
+            /** @description every open ticket in the box */
+            total: components["schemas"]["HotspotCounts"];
         };
         /** @description An open ticket past its deadline: a `Ticket` and how long it is overdue. */
         SlaBreach: {
