@@ -213,6 +213,7 @@ export function boardView(): StaffView {
         { class: "row exports", role: "group", "aria-label": st("exports") },
         h("a", { class: "btn btn-small", href: exportUrl(exportFilter, "csv"), download: "tickets.csv" }, st("csv")),
         h("a", { class: "btn btn-small", href: exportUrl(exportFilter, "geojson"), download: "tickets.geojson" }, st("geojson")),
+        h("a", { class: "btn btn-small", href: "#/hotspots" }, st("hotspotsLink")),
       ),
     );
     if (!summary) {

@@ -4,6 +4,7 @@ import { followBrowserLang } from "../shared/i18n";
 import { adminView } from "./admin/view";
 import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
+import { hotspotsView } from "./hotspots";
 import { mailsView } from "./mails";
 import { moderationView } from "./moderation";
 import { queueView } from "./queue";
@@ -17,6 +18,7 @@ void start(document.getElementById("app")!, {
   queue: () => queueView(),
   ticket: (id) => ticketView(id),
   board: () => boardView(),
+  hotspots: () => hotspotsView(),
   moderation: () => moderationView(),
   admin: () => adminView(),
   blocklist: () => blocklistView(),

@@ -11,18 +11,19 @@ export interface StaffView {
   destroy?(): void;
 }
 
-export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "mails" | "sessions";
+export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "mails" | "sessions" | "hotspots";
 
 /** Which areas a role may open (the server decides again on every call). */
 export const AREAS: Record<Role, Area[]> = {
   crew: ["queue", "moderation", "sessions"],
-  supervisor: ["queue", "board", "moderation", "sessions"],
-  admin: ["queue", "board", "moderation", "admin", "blocklist", "mails", "sessions"],
+  supervisor: ["queue", "board", "hotspots", "moderation", "sessions"],
+  admin: ["queue", "board", "hotspots", "moderation", "admin", "blocklist", "mails", "sessions"],
 };
 
 const NAV: [Area, StaffKey][] = [
   ["queue", "navQueue"],
   ["board", "navBoard"],
+  ["hotspots", "hotspotsNav"],
   ["moderation", "navModeration"],
   ["admin", "navAdmin"],
   ["blocklist", "navBlocklist"],
@@ -97,7 +98,7 @@ let notice = "";
 let factories: Record<string, (arg: string) => StaffView> = {};
 
 /** Other spellings of a route: mails link to /staff/tickets/<id>. */
-const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist", unzustellbar: "mails", sitzungen: "sessions" };
+const ALIASES: Record<string, string> = { tickets: "ticket", fristen: "board", verwaltung: "admin", sperrliste: "blocklist", unzustellbar: "mails", sitzungen: "sessions", brennpunkte: "hotspots" };
 
 export function route(): { name: string; arg: string } {
   const raw = location.hash.replace(/^#\/?/, "");
