@@ -50,9 +50,7 @@ def open_ticket(page: Page, email: str, public_id: str) -> None:
     expect(heading(page, f"Meldung {public_id}")).to_be_visible()
 
 
-def test_photo_text_address_and_map_come_before_the_state_buttons(
-    app, staff, live_server, page, shot
-):
+def test_photo_text_address_and_map_come_before_the_state_buttons(app, staff, live_server, page):
     public_id = file_report_with_photo(live_server, description=TEXT, address=ADDRESS)
     _, email = staff.user("crew", "tiefbau")
     open_ticket(page, email, public_id)
@@ -63,7 +61,6 @@ def test_photo_text_address_and_map_come_before_the_state_buttons(
     place_map = box(page.get_by_role("region", name="Ort der Meldung auf der Karte"))
     first_state = box(button(page, "Angenommen"))
     note = box(page.get_by_label("Öffentliche Notiz", exact=True))
-    shot(page, "staff-3-ticket")
 
     for name, part in {"photo": photo, "text": text, "address": address, "map": place_map}.items():
         assert part["y"] + part["height"] <= first_state["y"], f"{name} is not above the buttons"
@@ -140,6 +137,8 @@ def test_an_after_photo_taken_on_resolve_is_stored_and_shown(
     camera = page.get_by_label("Nachher-Foto", exact=True)
     assert camera.get_attribute("capture") == "environment"
     assert camera.get_attribute("accept") == "image/*"
+    # Taken right before resolving: the camera comes before the state buttons.
+    assert box(camera)["y"] < box(button(page, "Erledigt"))["y"]
     camera.set_input_files(after)
     with page.expect_response(is_api("POST", f"/api/v1/tickets/{public_id}/photos")) as upload:
         button(page, "Foto hochladen").click()

@@ -275,6 +275,8 @@ export function ticketView(id: string): StaffView {
       textarea("t-public", st("publicNote"), "pub", st("publicNoteHelp")),
       textarea("t-internal", st("internalNote"), "int"),
       dupField,
+      // Taken on the spot, right before "Erledigt".
+      afterPhoto(),
       stateButtons.length ? h("div", { class: "row state-buttons" }, ...stateButtons) : h("p", {}, st("noNext")),
       h("div", { class: "row" }, saveNote),
     );
@@ -298,7 +300,6 @@ export function ticketView(id: string): StaffView {
       message,
       onSite,
       actions,
-      afterPhoto(),
       facts,
       abuse,
       mailFailureSection(t.mail_failures),
