@@ -193,7 +193,7 @@ def submit_report(
         raise zoning.zoning_error(exc) from exc
     responsible = catalogue.departments.get(decision.department)
     department = session.merge(responsible, load=False) if responsible else None
-    routing = zoning.explanation(session, decision, department)
+    routing = zoning.explanation(session, decision, department, catalogue.names)
     promise = sla_service.intake_policy(
         sla,
         category_hours=category.sla_hours,

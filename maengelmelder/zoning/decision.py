@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from maengelmelder.zoning.names import NameBook
 from maengelmelder.zoning.rules import Rule
 
 _CATEGORY_TEXT = {
@@ -60,8 +61,13 @@ class Decision:
         lang: str,
         department_name: str | None = None,
         zone_names: Mapping[str, str] | None = None,
+        names: NameBook | None = None,
     ) -> str:
-        """Return a one-line human explanation in German ("de") or English ("en")."""
+        """Return a one-line human explanation in German ("de") or English ("en").
+
+        Categories, groups, zone kinds and the rule are named from `names` (readable
+        phrases of their codes without it).
+        """
         lang = lang.split("-")[0].split("_")[0].lower()
         if lang not in _CATEGORY_TEXT:
             raise ValueError(f"unsupported language {lang!r}; use 'de' or 'en'")
@@ -71,9 +77,15 @@ class Decision:
             if lang == "de":
                 return f"{department}: keine Regel passt, Auffangzuständigkeit"
             return f"{department}: no rule matched, fallback department"
-        names = dict(zip(self.zones, self.zone_names, strict=True))
-        names.update(zone_names or {})
-        value = rule.category if rule.category is not None else rule.category_group
+        zones = dict(zip(self.zones, self.zone_names, strict=True))
+        zones.update(zone_names or {})
+        book = names or NameBook(zones=zones)
+        if rule.category is not None:
+            value = book.category(rule.category, lang)
+        elif rule.category_group is not None:
+            value = book.group(rule.category_group, lang)
+        else:
+            value = ""
         category = _CATEGORY_TEXT[lang][rule.category_spec].format(value)
         if rule.zone is not None:
             key = rule.zone
@@ -81,8 +93,11 @@ class Decision:
             key = self.zones[self.zone_kinds.index(rule.zone_kind)]
         else:
             key = ""
+        kind = book.zone_kind(rule.zone_kind, lang) if rule.zone_kind is not None else None
         place = _ZONE_TEXT[lang][rule.zone_spec].format(
-            kind=rule.zone_kind, name=names.get(key, key)
+            kind=kind, name=zones.get(key) or book.zone(key)
         )
-        word = "Regel" if lang == "de" else "rule"
-        return f"{department}: {word} {rule.id} — {category} {place}"
+        rule_name = book.rule(rule, lang)
+        if lang == "de":
+            return f"{department}: Regel „{rule_name}“ — {category} {place}"
+        return f"{department}: rule “{rule_name}” — {category} {place}"

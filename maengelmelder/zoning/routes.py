@@ -7,7 +7,7 @@ from dataclasses import asdict
 from flask import jsonify, request
 from sqlalchemy import select
 
-from ..accounts.auth import admin_required, current_principal
+from ..accounts.auth import STAFF, admin_required, current_principal, require
 from ..city import city
 from ..clock import now
 from ..errors import ApiError, validation_error
@@ -48,6 +48,18 @@ def explain(args: dict):
         raise service.zoning_error(exc) from exc
     explanation["inside_city"] = city().contains(args["lon"], args["lat"])
     return explanation
+
+
+@bp.get("/api/v1/staff/names")
+@require(*STAFF)
+@bp.response(200, schemas.StaffNames, description="Names.")
+def staff_names():
+    """Every code the staff app shows, with its name.
+
+    Departments, categories and their groups, zones and zone kinds, and the rules of every
+    rule-set version, each named in German and English (a zone has one name).
+    """
+    return service.staff_names(db.session)
 
 
 @bp.get("/api/v1/admin/zones")

@@ -27,9 +27,11 @@ _RULE_KEYS = (
     "zone_kind",
     "priority",
     "sla_hours",
+    "name",
 )
 _RULE_SET_KEYS = ("fallback_department", "rules", "version")
 MAX_SLA_HOURS = 8760  # a year
+MAX_NAME_LENGTH = 200
 PRIORITY_LIMIT = 2**31
 
 
@@ -45,6 +47,7 @@ class Rule:
     zone_kind: str | None = None
     priority: int | None = None
     sla_hours: float | None = None
+    name: tuple[str, str] | None = None  # (German, English); None: generated from the conditions
 
     @property
     def category_spec(self) -> int:
@@ -64,12 +67,14 @@ class Rule:
     def to_dict(self) -> dict[str, Any]:
         """Return the rule as a plain dict with unset fields left out."""
         out: dict[str, Any] = {"id": self.id, "department": self.department}
-        for key in _RULE_KEYS[2:]:
+        for key in _RULE_KEYS[2:-1]:
             value = getattr(self, key)
             if value is not None:
                 if key == "sla_hours" and float(value).is_integer():
                     value = int(value)  # 24 rather than 24.0 in YAML/JSON
                 out[key] = value
+        if self.name is not None:
+            out["name"] = {"de": self.name[0], "en": self.name[1]}
         return out
 
 
@@ -98,6 +103,28 @@ def _optional_str(rule_id: str, key: str, value: Any) -> str | None:
             rule_id,
         )
     return str(value).strip()
+
+
+def _parse_name(rule_id: str, value: Any) -> tuple[str, str] | None:
+    """Return a rule's (German, English) name: {de, en}, or one text for both languages."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"de": value, "en": value}
+    if isinstance(value, Mapping) and set(value) <= {"de", "en"}:
+        de, en = value.get("de"), value.get("en")
+        if all(
+            isinstance(v, str) and v.strip() and len(v.strip()) <= MAX_NAME_LENGTH for v in (de, en)
+        ):
+            return (de.strip(), en.strip())
+    raise _err(
+        "invalid_rule_name",
+        f"Regel {rule_id}: „name“ braucht einen deutschen und einen englischen Namen "
+        f"(de, en; je höchstens {MAX_NAME_LENGTH} Zeichen), nicht {value!r}.",
+        f'Rule {rule_id}: "name" needs a German and an English name (de, en; at most '
+        f"{MAX_NAME_LENGTH} characters each), not {value!r}.",
+        rule_id,
+    )
 
 
 def _parse_rule(
@@ -225,6 +252,7 @@ def _parse_rule(
         zone_kind=zone_kind,
         priority=priority,
         sla_hours=sla,
+        name=_parse_name(rule_id, raw.get("name")),
     )
 
 

@@ -79,6 +79,9 @@ class Rule(Schema):
     zone_kind = fields.String()
     priority = fields.Integer()
     sla_hours = Number()
+    name = fields.Nested(
+        Message, metadata={"description": "the rule's name; left out: named after its conditions"}
+    )
 
 
 class RuleSetIn(Schema):
@@ -112,6 +115,11 @@ class RoutingExplanation(Out):
     department = fields.String()
     rule_id = fields.String(allow_none=True)
     rule = fields.Nested(Rule, allow_none=True)
+    rule_name = fields.Nested(
+        Message,
+        allow_none=True,
+        metadata={"description": "the rule's name, or one made of its conditions"},
+    )
     priority = fields.Integer(allow_none=True)
     sla_hours = Number(allow_none=True)
     zones = fields.List(fields.Nested(RoutingZone))
@@ -227,3 +235,39 @@ class RuleSetApplied(RuleSetVersion):
 class DryRun(Out):
     moves = fields.List(fields.Nested(Move))
     count = fields.Integer()
+
+
+class CodeName(Out):
+    """A code and its name in German and English."""
+
+    code = fields.String()
+    name = fields.Nested(Message)
+
+
+class CategoryName(CodeName):
+    group = fields.String()
+
+
+class ZoneName(Out):
+    key = fields.String()
+    kind = fields.String()
+    name = fields.String(
+        metadata={"description": "the zone's name (a place name, one for both languages)"}
+    )
+
+
+class RuleName(Out):
+    id = fields.String()
+    name = fields.Nested(Message)
+
+
+class StaffNames(Out):
+    """Every code the staff app shows, with its name: the catalogue, the zones, and the rules of
+    every rule-set version (tickets keep the version that routed them)."""
+
+    departments = fields.List(fields.Nested(CodeName))
+    categories = fields.List(fields.Nested(CategoryName))
+    groups = fields.List(fields.Nested(CodeName))
+    zones = fields.List(fields.Nested(ZoneName))
+    zone_kinds = fields.List(fields.Nested(CodeName))
+    rules = fields.List(fields.Nested(RuleName))

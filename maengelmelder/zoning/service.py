@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..catalog import generation
+from ..catalog.groups import group_names
 from ..core import states
 from ..core.catalog import Category, Department
 from ..core.events import TicketEvent
@@ -26,6 +27,7 @@ from ..errors import ApiError
 from .engine import Decision, Router
 from .geometry import ZoneShape, ZoningError
 from .models import RuleSetVersion, Zone
+from .names import NameBook
 from .rules import Rule, RuleSet, parse_rule_set, rule_set_to_dict
 
 
@@ -100,6 +102,7 @@ class Catalogue:
     router: Router
     categories: dict[str, Category]
     departments: dict[str, Department]
+    names: NameBook = field(default_factory=NameBook)
 
 
 _cache: dict[str, Catalogue] = {}
@@ -120,16 +123,27 @@ def catalogue(session: Session) -> Catalogue:
         categories = list(own.scalars(select(Category)))
         departments = list(own.scalars(select(Department)))
         groups = {c.code: c.group for c in categories}
+        shapes = zone_shapes(own)
         built = Catalogue(
-            Router(zone_shapes(own), current_rule_set(own), groups),
+            Router(shapes, current_rule_set(own), groups),
             {c.code: c for c in categories},
             {d.code: d for d in departments},
+            name_book(categories, shapes),
         )
     if key is not None:  # without a token (its row gone) nothing can be known to be current
         with _cache_lock:
             _cache.clear()
             _cache[key] = built
     return built
+
+
+def name_book(categories: Sequence[Category], zones: Sequence[ZoneShape]) -> NameBook:
+    """The names of categories, their groups and zones, for explanations and the staff app."""
+    return NameBook(
+        categories={c.code: c.names() for c in categories},
+        groups=group_names(categories),
+        zones={z.key: z.name for z in zones},
+    )
 
 
 def router(session: Session) -> Router:
@@ -140,17 +154,26 @@ def router(session: Session) -> Router:
 # -- decisions --------------------------------------------------------------------------------
 
 
-def explanation(session: Session, decision: Decision, dep: Department | None = None) -> dict:
+def explanation(
+    session: Session,
+    decision: Decision,
+    dep: Department | None = None,
+    names: NameBook | None = None,
+) -> dict:
     """The stored form of a decision: the engine's explanation plus readable sentences.
 
-    `dep` is the decision's department when the caller has it at hand already.
+    `dep` is the decision's department and `names` the catalogue's names when the caller has
+    them at hand already.
     """
     if dep is None or dep.code != decision.department:
         dep = session.scalar(select(Department).where(Department.code == decision.department))
-    names = {"de": dep.name_de, "en": dep.name_en} if dep else {}
+    book = names if names is not None else catalogue(session).names
+    dep_names = {"de": dep.name_de, "en": dep.name_en} if dep else {}
     out = decision.explanation()
+    out["rule_name"] = book.rule_names(decision.rule) if decision.rule is not None else None
     out["text"] = {
-        lang: decision.describe(lang, department_name=names.get(lang)) for lang in ("de", "en")
+        lang: decision.describe(lang, department_name=dep_names.get(lang), names=book)
+        for lang in ("de", "en")
     }
     return out
 
@@ -337,3 +360,57 @@ def apply_rule_set(
         )
     session.flush()
     return stored, moves
+
+
+# -- names for the staff app ------------------------------------------------------------------
+
+
+def _stored_rule(raw: dict) -> Rule | None:
+    """A rule of an old version as stored (validated when it was stored), for its name."""
+    if not isinstance(raw, dict) or raw.get("id") is None:
+        return None
+    name = raw.get("name")
+    if isinstance(name, dict) and name.get("de") and name.get("en"):
+        pair = (str(name["de"]), str(name["en"]))
+    else:
+        pair = (name, name) if isinstance(name, str) and name else None
+    fields = ("category", "category_group", "zone", "zone_kind")
+    conditions = {k: str(raw[k]) for k in fields if raw.get(k) is not None}
+    return Rule(
+        id=str(raw["id"]), department=str(raw.get("department", "")), name=pair, **conditions
+    )
+
+
+def staff_names(session: Session) -> dict:
+    """Every code the staff app shows, named: departments, categories and their groups, zones,
+    zone kinds, and the rules of every version and of the implicit rule set."""
+    categories = list(session.scalars(select(Category).order_by(Category.position, Category.id)))
+    zones = list(session.scalars(select(Zone).order_by(Zone.kind, Zone.key)))
+    book = NameBook(
+        categories={c.code: c.names() for c in categories},
+        groups=group_names(categories),
+        zones={z.key: z.name for z in zones},
+    )
+    rules: dict[str, Rule] = {r.id: r for r in implicit_rule_set(session).rules}
+    for version in session.scalars(select(RuleSetVersion).order_by(RuleSetVersion.version)):
+        for raw in (version.data or {}).get("rules") or []:
+            rule = _stored_rule(raw)
+            if rule is not None:
+                rules[rule.id] = rule  # the latest version's wording wins
+    kinds = sorted({z.kind for z in zones})
+    return {
+        "departments": [
+            {"code": d.code, "name": d.names()}
+            for d in session.scalars(select(Department).order_by(Department.code))
+        ],
+        "categories": [{"code": c.code, "name": c.names(), "group": c.group} for c in categories],
+        "groups": [{"code": g, "name": n} for g, n in sorted(book.groups.items())],
+        "zones": [
+            {"key": z.key, "kind": z.kind, "name": z.name or book.zone(z.key)} for z in zones
+        ],
+        "zone_kinds": [
+            {"code": k, "name": {lang: book.zone_kind(k, lang) for lang in ("de", "en")}}
+            for k in kinds
+        ],
+        "rules": [{"id": r.id, "name": book.rule_names(r)} for r in rules.values()],
+    }

@@ -189,13 +189,13 @@ def test_describe_rule_in_german_and_english():
     decision = explained_router().route(*IN_STADTPARK, "baum")
     assert (
         decision.describe("de", "Grünflächenamt")
-        == "Grünflächenamt: Regel r7 — Kategoriegruppe gruen in Zone Stadtpark"
+        == "Grünflächenamt: Regel „Gruen in Stadtpark“ — Kategoriegruppe Gruen in Zone Stadtpark"
     )
     assert (
         decision.describe("en", "Grünflächenamt")
-        == "Grünflächenamt: rule r7 — category group gruen in zone Stadtpark"
+        == "Grünflächenamt: rule “Gruen in Stadtpark” — category group Gruen in zone Stadtpark"
     )
-    assert decision.describe("de").startswith("gruenflaechen: Regel r7")
+    assert decision.describe("de").startswith("gruenflaechen: Regel „Gruen in Stadtpark“")
     assert decision.describe("de-DE", zone_names={"stadtpark": "Park am Main"}).endswith(
         "in Zone Park am Main"
     )
@@ -205,15 +205,16 @@ def test_describe_other_rule_shapes():
     r = explained_router()
     assert (
         r.route(*IN_KLEINPARK, "schlagloch").describe("en")
-        == "tiefbau: rule r8 — category schlagloch in zone kind park (Kleiner Park)"
+        == "tiefbau: rule “Schlagloch in Park” — category Schlagloch "
+        "in zone kind Park (Kleiner Park)"
     )
     assert (
         r.route(*NOWHERE, "muell").describe("de")
-        == "stadtreinigung: Regel r9 — alle Kategorien überall"
+        == "stadtreinigung: Regel „Alle Kategorien“ — alle Kategorien überall"
     )
     assert (
         r.route(*IN_NORD_ONLY, "ampel").describe("de")
-        == "verkehr: Regel r10 — Kategorie ampel in Zonenart district (Nordend)"
+        == "verkehr: Regel „Ampel in Stadtteil“ — Kategorie Ampel in Zonenart Stadtteil (Nordend)"
     )
 
 

@@ -61,10 +61,15 @@ def test_intake_routes_by_zone_and_category(app, client, category, where, depart
 
 def test_the_explanation_names_rule_and_zone(app, client):
     saved = stored(app, file_report(client, "wilder_muell", PARK)["public_id"])
-    rule = "park-sauberkeit"
     assert saved.routing["text"] == {
-        "de": f"Grünflächenamt: Regel {rule} — Kategoriegruppe sauberkeit in Zone Stadtpark",
-        "en": f"Parks Department: rule {rule} — category group sauberkeit in zone Stadtpark",
+        "de": "Grünflächenamt: Regel „Sauberkeit im Stadtpark“ — Kategoriegruppe Sauberkeit "
+        "in Zone Stadtpark",
+        "en": "Parks Department: rule “Cleanliness in the city park” — category group "
+        "Cleanliness in zone Stadtpark",
+    }
+    assert saved.routing["rule_name"] == {
+        "de": "Sauberkeit im Stadtpark",
+        "en": "Cleanliness in the city park",
     }
     assert {z["key"] for z in saved.routing["zones"]} == {"ost", "stadtpark"}
 
@@ -85,7 +90,9 @@ def test_explain_endpoint(client):
     assert body["department"] == "hafen"
     assert body["rule_id"] == "hafen"
     assert body["inside_city"] is True
-    assert body["text"]["en"] == "Harbour Operations: rule hafen — any category in zone Hafen"
+    assert body["text"]["en"] == (
+        "Harbour Operations: rule “Harbour area” — any category in zone Hafen"
+    )
     outside = client.post(
         "/api/v1/routing/explain", json={"category": "schlagloch", "lat": 52.5, "lon": 13.4}
     )
