@@ -135,21 +135,16 @@ def test_admin_imports_zones_and_moves_the_harbour(
     expect(page.get_by_text(re.compile("Marktplatz")).first).to_be_visible()
     preview = page.get_by_role("region", name=re.compile("Vorschau"))
     expect(preview).to_be_visible()
-    expect(preview.locator("path.leaflet-interactive")).to_have_count(3)  # the file's zones
+    expect(preview.locator("path.zone-preview")).to_have_count(3)  # the file's zones
     with page.expect_response(is_api("POST", "/api/v1/admin/zones/import")) as imported:
         button(page, "Zonen importieren").click()
     assert imported.value.status == 200, imported.value.text()
     expect(page.get_by_role("status").filter(has_text=re.compile(r"\b1 neu\b"))).to_be_visible()
     assert zones_of_kind(app, "area") == {"stadtpark", "hafen", "marktplatz"}
 
-    # Rules: start from the rule set shown, send the harbour to the Ordnungsamt.
-    editor = page.get_by_label("Regeln (JSON)", exact=True)
-    expect(editor).to_have_value(re.compile(r'"hafen"'))
-    shown = json.loads(editor.input_value())
-    rule_set = shown["rules"] if isinstance(shown.get("rules"), dict) else shown
-    [hafen] = [rule for rule in rule_set["rules"] if rule["id"] == "hafen"]
-    hafen["department"] = "ordnung"
-    editor.fill(json.dumps(shown, indent=2, ensure_ascii=False))
+    # Rules: in the form, send the harbour to the Ordnungsamt.
+    hafen = page.get_by_role("group", name=re.compile(r"^Regel \d+ · hafen$"))
+    hafen.get_by_label("Dienststelle", exact=True).select_option("ordnung")
 
     with page.expect_response(is_api("POST", "/api/v1/admin/rules/dry-run")) as tried:
         button(page, "Probelauf").click()
@@ -163,8 +158,11 @@ def test_admin_imports_zones_and_moves_the_harbour(
     assert rule_set_version(app) == 1
     shot(page, "staff-6-admin")
 
+    button(page, "Regeln übernehmen").click()
+    dialog = page.get_by_role("dialog", name="Regeln in Kraft setzen?")
+    expect(dialog.get_by_role("row").filter(has=page.get_by_text(harbour_id))).to_be_visible()
     with page.expect_response(is_api("POST", "/api/v1/admin/rules")) as applied:
-        button(page, "Regeln übernehmen").click()
+        button(dialog, "Ja, in Kraft setzen").click()
     assert applied.value.status == 201, applied.value.text()
     expect(page.get_by_role("alert")).to_have_count(0)
 
@@ -180,6 +178,18 @@ def test_a_photo_is_blacked_out_with_the_keyboard_alone(app, staff, live_server,
     nav_link(page, "Moderation").click()
     expect(heading(page, "Moderation")).to_be_visible()
     photo = page.get_by_role("group", name=re.compile(r"^Foto 1 – Bereich zum Schwärzen"))
+
+    def focused(locator) -> bool:
+        return locator.evaluate("el => el === document.activeElement")
+
+    # Tab reaches the photo's thumbnail in the row; Enter opens the black-out tool on it.
+    thumb = button(page, "Foto 1 schwärzen")
+    for _ in range(40):
+        if focused(thumb):
+            break
+        page.keyboard.press("Tab")
+    assert focused(thumb), "Tab never reached the photo's thumbnail"
+    page.keyboard.press("Enter")
     expect(photo).to_be_visible()
 
     def web_image() -> Image.Image:
@@ -191,15 +201,8 @@ def test_a_photo_is_blacked_out_with_the_keyboard_alone(app, staff, live_server,
     before = web_image()
     width, height = before.size
 
-    def focused(locator) -> bool:
-        return locator.evaluate("el => el === document.activeElement")
-
-    # Tab reaches the photo; the frame starts as the middle quarter of each side.
-    for _ in range(40):
-        if focused(photo):
-            break
-        page.keyboard.press("Tab")
-    assert focused(photo), "Tab never reached the photo"
+    # The opened tool has the focus; the frame starts as the middle quarter of each side.
+    assert focused(photo), "the opened tool does not have the focus"
     expect(photo.locator(".redact-frame")).to_have_count(1)
     for _ in range(5):
         page.keyboard.press("ArrowRight")  # x: 0.375 -> 0.475

@@ -1,4 +1,5 @@
-/** Moderation: unpublished citizen text and photos; edit, publish or hide; black out areas. */
+/** Moderation as a compact list: a row per report (thumbnails, text, category, place) with one-click
+ * publish, hide and text edit; the black-out tool opens per photo. */
 import { h } from "../shared/dom";
 import { formatDateTime, pick } from "../shared/i18n";
 import type { StaffPhoto, Ticket } from "../shared/types";
@@ -52,6 +53,15 @@ interface Entry {
   refocus: number | null;
   msg: Msg;
   bust: number;
+  /** The row's text is being edited. */
+  editing: boolean;
+  /** The photo whose black-out tool is open, or null. */
+  open: number | null;
+}
+
+/** Where a report is, as a row says it: its address, else its coordinates. */
+export function placeText(t: Pick<Ticket, "lat" | "lon"> & { address?: string | null }): string {
+  return t.address?.trim() || `${t.lat.toFixed(5)}, ${t.lon.toFixed(5)}`;
 }
 
 export function moderationView(): StaffView {
@@ -78,6 +88,8 @@ export function moderationView(): StaffView {
         refocus: null,
         msg: null,
         bust: 0,
+        editing: false,
+        open: null,
       }));
     return { entries: fresh, next: page.next };
   }
@@ -171,7 +183,7 @@ export function moderationView(): StaffView {
       }
     });
     if (e.refocus === p.id) {
-      e.refocus = null;
+      e.refocus = null; // an area added by keyboard, or the tool just opened
       queueMicrotask(() => box.focus()); // once the redrawn item is in the page
     }
     let start: Point | null = null;
@@ -243,25 +255,42 @@ export function moderationView(): StaffView {
       e.rects.delete(p.id);
       redraw();
     });
+    const closeBtn = h("button", { type: "button", class: "btn btn-small" }, st("modRedactClose"));
+    closeBtn.addEventListener("click", () => {
+      e.open = null;
+      e.refocus = -p.id; // back to the photo's thumbnail
+      redraw();
+    });
     return h(
       "div",
       { class: "redact-photo" },
+      h("p", { class: "hint", id: `m-${id}-help` }, st("redactHelp")),
       box,
       h("div", { class: "field check" }, cb, h("label", { for: cb.id }, st("photoPublish", { n }))),
       h("p", { class: "hint", "aria-live": "polite" }, st("redactCount", { n: rects.length })),
-      h("div", { class: "row" }, redactBtn, clearBtn),
+      h("div", { class: "row" }, redactBtn, clearBtn, closeBtn),
     );
+  }
+
+  /** After a row left the list: the focus on the next row's link (else the previous one's, else the message). */
+  function focusAfterRemoval(index: number): void {
+    const links = results.querySelectorAll<HTMLElement>(".mod-item h3 a");
+    (links[index] ?? links[index - 1] ?? results.querySelector<HTMLElement>(".msg-anchor"))?.focus();
+  }
+
+  function removeEntry(e: Entry): void {
+    const index = (entries ?? []).indexOf(e);
+    entries = (entries ?? []).filter((x) => x !== e);
+    draw();
+    focusAfterRemoval(index);
   }
 
   function item(e: Entry): HTMLElement {
     const t = e.v.ticket;
-    const el = h("article", { class: "mod-item", "aria-labelledby": `m-${t.public_id}-h` });
+    const el = h("article", { class: "mod-item mod-row", "aria-labelledby": `m-${t.public_id}-h` });
     const redraw = () => {
       if (alive) el.replaceWith(item(e));
     };
-    const ta = h("textarea", { id: `m-${t.public_id}-text`, rows: 4, maxlength: 4000 });
-    ta.value = e.text;
-    ta.addEventListener("input", () => (e.text = ta.value));
     const act = async (action: "publish" | "hide") => {
       try {
         const r = await publication(
@@ -276,9 +305,7 @@ export function moderationView(): StaffView {
           return;
         }
         done = { text: st(action === "publish" ? "published" : "hidden", { id: t.public_id }), kind: "ok" };
-        entries = (entries ?? []).filter((x) => x !== e);
-        draw();
-        results.querySelector<HTMLElement>(".msg-anchor")?.focus();
+        removeEntry(e);
       } catch (err) {
         e.msg = { text: errorText(err), kind: "error" };
         redraw();
@@ -295,8 +322,11 @@ export function moderationView(): StaffView {
         }
         done = { text: st("flagsDismissed", { id: t.public_id }), kind: "ok" };
         // Gone from this list once it has no flags (flagged filter) or is public again.
-        if (filter.flagged || r.ticket.published) entries = (entries ?? []).filter((x) => x !== e);
-        else e.msg = null;
+        if (filter.flagged || r.ticket.published) {
+          removeEntry(e);
+          return;
+        }
+        e.msg = null;
         draw();
         results.querySelector<HTMLElement>(".msg-anchor")?.focus();
       } catch (err) {
@@ -307,22 +337,77 @@ export function moderationView(): StaffView {
     const befores = t.photos.filter((p) => p.kind !== "after");
     const held = heldFacts(t);
     const flags = t.abuse_flags ?? [];
+    const bust = (url: string) => (e.bust ? `${url}?v=${e.bust}` : url);
+
+    const thumbs = befores.map((p, i) => {
+      const n = i + 1;
+      const b = h(
+        "button",
+        { type: "button", class: "mod-thumb", id: `m-${t.public_id}-t${p.id}`, "aria-expanded": e.open === p.id ? "true" : "false", title: st("modRedactPhoto", { n }) },
+        h("img", { src: bust(p.thumbnail_url), alt: "", width: 96, height: 72, loading: "lazy", decoding: "async" }),
+        h("span", { class: "visually-hidden" }, st("modRedactPhoto", { n })),
+        e.photoIds.has(p.id) ? "" : h("span", { class: "mod-thumb-off", "aria-hidden": "true" }, "✕"),
+      );
+      b.addEventListener("click", () => {
+        e.open = e.open === p.id ? null : p.id;
+        e.refocus = e.open === null ? -p.id : p.id;
+        redraw();
+      });
+      if (e.refocus === -p.id) {
+        e.refocus = null;
+        queueMicrotask(() => b.focus());
+      }
+      return b;
+    });
+
+    let textPart: HTMLElement;
+    const editBtn = h("button", { type: "button", class: "btn", "aria-expanded": e.editing ? "true" : "false" }, e.editing ? st("modEditDone") : st("modEdit"));
+    editBtn.addEventListener("click", () => {
+      e.editing = !e.editing;
+      redraw();
+      queueMicrotask(() => document.getElementById(e.editing ? `m-${t.public_id}-text` : `m-${t.public_id}-edit`)?.focus());
+    });
+    editBtn.id = `m-${t.public_id}-edit`;
+    if (e.editing) {
+      const ta = h("textarea", { id: `m-${t.public_id}-text`, rows: 3, maxlength: 4000 });
+      ta.value = e.text;
+      ta.addEventListener("input", () => (e.text = ta.value));
+      textPart = h("div", { class: "field" }, h("label", { for: ta.id }, st("publicText")), ta);
+    } else {
+      textPart = h("p", { class: "mod-text" }, e.text || st("modNoText"));
+    }
+    const open = befores.find((p) => p.id === e.open);
+
     el.append(
-      h("h3", { id: `m-${t.public_id}-h` }, h("a", { href: `#/ticket/${encodeURIComponent(t.public_id)}` }, st("ticketTitle", { id: t.public_id }))),
-      h("p", { class: "hint" }, pick(t.category.name), " · ", t.department ? pick(t.department.name) : "", " · ", formatDateTime(t.created_at)),
-      messageEl(e.msg) ?? "",
-      held.length ? h("dl", { class: "facts" }, ...held) : "",
-      ...flagSection(flags, `m-${t.public_id}-flags`, "h4"),
-      flags.length ? h("div", { class: "row" }, h("button", { type: "button", class: "btn", onclick: () => void dismiss() }, st("dismissFlags"))) : "",
-      h("div", { class: "field" }, h("label", { for: ta.id }, st("publicText")), ta),
-      befores.length ? h("p", { class: "hint", id: `m-${t.public_id}-help` }, st("redactHelp")) : "",
-      ...befores.map((p, i) => photoEditor(e, p, i + 1, redraw)),
+      h("div", { class: "mod-thumbs" }, ...(thumbs.length ? thumbs : [h("span", { class: "hint" }, st("modNoPhotos"))])),
       h(
         "div",
-        { class: "row" },
+        { class: "mod-body" },
+        h("h3", { id: `m-${t.public_id}-h` }, h("a", { href: `#/ticket/${encodeURIComponent(t.public_id)}` }, st("ticketTitle", { id: t.public_id }))),
+        h(
+          "p",
+          { class: "hint mod-meta" },
+          h("strong", {}, pick(t.category.name)),
+          " · ",
+          h("span", { class: "visually-hidden" }, `${st("modPlace")}: `),
+          placeText(t),
+          " · ",
+          formatDateTime(t.created_at),
+        ),
+        textPart,
+        messageEl(e.msg) ?? "",
+        held.length ? h("dl", { class: "facts" }, ...held) : "",
+        ...flagSection(flags, `m-${t.public_id}-flags`, "h4"),
+      ),
+      h(
+        "div",
+        { class: "mod-actions" },
         h("button", { type: "button", class: "btn btn-primary", onclick: () => void act("publish") }, st("publish")),
         h("button", { type: "button", class: "btn", onclick: () => void act("hide") }, st("hide")),
+        editBtn,
+        flags.length ? h("button", { type: "button", class: "btn", onclick: () => void dismiss() }, st("dismissFlags")) : "",
       ),
+      open ? h("div", { class: "mod-tool" }, photoEditor(e, open, befores.indexOf(open) + 1, redraw)) : "",
     );
     return el;
   }
@@ -332,7 +417,7 @@ export function moderationView(): StaffView {
     if (error) parts.push(h("div", { class: "alert", role: "alert" }, error));
     else if (!entries) parts.push(h("p", { "aria-live": "polite" }, st("loading")));
     else if (!entries.length) parts.push(h("p", {}, st("moderationEmpty")));
-    else parts.push(...entries.map(item));
+    else parts.push(h("div", { class: "mod-list", role: "group", "aria-label": st("modList") }, ...entries.map(item)));
     if (entries && next) {
       parts.push(
         h(

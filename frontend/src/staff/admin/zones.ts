@@ -1,4 +1,4 @@
-/** "Verwaltung", zones: the current ones by kind, a GeoJSON file previewed on the map and imported. */
+/** "Verwaltung", zones: the current ones drawn by kind, a GeoJSON file previewed over them and imported. */
 import { h } from "../../shared/dom";
 import L from "../../shared/leaflet";
 import { createMap } from "../../shared/mapcommon";
@@ -22,6 +22,31 @@ export function parseFeatureCollection(raw: string): GeoJSON.FeatureCollection |
   }
 }
 
+/** Outline colours of the existing zones, by the kind's place in the sorted list (preview: red, dashed). */
+export const KIND_COLOURS = ["#0b4f8a", "#00703c", "#6f3c97", "#8a5a00", "#005f73", "#5c5c5c"];
+/** Simplification tolerance in degrees (about 10 m) for the outlines drawn: small over the wire. */
+export const ZONE_SIMPLIFY = 0.0001;
+
+export function kindColour(kinds: string[], kind: string): string {
+  const i = kinds.indexOf(kind);
+  return KIND_COLOURS[(i < 0 ? 0 : i) % KIND_COLOURS.length];
+}
+
+/** The zone kinds present, sorted; each once. */
+export function zoneKinds(fc: GeoJSON.FeatureCollection | null): string[] {
+  return [...new Set((fc?.features ?? []).map((f) => String(f.properties?.kind ?? "")))].filter(Boolean).sort();
+}
+
+/** A kind as people read it: a known kind in words, any other by its code. */
+export function kindLabel(kind: string): string {
+  return kind === "district" ? st("zoneKindDistrict") : kind === "area" ? st("zoneKindArea") : kind;
+}
+
+/** A zone's label on the map: its name, its id (code) only when it has none. */
+function zoneName(f: GeoJSON.Feature): string {
+  return String(f.properties?.name || f.id || "");
+}
+
 export function zonesSection(): Section {
   const { root, body } = section("zones", "a-zones");
   let existing: GeoJSON.FeatureCollection | null = null;
@@ -29,38 +54,91 @@ export function zonesSection(): Section {
   let kind = "district";
   let msg: Msg = null;
   let map: L.Map | null = null;
-  let layer: L.GeoJSON | null = null;
+  /** The drawn layer of each existing kind, and whether it is shown (kept across redraws). */
+  const layers = new Map<string, L.GeoJSON>();
+  const hidden = new Set<string>();
 
-  function showPreview(mapEl: HTMLElement): void {
+  function labelled(layer: L.GeoJSON, cls: string): void {
+    layer.eachLayer((l) => {
+      const f = (l as L.Layer & { feature?: GeoJSON.Feature }).feature;
+      // An element, not a string: a string would be read as HTML.
+      if (f) l.bindTooltip(h("span", {}, zoneName(f)), { permanent: true, direction: "center", className: cls });
+    });
+  }
+
+  function showMap(mapEl: HTMLElement): void {
     void city().then((c) => {
       if (!mapEl.isConnected) return;
       map?.remove();
-      map = createMap(mapEl, c, st("zonePreview"));
-      if (preview) {
-        layer = L.geoJSON(preview, { style: { color: "#a4161a", weight: 2, fillOpacity: 0.15 } }).addTo(map);
-        layer.eachLayer((l) => {
-          const f = (l as L.Layer & { feature?: GeoJSON.Feature }).feature;
-          if (f) l.bindTooltip(h("span", {}, String(f.properties?.name ?? f.id ?? ""))); // a string would be HTML
-        });
-        const b = layer.getBounds();
-        if (b.isValid()) map.fitBounds(b, { animate: false });
+      layers.clear();
+      map = createMap(mapEl, c, st("zoneMap"));
+      const kinds = zoneKinds(existing);
+      for (const k of kinds) {
+        const colour = kindColour(kinds, k);
+        const fc: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: (existing?.features ?? []).filter((f) => f.properties?.kind === k) };
+        const layer = L.geoJSON(fc, { style: { color: colour, weight: 2, fillColor: colour, fillOpacity: 0.08, className: `zone zone-kind-${k}` } });
+        labelled(layer, "zone-label");
+        layers.set(k, layer);
+        if (!hidden.has(k)) layer.addTo(map);
       }
+      map.createPane("zonePreview").style.zIndex = "450"; // over the existing zones
+      let bounds: L.LatLngBounds | null = null;
+      if (preview) {
+        const layer = L.geoJSON(preview, { pane: "zonePreview", style: { color: "#a4161a", weight: 3, dashArray: "8 5", fillColor: "#a4161a", fillOpacity: 0.2, className: "zone-preview" } }).addTo(map);
+        labelled(layer, "zone-label zone-label-preview");
+        bounds = layer.getBounds();
+      } else if (layers.size) {
+        bounds = L.featureGroup([...layers.values()]).getBounds();
+      }
+      if (bounds?.isValid()) map.fitBounds(bounds, { animate: false });
     }).catch(() => undefined);
+  }
+
+  /** The legend: one checkbox per kind, its colour and count, toggling that kind's layer. */
+  function legend(): HTMLElement {
+    const kinds = zoneKinds(existing);
+    const items = kinds.map((k) => {
+      const n = (existing?.features ?? []).filter((f) => f.properties?.kind === k).length;
+      const id = `z-show-${k}`;
+      const cb = h("input", { type: "checkbox", id, checked: !hidden.has(k) });
+      cb.addEventListener("change", () => {
+        if (cb.checked) hidden.delete(k);
+        else hidden.add(k);
+        const layer = layers.get(k);
+        if (layer && map) {
+          if (cb.checked) layer.addTo(map);
+          else layer.remove();
+        }
+      });
+      return h(
+        "div",
+        { class: "field check" },
+        cb,
+        h("label", { for: id }, h("span", { class: "zone-swatch", style: `border-color: ${kindColour(kinds, k)}`, "aria-hidden": "true" }), st("zoneLayer", { kind: kindLabel(k), n })),
+      );
+    });
+    return h(
+      "fieldset",
+      { class: "zone-legend" },
+      h("legend", {}, st("zoneLegend")),
+      ...items,
+      preview ? h("p", { class: "zone-legend-preview" }, h("span", { class: "zone-swatch zone-swatch-preview", "aria-hidden": "true" }), st("zonePreviewLegend", { n: preview.features.length })) : "",
+    );
   }
 
   const s: Section = {
     root,
     async load() {
       try {
-        existing = await get<GeoJSON.FeatureCollection>("/api/v1/admin/zones");
+        existing = await get<GeoJSON.FeatureCollection>(`/api/v1/admin/zones?simplify=${ZONE_SIMPLIFY}`);
       } catch (e) {
         msg = { text: errorText(e), kind: "error" };
       }
       s.draw();
     },
     draw() {
-      const kinds = [...new Set((existing?.features ?? []).map((f) => String(f.properties?.kind ?? "")))].filter(Boolean);
-      const byKind = kinds.map((k) => `${k}: ${(existing?.features ?? []).filter((f) => f.properties?.kind === k).map((f) => f.properties?.name ?? f.id).join(", ")}`);
+      const kinds = zoneKinds(existing);
+      const byKind = kinds.map((k) => `${kindLabel(k)}: ${(existing?.features ?? []).filter((f) => f.properties?.kind === k).map(zoneName).join(", ")}`);
       const file = h("input", { type: "file", accept: ".geojson,.json,application/geo+json,application/json" });
       const kindIn = h("input", { type: "text", list: "z-kinds", required: true, value: kind, pattern: "[a-z][a-z0-9_-]*" });
       kindIn.addEventListener("input", () => (kind = kindIn.value.trim()));
@@ -105,11 +183,12 @@ export function zonesSection(): Section {
         field("z-kind", st("zoneKind"), kindIn),
         h("datalist", { id: "z-kinds" }, ...kinds.map((k) => h("option", { value: k }))),
         preview ? h("p", {}, st("zoneFeatures", { n: preview.features.length, names: featureNames(preview).join(", ") })) : "",
+        legend(),
         mapEl,
         h("div", { class: "msg-anchor", "aria-live": "polite" }, messageEl(msg) ?? ""),
         h("div", { class: "row" }, importBtn),
       );
-      showPreview(mapEl);
+      showMap(mapEl);
     },
   };
   return s;
