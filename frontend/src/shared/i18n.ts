@@ -64,9 +64,26 @@ export function onLangChange(fn: () => void): () => void {
   return () => listeners.delete(fn);
 }
 
-/** Fill {placeholders} of a string; an unknown placeholder stays as it is. */
-export function fill(text: string, params: Record<string, string | number> = {}): string {
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+const pluralRules: Partial<Record<Lang, Intl.PluralRules>> = {};
+
+/**
+ * The form of a noun for a count in a language: forms are "one|other" ("Fläche|Flächen",
+ * "area|areas"), chosen by the language's plural rules; a single form is used for every count.
+ */
+export function plural(n: number, forms: string, l: Lang = current): string {
+  const [one, other = one] = forms.split("|");
+  const rules = (pluralRules[l] ??= new Intl.PluralRules(l === "de" ? "de-DE" : "en-GB"));
+  return rules.select(n) === "one" ? one : other;
+}
+
+/**
+ * Fill {placeholders} of a string; an unknown placeholder stays as it is. `{n:Fläche|Flächen}`
+ * becomes the form for the count in n ("1 Fläche", "2 Flächen").
+ */
+export function fill(text: string, params: Record<string, string | number> = {}, l: Lang = current): string {
+  return text
+    .replace(/\{(\w+):([^{}]*)\}/g, (m, name: string, forms: string) => (name in params ? plural(Number(params[name]), forms, l) : m))
+    .replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 
 /** The current language's side of a {de, en} pair from the API. */

@@ -7,6 +7,7 @@ import { assign, exportUrl, forward, get, optional, type ChangeResult } from "./
 import { barChart, dataTable, lineChart } from "./chart";
 import { forwardForm } from "./forward";
 import { st } from "./i18n";
+import { nameOf } from "./names";
 import { departments, errorText, messageEl, session, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 
@@ -32,11 +33,11 @@ export function boardView(): StaffView {
 
   const deptName = (code: string) => {
     const d = depts.find((x) => x.code === code);
-    return d ? pick(d.name) : code;
+    return d ? pick(d.name) : nameOf("department", code);
   };
   const catName = (code: string) => {
     const c = cats.find((x) => x.code === code);
-    return c ? pick(c.name) : code;
+    return c ? pick(c.name) : nameOf("category", code);
   };
 
   async function load(): Promise<void> {

@@ -101,6 +101,11 @@ export function nameOf(kind: NameKind, code: string | null | undefined): string 
   return readableCode(code);
 }
 
+/** Every learned code of a kind with its name, e.g. all departments for a filter's options. */
+export function learnedNames(kind: NameKind): { code: string; name: Bilingual }[] {
+  return [...learned[kind].entries()].map(([code, name]) => ({ code, name }));
+}
+
 /** Several codes of one kind as names, joined by ", ". */
 export function namesOf(kind: NameKind, codes: readonly (string | null | undefined)[] | null | undefined): string {
   return (codes ?? []).map((c) => nameOf(kind, c)).filter(Boolean).join(", ");

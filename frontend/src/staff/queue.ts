@@ -7,6 +7,7 @@ import type { Ticket } from "../shared/types";
 import { flagCount } from "./abuse";
 import { listTickets, type QueueFilter } from "./api";
 import { st } from "./i18n";
+import { namesOf } from "./names";
 import { city, errorText, type StaffView } from "./shell";
 import { ageText, slaBadge, slaBadgeInfo, slaText } from "./sla";
 
@@ -18,7 +19,7 @@ const filter: { status: string; assignee: string; sla: string } = { status: "", 
 export function placeText(t: Pick<Ticket, "address" | "zones" | "lat" | "lon">): string {
   if (t.address) return t.address;
   const coords = `${t.lat.toFixed(5)}, ${t.lon.toFixed(5)}`;
-  return t.zones?.length ? `${t.zones.join(", ")} (${coords})` : coords;
+  return t.zones?.length ? `${namesOf("zone", t.zones)} (${coords})` : coords;
 }
 
 function markerIcon(t: Ticket): L.DivIcon {

@@ -5,6 +5,7 @@ import { lang, onLangChange, setLang } from "../shared/i18n";
 import type { City, Department, Me, Role } from "../shared/types";
 import { ApiError, NetworkError, get, items, login, logout, me, normName, optional, setUnauthorizedHandler } from "./api";
 import { st, type StaffKey } from "./i18n";
+import { learnedNames, loadNames } from "./names";
 
 export interface StaffView {
   render(main: HTMLElement): void;
@@ -71,6 +72,9 @@ export function departments(): Promise<Department[]> {
         /* fall back */
       }
     }
+    await loadNames();
+    const named = learnedNames("department");
+    if (named.length) return named.sort((a, b) => a.code.localeCompare(b.code));
     const cats = await getCategories();
     const seen = new Map<string, Department>();
     for (const c of cats) if (c.department && !seen.has(c.department.code)) seen.set(c.department.code, { code: c.department.code, name: c.department.name });
@@ -227,6 +231,7 @@ async function navigate(focus: boolean): Promise<void> {
     showLogin(notice);
     return;
   }
+  await loadNames();
   let { name, arg } = route();
   if (!name) {
     history.replaceState(null, "", `#/${defaultArea()}`);

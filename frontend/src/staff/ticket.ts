@@ -10,6 +10,7 @@ import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket,
 import { forwardForm } from "./forward";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
+import { nameOf } from "./names";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
@@ -20,7 +21,7 @@ type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 export function eventLine(e: Event): string {
   if (e.to_status && e.from_status !== e.to_status) return `${e.from_status ? `${statusLabel(e.from_status)} → ` : ""}${statusLabel(e.to_status)}`;
   if (e.kind === "supported") return st("eventSupported");
-  return e.kind;
+  return nameOf("event", e.kind);
 }
 
 /** Whose photo it is: the reporter's ("vorher"), a supporter's, or the crew's "after" photo. */
@@ -308,7 +309,7 @@ export function ticketView(id: string): StaffView {
             "section",
             { class: "forward-section", "aria-labelledby": "t-fw-h" },
             h("h3", { id: "t-fw-h" }, st("forwardTitle")),
-            forwardForm(t.department?.code, (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: dept }))),
+            forwardForm(t.department?.code, (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: nameOf("department", dept) }))),
           )
         : null,
       h("h3", { id: "t-history-h" }, st("history")),

@@ -4,6 +4,7 @@ import { formatDateTime, pick } from "../../shared/i18n";
 import type { ApiToken, ApiTokenCreated, Department, User } from "../../shared/types";
 import { allPages, call, send } from "../api";
 import { st, type StaffKey } from "../i18n";
+import { namesOf } from "../names";
 import { departments, errorText, messageEl } from "../shell";
 import { check, deptOptions, field, section, table, text, type Msg, type Section } from "./form";
 
@@ -103,7 +104,7 @@ export function accountsSection(): Section {
         t.name,
         `${t.prefix}…`,
         st(`role_${t.role}` as StaffKey),
-        t.citywide ? st("citywide") : t.departments.join(", "),
+        t.citywide ? st("citywide") : namesOf("department", t.departments),
         formatDateTime(t.created_at),
         t.revoked_at
           ? st("revoked", { t: formatDateTime(t.revoked_at) })
@@ -131,7 +132,7 @@ export function accountsSection(): Section {
       body.replaceChildren(
         ...[messageEl(msg)].filter((x): x is HTMLElement => !!x),
         users
-          ? table(st("accounts"), [st("email"), st("name"), st("role"), st("departments"), st("lastLogin")], users.map((u) => [u.email, u.name, st(`role_${u.role}` as StaffKey), u.citywide ? st("citywide") : u.departments.join(", "), formatDateTime(u.last_login_at)]))
+          ? table(st("accounts"), [st("email"), st("name"), st("role"), st("departments"), st("lastLogin")], users.map((u) => [u.email, u.name, st(`role_${u.role}` as StaffKey), u.citywide ? st("citywide") : namesOf("department", u.departments), formatDateTime(u.last_login_at)]))
           : h("p", {}, st("loading")),
         h("h4", {}, st("newUser")),
         userForm(),
@@ -139,7 +140,7 @@ export function accountsSection(): Section {
         newToken?.token
           ? h("div", { class: "ok token-box", role: "status", tabindex: "-1" }, h("p", {}, st("tokenOnce")), h("p", { class: "token-once" }, h("code", {}, newToken.token)))
           : "",
-        tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("created"), st("actions")], tokenRows) : "",
+        tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("tokenCreated"), st("actions")], tokenRows) : "",
         h("h4", {}, st("newToken")),
         tokenForm(),
       );
