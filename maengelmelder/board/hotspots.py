@@ -22,6 +22,7 @@ from ..core import states
 from ..core.catalog import Category, Department
 from ..core.models import Report
 from ..errors import ApiError
+from ..zoning.geometry import simplified
 from ..zoning.models import Zone
 from .reads import Scope, ids_of, scope_for
 
@@ -64,9 +65,17 @@ def zone_kinds(session: Session) -> list[str]:
     return list(session.scalars(select(Zone.kind).distinct().order_by(Zone.kind)))
 
 
-def by_zone(session: Session, scope: Scope, at: datetime, kind: str | None) -> dict:
+def by_zone(
+    session: Session,
+    scope: Scope,
+    at: datetime,
+    kind: str | None,
+    *,
+    simplify: float | None = None,
+) -> dict:
     """Open and breached tickets per zone of `kind` (default: districts, else the first kind),
-    the fullest zone first, with each zone's outline; and those in no zone of the kind."""
+    the fullest zone first, with each zone's outline (simplified to `simplify` degrees); and
+    those in no zone of the kind."""
     kinds = zone_kinds(session)
     if kind is None:
         kind = "district" if "district" in kinds else (kinds[0] if kinds else None)
@@ -105,7 +114,7 @@ def by_zone(session: Session, scope: Scope, at: datetime, kind: str | None) -> d
             "name": name or key,
             "open": counts[key][0],
             "breached": counts[key][1],
-            "geometry": geometry,
+            "geometry": simplified(geometry, simplify) if simplify else geometry,
         }
         for key, name, geometry in zones
     ]

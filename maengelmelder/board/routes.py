@@ -90,7 +90,9 @@ def hotspot_zones(args: dict):
         department=args.get("department"),
         category=args.get("category"),
     )
-    return hotspots.by_zone(db.session, scope, now(), args.get("kind"))
+    return hotspots.by_zone(
+        db.session, scope, now(), args.get("kind"), simplify=args.get("simplify")
+    )
 
 
 @bp.get("/api/v1/board/hotspots/cells")

@@ -205,6 +205,14 @@ class HotspotArgs(Schema):
         validate=validate.Length(min=1, max=64),
         metadata={"description": "the zones' kind (default: district, else the first kind)"},
     )
+    simplify = fields.Float(
+        allow_nan=False,
+        validate=validate.Range(min=0, max=0.01),
+        metadata={
+            "description": "simplify each outline to this tolerance in degrees (0.0001 is about "
+            "10 m), for drawing on a map; the counts are the same"
+        },
+    )
     department = fields.String(validate=validate.Length(min=1, max=64))
     category = fields.String(validate=validate.Length(min=1, max=64))
 

@@ -44,6 +44,19 @@ def test_per_district_the_fullest_first_with_names_and_outlines(city, supervisor
     assert body["outside"] == {"open": 0, "breached": 0}
 
 
+def test_outlines_can_be_simplified_for_the_map(city, supervisor):
+    full = supervisor.get("/api/v1/board/hotspots").json
+    small = supervisor.get("/api/v1/board/hotspots?simplify=0.002").json
+    assert _zones(small) == _zones(full)
+
+    def vertices(body):
+        return sum(len(str(z["geometry"]["coordinates"])) for z in body["zones"])
+
+    assert all(z["geometry"]["type"] in ("Polygon", "MultiPolygon") for z in small["zones"])
+    assert vertices(small) < vertices(full)
+    assert supervisor.get("/api/v1/board/hotspots?simplify=1").status_code == 400
+
+
 def test_default_kind_is_districts_and_another_kind_counts_its_zones(city, supervisor):
     assert supervisor.get("/api/v1/board/hotspots").json["kind"] == "district"
     areas = supervisor.get("/api/v1/board/hotspots?kind=area").json

@@ -70,7 +70,7 @@ export function hotspotsView(): StaffView {
   async function load(): Promise<void> {
     error = "";
     try {
-      answer = await get<Hotspots>("/api/v1/board/hotspots", { kind: filter.kind || undefined, ...query() });
+      answer = await get<Hotspots>("/api/v1/board/hotspots", { kind: filter.kind || undefined, simplify: 0.0001, ...query() });
       filter.kind = answer.kind ?? "";
     } catch (e) {
       error = errorText(e);
