@@ -32,7 +32,8 @@ export function photoKind(kind: string | undefined): string {
 /** A `geo:` URI phones hand to their map app for navigation; the label is the address (or the coordinates). */
 export function geoUri(t: Pick<TicketFull, "lat" | "lon" | "address" | "zones">): string {
   const at = `${t.lat},${t.lon}`;
-  const label = placeText(t).replace(/[()]/g, " ").trim();
+  // Brackets would end the label early; the map app shows it as the place's name.
+  const label = placeText(t).replace(/[()]/g, " ").replace(/\s+/g, " ").trim();
   return `geo:${at}?q=${at}(${encodeURIComponent(label)})`;
 }
 
