@@ -16,6 +16,7 @@ from ..web.api import Blueprint
 from . import schemas, service
 from .geometry import ZoningError, parse_feature_collection, simplified
 from .models import RuleSetVersion, Zone
+from .rule_errors import MAX_YAML_BYTES, read_yaml_rule_set, rule_set_error
 
 bp = Blueprint("zoning", __name__)
 
@@ -138,11 +139,12 @@ def list_rule_versions():
 @bp.errors(409, 422)
 def dry_run_rules():
     """Which open tickets a rule set would move; changes nothing."""
+    body = _json_body()
     try:
-        rule_set = service.validate_rule_set(db.session, _json_body())
+        rule_set = service.validate_rule_set(db.session, body)
         moves, _, _ = service.plan_moves(db.session, rule_set)
     except ZoningError as exc:
-        raise service.zoning_error(exc) from exc
+        raise rule_set_error(exc, body) from exc
     db.session.rollback()
     return {"moves": moves, "count": len(moves)}
 
@@ -166,6 +168,42 @@ def apply_rules():
             db.session, body, actor=current_principal().actor, now=now(), note=note
         )
     except ZoningError as exc:
-        raise service.zoning_error(exc) from exc
+        raise rule_set_error(exc, body) from exc
     db.session.commit()
     return service.VersionInForce(stored, service.current_rule_set(db.session), moves)
+
+
+@bp.post("/api/v1/admin/rules/from-yaml")
+@admin_required
+@bp.doc(
+    requestBody={
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+)
+@bp.response(200, schemas.RuleSet, description="The rule set the file holds, checked.")
+@bp.errors(409, 422)
+def read_rules_yaml():
+    """Read a rule set from a YAML file (as `rules show` writes it); changes nothing.
+
+    The rule set is checked like a dry run's; `422` names the offending rule and field.
+    Nothing is stored: the staff app puts it into the rules form.
+    """
+    upload = request.files.get("file")
+    if upload is None:
+        raise validation_error({"file": ["Missing data for required field."]})
+    body = None
+    try:
+        body = read_yaml_rule_set(upload.read(MAX_YAML_BYTES + 1))
+        rule_set = service.validate_rule_set(db.session, body)
+    except ZoningError as exc:
+        raise rule_set_error(exc, body) from exc
+    return rule_set

@@ -1526,6 +1526,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/names": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every code the staff app shows, with its name.
+         * @description Departments, categories and their groups, zones and zone kinds, and the rules of every
+         *     rule-set version, each named in German and English (a zone has one name).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Names. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffNames"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/zones": {
         parameters: {
             query?: never;
@@ -1771,6 +1814,59 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["DryRun"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                409: components["responses"]["Error409"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/rules/from-yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a rule set from a YAML file (as `rules show` writes it); changes nothing.
+         * @description The rule set is checked like a dry run's; `422` names the offending rule and field.
+         *     Nothing is stored: the staff app puts it into the rules form.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /** Format: binary */
+                        file: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The rule set the file holds, checked. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleSet"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -3752,6 +3848,8 @@ export interface components {
             zone_kind?: string;
             priority?: number;
             sla_hours?: number;
+            /** @description the rule's name; left out: named after its conditions */
+            name?: components["schemas"]["Message"];
         };
         RoutingZone: {
             key: string;
@@ -3762,6 +3860,8 @@ export interface components {
             department: string;
             rule_id: string | null;
             rule: components["schemas"]["Rule"] | null;
+            /** @description the rule's name, or one made of its conditions */
+            rule_name: components["schemas"]["Message"] | null;
             priority: number | null;
             sla_hours: number | null;
             zones: components["schemas"]["RoutingZone"][];
@@ -3769,6 +3869,33 @@ export interface components {
             fallback: boolean;
             text: components["schemas"]["Message"];
             inside_city: boolean;
+        };
+        CodeName: {
+            code: string;
+            name: components["schemas"]["Message"];
+        };
+        CategoryName: {
+            code: string;
+            name: components["schemas"]["Message"];
+            group: string;
+        };
+        ZoneName: {
+            key: string;
+            kind: string;
+            /** @description the zone's name (a place name, one for both languages) */
+            name: string;
+        };
+        RuleName: {
+            id: string;
+            name: components["schemas"]["Message"];
+        };
+        StaffNames: {
+            departments: components["schemas"]["CodeName"][];
+            categories: components["schemas"]["CategoryName"][];
+            groups: components["schemas"]["CodeName"][];
+            zones: components["schemas"]["ZoneName"][];
+            zone_kinds: components["schemas"]["CodeName"][];
+            rules: components["schemas"]["RuleName"][];
         };
         ZoneProperties: {
             name: string | null;
