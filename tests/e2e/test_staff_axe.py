@@ -107,6 +107,11 @@ def test_every_admin_screen_on_a_laptop_is_axe_clean(app, staff, clock, live_ser
     ).to_be_visible()
     scan.check("board", desk)
 
+    nav_link(desk, "Brennpunkte").click()
+    expect(heading(desk, "Brennpunkte")).to_be_visible()
+    expect(desk.get_by_role("region", name="Karte der Brennpunkte", exact=False)).to_be_visible()
+    scan.check("hotspots", desk)
+
     nav_link(desk, "Moderation").click()
     expect(heading(desk, "Moderation")).to_be_visible()
     expect(button(desk, "Veröffentlichen").first).to_be_visible()
