@@ -200,6 +200,8 @@ def test_the_rules_form_edits_reorders_and_refuses_a_bad_row(
     new = page.get_by_role("group", name=re.compile(r"^Regel \d+ · regel-\d+$"))
     expect(new.get_by_label("Kennung", exact=True)).to_be_focused()
     new.get_by_label("Kennung", exact=True).fill("muell-hafen")
+    new.get_by_label("Name (de)", exact=True).fill("Müll im Hafen")
+    new.get_by_label("Name (en)", exact=True).fill("Rubbish in the harbour")
     new.get_by_label("Kategorie", exact=True).select_option(label="Wilder Müll")
     new.get_by_label("Ort", exact=True).select_option("z:hafen")
     new.get_by_label("Dienststelle", exact=True).select_option("hafen")
@@ -233,6 +235,7 @@ def test_the_rules_form_edits_reorders_and_refuses_a_bad_row(
     assert [r["id"] for r in after["rules"]] == expected_ids
     assert after["rules"][-1] == {
         "id": "muell-hafen",
+        "name": {"de": "Müll im Hafen", "en": "Rubbish in the harbour"},
         "department": "hafen",
         "category": "wilder_muell",
         "zone": "hafen",

@@ -29,7 +29,7 @@ import {
 } from "./rule-rows";
 
 /** Show the fields of a rule's name in German and English (zoning/rules.py); a loaded name is kept either way. */
-const RULE_NAMES = false;
+const RULE_NAMES = true;
 
 type ZoneInfo = { key: string; name: string; kind: string };
 
