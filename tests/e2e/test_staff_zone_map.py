@@ -50,15 +50,15 @@ def test_admin_map_draws_the_zones_and_the_preview_over_them(
     expect(zone_map.locator("path.zone-preview")).to_have_count(0)
 
     # The legend toggles a kind, by keyboard too.
-    districts = page.get_by_label(f"Stadtteile ({len(stored['district'])})", exact=True)
-    areas = page.get_by_label(f"Bereiche ({len(stored['area'])})", exact=True)
+    districts = page.get_by_label(f"Stadtteil ({len(stored['district'])})", exact=True)
+    areas = page.get_by_label(f"Gebiet ({len(stored['area'])})", exact=True)
     expect(districts).to_be_checked()
     districts.focus()
     page.keyboard.press("Space")
     expect(districts).not_to_be_checked()
     expect(zone_map.locator("path.zone-kind-district")).to_have_count(0)
     expect(zone_map.locator("path.zone-kind-area")).to_have_count(len(stored["area"]))
-    page.keyboard.press("Shift+Tab")  # the kinds in their order: Bereiche, Stadtteile
+    page.keyboard.press("Shift+Tab")  # the kinds in their order: area, district
     expect(areas).to_be_focused()
     page.keyboard.press("Tab")
     expect(districts).to_be_focused()

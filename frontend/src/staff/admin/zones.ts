@@ -5,6 +5,7 @@ import { createMap } from "../../shared/mapcommon";
 import type { ZoneImportResult } from "../../shared/types";
 import { call, get } from "../api";
 import { st } from "../i18n";
+import { nameOf, learnNames } from "../names";
 import { city, errorText, messageEl } from "../shell";
 import { field, section, type Msg, type Section } from "./form";
 
@@ -37,14 +38,14 @@ export function zoneKinds(fc: GeoJSON.FeatureCollection | null): string[] {
   return [...new Set((fc?.features ?? []).map((f) => String(f.properties?.kind ?? "")))].filter(Boolean).sort();
 }
 
-/** A kind as people read it: a known kind in words, any other by its code. */
+/** A kind as people read it (names.ts: a known kind in words, any other as a readable phrase). */
 export function kindLabel(kind: string): string {
-  return kind === "district" ? st("zoneKindDistrict") : kind === "area" ? st("zoneKindArea") : kind;
+  return nameOf("zone_kind", kind);
 }
 
-/** A zone's label on the map: its name, its id (code) only when it has none. */
+/** A zone's label on the map: its name, never its code. */
 function zoneName(f: GeoJSON.Feature): string {
-  return String(f.properties?.name || f.id || "");
+  return String(f.properties?.name || nameOf("zone", f.id === undefined ? null : String(f.id)));
 }
 
 export function zonesSection(): Section {
@@ -131,6 +132,7 @@ export function zonesSection(): Section {
     async load() {
       try {
         existing = await get<GeoJSON.FeatureCollection>(`/api/v1/admin/zones?simplify=${ZONE_SIMPLIFY}`);
+        learnNames("zone", existing.features.map((f) => ({ key: f.id === undefined ? null : String(f.id), name: f.properties?.name as string | null })));
       } catch (e) {
         msg = { text: errorText(e), kind: "error" };
       }
