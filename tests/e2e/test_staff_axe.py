@@ -66,6 +66,14 @@ def test_every_crew_screen_on_a_phone_is_axe_clean(app, staff, clock, live_serve
     expect(page.get_by_role("link", name="Navigation starten")).to_be_visible()
     scan.check("ticket", page)
 
+    # The second look before the reporter is told (a modal dialog), then cancelled.
+    page.get_by_label("Öffentliche Notiz", exact=True).fill("Loch verfüllt.")
+    button(page, "Erledigt").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    scan.check("ticket, confirm dialog", page)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
     nav_link(page, "Moderation").click()
     expect(heading(page, "Moderation")).to_be_visible()
     expect(button(page, "Veröffentlichen").first).to_be_visible()
