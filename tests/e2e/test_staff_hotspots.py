@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_staff_app import file_report, heading, log_in, nav_link
+from tests.e2e.test_staff_axe import Scanner
 
 pytestmark = pytest.mark.usefixtures("staff_requirements")
 
@@ -44,6 +45,10 @@ def test_a_supervisor_sees_where_open_tickets_cluster_and_filters_them(
     expect(map_region.locator(".hs-cell", has_text="3")).to_have_count(1)
     expect(page.get_by_text("Im Kartenausschnitt: 5 offen, 0 überschritten.")).to_be_visible()
     shot(page, "staff-7-hotspots")
+    # axe finds no violation of any impact on the view, map and table included.
+    scan = Scanner()
+    scan.check("hotspots", page)
+    scan.assert_clean()
 
     page.get_by_label("Kategorie", exact=True).select_option(label="Graffiti")
     expect(rows).to_have_count(1)
@@ -55,6 +60,13 @@ def test_a_supervisor_sees_where_open_tickets_cluster_and_filters_them(
     clock.advance(days=3)
     page.get_by_label("Kategorie", exact=True).select_option(label="Alle")
     expect(rows.first.locator("td").nth(1)).to_have_text("3")
+
+    # The same view in English.
+    page.get_by_role("button", name="English", exact=True).click()
+    expect(heading(page, "Hotspots")).to_be_visible()
+    english = page.get_by_role("table", name="Zones with the most open reports").locator("tbody tr")
+    expect(english.first.get_by_role("rowheader")).to_have_text("Innenstadt")
+    expect(page.get_by_text("Most open reports: Innenstadt (3).", exact=False)).to_be_visible()
 
 
 def test_a_crew_member_has_no_way_to_the_hotspots(app, staff, live_server, desktop_page):
