@@ -167,3 +167,9 @@ def test_black_out_opens_per_photo_and_a_drawn_box_is_saved(app, staff, live_ser
         BytesIO(requests.get(live_server + src, cookies=cookies(page), timeout=10).content)
     ).convert("L")
     assert thumb.getpixel((int(thumb.width * 0.35), int(thumb.height * 0.35))) < 30
+
+    # The same row in English.
+    button(page, "English").click()
+    item = page.get_by_role("article", name=f"Report {ids[1]}")
+    for name in ("Publish", "Hide", "Edit text", "Black out photo 1"):
+        expect(button(item, name)).to_be_visible()
