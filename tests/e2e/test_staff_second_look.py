@@ -305,3 +305,28 @@ def test_yaml_download_and_upload_round_trip(app, staff, live_server, desktop_pa
     page.get_by_label("YAML-Datei laden", exact=True).set_input_files(broken)
     expect(page.get_by_role("alert")).to_contain_text("kein gültiges YAML")
     assert legends(page) == [f"Regel {i + 1} · {rid}" for i, rid in enumerate(ids)]
+
+
+def test_the_dialogs_and_the_rules_form_are_axe_clean(app, staff, live_server, page, desktop_page):
+    from tests.e2e.test_staff_axe import Scanner
+
+    scan = Scanner()
+    public_id = file_report(live_server)
+    open_ticket(page, staff, public_id)
+    page.get_by_label("Öffentliche Notiz", exact=True).fill("Privatgrund.")
+    button(page, "Abgelehnt").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    scan.check("reject dialog", page)
+    page.keyboard.press("Escape")
+
+    desk = desktop_page
+    open_rules(desk, staff)
+    rule_group(desk, "hafen").get_by_label("Frist (Stunden)", exact=True).fill("-1")
+    button(desk, "Probelauf").click()
+    expect(rule_group(desk, "hafen")).to_contain_text("höchstens 8760")
+    scan.check("rules form with a bad row", desk)
+    rule_group(desk, "hafen").get_by_label("Frist (Stunden)", exact=True).fill("")
+    button(desk, "Regeln übernehmen").click()
+    expect(desk.get_by_role("dialog", name=APPLY_TITLE)).to_be_visible()
+    scan.check("apply dialog", desk)
+    scan.assert_clean()
