@@ -16,7 +16,7 @@ export function forwardForm(currentDept: string | null | undefined, onForward: (
   const btn = h("button", { type: "submit", class: "btn btn-small" }, st("forward"));
   void departments()
     .then((list: Department[]) => {
-      for (const d of list) if (d.code !== currentDept) sel.append(h("option", { value: d.code }, `${pick(d.name)} (${d.code})`));
+      for (const d of list) if (d.code !== currentDept) sel.append(h("option", { value: d.code }, pick(d.name)));
     })
     .catch(() => undefined);
   const form = h(

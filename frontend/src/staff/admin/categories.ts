@@ -5,6 +5,7 @@ import { pick } from "../../shared/i18n";
 import type { AdminCategory, Department } from "../../shared/types";
 import { call, get, items, normName, optional } from "../api";
 import { st } from "../i18n";
+import { nameOf } from "../names";
 import { departments, errorText, messageEl } from "../shell";
 import { check, deptOptions, field, section, table, text, yesNo, type Msg, type Section } from "./form";
 
@@ -114,10 +115,10 @@ export function categoriesSection(): Section {
     },
     draw() {
       const rows = (list ?? []).map((c) => [
-        c.code,
+        h("code", {}, c.code),
         pick(c.name),
-        c.group,
-        c.default_department,
+        nameOf("group", c.group),
+        nameOf("department", c.default_department),
         String(c.sla_hours),
         readOnly ? "–" : yesNo(c.auto_publish),
         yesNo(c.active),

@@ -52,7 +52,7 @@ export function departmentsSection(): Section {
       body.replaceChildren(
         ...[messageEl(msg), missing ? h("p", { class: "hint" }, st("notAvailable")) : null].filter((x): x is HTMLElement => !!x),
         list
-          ? table(st("departments"), [st("code"), st("nameDe"), st("nameEn"), st("mailbox")], list.map((d) => [d.code, d.name.de, d.name.en, d.email ?? ""]))
+          ? table(st("departments"), [st("code"), st("nameDe"), st("nameEn"), st("mailbox")], list.map((d) => [h("code", {}, d.code), d.name.de, d.name.en, d.email ?? ""]))
           : h("p", {}, st("loading")),
         missing ? "" : h("h4", {}, st("newDepartment")),
         missing ? "" : form,

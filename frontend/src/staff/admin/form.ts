@@ -43,7 +43,7 @@ export function table(caption: string, head: string[], rows: (Node | string)[][]
   );
 }
 export function deptOptions(list: Department[], value = "", withEmpty = true): HTMLSelectElement {
-  const sel = h("select", {}, withEmpty ? h("option", { value: "" }, "—") : null, ...list.map((d) => h("option", { value: d.code }, `${pick(d.name)} (${d.code})`)));
+  const sel = h("select", {}, withEmpty ? h("option", { value: "" }, "—") : null, ...list.map((d) => h("option", { value: d.code }, pick(d.name))));
   sel.value = value;
   return sel;
 }
