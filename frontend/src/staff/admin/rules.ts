@@ -262,7 +262,7 @@ export function rulesSection(): Section {
 
   function rowEl(row: RuleRow, i: number): HTMLElement {
     const n = i + 1;
-    const legend = h("legend", {}, st("ruleRow", { n }), row.id ? ` · ${row.id}` : "");
+    const legend = h("legend", {}, st("ruleRow", { n }), row.id ? ` · ${nameOf("rule", row.id)}` : "");
     const id = h("input", { type: "text", value: row.id, autocomplete: "off", required: true });
     const prio = h("input", { type: "text", inputmode: "numeric", value: row.priority, autocomplete: "off" });
     const hours = h("input", { type: "text", inputmode: "decimal", value: row.hours, autocomplete: "off" });
