@@ -411,6 +411,8 @@ export const de = {
   hotspotsCell: "{open} offen, {breached} überschritten",
   hotspotsMore: "{n} {n:weitere Zone|weitere Zonen} ohne offene Meldungen.",
   tokenCreated: "Angelegt am",
+  unreadableAnswer: "Die Antwort des Servers war nicht lesbar. Bitte erneut versuchen.",
+  unexpectedError: "Etwas ist schiefgegangen. Bitte die Seite neu laden.",
 };
 
 export type StaffKey = keyof typeof de;

@@ -405,4 +405,6 @@ export const en: Record<StaffKey, string> = {
   hotspotsCell: "{open} open, {breached} overdue",
   hotspotsMore: "{n} more {n:zone|zones} without open reports.",
   tokenCreated: "Created on",
+  unreadableAnswer: "The server's answer could not be read. Please try again.",
+  unexpectedError: "Something went wrong. Please reload the page.",
 };

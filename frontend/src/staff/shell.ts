@@ -48,7 +48,8 @@ export function errorText(e: unknown): string {
     return e.text(lang());
   }
   if (e instanceof NetworkError) return st("networkError");
-  return e instanceof Error ? e.message : String(e);
+  // A browser's own error text (an unreadable answer's "Unexpected token …") is English only.
+  return st(e instanceof SyntaxError ? "unreadableAnswer" : "unexpectedError");
 }
 
 let cityPromise: Promise<City> | null = null;
