@@ -375,6 +375,7 @@ def test_every_protected_route_is_in_the_table(app):
                 "/api/v1/sla/summary",
                 "/api/v1/sla/breaches",
                 "/api/v1/sla/trend",
+                "/api/v1/staff/",
             )
         )
         if not guarded or path == "/api/v1/auth/login":
