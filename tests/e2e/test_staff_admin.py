@@ -143,7 +143,7 @@ def test_admin_imports_zones_and_moves_the_harbour(
     assert zones_of_kind(app, "area") == {"stadtpark", "hafen", "marktplatz"}
 
     # Rules: in the form, send the harbour to the Ordnungsamt.
-    hafen = page.get_by_role("group", name=re.compile(r"^Regel \d+ · hafen$"))
+    hafen = page.get_by_role("group", name=re.compile(r"^Regel \d+ · Hafengebiet$"))
     hafen.get_by_label("Dienststelle", exact=True).select_option("ordnung")
 
     with page.expect_response(is_api("POST", "/api/v1/admin/rules/dry-run")) as tried:

@@ -33,6 +33,12 @@ const RULE_NAMES = true;
 
 type ZoneInfo = { key: string; name: string; kind: string };
 
+/** A row as people call it: its own name (as typed) in the user's language, else the rule's known name. */
+function ruleTitle(row: RuleRow): string {
+  if (row.nameDe.trim() || row.nameEn.trim()) return pick({ de: row.nameDe.trim() || row.nameEn.trim(), en: row.nameEn.trim() || row.nameDe.trim() });
+  return row.id.trim() ? nameOf("rule", row.id.trim()) : "";
+}
+
 function errText(e: RowError): string {
   return "text" in e ? pick(e.text) : st(e.key, e.params ?? {});
 }
@@ -68,6 +74,9 @@ export function movesTable(moves: Move[]): HTMLElement {
 
 export function rulesSection(): Section {
   const { root, body } = section("rules", "a-rules");
+  // Outside what each draw replaces, so a screen reader hears every move.
+  const live = h("p", { class: "visually-hidden", "aria-live": "polite" });
+  root.append(live);
   let fallback = "";
   let rows: RuleRow[] = [];
   let info = "";
@@ -76,7 +85,6 @@ export function rulesSection(): Section {
   let busy = false;
   let errors: RowErrors = new Map();
   let fallbackError: string | null = null;
-  let announce = "";
   let focusId: string | null = null;
   let cats: Category[] = [];
   let depts: Department[] = [];
@@ -253,7 +261,7 @@ export function rulesSection(): Section {
     if (next === rows) return;
     rows = next;
     const row = rows[i + by];
-    announce = st("ruleMoved", { id: row.id, n: i + by + 1 });
+    live.textContent = st("ruleMoved", { id: ruleTitle(row), n: i + by + 1 });
     // Focus stays on the same button of the moved row, or its other one at the end of the list.
     const edge = (dir === "up" && i + by === 0) || (dir === "down" && i + by === rows.length - 1);
     focusId = `r-${row.key}-${edge ? (dir === "up" ? "down" : "up") : dir}`;
@@ -262,7 +270,8 @@ export function rulesSection(): Section {
 
   function rowEl(row: RuleRow, i: number): HTMLElement {
     const n = i + 1;
-    const legend = h("legend", {}, st("ruleRow", { n }), row.id ? ` · ${nameOf("rule", row.id)}` : "");
+    const title = ruleTitle(row);
+    const legend = h("legend", {}, st("ruleRow", { n }), title ? ` · ${title}` : "");
     const id = h("input", { type: "text", value: row.id, autocomplete: "off", required: true });
     const prio = h("input", { type: "text", inputmode: "numeric", value: row.priority, autocomplete: "off" });
     const hours = h("input", { type: "text", inputmode: "decimal", value: row.hours, autocomplete: "off" });
@@ -399,12 +408,10 @@ export function rulesSection(): Section {
             "div",
             { class: "rules-result" },
             h("div", { "aria-live": "polite" }, messageEl(msg) ?? ""),
-            h("p", { class: "visually-hidden", "aria-live": "polite" }, announce),
             moves === null ? "" : movesTable(moves),
           ),
         ),
       );
-      announce = "";
       if (focusId) {
         document.getElementById(focusId)?.focus();
         focusId = null;
