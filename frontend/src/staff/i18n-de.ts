@@ -413,6 +413,7 @@ export const de = {
   tokenCreated: "Angelegt am",
   unreadableAnswer: "Die Antwort des Servers war nicht lesbar. Bitte erneut versuchen.",
   unexpectedError: "Etwas ist schiefgegangen. Bitte die Seite neu laden.",
+  routingRule: "{department}: Regel „{rule}“",
 };
 
 export type StaffKey = keyof typeof de;

@@ -407,4 +407,5 @@ export const en: Record<StaffKey, string> = {
   tokenCreated: "Created on",
   unreadableAnswer: "The server's answer could not be read. Please try again.",
   unexpectedError: "Something went wrong. Please reload the page.",
+  routingRule: "{department}: rule “{rule}”",
 };

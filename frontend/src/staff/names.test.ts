@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { setLang } from "../shared/i18n";
-import { forgetNames, learnAll, nameOf, namesOf, readableCode } from "./names";
+import { forgetNames, learnAll, nameOf, namesOf, readableCode, routingText } from "./names";
 
 describe("nameOf", () => {
   beforeEach(() => {
@@ -46,5 +46,22 @@ describe("nameOf", () => {
   it("joins several names", () => {
     learnAll({ zones: [{ key: "hafen", name: "Hafen" }, { key: "nord", name: "Nord" }] });
     expect(namesOf("zone", ["hafen", "nord"])).toBe("Hafen, Nord");
+  });
+});
+
+describe("routingText", () => {
+  beforeEach(() => {
+    forgetNames();
+    setLang("de");
+  });
+
+  it("keeps a stored sentence that names the rule, and names the codes of an older one", () => {
+    const text = { de: "Hafenbetrieb: Regel „Hafengebiet“ — alle Kategorien in Zone Hafen", en: "Harbour Operations: rule “Harbour area” — any category in zone Hafen" };
+    expect(routingText({ text, rule_id: "hafen", rule_name: { de: "Hafengebiet", en: "Harbour area" }, department: "hafen" })).toBe(text.de);
+    learnAll({ departments: [{ code: "tiefbau", name: { de: "Tiefbauamt", en: "Civil Engineering Office" } }], rules: [{ id: "strasse", name: { de: "Straßenschäden", en: "Road damage" } }] });
+    const old = { text: { de: "Tiefbauamt: Regel strasse — Kategoriegruppe strasse überall", en: "x" }, rule_id: "strasse", department: "tiefbau" };
+    expect(routingText(old)).toBe("Tiefbauamt: Regel „Straßenschäden“");
+    setLang("en");
+    expect(routingText(old)).toBe("Civil Engineering Office: rule “Road damage”");
   });
 });

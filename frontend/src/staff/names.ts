@@ -8,6 +8,7 @@
 import { getCategories } from "../shared/api";
 import { lang, pick, statusLabel, type Bilingual } from "../shared/i18n";
 import { get } from "./api";
+import { st } from "./i18n";
 import { slaText } from "./sla";
 
 export type NameKind = "zone" | "zone_kind" | "department" | "category" | "group" | "rule" | "event" | "sla" | "status";
@@ -109,6 +110,27 @@ export function learnedNames(kind: NameKind): { code: string; name: Bilingual }[
 /** Several codes of one kind as names, joined by ", ". */
 export function namesOf(kind: NameKind, codes: readonly (string | null | undefined)[] | null | undefined): string {
   return (codes ?? []).map((c) => nameOf(kind, c)).filter(Boolean).join(", ");
+}
+
+/** A ticket's stored routing explanation as the line the ticket shows. */
+export interface Routing {
+  text?: Bilingual | null;
+  rule_id?: string | null;
+  rule_name?: Bilingual | null;
+  department?: string | null;
+  fallback?: boolean | null;
+}
+
+/**
+ * The routing line: the stored sentence when it names the rule (stored since rules have
+ * names); for older tickets, whose sentence names codes, one made of the department's and
+ * the rule's names.
+ */
+export function routingText(r: Routing | null | undefined): string {
+  if (!r) return "";
+  if (r.rule_name || (r.fallback && r.text)) return pick(r.text);
+  if (!r.rule_id) return pick(r.text);
+  return st("routingRule", { department: nameOf("department", r.department), rule: nameOf("rule", r.rule_id) });
 }
 
 /** What `GET /api/v1/staff/names` answers. */

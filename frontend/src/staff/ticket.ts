@@ -1,6 +1,6 @@
 /** One ticket: facts, photos, place, history, the next steps, notes, after photo, forward. */
 import { h } from "../shared/dom";
-import { formatDateTime, lang, pick, statusLabel } from "../shared/i18n";
+import { formatDateTime, pick, statusLabel } from "../shared/i18n";
 import L from "../shared/leaflet";
 import { createMap, pinIcon } from "../shared/mapcommon";
 import { resizePhoto } from "../shared/resize";
@@ -10,7 +10,7 @@ import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket,
 import { forwardForm } from "./forward";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
-import { nameOf } from "./names";
+import { nameOf, routingText, type Routing } from "./names";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
@@ -224,7 +224,7 @@ export function ticketView(id: string): StaffView {
       h("dt", {}, st("place")),
       h("dd", {}, placeText(t)),
       t.reporter_email ? [h("dt", {}, st("reporterEmail")), h("dd", {}, h("a", { href: `mailto:${t.reporter_email}` }, t.reporter_email))] : null,
-      t.routing?.text ? [h("dt", {}, st("routing")), h("dd", {}, t.routing.text[lang()] || t.routing.text.de)] : null,
+      t.routing?.text ? [h("dt", {}, st("routing")), h("dd", {}, routingText(t.routing as Routing))] : null,
       t.supporters ? [h("dt", {}, st("supporters")), h("dd", {}, String(t.supporters))] : null,
       heldFacts(t),
     );
