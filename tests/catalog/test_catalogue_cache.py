@@ -37,7 +37,8 @@ def test_intake_reads_the_catalogue_once_per_change(app, client, outside):
         file_ticket(client, "graffiti")
     finally:
         stop()
-    reads = [s for s in seen if s.startswith("select")]
+    # Intake also looks up the street address at the place (addresses); that is no catalogue read.
+    reads = [s for s in seen if s.startswith("select") and " addresses" not in s]
     assert reads == ["select token from catalog_state where id = 1"]
     with outside.begin() as conn:  # a change the app does not see being made
         conn.execute(sa.text("UPDATE departments SET email = email"))

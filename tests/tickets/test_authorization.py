@@ -209,6 +209,13 @@ ENDPOINTS = {
         False,
         ADMIN_ROLES,
     ),
+    "rules_from_yaml": (
+        "POST",
+        "/api/v1/admin/rules/from-yaml",
+        lambda: {"file": (io.BytesIO(b"fallback_department: ordnung\nrules: []\n"), "rules.yaml")},
+        False,
+        ADMIN_ROLES,
+    ),
 }
 
 
