@@ -74,7 +74,7 @@ def test_reject_shows_the_public_note_and_asks_once(app, staff, live_server, pag
     expect(dialog.locator("blockquote")).to_have_text(note)
     expect(dialog).to_contain_text("Neuer Status: Abgelehnt")
     expect(button(dialog, "Abbrechen")).to_be_focused()
-    shot(page, "staff-7-second-look")
+    shot(page, "staff-8-second-look")
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(button(page, "Abgelehnt")).to_be_focused()
@@ -224,7 +224,7 @@ def test_the_rules_form_edits_reorders_and_refuses_a_bad_row(
     expect(hours).to_be_focused()
     expect(page.get_by_role("alert")).to_contain_text("nichts wurde gespeichert")
     expect(page.get_by_role("dialog")).to_have_count(0)
-    shot(page, "staff-8-rules-form")
+    shot(page, "staff-9-rules-form")
     assert rule_set_version(app) == 1
 
     hours.fill("12")
