@@ -158,7 +158,7 @@ def test_me_too_with_comment_and_photo_lands_in_moderation(
     # ... and moderation offers it; publishing makes it public.
     staff_page.get_by_role("link", name="Moderation", exact=True).click()
     item = staff_page.locator("article.mod-item").filter(has_text=existing)
-    expect(item.get_by_role("img", name="Foto 1 (von Unterstützer)")).to_be_visible()
+    expect(item.get_by_role("button", name="Foto 1 schwärzen (von Unterstützer)")).to_be_visible()
     item.get_by_role("button", name="Veröffentlichen", exact=True).click()
     expect(staff_page.get_by_text(f"{existing} veröffentlicht.")).to_be_visible()
     [kept] = _support_photos(app, existing)

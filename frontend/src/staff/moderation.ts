@@ -346,6 +346,8 @@ export function moderationView(): StaffView {
         { type: "button", class: "mod-thumb", id: `m-${t.public_id}-t${p.id}`, "aria-expanded": e.open === p.id ? "true" : "false", title: st("modRedactPhoto", { n }) },
         h("img", { src: bust(p.thumbnail_url), alt: "", width: 96, height: 72, loading: "lazy", decoding: "async" }),
         h("span", { class: "visually-hidden" }, st("modRedactPhoto", { n })),
+        // A supporter's photo says so: it is not the reporter's, and publishing it is a choice of its own.
+        p.kind === "support" ? h("span", { class: "mod-thumb-kind" }, ` (${photoKind(p.kind)})`) : "",
         e.photoIds.has(p.id) ? "" : h("span", { class: "mod-thumb-off", "aria-hidden": "true" }, "✕"),
       );
       b.addEventListener("click", () => {
