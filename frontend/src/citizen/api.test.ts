@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, NetworkError, parseRetryAfter } from "../shared/api";
-import { abuseBody, confirmEmail, deviceId, getNearby, getReportsGeoJSON, reportAbuse, reportForm, submitReport, type ReportFields } from "./api";
+import { abuseBody, confirmEmail, deviceId, getNearby, getReportsGeoJSON, reportAbuse, reportForm, submitReport, supportReport, type ReportFields } from "./api";
 
 const fields: ReportFields = { category: "schlagloch", lat: "50.1", lon: "8.76", description: "Tief", email: "", notify: "false", lang: "de" };
 
@@ -62,6 +62,16 @@ describe("api client", () => {
   it("tells a network failure apart from an HTTP error", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => { throw new TypeError("Failed to fetch"); }));
     await expect(submitReport(fields, [], "k")).rejects.toBeInstanceOf(NetworkError);
+  });
+
+  it("supports a report from its page as this device, so the server counts one voice per phone", async () => {
+    const fetchMock = vi.fn(async () => json(200, { public_id: "2026-000001", supporters: 2 }));
+    vi.stubGlobal("fetch", fetchMock);
+    await supportReport("2026-000001", null, "de");
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe("/api/v1/reports/2026-000001/support");
+    expect((init.headers as Record<string, string>)["X-Device-Id"]).toBe(deviceId());
+    expect(JSON.parse(init.body as string)).toEqual({ lang: "de" });
   });
 
   it("asks for nearby reports with lat, lon, category and radius 50", async () => {

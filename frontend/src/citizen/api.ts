@@ -22,7 +22,8 @@ export function getNearby(lat: number, lon: number, category: string, radius = 5
 export function supportReport(publicId: string, email: string | null, lang: Lang) {
   const body: Record<string, string> = { lang };
   if (email) body.email = email;
-  return postJson<Report>(`/api/v1/reports/${encodeURIComponent(publicId)}/support`, body);
+  // The device id lets the server count one voice per phone (not one per shared address).
+  return postJson<Report>(`/api/v1/reports/${encodeURIComponent(publicId)}/support`, body, { "X-Device-Id": deviceId() });
 }
 
 /** The address nearest to a point (within the lookup's reach), or null. */
