@@ -1,8 +1,7 @@
 """What the citizen app's first screen costs on the wire, served as in production.
 
-`maengelmelder serve` (gunicorn, no proxy in front) on a fresh database (SQLite, then
-PostgreSQL) with the demo city and a year of its history (as `make run` loads it); a
-phone-sized Chromium opens the map
+`maengelmelder serve` (gunicorn, no proxy in front) on a fresh SQLite database with the demo
+city and a year of its history (as `make run` loads it); a phone-sized Chromium opens the map
 and the bytes it received are summed: headers and bodies as they came over the network, the
 service worker's own requests included, answers from a cache counted as nothing. The first
 visit must stay within 120 KB, a repeat visit (a reload, the service worker in place) within
@@ -31,7 +30,6 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
-from tests.conftest import create_postgres_schema, drop_postgres_schema
 from tests.e2e.conftest import APP_DIR, CHROMIUM, CHROMIUM_ARGS, GEOLOCATION, PHONE
 from tests.faults.services import free_port, start_app_process, stop_process, wait_until
 
@@ -42,12 +40,12 @@ HISTORY = 4000  # reports in the demo city's year, as `make run` loads it
 ONLY_LOOPBACK = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
 
-def _environment(tmp: Path, database_url: str) -> dict[str, str]:
+def _environment(tmp: Path) -> dict[str, str]:
     """Ours, without the caller's MAENGELMELDER_* settings; a database of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAENGELMELDER_")}
     env.update(
         {
-            "MAENGELMELDER_DATABASE_URL": database_url,
+            "MAENGELMELDER_DATABASE_URL": f"sqlite:///{tmp / 'wire.db'}",
             "MAENGELMELDER_INSTANCE_PATH": str(tmp / "instance"),
             "MAENGELMELDER_SECRET_KEY": "wire-test",
             "MAENGELMELDER_FRONTEND_DIR": str(APP_DIR),
@@ -57,17 +55,11 @@ def _environment(tmp: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(e2e_requirements, tmp_path_factory, request) -> Iterator[str]:
-    """`maengelmelder serve` on a free loopback port, the demo city and its history loaded,
-    on each database (a schema of its own on PostgreSQL)."""
+@pytest.fixture(scope="module")
+def served(e2e_requirements, tmp_path_factory) -> Iterator[str]:
+    """`maengelmelder serve` on a free loopback port, the demo city and its history loaded."""
     tmp = tmp_path_factory.mktemp("wire")
-    if request.param == "postgresql":
-        database_url, schema = create_postgres_schema()  # fails in CI without PostgreSQL
-        request.addfinalizer(lambda: drop_postgres_schema(schema))
-    else:
-        database_url = f"sqlite:///{tmp / 'wire.db'}"
-    env = _environment(tmp, database_url)
+    env = _environment(tmp)
     for args in (["db", "upgrade"], ["demo", "load", "--history", str(HISTORY)]):
         done = subprocess.run(
             [sys.executable, "-m", "maengelmelder", *args],
