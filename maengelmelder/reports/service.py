@@ -257,19 +257,7 @@ def submit_report(
     insert_report(session, report, created)
     for position, (key, processed) in enumerate(zip(files, photos, strict=True)):
         report.photos.append(
-            Photo(
-                kind="report",
-                approved=category.auto_publish,
-                position=position,
-                storage_key=key,
-                web_width=processed.web.width,
-                web_height=processed.web.height,
-                thumb_width=processed.thumb.width,
-                thumb_height=processed.thumb.height,
-                web_bytes=len(processed.web.data),
-                source_sha256=processed.sha256,
-                created_at=now,
-            )
+            photo_row(processed, key, "report", category.auto_publish, position, now)
         )
     hold_on_intake(
         session,
@@ -281,3 +269,22 @@ def submit_report(
     )
     session.flush()
     return Submission(report, token, photos=photos)
+
+
+def photo_row(
+    processed: ProcessedPhoto, key: str, kind: str, approved: bool, position: int, now: datetime
+) -> Photo:
+    """The row of a stored citizen photo (its files written under `key`)."""
+    return Photo(
+        kind=kind,
+        approved=approved,
+        position=position,
+        storage_key=key,
+        web_width=processed.web.width,
+        web_height=processed.web.height,
+        thumb_width=processed.thumb.width,
+        thumb_height=processed.thumb.height,
+        web_bytes=len(processed.web.data),
+        source_sha256=processed.sha256,
+        created_at=now,
+    )

@@ -27,7 +27,7 @@ from ..core.models import Photo, Report, Support
 from ..errors import ApiError
 from ..storage import MediaStorage
 from .photos import ProcessedPhoto
-from .service import IntakeLimits, process_photos
+from .service import IntakeLimits, photo_row, process_photos
 
 # The kind of a supporter's photo (besides a reporter's "report" and a crew's "after").
 SUPPORT_PHOTO = "support"
@@ -144,20 +144,10 @@ def _keep_evidence(
         key = secrets.token_hex(16)
         storage.put(session, f"{key}-web.jpg", processed.web.data)
         storage.put(session, f"{key}-thumb.jpg", processed.thumb.data)
-        photo = Photo(
-            report_id=report.id,
-            kind=SUPPORT_PHOTO,
-            approved=False,  # a supporter's photo is public only once staff publish it
-            position=max((p.position for p in report.photos), default=-1) + 1,
-            storage_key=key,
-            web_width=processed.web.width,
-            web_height=processed.web.height,
-            thumb_width=processed.thumb.width,
-            thumb_height=processed.thumb.height,
-            web_bytes=len(processed.web.data),
-            source_sha256=processed.sha256,
-            created_at=now,
-        )
+        # A supporter's photo is public only once staff publish it.
+        position = max((p.position for p in report.photos), default=-1) + 1
+        photo = photo_row(processed, key, SUPPORT_PHOTO, False, position, now)
+        photo.report_id = report.id
         session.add(photo)
     session.flush()
     session.add(
