@@ -153,6 +153,21 @@ def blocked() -> list[str]:
     return []
 
 
+def only_the_live_server(ctx, live_server: str, blocked: list[str]) -> None:
+    """Requests to any other host are refused (and noted in `blocked`); a 15 s default timeout."""
+    allowed = urlsplit(live_server).netloc
+
+    def handler(route) -> None:
+        if urlsplit(route.request.url).netloc != allowed:
+            blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    ctx.route("**/*", handler)
+    ctx.set_default_timeout(15_000)
+
+
 def _phone_context(browser, live_server: str, blocked: list[str]):
     """A fresh phone-sized browser profile; only the live server is reachable."""
     ctx = browser.new_context(
@@ -168,17 +183,7 @@ def _phone_context(browser, live_server: str, blocked: list[str]):
         permissions=["geolocation"],
         service_workers="allow",
     )
-    allowed = urlsplit(live_server).netloc
-
-    def handler(route) -> None:
-        if urlsplit(route.request.url).netloc != allowed:
-            blocked.append(route.request.url)
-            route.abort("blockedbyclient")
-        else:
-            route.continue_()
-
-    ctx.route("**/*", handler)
-    ctx.set_default_timeout(15_000)
+    only_the_live_server(ctx, live_server, blocked)
     return ctx
 
 
@@ -271,17 +276,7 @@ def desktop_context(browser, live_server: str, blocked: list[str]):
         timezone_id="Europe/Berlin",
         service_workers="allow",
     )
-    allowed = urlsplit(live_server).netloc
-
-    def handler(route) -> None:
-        if urlsplit(route.request.url).netloc != allowed:
-            blocked.append(route.request.url)
-            route.abort("blockedbyclient")
-        else:
-            route.continue_()
-
-    ctx.route("**/*", handler)
-    ctx.set_default_timeout(15_000)
+    only_the_live_server(ctx, live_server, blocked)
     yield ctx
     ctx.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
@@ -15,7 +14,7 @@ from maengelmelder.addresses.models import Address
 from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 
-from .conftest import GEOLOCATION, PHONE
+from .conftest import GEOLOCATION, PHONE, only_the_live_server
 from .test_citizen_app import button, heading, open_app
 
 MIN_TARGET = 44
@@ -184,15 +183,5 @@ def english_phone(browser, live_server: str, blocked: list[str]):
         timezone_id="Europe/London",
         service_workers="block",
     )
-    allowed = urlsplit(live_server).netloc
-
-    def handler(route) -> None:
-        if urlsplit(route.request.url).netloc != allowed:
-            blocked.append(route.request.url)
-            route.abort("blockedbyclient")
-        else:
-            route.continue_()
-
-    ctx.route("**/*", handler)
-    ctx.set_default_timeout(15_000)
+    only_the_live_server(ctx, live_server, blocked)
     return ctx
