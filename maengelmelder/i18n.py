@@ -183,6 +183,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Das Rechteck {index} liegt nicht im Bild ({width} × {height}).",
         "Rectangle {index} is not inside the image ({width} × {height}).",
     ),
+    "box_not_found": (
+        "Auf diesem Foto gibt es keinen Bereich {box}.",
+        "This photo has no box {box}.",
+    ),
+    "no_original": (
+        "Dieses Foto ist älter als die automatische Prüfung: es hat keine erkannten Bereiche "
+        "zum Entfernen.",
+        "This photo predates the automatic check: it has no detected boxes to remove.",
+    ),
     "support_closed": (
         "Diese Meldung ist bereits abgeschlossen; bitte ggf. neu melden.",
         "This report is already closed; please file a new one if needed.",

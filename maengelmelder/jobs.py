@@ -42,6 +42,10 @@ from .types import UTCDateTime
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "maengelmelder"
+# Jobs that take seconds of CPU each (the privacy pass of a photo): a queue of their own that
+# workers serve only when the main one is empty, and without Redis a thread of their own, so a
+# storm of them never delays mails and deadline checks.
+SLOW_QUEUE = "maengelmelder-slow"
 
 
 Job = Callable[..., object]
@@ -179,15 +183,22 @@ class Call:
     args: tuple = ()
     at: datetime | None = None
     job_id: str | None = None
+    queue: str = QUEUE_NAME  # or SLOW_QUEUE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", job_path(self.path))
 
 
-def enqueue(func: Job, *args, at: datetime | None = None, job_id: str | None = None) -> bool:
+def enqueue(
+    func: Job,
+    *args,
+    at: datetime | None = None,
+    job_id: str | None = None,
+    queue: str = QUEUE_NAME,
+) -> bool:
     """Run `func(*args)` soon (or at `at`). Never raises once the job is known to exist: a
     lost job is caught by a sweep."""
-    return enqueue_all([Call(func, args, at, job_id)])
+    return enqueue_all([Call(func, args, at, job_id, queue)])
 
 
 def enqueue_all(calls: list[Call]) -> bool:
@@ -210,7 +221,7 @@ def enqueue_all(calls: list[Call]) -> bool:
             _rq_enqueue(app, calls)
         elif app.config.get("INPROCESS_JOBS", True):
             for call in calls:
-                runner(app).submit(call.path, call.args, call.at)
+                runner(app, call.queue).submit(call.path, call.args, call.at)
         else:
             return False
         return True
@@ -252,18 +263,20 @@ def redis_connection(app: Flask, timeout: float = 5):
     return client
 
 
-def queue(app: Flask, timeout: float = 5):
+def queue(app: Flask, timeout: float = 5, name: str = QUEUE_NAME):
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=redis_connection(app, timeout))
+    return Queue(name, connection=redis_connection(app, timeout))
 
 
 def _rq_enqueue(app: Flask, calls: list[Call]) -> None:
     from rq import Queue, Retry
 
-    q = Queue(QUEUE_NAME, connection=redis_guard.guard(app).client)
-    with q.connection.pipeline() as pipe:
+    connection = redis_guard.guard(app).client
+    queues = {name: Queue(name, connection=connection) for name in {c.queue for c in calls}}
+    with connection.pipeline() as pipe:
         for call in calls:
+            q = queues[call.queue]
             # A job that fails (or whose worker died) is retried; jobs are idempotent, so
             # that is safe.
             kwargs: dict = {"retry": Retry(max=3, interval=[10, 60, 300]), "pipeline": pipe}
@@ -396,15 +409,22 @@ class Runner:
 
 
 _RUNNER = "maengelmelder.jobs.runner"
+_SLOW_RUNNER = "maengelmelder.jobs.slow_runner"
 _runners_lock = threading.Lock()
 
 
-def runner(app: Flask) -> Runner:
-    """The app's in-process runner, started on first use."""
+def runner(app: Flask, queue: str = QUEUE_NAME) -> Runner:
+    """The app's in-process runner, started on first use.
+
+    The slow queue's jobs get a runner (thread) of their own, without the schedule: while it
+    works through a storm of them, the main runner's mails and checks keep their times (the
+    slow jobs' heavy parts run in native code that lets the other thread go on).
+    """
+    key = _SLOW_RUNNER if queue == SLOW_QUEUE else _RUNNER
     with _runners_lock:
-        if _RUNNER not in app.extensions:
-            app.extensions[_RUNNER] = Runner(app, schedule(app))
-        return app.extensions[_RUNNER]
+        if key not in app.extensions:
+            app.extensions[key] = Runner(app, schedule(app) if key == _RUNNER else ())
+        return app.extensions[key]
 
 
 def runner_started(app: Flask) -> bool:
@@ -486,5 +506,6 @@ def work(app: Flask, *, burst: bool = False, fork: bool = True) -> None:
                     log.exception("could not schedule recurring jobs")
 
         threading.Thread(target=tick, name="maengelmelder-recurring", daemon=True).start()
-    worker = AppWorker([queue(app)], connection=redis_connection(app))
+    # Queues in order: a worker takes a slow job only while the main queue is empty.
+    worker = AppWorker([queue(app), queue(app, name=SLOW_QUEUE)], connection=redis_connection(app))
     worker.work(burst=burst, with_scheduler=True)

@@ -177,12 +177,13 @@ OLDEST_FIRST = "ORDER BY reports.created_at, reports.id"
             BY_DEADLINE,
             ("ix_reports_department_status_deadline",),
         ),
-        # the moderation queue
+        # the moderation queue (unpublished tickets, or published ones with a photo whose
+        # privacy pass failed: the department's open tickets bound it as well)
         (
             "crew",
             "/api/v1/tickets?published=false&limit=100",
             BY_DEADLINE,
-            ("ix_reports_published_status_deadline",),
+            ("ix_reports_published_status_deadline", "ix_reports_department_status_deadline"),
         ),
         # the city-wide queue of open tickets
         ("admin", "/api/v1/tickets?limit=50", BY_DEADLINE, ("ix_reports_open_deadline",)),

@@ -198,8 +198,34 @@ class Photo(db.Model):
     web_bytes: Mapped[int] = mapped_column(Integer)
     source_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The privacy pass (core/photo_privacy.py): its state, why it failed, the boxes it found
+    # or a moderator drew (web-image pixels), the unblurred files' key (staff only), when it
+    # last ran, and how often a pass was started for the current state.
+    privacy_state: Mapped[str | None] = mapped_column(String(16))
+    privacy_reason: Mapped[str | None] = mapped_column(String(40))
+    privacy_boxes: Mapped[list | None] = mapped_column(JSONType)
+    original_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    privacy_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    privacy_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     report: Mapped[Report] = relationship(back_populates="photos")
+
+    __table_args__ = (
+        # Rare states only: the moderation list's failed passes and the sweep's waiting ones
+        # stay an index range however many photos years of reports bring.
+        Index(
+            "ix_photos_privacy_failed",
+            "report_id",
+            postgresql_where=text("privacy_state = 'failed'"),
+            sqlite_where=text("privacy_state = 'failed'"),
+        ),
+        Index(
+            "ix_photos_privacy_pending",
+            "privacy_at",
+            postgresql_where=text("privacy_state = 'pending'"),
+            sqlite_where=text("privacy_state = 'pending'"),
+        ),
+    )
 
 
 class Follower(db.Model):

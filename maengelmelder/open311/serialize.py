@@ -14,6 +14,7 @@ from ..core import states
 from ..core.catalog import Category
 from ..core.events import TicketEvent
 from ..core.models import Photo, Report, public_text
+from ..reports.media import listed_photos
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The date this interface last changed in a way clients could notice.
@@ -150,7 +151,7 @@ def service_notice(report: Report, lang: str) -> str:
 
 def public_photos(report: Report) -> list[Photo]:
     """The photos the public may see, as in the native API."""
-    return [p for p in report.photos if p.approved and (report.published or p.kind == "after")]
+    return listed_photos(report)
 
 
 def public_description(report: Report) -> str:

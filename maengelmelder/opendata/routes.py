@@ -26,6 +26,7 @@ from ..core.catalog import Category, Department
 from ..core.models import Photo, Report, public_text, publicly_listed
 from ..errors import ApiError
 from ..extensions import db
+from ..reports.media import PHOTO_CLEARED
 from ..web.api import Blueprint
 from ..web.geojson import point
 from .schemas import CSV_LINKS, ExportArgs, OpenDataFeatureCollection
@@ -137,7 +138,7 @@ def _query(args: dict, last: tuple):
 def _photo_urls(report_ids: list[int]) -> dict[int, str]:
     rows = db.session.execute(
         select(Photo.report_id, Photo.storage_key)
-        .where(Photo.report_id.in_(report_ids), Photo.approved.is_(True))
+        .where(Photo.report_id.in_(report_ids), Photo.approved.is_(True), PHOTO_CLEARED)
         .order_by(Photo.report_id, Photo.position)
     )
     urls: dict[int, str] = {}

@@ -21,6 +21,7 @@ from ..core.catalog import Category, Department
 from ..core.models import Photo, Report, public_text, publicly_listed
 from ..errors import ApiError
 from ..paging import after, split_page
+from .media import PHOTO_CLEARED, listed_photos
 from .service import token_hash
 
 
@@ -188,7 +189,7 @@ def list_public_dicts(
             select(
                 Photo.report_id, Photo.kind, Photo.storage_key, Photo.web_width, Photo.web_height
             )
-            .where(Photo.report_id.in_([row.id for row in page]), Photo.approved)
+            .where(Photo.report_id.in_([row.id for row in page]), Photo.approved, PHOTO_CLEARED)
             .order_by(Photo.report_id, Photo.position, Photo.id)
         )
         for photo in session.execute(query):
@@ -273,7 +274,7 @@ def _has_evidence(report: Report) -> bool:
     if not report.published:
         return False
     text = public_text(report.published, report.public_description, report.description)
-    return bool(text) or any(p.approved for p in report.photos)
+    return bool(text) or bool(listed_photos(report))
 
 
 def _nearby_order(pair: tuple[Report, float]) -> tuple[int, int, float]:

@@ -25,6 +25,7 @@ from . import media as access_rules
 from . import reads, service
 from .intake import idempotency_key, intake_payload
 from .limits import intake_limits
+from .passes import queue_passes
 from .schemas import (
     ListQuery,
     NearbyPage,
@@ -146,6 +147,7 @@ def create_report():
         )
     if not result.replayed:
         schedule_checks(result.report)
+        queue_passes(photo.id for photo in result.report.photos)
     # The answer built directly (intake is the hottest write); `ReportCreated` says its shape.
     resp = jsonify(
         created_body(
@@ -305,7 +307,7 @@ def support_report(public_id: str):
     args, blobs = _support_args()
     report = reads.get_public(db.session, public_id)
     cfg = current_app.config
-    add_support(
+    supported = add_support(
         db.session,
         report,
         supporter=supporter_id(cfg["SECRET_KEY"], device_key()),
@@ -320,6 +322,8 @@ def support_report(public_id: str):
         limits=intake_limits(),
     )
     db.session.commit()  # a confirmation mail wakes the sender (notify.wake)
+    if supported.photo is not None:
+        queue_passes([supported.photo.id])
     return report
 
 
@@ -399,7 +403,7 @@ def media(name: str):
 
 def _may_see_private(name: str, access: access_rules.PhotoAccess) -> bool:
     key = request.args.get("k")
-    if key is not None:
+    if key is not None and not access.original:
         secret = current_app.config["SECRET_KEY"]
         return access_rules.reporter_key_matches(secret, name, access.tracking_token_hash, key)
     principal = current_principal()

@@ -29,7 +29,7 @@ from ..core.states import ALL as ALL_STATES
 from ..core.states import LABELS
 from ..web.geojson import PointGeometry, point
 from ..web.schemas import Out, Ref, Time
-from .media import is_public, reporter_key
+from .media import is_public, listed_photos, reporter_key
 
 DESCRIPTION_MAX = 4000
 
@@ -238,9 +238,7 @@ class ReportPublic(Out):
     updated_at = Time()
     deadline = Time()
     resolved_at = Time(allow_none=True)
-    photos = _Photos(
-        lambda r: [p for p in r.photos if p.approved and (r.published or p.kind == "after")]
-    )
+    photos = _Photos(listed_photos)
 
 
 class ReportForReporter(ReportPublic):

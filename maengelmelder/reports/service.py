@@ -19,7 +19,7 @@ from ..abuse.intake import (
 )
 from ..addresses import service as addresses
 from ..city import City
-from ..core import states
+from ..core import photo_privacy, states
 from ..core.events import TicketEvent
 from ..core.links import Links
 from ..core.models import Photo, Report
@@ -274,7 +274,8 @@ def submit_report(
 def photo_row(
     processed: ProcessedPhoto, key: str, kind: str, approved: bool, position: int, now: datetime
 ) -> Photo:
-    """The row of a stored citizen photo (its files written under `key`)."""
+    """The row of a stored citizen photo (its files written under `key`), waiting for its
+    privacy pass."""
     return Photo(
         kind=kind,
         approved=approved,
@@ -287,4 +288,6 @@ def photo_row(
         web_bytes=len(processed.web.data),
         source_sha256=processed.sha256,
         created_at=now,
+        privacy_state=photo_privacy.PENDING,
+        privacy_at=now,
     )

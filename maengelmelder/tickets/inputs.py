@@ -87,7 +87,17 @@ class RedactIn(Schema):
     rects = fields.List(
         fields.List(fields.Integer(), validate=validate.Length(equal=4)),
         required=True,
-        validate=validate.Length(min=1, max=50),
+        validate=validate.Length(max=50),
+        metadata={"description": "rectangles to black out: [x, y, width, height], web pixels"},
+    )
+    remove = fields.List(
+        fields.Integer(),
+        load_default=list,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "ids of the photo's boxes (`privacy.boxes`) to drop, the automatic "
+            "ones included; only for a photo that went through the privacy pass"
+        },
     )
 
 

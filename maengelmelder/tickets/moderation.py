@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from ..abuse.flags import resolve_open_flags
+from ..core import photo_privacy
 from ..core.models import Photo, Report
 from ..errors import ApiError, field_error
 from ..reports.service import IntakeLimits, process_photos
@@ -127,9 +128,8 @@ def redact(
     storage.delete_on_commit(session, f"{old}-thumb.jpg")
     photo.storage_key = new
     photo.web_bytes = len(web)
-    record(
-        report, change, "redacted", data={"photo_id": photo.id, "rects": [list(r) for r in rects]}
-    )
+    data = {"photo_id": photo.id, "rects": [list(r) for r in rects], "removed": []}
+    record(report, change, "redacted", data=data)
     session.flush()
     return photo
 
@@ -165,6 +165,8 @@ def add_after_photos(
             web_bytes=len(item.web.data),
             source_sha256=item.sha256,
             created_at=change.now,
+            privacy_state=photo_privacy.PENDING,  # public once its privacy pass ran
+            privacy_at=change.now,
         )
         report.photos.append(photo)
         added.append(photo)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 from .. import paging
 from ..abuse.models import AbuseReport
 from ..accounts.service import Principal
-from ..core import states
+from ..core import photo_privacy, states
 from ..core.catalog import Category, Department
-from ..core.models import Report
+from ..core.models import Photo, Report
 from ..sla.engine import STATES
 
 SLA_STATES = STATES  # the SLA engine's names, one list
@@ -101,7 +101,13 @@ def filtered(session: Session, principal: Principal, flt: QueueFilter, now: date
         query = query.where(Report.assignee_id == int(flt.assignee))
     if flt.published is not None:
         # `= false` rather than `IS false`: the planner matches it to the index's column.
-        query = query.where(Report.published == flt.published)
+        if flt.published:
+            query = query.where(Report.published == flt.published)
+        else:
+            # Moderation: also published reports with a photo whose privacy pass failed
+            # (a partial index holds just those photos).
+            failed = select(Photo.report_id).where(Photo.privacy_state == photo_privacy.FAILED)
+            query = query.where(or_(Report.published == flt.published, Report.id.in_(failed)))
     if flt.flagged is not None:
         flagged = select(AbuseReport.report_id).where(AbuseReport.resolved_at.is_(None))
         query = query.where(Report.id.in_(flagged) if flt.flagged else Report.id.not_in(flagged))

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..reports import reads as reports
 from ..reports.intake import intake_payload
 from ..reports.limits import intake_limits
+from ..reports.passes import queue_passes
 from ..reports.schemas import TrackedReport
 from ..sla.jobs import schedule_checks
 from ..storage import storage
@@ -263,10 +264,12 @@ def add_photos(report, change):
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type")
     _, blobs = intake_payload()
-    moderation.add_after_photos(
+    added = moderation.add_after_photos(
         db.session, report, change, blobs, storage=storage(), limits=intake_limits()
     )
-    return _answer(report, change, 201)
+    resp = _answer(report, change, 201)
+    queue_passes(photo.id for photo in added)
+    return resp
 
 
 @bp.post("/api/v1/tickets/<public_id>/publication", parameters=[inputs.PUBLIC_ID])
@@ -303,28 +306,6 @@ def dismiss_abuse(report, change):
     Without open flags and not hidden for abuse it changes nothing.
     """
     flags.dismiss(db.session, report, change)
-    return _answer(report, change)
-
-
-@bp.post(
-    "/api/v1/tickets/<public_id>/photos/<int:photo_id>/redact",
-    parameters=[inputs.PUBLIC_ID, inputs.PHOTO_ID],
-)
-@require(*STAFF)
-@ticket_view(versioned=False)
-@bp.arguments(inputs.RedactIn)
-@_changed()
-@bp.errors(404, 507)
-def redact(args: dict, report, change, photo_id: int):
-    """Black out rectangles ([x, y, width, height], web-size pixels) on a photo."""
-    moderation.redact(
-        db.session,
-        report,
-        change,
-        photo_id=photo_id,
-        rects=[tuple(r) for r in args["rects"]],
-        storage=storage(),
-    )
     return _answer(report, change)
 
 

@@ -29,14 +29,14 @@ from sqlalchemy.orm import object_session
 from ..abuse.models import ABUSE_REASONS
 from ..accounts.service import Principal, actor_names
 from ..clock import isoformat
-from ..core import states, workflow
+from ..core import photo_privacy, states, workflow
 from ..core.models import Report
 from ..notify.schemas import Undeliverable
 from ..notify.service import failed_for_report, undeliverable
-from ..reports.schemas import PhotoOut, ReportPublic, report_public
+from ..reports.schemas import PhotoOut, ReportPublic, media_url, report_public
 from ..web.augmented import Augmented
 from ..web.geojson import GeoJsonLink, PointGeometry
-from ..web.schemas import AnyOf, Out, Time
+from ..web.schemas import AnyOf, Message, Out, Time
 from .queue import (
     COUNT_CAP,
     SLA_STATES,
@@ -184,11 +184,64 @@ class TicketOwnDepartment(Ticket):
     )
 
 
+class PrivacyBox(Out):
+    """A box of a photo's privacy pass, in web-image pixels: found by the pass (`auto`, as
+    detected, before it is enlarged by a fifth and pixelated) or drawn by a moderator
+    (`manual`, blacked out)."""
+
+    id = fields.Integer(metadata={"description": "unique within the photo; `remove` names it"})
+    x = fields.Integer()
+    y = fields.Integer()
+    w = fields.Integer()
+    h = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(["face", "plate", "manual"]))
+    source = fields.String(validate=validate.OneOf(["auto", "manual"]))
+    score = fields.Float(allow_none=True)
+
+
+class PhotoPrivacy(Out):
+    """Where a photo stands in the privacy pass."""
+
+    state = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(photo_privacy.STATES),
+        metadata={
+            "description": "null: stored before the pass existed; pending: waiting for it or "
+            "in it (not public yet); done: the public files are blurred; failed: see `reason`, "
+            "never public until a moderator reviewed it; reviewed: a moderator had the last word"
+        },
+    )
+    reason = fields.Nested(
+        Message,
+        allow_none=True,
+        metadata={"description": "why the pass failed, in German and English"},
+    )
+    boxes = fields.List(fields.Nested(PrivacyBox))
+
+
+def _photo_privacy(photo) -> dict:
+    return {
+        "state": photo.privacy_state,
+        "reason": photo_privacy.reason_text(photo.privacy_reason),
+        "boxes": photo.privacy_boxes or [],
+    }
+
+
 class TicketPhoto(PhotoOut):
-    """A photo as staff see it: every photo, approved or not, with its id."""
+    """A photo as staff see it: every photo, approved or not, with its id, where it stands in
+    the privacy pass, and its unblurred original."""
 
     id = fields.Integer()
     approved = fields.Boolean()
+    privacy = derived(_photo_privacy, fields.Nested, PhotoPrivacy)
+    original_url = fields.Function(
+        lambda p: media_url(f"{p.original_key}-web.jpg") if p.original_key else None,
+        metadata={
+            "type": ["string", "null"],
+            "description": "the unblurred web image, for staff of the ticket's departments "
+            "only (404 to anyone else); null when the pass kept none",
+        },
+    )
 
 
 class StaffEvent(Out):

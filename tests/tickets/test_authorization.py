@@ -81,6 +81,13 @@ ENDPOINTS = {
         False,
         TICKET_ROLES,
     ),
+    "privacy_pass": (
+        "POST",
+        "/api/v1/tickets/{id}/photos/{photo}/privacy-pass",
+        None,
+        False,
+        TICKET_ROLES,
+    ),
     "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
     "staff_names": ("GET", "/api/v1/staff/names", None, False, STAFF_ROLES),
     "my_sessions": ("GET", "/api/v1/auth/sessions", None, False, SESSION_ROLES),

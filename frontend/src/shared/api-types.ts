@@ -2378,60 +2378,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tickets/{public_id}/photos/{photo_id}/redact": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Black out rectangles ([x, y, width, height], web-size pixels) on a photo. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description the report's public id, YEAR-NNNNNN */
-                    public_id: string;
-                    /** @description the photo's id */
-                    photo_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RedactIn"];
-                };
-            };
-            responses: {
-                /** @description The ticket after the change. */
-                200: {
-                    headers: {
-                        /** @description the ticket's version */
-                        ETag?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TicketFull"] | components["schemas"]["TicketFullOwnDepartment"];
-                    };
-                };
-                400: components["responses"]["Error400"];
-                401: components["responses"]["Error401"];
-                403: components["responses"]["Error403"];
-                404: components["responses"]["Error404"];
-                422: components["responses"]["Error422"];
-                503: components["responses"]["Error503"];
-                507: components["responses"]["Error507"];
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/track/{token}/reopen": {
         parameters: {
             query?: never;
@@ -3276,6 +3222,114 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["MailRetried"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{public_id}/photos/{photo_id}/redact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Black out rectangles and drop boxes of the privacy pass on a photo.
+         * @description `rects` ([x, y, width, height], web-size pixels) become manual boxes, blacked out; the
+         *     boxes named in `remove` go. The public files are rendered anew from the unblurred
+         *     original under a new name; a photo whose pass failed or is pending becomes `reviewed`.
+         *     A photo from before the pass has no boxes: its rects blacken its current files and a
+         *     `remove` is `422`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the report's public id, YEAR-NNNNNN */
+                    public_id: string;
+                    /** @description the photo's id */
+                    photo_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RedactIn"];
+                };
+            };
+            responses: {
+                /** @description The photo after the change. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TicketPhoto"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+                507: components["responses"]["Error507"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{public_id}/photos/{photo_id}/privacy-pass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the privacy pass on a photo again (its state is `pending` until it ran).
+         * @description Boxes a moderator drew stay; the automatic ones are found anew. Not public meanwhile.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the report's public id, YEAR-NNNNNN */
+                    public_id: string;
+                    /** @description the photo's id */
+                    photo_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The photo, waiting for its pass. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TicketPhoto"];
                     };
                 };
                 400: components["responses"]["Error400"];
@@ -4160,6 +4214,29 @@ export interface components {
             /** @description `[{href, rel: "next", type}]` naming the next page; empty on the last */
             links: components["schemas"]["GeoJsonLink"][];
         };
+        PrivacyBox: {
+            /** @description unique within the photo; `remove` names it */
+            id: number;
+            x: number;
+            y: number;
+            w: number;
+            h: number;
+            /** @enum {string} */
+            kind: "face" | "plate" | "manual";
+            /** @enum {string} */
+            source: "auto" | "manual";
+            score: number | null;
+        };
+        PhotoPrivacy: {
+            /**
+             * @description null: stored before the pass existed; pending: waiting for it or in it (not public yet); done: the public files are blurred; failed: see `reason`, never public until a moderator reviewed it; reviewed: a moderator had the last word
+             * @enum {string|null}
+             */
+            state: "pending" | "done" | "failed" | "reviewed" | null;
+            /** @description why the pass failed, in German and English */
+            reason: components["schemas"]["Message"] | null;
+            boxes: components["schemas"]["PrivacyBox"][];
+        };
         TicketPhoto: {
             kind: string;
             /** @description web size, long side ≤ 1600 px */
@@ -4170,6 +4247,9 @@ export interface components {
             height: number;
             id: number;
             approved: boolean;
+            privacy: components["schemas"]["PhotoPrivacy"];
+            /** @description the unblurred web image, for staff of the ticket's departments only (404 to anyone else); null when the pass kept none */
+            readonly original_url: string | null;
         };
         StaffEvent: {
             id: number;
@@ -4343,9 +4423,6 @@ export interface components {
             photo_ids: number[] | null;
             /** @default null */
             reason: string | null;
-        };
-        RedactIn: {
-            rects: number[][];
         };
         CitizenNoteIn: {
             note: string;
@@ -4674,6 +4751,12 @@ export interface components {
             /** @enum {string} */
             status: "pending";
             message: components["schemas"]["Message"];
+        };
+        RedactIn: {
+            /** @description rectangles to black out: [x, y, width, height], web pixels */
+            rects: number[][];
+            /** @description ids of the photo's boxes (`privacy.boxes`) to drop, the automatic ones included; only for a photo that went through the privacy pass */
+            remove?: number[];
         };
     };
     responses: {
