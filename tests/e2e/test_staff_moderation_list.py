@@ -135,7 +135,7 @@ def test_black_out_opens_per_photo_and_a_drawn_box_is_saved(app, staff, live_ser
     expect(img).to_have_attribute("src", re.compile(r"-web\.jpg"))
     expect(page.locator(".redact-box")).to_have_count(1)  # the other row's tool stays closed
 
-    def web_image() -> Image.Image:
+    def web_image(img=img) -> Image.Image:
         resp = requests.get(live_server + img.get_attribute("src"), cookies=cookies(page))
         assert resp.ok, resp.status_code
         return Image.open(BytesIO(resp.content)).convert("L")
@@ -153,7 +153,9 @@ def test_black_out_opens_per_photo_and_a_drawn_box_is_saved(app, staff, live_ser
     assert sent.value.ok, sent.value.text()
     expect(item.get_by_text("Geschwärzt.")).to_be_visible()
 
-    after = web_image()
+    # Saved, the tool shows the unblurred original with the box over it, and the public
+    # version beside it: that one is blacked out.
+    after = web_image(item.get_by_role("img", name="Foto 1, öffentliche Fassung"))
     assert after.getpixel((int(width * 0.35), int(height * 0.35))) < 30
     point = (int(width * 0.8), int(height * 0.8))
     assert abs(after.getpixel(point) - before.getpixel(point)) < 25

@@ -266,9 +266,25 @@ export async function addPhotos(id: string, photos: Blob[]): Promise<Versioned> 
   return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
 }
 
-export async function redact(id: string, photoId: number, rects: number[][]): Promise<Versioned> {
-  const r = await call<TicketFull>(`${ticketPath(id)}/photos/${photoId}/redact`, { json: { rects } });
-  return { ticket: r.data, etag: r.etag ?? etagOf(r.data) };
+/** The ticket after a change to one of its photos: the answer when it is the ticket, else loaded. */
+async function afterPhotoChange(id: string, r: Answer<unknown>): Promise<Versioned> {
+  const t = r.data as TicketFull | null;
+  if (t && typeof t.public_id === "string" && Array.isArray(t.photos)) return { ticket: t, etag: r.etag ?? etagOf(t) };
+  return getTicket(id);
+}
+
+/**
+ * Black out rectangles on a photo; on a photo with an unblurred original also drop the named
+ * boxes (`remove`) and render the public version anew. Without `remove` the body is as before.
+ */
+export async function redact(id: string, photoId: number, rects: number[][], remove: number[] = []): Promise<Versioned> {
+  const body = remove.length ? { rects, remove } : { rects };
+  return afterPhotoChange(id, await call<unknown>(`${ticketPath(id)}/photos/${photoId}/redact`, { json: body }));
+}
+
+/** Run the privacy pass on a photo again (it is pending until the worker ran it). */
+export async function privacyPass(id: string, photoId: number): Promise<Versioned> {
+  return afterPhotoChange(id, await call<unknown>(`${ticketPath(id)}/photos/${photoId}/privacy-pass`, { method: "POST" }));
 }
 
 export interface QueueFilter {

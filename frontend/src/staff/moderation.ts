@@ -4,9 +4,10 @@ import { h } from "../shared/dom";
 import { formatDateTime, pick } from "../shared/i18n";
 import type { StaffPhoto, Ticket } from "../shared/types";
 import { flagCount, flagSection, heldFacts } from "./abuse";
-import { ApiError, dismissAbuse, getTicket, listTickets, publication, redact, type Versioned } from "./api";
+import { ApiError, dismissAbuse, getTicket, listTickets, privacyPass, publication, redact, type Versioned } from "./api";
 import { svg } from "./chart";
 import { st } from "./i18n";
+import { boxName, boxPercent, boxRect, canSave, isAuto, needsPrivacyReview, originalUrl, passNote, privacyOf, redactBody, savesReview, type PrivacyBox } from "./privacy";
 import { FRAME_START, frameRect, moveFrame, scaleRect, type Frame, type Point, type Rect } from "./rects";
 import { errorText, messageEl, type StaffView } from "./shell";
 import { photoKind } from "./ticket";
@@ -22,11 +23,15 @@ export interface ModerationPage {
   next: string | null;
 }
 
-/** Unpublished tickets, a page at a time: the server filter when it exists, else the queue filtered here. */
+/**
+ * Tickets to moderate, a page at a time: the server's `published=false` filter (unpublished
+ * reports, and published ones with a photo whose privacy pass failed) when it exists, else
+ * the queue filtered here.
+ */
 export async function unpublished(cursor: string | null = null): Promise<ModerationPage> {
   try {
     const r = await listTickets({ published: "false", limit: MODERATION_PAGE, cursor });
-    return { items: r.items.filter((t) => t.published === false), next: r.next };
+    return { items: r.items, next: r.next };
   } catch (e) {
     if (!(e instanceof ApiError) || ![400, 404, 422].includes(e.status)) throw e;
   }
@@ -47,6 +52,8 @@ interface Entry {
   text: string;
   photoIds: Set<number>;
   rects: Map<number, Rect[]>;
+  /** Per photo, the ids of the boxes (found by the pass or drawn before) to drop on saving. */
+  removed: Map<number, Set<number>>;
   /** The keyboard frame per photo, kept while the item is redrawn. */
   frames: Map<number, Frame>;
   /** The photo whose box gets the focus back after a redraw (an area added by keyboard). */
@@ -78,12 +85,13 @@ export function moderationView(): StaffView {
     const page = onlyFlagged ? await flagged(cursor) : await unpublished(cursor);
     const full = await Promise.all(page.items.map((t) => getTicket(t.public_id)));
     const fresh = full
-      .filter((v) => (onlyFlagged ? flagCount(v.ticket) > 0 : !v.ticket.published))
+      .filter((v) => (onlyFlagged ? flagCount(v.ticket) > 0 : !v.ticket.published || needsPrivacyReview(v.ticket)))
       .map((v) => ({
         v,
         text: v.ticket.public_description ?? v.ticket.description ?? "",
         photoIds: new Set(v.ticket.photos.filter((p) => p.kind !== "after").map((p) => p.id)),
         rects: new Map(),
+        removed: new Map(),
         frames: new Map(),
         refocus: null,
         msg: null,
@@ -133,10 +141,18 @@ export function moderationView(): StaffView {
 
   function photoEditor(e: Entry, p: StaffPhoto, n: number, redraw: () => void): HTMLElement {
     const id = e.v.ticket.public_id;
-    const img = h("img", { src: e.bust ? `${p.url}?v=${e.bust}` : p.url, alt: st("photoAlt", { n, kind: photoKind(p.kind) }), draggable: "false" });
+    const pass = privacyOf(p);
+    // A photo with an unblurred original is shown unblurred, with the boxes that make the
+    // public version; one from before the pass is blacked out where it is.
+    const original = originalUrl(p);
+    const boxes = original ? pass.boxes : [];
+    const removed = e.removed.get(p.id) ?? new Set<number>();
+    const img = h("img", { src: original ?? (e.bust ? `${p.url}?v=${e.bust}` : p.url), alt: st("photoAlt", { n, kind: photoKind(p.kind) }), draggable: "false" });
     const W = () => img.naturalWidth || p.width || 1;
     const H = () => img.naturalHeight || p.height || 1;
     const overlay = svg("svg", { viewBox: `0 0 ${p.width || 1} ${p.height || 1}`, preserveAspectRatio: "none", "aria-hidden": "true", focusable: "false" });
+    // The boxes' names on the photo; the list below the photo says the same to everyone.
+    const tags = h("div", { class: "box-tags", "aria-hidden": "true" });
     const rects = e.rects.get(p.id) ?? [];
     // The keyboard's frame: shown while the photo has the focus.
     let frame = e.frames.get(p.id) ?? FRAME_START;
@@ -146,9 +162,31 @@ export function moderationView(): StaffView {
       const [x, y, w, hh] = frameRect(frame, { width: W(), height: H() });
       for (const [k, v] of Object.entries({ x, y, width: w, height: hh })) cursor.setAttribute(k, String(v));
     };
+    const shape = (b: PrivacyBox): SVGElement[] => {
+      const [x, y, w, hh] = boxRect(b);
+      if (!isAuto(b)) return [svg("rect", { x, y, width: w, height: hh, class: "redact-rect redact-saved" })];
+      // Two strokes, light under dark, so the dashed frame shows on any photo.
+      return [svg("rect", { x, y, width: w, height: hh, class: "auto-box-under" }), svg("rect", { x, y, width: w, height: hh, class: `auto-box auto-box-${b.kind}` })];
+    };
     const paint = () => {
       overlay.setAttribute("viewBox", `0 0 ${W()} ${H()}`);
-      overlay.replaceChildren(...rects.map(([x, y, w, hh]) => svg("rect", { x, y, width: w, height: hh, class: "redact-rect" })), ...(cursor ? [cursor] : []));
+      const kept = boxes.filter((b) => !removed.has(b.id));
+      overlay.replaceChildren(
+        ...kept.flatMap(shape),
+        ...rects.map(([x, y, w, hh]) => svg("rect", { x, y, width: w, height: hh, class: "redact-rect" })),
+        ...(cursor ? [cursor] : []),
+      );
+      tags.replaceChildren(
+        ...kept.map((b) => {
+          const at = boxPercent(b, { width: W(), height: H() });
+          return h(
+            "span",
+            { class: `box-tag ${isAuto(b) ? "box-tag-auto" : "box-tag-manual"}`, style: `left: ${at.left}%; top: ${at.top}%;` },
+            boxName(b, boxes),
+            isAuto(b) ? ` · ${st("privacyAuto")}` : "",
+          );
+        }),
+      );
       drawFrame();
     };
     img.addEventListener("load", paint);
@@ -157,6 +195,7 @@ export function moderationView(): StaffView {
       { class: "redact-box", role: "group", tabindex: "0", "aria-label": st("redactArea", { n }), "aria-describedby": `m-${id}-help` },
       img,
       overlay,
+      tags,
     );
     box.addEventListener("focus", () => {
       cursor = svg("rect", { class: "redact-frame" });
@@ -168,6 +207,7 @@ export function moderationView(): StaffView {
       cursor = null;
     });
     box.addEventListener("keydown", (ev) => {
+      if (ev.target !== box) return;
       const next = moveFrame(frame, ev.key, ev.shiftKey);
       if (next) {
         ev.preventDefault();
@@ -230,21 +270,63 @@ export function moderationView(): StaffView {
       live = null;
     });
     if (img.complete) paint();
+
+    // The boxes as a list, each with its button: remove it from the public version, or keep it after all.
+    const boxList = boxes.length
+      ? h(
+          "ul",
+          { class: "privacy-boxes", "aria-labelledby": `m-${id}-${p.id}-boxes` },
+          ...boxes.map((b) => {
+            const name = boxName(b, boxes);
+            const state = h("span", { class: "hint" });
+            const btn = h("button", { type: "button", class: "btn btn-small btn-touch" });
+            const li = h(
+              "li",
+              {},
+              h("span", { class: `box-swatch ${isAuto(b) ? "box-swatch-auto" : "box-swatch-manual"}`, "aria-hidden": "true" }),
+              h("span", {}, name, " ", h("span", { class: "hint" }, `(${st(isAuto(b) ? "privacyAuto" : "privacyByHand")})`)),
+              " ",
+              state,
+              btn,
+            );
+            const show = () => {
+              const gone = removed.has(b.id);
+              li.classList.toggle("box-removed", gone);
+              state.textContent = gone ? st("privacyWillRemove") : "";
+              btn.textContent = st(gone ? "privacyKeep" : "privacyRemove");
+              btn.setAttribute("aria-label", st(gone ? "privacyKeepBox" : "privacyRemoveBox", { box: name }));
+            };
+            btn.addEventListener("click", () => {
+              if (removed.has(b.id)) removed.delete(b.id);
+              else removed.add(b.id);
+              e.removed.set(p.id, removed);
+              show();
+              paint();
+            });
+            show();
+            return li;
+          }),
+        )
+      : null;
+
     const cb = h("input", { type: "checkbox", id: `pub-${id}-${p.id}`, checked: e.photoIds.has(p.id) });
     cb.addEventListener("change", () => (cb.checked ? e.photoIds.add(p.id) : e.photoIds.delete(p.id)));
-    const redactBtn = h("button", { type: "button", class: "btn btn-small" }, st("redact"));
-    redactBtn.addEventListener("click", async () => {
-      if (!rects.length) {
+    const review = savesReview(pass, !!original);
+    const saveBtn = h("button", { type: "button", class: "btn btn-small" }, st(review ? "privacySave" : "redact"));
+    saveBtn.addEventListener("click", async () => {
+      if (!canSave(pass, rects.length, removed.size)) {
         e.msg = { text: st("redactNone"), kind: "error" };
         redraw();
         return;
       }
-      redactBtn.disabled = true;
+      saveBtn.disabled = true;
+      const body = redactBody(rects, removed);
       try {
-        e.v = await redact(id, p.id, rects);
+        e.v = await redact(id, p.id, body.rects, body.remove);
         e.rects.delete(p.id);
+        e.removed.delete(p.id);
         e.bust = Date.now();
-        e.msg = { text: st("redacted"), kind: "ok" };
+        e.msg = { text: st(review ? "privacySaved" : "redacted"), kind: "ok" };
       } catch (err) {
         e.msg = { text: errorText(err), kind: "error" };
       }
@@ -265,10 +347,29 @@ export function moderationView(): StaffView {
       "div",
       { class: "redact-photo" },
       h("p", { class: "hint", id: `m-${id}-help` }, st("redactHelp")),
+      passNote(p, n, null),
       box,
+      original
+        ? h(
+            "div",
+            { class: "privacy-list" },
+            h("h4", { id: `m-${id}-${p.id}-boxes` }, st("privacyBoxes")),
+            h("p", { class: "hint" }, st("privacyBoxesHelp")),
+            boxList,
+          )
+        : null,
       h("div", { class: "field check" }, cb, h("label", { for: cb.id }, st("photoPublish", { n }))),
       h("p", { class: "hint", "aria-live": "polite" }, st("redactCount", { n: rects.length })),
-      h("div", { class: "row" }, redactBtn, clearBtn, closeBtn),
+      h("div", { class: "row" }, saveBtn, clearBtn, closeBtn),
+      // What the public sees: the version the pass (and the saved boxes) made unrecognisable.
+      original
+        ? h(
+            "figure",
+            { class: "privacy-public" },
+            h("img", { src: p.url, alt: st("privacyPublicAlt", { n }), loading: "lazy", width: p.width || null, height: p.height || null }),
+            h("figcaption", { class: "hint" }, st("privacyPublic", { n })),
+          )
+        : null,
     );
   }
 
@@ -335,6 +436,17 @@ export function moderationView(): StaffView {
       }
     };
     const befores = t.photos.filter((p) => p.kind !== "after");
+    const retry = async (photoId: number) => {
+      try {
+        e.v = await privacyPass(t.public_id, photoId);
+        e.msg = { text: st("privacyRetried"), kind: "ok" };
+      } catch (err) {
+        e.msg = { text: errorText(err), kind: "error" };
+      }
+      redraw();
+    };
+    // A photo whose privacy pass failed says why on the row, with "Erneut prüfen".
+    const failedPasses = befores.map((p, i) => (privacyOf(p).state === "failed" ? passNote(p, i + 1, () => void retry(p.id)) : null));
     const held = heldFacts(t);
     const flags = t.abuse_flags ?? [];
     const bust = (url: string) => (e.bust ? `${url}?v=${e.bust}` : url);
@@ -397,6 +509,7 @@ export function moderationView(): StaffView {
           formatDateTime(t.created_at),
         ),
         textPart,
+        ...failedPasses,
         messageEl(e.msg) ?? "",
         held.length ? h("dl", { class: "facts" }, ...held) : "",
         ...flagSection(flags, `m-${t.public_id}-flags`, "h4"),

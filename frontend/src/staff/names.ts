@@ -51,6 +51,7 @@ const BUILT_IN: Partial<Record<NameKind, Record<string, Bilingual>>> = {
     flagged: b("Als Missbrauch gemeldet", "Flagged as abuse"),
     privacy: b("Persönliche Daten entfernt", "Personal data removed"),
     redacted: b("Foto geschwärzt", "Photo redacted"),
+    privacy_pass: b("Datenschutz-Prüfung", "Privacy check"),
     reopened: b("Wieder geöffnet", "Reopened"),
     escalation: b("Eskaliert", "Escalated"),
   },

@@ -6,11 +6,12 @@ import { createMap, pinIcon } from "../shared/mapcommon";
 import { resizePhoto } from "../shared/resize";
 import type { Event, TicketFull } from "../shared/types";
 import { flagSection, heldFacts } from "./abuse";
-import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, publication, transition, type ChangeResult, type Versioned } from "./api";
+import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, privacyPass, publication, transition, type ChangeResult, type Versioned } from "./api";
 import { forwardForm } from "./forward";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
 import { nameOf, routingText, type Routing } from "./names";
+import { passNote, privacyEventDetail } from "./privacy";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
@@ -18,10 +19,12 @@ import { slaBadge } from "./sla";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
-export function eventLine(e: Event): string {
+/** A history entry's line; the privacy pass and a redaction say what they did (for "Foto n" the ticket's photos). */
+export function eventLine(e: Event, photos: readonly { id: number }[] = []): string {
   if (e.to_status && e.from_status !== e.to_status) return `${e.from_status ? `${statusLabel(e.from_status)} → ` : ""}${statusLabel(e.to_status)}`;
   if (e.kind === "supported") return st("eventSupported");
-  return nameOf("event", e.kind);
+  const detail = privacyEventDetail(e, (id) => photos.findIndex((p) => p.id === id) + 1 || null);
+  return detail ? `${nameOf("event", e.kind)} – ${detail}` : nameOf("event", e.kind);
 }
 
 /** Whose photo it is: the reporter's ("vorher"), a supporter's, or the crew's "after" photo. */
@@ -147,6 +150,7 @@ export function ticketView(id: string): StaffView {
           p.kind === "support" && !p.approved && t.published
             ? h("button", { type: "button", class: "btn btn-small", disabled: busy, onclick: () => publishPhoto(t, p.id, i + 1) }, st("photoPublish", { n: i + 1 }))
             : null,
+          passNote(p, i + 1, () => void run(() => privacyPass(id, p.id), () => st("privacyRetried")), busy),
         ),
       ),
     );
@@ -162,7 +166,7 @@ export function ticketView(id: string): StaffView {
           {},
           h("time", { datetime: e.at }, formatDateTime(e.at)),
           " – ",
-          h("strong", {}, eventLine(e)),
+          h("strong", {}, eventLine(e, t.photos)),
           e.actor ? [" ", h("span", { class: "hint" }, actedBy(e.actor, e.actor_name))] : null,
           e.public_note ? h("p", { class: "note" }, h("span", { class: "tag" }, st("public")), " ", e.public_note) : null,
           e.internal_note ? h("p", { class: "note note-internal" }, h("span", { class: "tag tag-internal" }, st("internal")), " ", e.internal_note) : null,
