@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .core import photo_privacy
 from .core.settings import (
     AbuseSettings,
     MailSettings,
@@ -152,6 +153,12 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SMTP_TIMEOUT": _float(env, "SMTP_TIMEOUT", _MAIL.smtp_timeout),
         # Without Redis, jobs run in a thread of the serving process.
         "INPROCESS_JOBS": _bool(env, "INPROCESS_JOBS", True),
+        # The privacy pass of a photo: how often it may start before it counts as timed out,
+        # and after how long untouched a pending photo's pass counts as lost (queued again).
+        "PRIVACY_PASS_TRIES": _int(env, "PRIVACY_PASS_TRIES", photo_privacy.DEFAULT_TRIES),
+        "PRIVACY_PASS_STALE_SECONDS": _int(
+            env, "PRIVACY_PASS_STALE_SECONDS", photo_privacy.DEFAULT_STALE_SECONDS
+        ),
         "MAIL_FROM": get("MAIL_FROM", _MAIL.sender),
         # Abuse and spam defences (docs/abuse.md).
         # A report filled in faster than this (seconds, from the form's fill_ms) is refused;

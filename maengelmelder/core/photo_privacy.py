@@ -16,6 +16,13 @@ STATES = (PENDING, DONE, FAILED, REVIEWED)
 # A photo in one of these states (or NULL: from before the pass) may be public.
 CLEARED = (DONE, REVIEWED)
 
+# How often a pass may start for one photo before it counts as timed out (a killed or hung job
+# starts again from the sweep), and after how long untouched a pending photo's pass counts as
+# lost (killed worker, Redis down at intake, a restarted in-process runner) and is queued
+# again: longer than a job's timeout. `MAENGELMELDER_PRIVACY_PASS_TRIES`, `…_STALE_SECONDS`.
+DEFAULT_TRIES = 3
+DEFAULT_STALE_SECONDS = 600
+
 # Why a pass failed, as staff read it.
 REASONS = {
     "model_missing": {

@@ -40,12 +40,6 @@ from . import detect
 log = logging.getLogger(__name__)
 
 QUALITY = 82  # as the photo pipeline encodes
-# How often a pass may start for one photo before it counts as timed out (a killed or hung
-# job starts again from the sweep).
-DEFAULT_TRIES = 3
-# A pending photo untouched this long has lost its job (killed worker, Redis down at intake,
-# a restarted in-process runner): the sweep queues it again. Longer than a job's timeout.
-DEFAULT_STALE_SECONDS = 600
 SWEEP_BATCH = 500
 
 
@@ -57,11 +51,11 @@ def _setting(name: str, default: int) -> int:
 
 
 def max_tries() -> int:
-    return _setting("PRIVACY_PASS_TRIES", DEFAULT_TRIES)
+    return _setting("PRIVACY_PASS_TRIES", pp.DEFAULT_TRIES)
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=_setting("PRIVACY_PASS_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+    return timedelta(seconds=_setting("PRIVACY_PASS_STALE_SECONDS", pp.DEFAULT_STALE_SECONDS))
 
 
 # -- rendering ---------------------------------------------------------------------------------

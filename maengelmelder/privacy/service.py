@@ -12,6 +12,7 @@ from ..abuse.confirmation import forget as forget_confirmations
 from ..core import states
 from ..core.events import TicketEvent
 from ..core.models import Follower, Photo, Report
+from ..core.photo_privacy import cleared
 from ..emails import email_key
 from ..notify.models import OutboxMessage
 from ..storage import MediaStorage
@@ -103,8 +104,10 @@ def _forget_contact(report: Report, removed: Removed, now: datetime, why: str) -
 
 def _drop_photos(session: Session, photos: list[Photo], storage: MediaStorage, removed: Removed):
     for photo in photos:
-        storage.delete_on_commit(session, f"{photo.storage_key}-web.jpg")
-        storage.delete_on_commit(session, f"{photo.storage_key}-thumb.jpg")
+        # The public files and, if the privacy pass kept one, the unblurred original.
+        for key in filter(None, (photo.storage_key, photo.original_key)):
+            storage.delete_on_commit(session, f"{key}-web.jpg")
+            storage.delete_on_commit(session, f"{key}-thumb.jpg")
         session.delete(photo)
         removed.photos += 1
 
@@ -130,8 +133,13 @@ def retention(
     forgotten: set[str] = set()
     for report in reports:
         has_data = report.reporter_email or report.followers
-        # A citizen's photo (the reporter's or a supporter's) never published; not the crew's.
-        unpublished = [p for p in report.photos if p.kind != "after" and not p.approved]
+        # A citizen's photo (the reporter's or a supporter's) never published (not approved,
+        # or held back by its privacy pass); not the crew's.
+        unpublished = [
+            p
+            for p in report.photos
+            if p.kind != "after" and not (p.approved and cleared(p.privacy_state))
+        ]
         if not has_data and not unpublished:
             continue
         removed.reports.append(report.public_id)
