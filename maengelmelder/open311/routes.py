@@ -34,6 +34,7 @@ from ..extensions import commit_keeping_loaded, db
 from ..i18n import translate_errors
 from ..reports import service
 from ..reports.limits import intake_limits
+from ..reports.passes import queue_passes
 from ..reports.schemas import ReportIn
 from ..sla.jobs import schedule_checks
 from ..storage import storage
@@ -313,6 +314,7 @@ def create_request(fmt: str):
         result = service.replay(existing, service.fingerprint(data, blobs), cfg["SECRET_KEY"])
     if not result.replayed:
         schedule_checks(result.report)
+        queue_passes(photo.id for photo in result.report.photos)
     report = result.report
     body = [
         {

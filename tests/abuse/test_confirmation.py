@@ -14,6 +14,7 @@ from maengelmelder.privacy.jobs import retention
 from tests import images
 from tests.abuse.helpers import EVERYWHERE, NOWHERE, file, publicly_visible, stored
 from tests.open311.conftest import INSIDE as OPEN311_INSIDE
+from tests.passes import run_privacy_passes
 from tests.reports.helpers import post_multipart, report_json
 from tests.tickets.helpers import version_of
 
@@ -92,6 +93,7 @@ def test_confirmation_end_to_end(confirming, client, staff):
     assert created["tracking_url"] in mail.body
     token = token_from(mail)
 
+    run_privacy_passes(client.application)  # as the worker does after the photo's intake
     # Following the link: the page, then the app's call.
     page = client.get(f"/confirm/{token}")
     assert page.status_code == 200 and "JavaScript" in page.get_data(as_text=True)

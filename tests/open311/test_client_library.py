@@ -21,6 +21,7 @@ requests = pytest.importorskip("requests")
 
 from tests import images  # noqa: E402
 from tests.open311.conftest import INSIDE  # noqa: E402
+from tests.passes import run_privacy_passes  # noqa: E402
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def endpoint(app, monkeypatch) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_georeport_client_reads_what_it_filed(endpoint, api_key, fmt):
+def test_georeport_client_reads_what_it_filed(app, endpoint, api_key, fmt):
     client = georeport.GeoReport(
         endpoint, jurisdiction="musterstadt", api_key=api_key, output_format=fmt
     )
@@ -80,6 +81,7 @@ def test_georeport_client_reads_what_it_filed(endpoint, api_key, fmt):
         timeout=10,
     )
     assert with_photo.status_code == 201, with_photo.text
+    run_privacy_passes(app)  # as the worker does after each photo's intake
     if fmt == "json":
         first_id = filed.json()[0]["service_request_id"]
         second_id = with_photo.json()[0]["service_request_id"]

@@ -28,6 +28,7 @@ from maengelmelder.reports.schemas import (
 )
 from maengelmelder.web.geojson import PointGeometry
 from tests import images
+from tests.passes import run_privacy_passes
 from tests.reports.helpers import post_multipart, report_json
 
 
@@ -63,6 +64,7 @@ def _file_varied_reports(client, staff, clock) -> dict[str, str]:
     )
     assert after.status_code in (200, 201), after.json
     versioned(filed["done"], "transition", json={"to": "resolved", "public_note": "erledigt"})
+    run_privacy_passes(client.application)  # as the worker does after each photo's intake
     return filed
 
 
