@@ -61,6 +61,7 @@ format: install
 bench: install frontend
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/photos.py
+	$(BIN)/python benchmarks/privacy.py
 	$(BIN)/python benchmarks/sla_sweep.py
 	$(BIN)/python benchmarks/addresses.py
 	$(BIN)/python benchmarks/frontend_budget.py
