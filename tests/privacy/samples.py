@@ -7,7 +7,7 @@ pasted onto street-like backgrounds, and German plates drawn with Pillow (its bu
 onto cars in drawn street scenes. They stand in for photos; they are not photos.
 
 - `face_samples()`: 8 images of 1600 × 1200 (the web size), each with 12 faces, one per height
-  of `FACE_HEIGHTS` (12–120 px), half of them mirrored, with some context around the big
+  of `FACE_HEIGHTS` (12–120 px), about half of them mirrored, with some context around the big
   crops, over brick, grass, gravel (scikit-image) or a drawn street scene, then blurred a
   little, noised and JPEG-compressed.
 - `plate_samples()`: 8 street scenes of 1600 × 1200 with 4 plates each, 80–260 px wide,
@@ -16,7 +16,8 @@ onto cars in drawn street scenes. They stand in for photos; they are not photos.
   (a cat, a coffee cup, a rocket, a motorcycle, text, coins …) and 6 drawn street scenes with
   shop signs, blue road signs and cars, for false alarms.
 
-Building all 32 images takes about 2 s; they are built once per process (`functools.cache`).
+Building all 32 images takes a few seconds (3–7 s on the shared 2-core machine); they are built
+once per process (`functools.cache`).
 """
 
 from __future__ import annotations
