@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,12 +54,19 @@ def _plate() -> Image.Image:
     return im
 
 
+def astronaut() -> np.ndarray:
+    """scikit-image's astronaut, read with Pillow: `skimage.data.astronaut()` goes through
+    imageio, which registers pillow-heif's opener in Pillow for the whole test process."""
+    with Image.open(Path(skdata.__file__).parent / "astronaut.png") as img:
+        return np.asarray(img.convert("RGB"))
+
+
 def street_photo() -> bytes:
     """A JPEG with a face and a plate on a textured grey background."""
     rng = np.random.default_rng(7)
     base = rng.normal(120, 12, (768, 1024, 1)).clip(0, 255)
     img = np.repeat(base, 3, axis=2).astype(np.uint8)
-    face = skdata.astronaut()[FACE_CROP]
+    face = astronaut()[FACE_CROP]
     y, x = FACE_AT[1], FACE_AT[0]
     img[y : y + face.shape[0], x : x + face.shape[1]] = face
     pil = Image.fromarray(img)
