@@ -143,7 +143,13 @@ def test_moderator_sees_the_detected_boxes_removes_one_adds_one(
     img = photo_box.locator("img")
     expect(img).to_have_attribute("src", re.compile(re.escape(found["original_key"])))
     expect(photo_box.locator(".box-tag")).to_have_count(len(found["boxes"]))
-    expect(photo_box.get_by_text("Gesicht 1 · automatisch erkannt")).to_be_visible()
+    face_tag = photo_box.get_by_text("Gesicht 1 · automatisch erkannt")
+    expect(face_tag).to_be_visible()
+    # The name sits on the face's box (its top left corner, just above it).
+    shown, tag = img.bounding_box(), face_tag.bounding_box()
+    scale = shown["width"] / 1600
+    assert abs(tag["x"] - (shown["x"] + faces[0]["x"] * scale)) < 3, (tag, shown)
+    assert abs(tag["y"] + tag["height"] - (shown["y"] + faces[0]["y"] * scale)) < 3, (tag, shown)
     listed = item.get_by_role("list", name="Bereiche, die unkenntlich gemacht werden")
     expect(listed.get_by_role("listitem")).to_have_count(len(found["boxes"]))
     expect(listed.get_by_role("listitem").first).to_contain_text("Gesicht 1 (automatisch erkannt)")

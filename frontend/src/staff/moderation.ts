@@ -179,12 +179,13 @@ export function moderationView(): StaffView {
       tags.replaceChildren(
         ...kept.map((b) => {
           const at = boxPercent(b, { width: W(), height: H() });
-          return h(
-            "span",
-            { class: `box-tag ${isAuto(b) ? "box-tag-auto" : "box-tag-manual"}`, style: `left: ${at.left}%; top: ${at.top}%;` },
-            boxName(b, boxes),
-            isAuto(b) ? ` · ${st("privacyAuto")}` : "",
-          );
+          const tag = h("span", { class: `box-tag ${isAuto(b) ? "box-tag-auto" : "box-tag-manual"}` }, boxName(b, boxes), isAuto(b) ? ` · ${st("privacyAuto")}` : "");
+          // Through the style object: the page's content security policy refuses style attributes.
+          tag.style.left = `${at.left}%`;
+          tag.style.top = `${at.top}%`;
+          // A box at the photo's top edge gets its name inside it, not above the photo.
+          if (at.top < 4) tag.classList.add("box-tag-inside");
+          return tag;
         }),
       );
       drawFrame();
