@@ -234,8 +234,15 @@ def _media() -> list[bytes]:
     return blobs
 
 
-def _idempotency_key() -> str | None:
+# The attribute another maengelmelder sends its delivery's key in (forwarding), for clients
+# that cannot set the header: a retried hand-over is then filed once.
+DELIVERY_ATTRIBUTE = "attribute[maengelmelder_delivery]"
+
+
+def _idempotency_key(params: dict[str, str]) -> str | None:
     key = request.headers.get("Idempotency-Key")
+    if key is None:
+        key = params.get(DELIVERY_ATTRIBUTE)
     if key is None:
         return None
     key = key.strip()
@@ -284,7 +291,7 @@ def create_request(fmt: str):
         raise error(403, "api_key")
     blobs = _media()
     data = _intake_data(params, bool(blobs))
-    key = _idempotency_key()
+    key = _idempotency_key(params)
     cfg = current_app.config
     limits = intake_limits()
     try:
