@@ -81,11 +81,14 @@ class SmtpMailer:
 
     def send(self, message: OutboxMessage) -> None:
         """Send one message; raises smtplib.SMTPException or OSError when it was not accepted."""
-        mail = build_email(message, self.sender)
+        self.send_email(build_email(message, self.sender), message.recipient)
+
+    def send_email(self, mail: EmailMessage, recipient: str) -> None:
+        """Send a built message to `recipient` only; raises as `send` does."""
         smtp = self._connection()
         try:
             # Explicit envelope: only the row's recipient gets it, whatever the headers say.
-            smtp.send_message(mail, from_addr=self.envelope_sender, to_addrs=[message.recipient])
+            smtp.send_message(mail, from_addr=self.envelope_sender, to_addrs=[recipient])
         except Exception:
             self._drop()
             raise
@@ -158,6 +161,14 @@ class LogMailer:
             message.subject,
             message.message_id,
             message.body,
+        )
+
+    def send_email(self, mail: EmailMessage, recipient: str) -> None:
+        """Log a built message's headers (not its recipient, not its attachments)."""
+        log.info(
+            "mail (not sent, no SMTP_URL set)\nSubject: %s\nMessage-ID: %s",
+            mail["Subject"],
+            mail["Message-ID"],
         )
 
     def close(self) -> None:
