@@ -163,6 +163,7 @@ def _register_features(app: Flask) -> None:
     from .board import feature as board
     from .catalog import feature as catalog
     from .cli import register_commands
+    from .forwarding import feature as forwarding
     from .notify import feature as notify
     from .open311 import feature as open311
     from .opendata import feature as opendata
@@ -190,6 +191,7 @@ def _register_features(app: Flask) -> None:
         abuse,
         notify,
         privacy,
+        forwarding,
     ):
         feature.init_app(app)
     register_commands(app)

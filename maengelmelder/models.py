@@ -7,6 +7,7 @@ from .catalog import generation  # noqa: F401  (the catalogue's triggers, with c
 from .core.catalog import CatalogState, Category, Department
 from .core.events import TicketEvent
 from .core.models import Follower, Photo, PublicIdCounter, Report, Support
+from .forwarding.models import Delivery, Destination
 from .jobs import RecurringRun
 from .notify.models import OutboxMessage
 from .sla import figures  # noqa: F401  (keeps the board's figures current on every flush)
@@ -21,7 +22,9 @@ __all__ = [
     "CatalogState",
     "Category",
     "ConfirmedEmail",
+    "Delivery",
     "Department",
+    "Destination",
     "Escalation",
     "Follower",
     "OutboxMessage",

@@ -27,7 +27,7 @@ LAYERS = (
     ("zoning", "abuse", "sla", "addresses"),
     ("reports",),
     ("tickets",),
-    ("board", "open311", "opendata", "privacy"),
+    ("board", "open311", "opendata", "privacy", "forwarding"),
     ("demo", "openapi"),
 )
 FEATURES = tuple(name for layer in LAYERS for name in layer)

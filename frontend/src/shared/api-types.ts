@@ -3345,6 +3345,353 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** External bodies tickets can be handed to, oldest first (switched-off ones too). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, at most 200 (default 50) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of destinations. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Destinations"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        /** Add an external body. A webhook's signing secret is in this answer only. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DestinationIn"];
+                };
+            };
+            responses: {
+                /** @description Created; a webhook's secret, once. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DestinationCreated"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/destinations/{destination_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Switch a destination off: it keeps its deliveries (the tickets' history needs them),
+         *     takes no new hand-overs; deliveries still pending go out.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the destination's id */
+                    destination_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switched off. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DestinationOut"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a destination (names, address, key, mapping, switched on or off). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the destination's id */
+                    destination_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DestinationChange"];
+                };
+            };
+            responses: {
+                /** @description The changed destination. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DestinationOut"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/tickets/{public_id}/forward-external": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand the ticket to an external body with a note: the ticket records it and waits for
+         *     the body (`waiting_external`, the SLA clock paused) unless `copy_only`; the delivery goes
+         *     out at once and is retried until it is delivered or failed for good.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the ticket version you saw (its ETag, e.g. `"3"`) */
+                    "If-Match": string;
+                };
+                path: {
+                    /** @description the report's public id, YEAR-NNNNNN */
+                    public_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["HandOverIn"];
+                };
+            };
+            responses: {
+                /** @description Handed over; the delivery is on its way. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Forwarded"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                409: components["responses"]["Error409"];
+                412: components["responses"]["Error412"];
+                422: components["responses"]["Error422"];
+                428: components["responses"]["Error428"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{public_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every hand-over of the ticket to an external body and how its delivery stands. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the report's public id, YEAR-NNNNNN */
+                    public_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket's hand-overs, oldest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Deliveries"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{public_id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try a failed delivery again (after the body's address or key was fixed); the same
+         *     idempotency key goes out again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the report's public id, YEAR-NNNNNN */
+                    public_id: string;
+                    /** @description the delivery's id */
+                    delivery_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Due again now, with fresh attempts. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryRetried"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/board/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many hand-overs (of the caller's departments' tickets) failed for good. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The count of failed deliveries. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FailedDeliveries"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4757,6 +5104,138 @@ export interface components {
             rects: number[][];
             /** @description ids of the photo's boxes (`privacy.boxes`) to drop, the automatic ones included; only for a photo that went through the privacy pass */
             remove?: number[];
+        };
+        DestinationOut: {
+            id: number;
+            /** @description German and English */
+            name: components["schemas"]["Message"];
+            /** @enum {string} */
+            channel: "open311" | "email" | "webhook";
+            url: string | null;
+            jurisdiction_id: string | null;
+            service_codes: {
+                [key: string]: unknown;
+            } | null;
+            email: string | null;
+            has_api_key: boolean;
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Destinations: {
+            items: components["schemas"]["DestinationOut"][];
+            next_cursor: string | null;
+        };
+        DestinationIn: {
+            name_de: string;
+            name_en: string;
+            /** @enum {string} */
+            channel: "open311" | "email" | "webhook";
+            /** @default null */
+            url: string | null;
+            /** @default null */
+            api_key: string | null;
+            /** @default null */
+            jurisdiction_id: string | null;
+            /** @default null */
+            service_codes: {
+                [key: string]: unknown;
+            } | null;
+            /** @default null */
+            email: string | null;
+            /** @default true */
+            active: boolean;
+        };
+        DestinationCreated: {
+            id: number;
+            /** @description German and English */
+            name: components["schemas"]["Message"];
+            /** @enum {string} */
+            channel: "open311" | "email" | "webhook";
+            url: string | null;
+            jurisdiction_id: string | null;
+            service_codes: {
+                [key: string]: unknown;
+            } | null;
+            email: string | null;
+            has_api_key: boolean;
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description a webhook's signing secret, answered this once and never again; null for other channels */
+            secret: string | null;
+        };
+        DestinationChange: {
+            name_de?: string;
+            name_en?: string;
+            /** @enum {string} */
+            channel?: "open311" | "email" | "webhook";
+            url?: string | null;
+            api_key?: string | null;
+            jurisdiction_id?: string | null;
+            service_codes?: {
+                [key: string]: unknown;
+            } | null;
+            email?: string | null;
+            active?: boolean;
+        };
+        HandOverIn: {
+            /** @description its id */
+            destination: number;
+            /** @default null */
+            note: string | null;
+            /**
+             * @description the body gets a copy; the ticket stays with its department
+             * @default false
+             */
+            copy_only: boolean;
+        };
+        DeliveryOut: {
+            id: number;
+            /** @description the idempotency key sent with it */
+            key: string;
+            destination: number;
+            destination_name: components["schemas"]["Message"];
+            /** @enum {string} */
+            channel: "open311" | "email" | "webhook";
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            failed_at: string | null;
+            /** @description the last attempt's error */
+            error: string | null;
+            /** @description their request id */
+            remote_id: string | null;
+            remote_token: string | null;
+        };
+        Forwarded: {
+            delivery: components["schemas"]["DeliveryOut"];
+            /** @description the ticket's state now */
+            status: string;
+            /** @description the ticket's version now (its ETag) */
+            version: number;
+        };
+        Deliveries: {
+            items: components["schemas"]["DeliveryOut"][];
+        };
+        DeliveryRetried: {
+            delivery: components["schemas"]["DeliveryOut"];
+            message: components["schemas"]["Message"];
+        };
+        FailedDeliveries: {
+            /** @description deliveries that failed for good */
+            failed: number;
         };
     };
     responses: {

@@ -1,0 +1,20 @@
+"""Forwarding reports to external bodies (Open311 back offices, e-mail, signed webhooks).
+
+The feature's wiring: what it adds to an app.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..jobs import Recurring, add_recurring
+from ..web.api import register
+from .cli import destinations_group
+from .jobs import deliver_pending
+from .routes import bp
+
+
+def init_app(app: Flask) -> None:
+    register(app, bp)
+    app.cli.add_command(destinations_group)
+    add_recurring(app, Recurring("forwarding-deliver", deliver_pending, 60))

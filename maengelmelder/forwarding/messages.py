@@ -1,0 +1,58 @@
+"""The forwarding feature's messages, German first, added to the app's one catalogue."""
+
+from __future__ import annotations
+
+from ..i18n import MESSAGES
+
+MESSAGES.update(
+    {
+        "destination_not_found": (
+            "Diese externe Stelle gibt es nicht.",
+            "There is no such external body.",
+        ),
+        "destination_inactive": (
+            "Diese externe Stelle ist abgeschaltet.",
+            "This external body is switched off.",
+        ),
+        "destination_url_invalid": (
+            "Bitte eine http- oder https-Adresse angeben.",
+            "Please give an http or https address.",
+        ),
+        "destination_email_invalid": (
+            "Bitte eine gültige E-Mail-Adresse angeben.",
+            "Please give a valid e-mail address.",
+        ),
+        "destination_field_required": (
+            "Für diesen Kanal nötig.",
+            "Required for this channel.",
+        ),
+        "destination_field_unused": (
+            "Dieser Kanal verwendet das Feld nicht.",
+            "This channel does not use this field.",
+        ),
+        "destination_codes_invalid": (
+            "Zuordnung: Kategorie-Code → service_code, beides kurze Texte.",
+            "Mapping: category code → service_code, both short texts.",
+        ),
+        "destination_channel_fixed": (
+            "Der Kanal einer Stelle lässt sich nicht ändern; bitte eine neue anlegen.",
+            "A body's channel cannot be changed; please create a new one.",
+        ),
+        "ticket_closed_for_forwarding": (
+            "Eine abgeschlossene Meldung kann nicht weitergegeben werden.",
+            "A finished ticket cannot be handed over.",
+        ),
+        "delivery_not_failed": (
+            "Diese Zustellung gibt es nicht, oder sie ist nicht gescheitert.",
+            "There is no such delivery, or it has not failed.",
+        ),
+        "delivery_retried": (
+            "Die Zustellung wird erneut versucht.",
+            "The delivery will be tried again.",
+        ),
+        "destination_deactivated": (
+            "Die Stelle ist abgeschaltet; ihre bisherigen Zustellungen bleiben erhalten.",
+            "The body is switched off; its deliveries so far are kept.",
+        ),
+    }
+)

@@ -1,0 +1,76 @@
+"""External bodies a ticket can be handed to (destinations), and each hand-over's delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..types import JSONType, UTCDateTime
+
+OPEN311, EMAIL, WEBHOOK = "open311", "email", "webhook"
+CHANNELS = (OPEN311, EMAIL, WEBHOOK)
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+STATUSES = (PENDING, DELIVERED, FAILED)
+
+
+class Destination(db.Model):
+    """An external body (Stadtwerke, Autobahn GmbH, a contractor) and the one channel it
+    is reached by."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    # Open311: the endpoint's root (…/open311/v2); webhook: the URL posted to.
+    url: Mapped[str | None] = mapped_column(String(2000))
+    api_key: Mapped[str | None] = mapped_column(String(255))
+    jurisdiction_id: Mapped[str | None] = mapped_column(String(255))
+    # Open311: our category code -> their service_code.
+    service_codes: Mapped[dict | None] = mapped_column(JSONType)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Webhook: the HMAC key. Shown once when made; kept, as the signature needs it.
+    secret: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Delivery(db.Model):
+    """One hand-over of a report to one destination, written with the ticket's event; a job
+    delivers it. `key` goes out as the idempotency key."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("report_id", "destination_id", "event_id", name="uq_deliveries_hand_over"),
+        # The sender asks for pending rows whose next attempt is due.
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    destination_id: Mapped[int] = mapped_column(
+        ForeignKey("destinations.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id", ondelete="CASCADE"))
+    # What goes out, fixed at the hand-over: a retry sends the same.
+    payload: Mapped[dict] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While a sender holds the row, the end of its claim.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Open311: their service_request_id, or the token to resolve it by later.
+    remote_id: Mapped[str | None] = mapped_column(String(255))
+    remote_token: Mapped[str | None] = mapped_column(String(255))
+
+    destination: Mapped[Destination] = relationship(lazy="joined", innerjoin=True)

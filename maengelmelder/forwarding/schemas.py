@@ -1,0 +1,174 @@
+"""The forwarding API's shapes: destinations (without their secrets), hand-overs, deliveries."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .. import paging
+from ..i18n import MESSAGES
+from ..web.schemas import Message, Out, Time
+from .models import CHANNELS, STATUSES
+
+DestinationsPageArgs = paging.page_args("DestinationsPageArgs", 50, 200)
+
+_TEXT = validate.Length(min=1, max=200)
+
+
+def _english(code: str) -> str:
+    return MESSAGES[code][1]
+
+
+def _http_url(value: str) -> None:
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
+        raise ValidationError(_english("destination_url_invalid"))
+
+
+def _address(value: str) -> None:
+    local, at, domain = value.partition("@")
+    if not (local and at and "." in domain) or any(c.isspace() or c in "<>,;" for c in value):
+        raise ValidationError(_english("destination_email_invalid"))
+
+
+def _codes(value: dict) -> None:
+    ok = len(value) <= 500 and all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 64 and 0 < len(v) <= 255
+        for k, v in value.items()
+    )
+    if not ok:
+        raise ValidationError(_english("destination_codes_invalid"))
+
+
+class DestinationIn(Schema):
+    """A new external body and its channel: `open311` needs `url` (the endpoint's root, e.g.
+    `https://stadtwerke.example/open311/v2`) and `api_key`, optionally `jurisdiction_id` and
+    `service_codes` (our category code → their service_code); `email` needs `email`;
+    `webhook` needs `url` (its signing secret is made by the server and answered once)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name_de = fields.String(required=True, validate=_TEXT)
+    name_en = fields.String(required=True, validate=_TEXT)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    url = fields.String(
+        load_default=None, allow_none=True, validate=[_http_url, validate.Length(max=2000)]
+    )
+    api_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    jurisdiction_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=255)
+    )
+    service_codes = fields.Dict(load_default=None, allow_none=True, validate=_codes)
+    email = fields.String(
+        load_default=None, allow_none=True, validate=[_address, validate.Length(max=254)]
+    )
+    active = fields.Boolean(load_default=True)
+
+
+class DestinationChange(Schema):
+    """Any of a destination's fields; the channel stays (a new body for another channel)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name_de = fields.String(validate=_TEXT)
+    name_en = fields.String(validate=_TEXT)
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    url = fields.String(allow_none=True, validate=[_http_url, validate.Length(max=2000)])
+    api_key = fields.String(allow_none=True, validate=validate.Length(max=255))
+    jurisdiction_id = fields.String(allow_none=True, validate=validate.Length(max=255))
+    service_codes = fields.Dict(allow_none=True, validate=_codes)
+    email = fields.String(allow_none=True, validate=[_address, validate.Length(max=254)])
+    active = fields.Boolean()
+
+
+class DestinationOut(Out):
+    """A destination as admins read it: never its api_key or webhook secret."""
+
+    id = fields.Integer()
+    name = fields.Nested(Message, metadata={"description": "German and English"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    url = fields.String(allow_none=True)
+    jurisdiction_id = fields.String(allow_none=True)
+    service_codes = fields.Dict(allow_none=True)
+    email = fields.String(allow_none=True)
+    has_api_key = fields.Boolean()
+    active = fields.Boolean()
+    created_at = Time()
+    updated_at = Time()
+
+
+class DestinationCreated(DestinationOut):
+    secret = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "a webhook's signing secret, answered this once and never again; "
+            "null for other channels"
+        },
+    )
+
+
+class Destinations(Out):
+    items = fields.List(fields.Nested(DestinationOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class HandOverIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    destination = fields.Integer(required=True, strict=True, metadata={"description": "its id"})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    copy_only = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the body gets a copy; the ticket stays with its department"},
+    )
+
+
+class DeliveryOut(Out):
+    """One hand-over to an external body and how its delivery stands."""
+
+    id = fields.Integer()
+    key = fields.String(metadata={"description": "the idempotency key sent with it"})
+    destination = fields.Integer()
+    destination_name = fields.Nested(Message)
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    attempts = fields.Integer()
+    created_at = Time()
+    next_attempt_at = Time(allow_none=True)
+    delivered_at = Time(allow_none=True)
+    failed_at = Time(allow_none=True)
+    error = fields.String(allow_none=True, metadata={"description": "the last attempt's error"})
+    remote_id = fields.String(allow_none=True, metadata={"description": "their request id"})
+    remote_token = fields.String(allow_none=True)
+
+
+class Deliveries(Out):
+    items = fields.List(fields.Nested(DeliveryOut))
+
+
+class Forwarded(Out):
+    delivery = fields.Nested(DeliveryOut)
+    status = fields.String(metadata={"description": "the ticket's state now"})
+    version = fields.Integer(metadata={"description": "the ticket's version now (its ETag)"})
+
+
+class DeliveryRetried(Out):
+    delivery = fields.Nested(DeliveryOut)
+    message = fields.Nested(Message)
+
+
+class FailedDeliveries(Out):
+    failed = fields.Integer(metadata={"description": "deliveries that failed for good"})
+
+
+class DestinationTested(Out):
+    ok = fields.Boolean()
+    detail = fields.String()
