@@ -23,6 +23,7 @@ bp = Blueprint(
     description="The privacy pass: faces and number plates blurred before a photo is public.",
 )
 
+
 def _ticket(public_id: str):
     change = service.Change(principal=authenticated(), now=now(), links=links(), sla=sla_settings())
     return service.ticket_for(db.session, public_id, change.principal), change
