@@ -160,6 +160,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
             env, "PRIVACY_PASS_STALE_SECONDS", photo_privacy.DEFAULT_STALE_SECONDS
         ),
         "MAIL_FROM": get("MAIL_FROM", _MAIL.sender),
+        # Forwarding to external bodies: attempts before a delivery fails, and the seconds an
+        # Open311 back office or a webhook may take to answer.
+        "FORWARDING_MAX_ATTEMPTS": _int(env, "FORWARDING_MAX_ATTEMPTS", 8),
+        "FORWARDING_TIMEOUT": _float(env, "FORWARDING_TIMEOUT", 15.0),
         # Abuse and spam defences (docs/abuse.md).
         # A report filled in faster than this (seconds, from the form's fill_ms) is refused;
         # 0 switches the check off. Clients that send no fill_ms are not checked.

@@ -26,15 +26,22 @@ def _public_photos(delivery: Delivery) -> list[str]:
     return names
 
 
+def _timeout() -> tuple[float, float]:
+    """Seconds to connect and to wait for the answer (`FORWARDING_TIMEOUT`: the latter)."""
+    read = float(current_app.config.get("FORWARDING_TIMEOUT", channels.TIMEOUT[1]))
+    return (min(channels.TIMEOUT[0], read), read)
+
+
 def send(delivery: Delivery) -> channels.Answer:
     """Send one delivery by its destination's channel (no transaction left open)."""
     destination = delivery.destination
     names = _public_photos(delivery)
     urls = [f"{base_url()}/media/{name}" for name in names]
     if destination.channel == OPEN311:
-        return channels.send_open311(destination, delivery, urls[0] if urls else None)
+        first = urls[0] if urls else None
+        return channels.send_open311(destination, delivery, first, timeout=_timeout())
     if destination.channel == WEBHOOK:
-        return channels.send_webhook(destination, delivery, urls)
+        return channels.send_webhook(destination, delivery, urls, timeout=_timeout())
     if destination.channel == EMAIL:
         settings = mail_settings()
         media = storage()

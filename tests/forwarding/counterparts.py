@@ -191,6 +191,8 @@ class WebhookReceiver:
     status: int = 200
     answer: bytes = b"{}"
     received: list[dict] = field(default_factory=list)
+    # While set, a request to /hook is held unanswered until it is released (a slow body).
+    hold: threading.Event | None = None
     refused: int = 0
     unsigned: int = 0
     keys: list[str] = field(default_factory=list)
@@ -214,6 +216,9 @@ def webhook_receiver() -> Iterator[tuple[str, WebhookReceiver]]:
                 self.send_header("Content-Length", str(len(state.answer)))
                 self.end_headers()
                 self.wfile.write(state.answer)
+                return
+            if state.hold is not None:
+                state.hold.wait(30)
                 return
             if given != signature(state.secret, stamp, body):
                 state.refused += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from .counterparts import smtp_server, webhook_receiver
 from .helpers import deliver, delivery_row, destination, file_ticket, forward, report_row
@@ -102,3 +103,18 @@ def test_mail_carries_german_text_json_geojson_and_the_key(app, client, admin_he
     assert feature["geometry"]["coordinates"] == [data["lon"], data["lat"]]
     # the photo is not public (unpublished, its privacy pass not run): not attached
     assert not [name for name in parts if name.endswith(".jpg")]
+
+
+def test_a_body_that_does_not_answer_is_a_timed_out_attempt(app, client, admin_headers):
+    app.config["FORWARDING_TIMEOUT"] = 0.5
+    with webhook_receiver() as (url, receiver):
+        hook = destination(client, admin_headers, channel="webhook", url=url)
+        receiver.hold = threading.Event()
+        public_id = file_ticket(client)["report"]["public_id"]
+        delivery = forward(client, admin_headers, public_id, hook["id"])["delivery"]
+        try:
+            assert deliver(app)["retry"] == 1
+        finally:
+            receiver.hold.set()
+    row = delivery_row(app, delivery["id"])
+    assert row.status == "pending" and row.last_error.startswith("timeout after 0.5 s")
