@@ -148,3 +148,30 @@ def test_our_open311_post_files_once_per_delivery_attribute(client, staff):
     assert first.status_code == again.status_code == 201, again.json
     assert first.json[0]["service_request_id"] == again.json[0]["service_request_id"]
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_sender_that_died_after_sending_is_caught_up_once_its_claim_ran_out(
+    app, client, admin_headers, clock, external, body
+):
+    """The sender claimed the row and the body filed it, then the sender died before it
+    recorded anything: the row waits out its claim, then goes again with the same key."""
+    from sqlalchemy.orm import sessionmaker
+
+    from maengelmelder.extensions import db
+    from maengelmelder.forwarding import channels, sending
+
+    url, _ = body
+    target = _open311(client, admin_headers, external, url)
+    public_id = file_ticket(client)["report"]["public_id"]
+    delivery = forward(client, admin_headers, public_id, target["id"])["delivery"]
+    with app.app_context():
+        claimed = sending.claim(sessionmaker(bind=db.engine), clock())
+        channels.send_open311(claimed.destination, claimed)  # ... and the sender dies here
+        db.session.remove()
+    assert len(external.filed(delivery["key"])) == 1
+    assert deliver(app)["delivered"] == 0  # still claimed by the dead sender
+    clock.advance(minutes=5)
+    assert deliver(app)["delivered"] == 1
+    assert len(external.filed(delivery["key"])) == 1
+    row = delivery_row(app, delivery["id"])
+    assert row.attempts == 2 and row.remote_id == external.filed(delivery["key"])[0][0]
