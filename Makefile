@@ -48,7 +48,7 @@ run: install frontend
 
 test: install frontend
 	cd frontend && npm test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

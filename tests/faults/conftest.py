@@ -20,6 +20,16 @@ from tests.conftest import START, unavailable
 from tests.faults.services import PostgresCluster, RedisServer, Unavailable
 
 TEMPLATE = "mm_template"
+FAULTS_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (--dist loadgroup) the fault tests share one worker, so one private
+    # PostgreSQL cluster is made for them, not one per worker. The hook sees the whole
+    # session's items: mark only the ones in this directory.
+    for item in items:
+        if FAULTS_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.xdist_group("faults"))
 
 
 @pytest.fixture(scope="session")
