@@ -260,3 +260,37 @@ def check_webhook(destination: Destination, timeout: tuple[float, float] = TIMEO
     status, answer = _post(destination.url or "", data=body, headers=headers, timeout=timeout)
     _check_status(status, answer)
     return f"HTTP {status}"
+
+
+def open311_status(
+    destination: Destination, remote_id: str, timeout: tuple[float, float] = TIMEOUT
+) -> tuple[str, str | None]:
+    """Their `status` (`open`/`closed`) and `status_notes` of one request we filed there."""
+    url = f"{(destination.url or '').rstrip('/')}/requests.json"
+    params = {"service_request_id": remote_id}
+    if destination.jurisdiction_id:
+        params["jurisdiction_id"] = destination.jurisdiction_id
+    try:
+        with requests.get(
+            url, params=params, timeout=timeout, stream=True, headers={"User-Agent": USER_AGENT}
+        ) as resp:
+            body = resp.raw.read(MAX_ANSWER + 1, decode_content=True)
+            status = resp.status_code
+    except (requests.RequestException, OSError) as exc:
+        raise Trouble(f"not reachable: {type(exc).__name__}: {exc}"[:500]) from exc
+    if len(body) > MAX_ANSWER:
+        raise Trouble(f"HTTP {status}, answer longer than {MAX_ANSWER} bytes")
+    _check_status(status, body)
+    try:
+        answer = json.loads(body)
+    except ValueError as exc:
+        raise Trouble(f"HTTP {status}, not JSON") from exc
+    found = [
+        r
+        for r in (answer if isinstance(answer, list) else [])
+        if isinstance(r, dict) and str(r.get("service_request_id")) == remote_id
+    ]
+    if not found or found[0].get("status") not in ("open", "closed"):
+        raise Trouble(f"HTTP {status}, request {remote_id} not in the answer")
+    notes = found[0].get("status_notes")
+    return found[0]["status"], (notes[:2000] if isinstance(notes, str) and notes else None)

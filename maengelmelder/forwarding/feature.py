@@ -10,11 +10,15 @@ from flask import Flask
 from ..jobs import Recurring, add_recurring
 from ..web.api import register
 from .cli import destinations_group
-from .jobs import deliver_pending
+from .jobs import deliver_pending, poll_answers
 from .routes import bp
 
 
 def init_app(app: Flask) -> None:
     register(app, bp)
     app.cli.add_command(destinations_group)
-    add_recurring(app, Recurring("forwarding-deliver", deliver_pending, 60))
+    add_recurring(
+        app,
+        Recurring("forwarding-deliver", deliver_pending, 60),
+        Recurring("forwarding-answers", poll_answers, 300),
+    )

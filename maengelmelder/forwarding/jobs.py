@@ -6,14 +6,15 @@ from flask import current_app
 from sqlalchemy.orm import sessionmaker
 
 from ..clock import now
-from ..core.links import base_url
+from ..core.events import Change
+from ..core.links import base_url, links
 from ..core.models import Report
-from ..core.settings import mail_settings
+from ..core.settings import mail_settings, sla_settings
 from ..extensions import db
 from ..notify.mailer import make_mailer
 from ..reports.media import listed_photos
 from ..storage import storage
-from . import channels
+from . import answers, channels
 from .models import EMAIL, OPEN311, WEBHOOK, Delivery
 from .sending import MAX_ATTEMPTS, deliver_due
 
@@ -82,3 +83,18 @@ def deliver(delivery_id: int) -> dict[str, int]:
 def deliver_pending() -> dict[str, int]:
     """The sweep: every due delivery, also those whose enqueue was lost or whose sender died."""
     return _run(None)
+
+
+def poll_answers() -> dict[str, int]:
+    """Ask the Open311 bodies about what we filed there; their `closed` resolves the ticket."""
+
+    def change() -> Change:
+        return Change(principal=None, now=now(), links=links(), sla=sla_settings(), by_system=True)
+
+    def fetch(destination, remote_id: str):
+        return channels.open311_status(destination, remote_id, timeout=_timeout())
+
+    try:
+        return answers.poll_open311(db.session, fetch, change)
+    finally:
+        db.session.remove()

@@ -72,5 +72,8 @@ class Delivery(db.Model):
     # Open311: their service_request_id, or the token to resolve it by later.
     remote_id: Mapped[str | None] = mapped_column(String(255))
     remote_token: Mapped[str | None] = mapped_column(String(255))
+    # Open311: their status (`open`/`closed`) as last polled, and when.
+    remote_status: Mapped[str | None] = mapped_column(String(16))
+    remote_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     destination: Mapped[Destination] = relationship(lazy="joined", innerjoin=True)

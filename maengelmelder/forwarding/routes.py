@@ -69,6 +69,7 @@ def delivery_view(delivery: Delivery) -> dict:
         "error": delivery.last_error,
         "remote_id": delivery.remote_id,
         "remote_token": delivery.remote_token,
+        "remote_status": delivery.remote_status,
     }
 
 

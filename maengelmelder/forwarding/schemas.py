@@ -148,6 +148,10 @@ class DeliveryOut(Out):
     error = fields.String(allow_none=True, metadata={"description": "the last attempt's error"})
     remote_id = fields.String(allow_none=True, metadata={"description": "their request id"})
     remote_token = fields.String(allow_none=True)
+    remote_status = fields.String(
+        allow_none=True,
+        metadata={"description": "Open311: their status as last polled, `open` or `closed`"},
+    )
 
 
 class Deliveries(Out):

@@ -55,6 +55,8 @@ def upgrade():
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("remote_id", sa.String(length=255), nullable=True),
         sa.Column("remote_token", sa.String(length=255), nullable=True),
+        sa.Column("remote_status", sa.String(length=16), nullable=True),
+        sa.Column("remote_checked_at", utc, nullable=True),
         sa.ForeignKeyConstraint(
             ["destination_id"],
             ["destinations.id"],

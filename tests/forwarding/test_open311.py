@@ -4,6 +4,7 @@ test switches (down, 500, an answer lost on the way back)."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from .counterparts import proxy
 from .helpers import deliver, delivery_row, destination, file_ticket, forward, report_row
@@ -175,3 +176,52 @@ def test_a_sender_that_died_after_sending_is_caught_up_once_its_claim_ran_out(
     assert len(external.filed(delivery["key"])) == 1
     row = delivery_row(app, delivery["id"])
     assert row.attempts == 2 and row.remote_id == external.filed(delivery["key"])[0][0]
+
+
+def test_the_bodys_closing_comes_back_resolves_the_ticket_and_tells_the_citizen(
+    app, client, admin_headers, external
+):
+    from sqlalchemy import select
+
+    from maengelmelder.extensions import db
+    from maengelmelder.forwarding.jobs import poll_answers
+    from maengelmelder.notify.models import OutboxMessage
+
+    target = _open311(client, admin_headers, external, external.open311)
+    filed = file_ticket(client, email="erika@example.org")["report"]
+    public_id = filed["public_id"]
+    delivery = forward(client, admin_headers, public_id, target["id"])["delivery"]
+    assert deliver(app)["delivered"] == 1
+    theirs = delivery_row(app, delivery["id"]).remote_id
+
+    def poll() -> dict[str, int]:
+        with app.app_context():
+            return poll_answers()
+
+    assert poll() == {"asked": 1, "changed": 0, "resolved": 0, "failed": 0}  # still open there
+
+    # The body's staff resolve it in their own back office.
+    there = {"Authorization": f"Bearer {external.api_key}"}
+    ticket = requests.get(f"{external.url}/api/v1/tickets/{theirs}", headers=there, timeout=10)
+    done = requests.post(
+        f"{external.url}/api/v1/tickets/{theirs}/transition",
+        json={"to": "resolved", "public_note": "Leuchte getauscht"},
+        headers={**there, "If-Match": ticket.headers["ETag"]},
+        timeout=10,
+    )
+    assert done.status_code == 200, done.text
+
+    assert poll()["resolved"] == 1
+    report = report_row(app, public_id)
+    assert report.status == "resolved"
+    assert poll()["asked"] == 0  # closed there: not asked again
+    shown = client.get(f"/api/v1/tickets/{public_id}/deliveries", headers=admin_headers).json
+    assert shown["items"][0]["remote_status"] == "closed"
+    history = client.get(f"/api/v1/tickets/{public_id}", headers=admin_headers).json
+    assert "Leuchte getauscht" in str(history) and "external_update" in str(history)
+    with app.app_context():
+        kinds = db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.recipient == "erika@example.org")
+        ).all()
+        db.session.remove()
+    assert "resolved" in kinds

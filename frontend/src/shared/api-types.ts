@@ -5218,6 +5218,8 @@ export interface components {
             /** @description their request id */
             remote_id: string | null;
             remote_token: string | null;
+            /** @description Open311: their status as last polled, `open` or `closed` */
+            remote_status: string | null;
         };
         Forwarded: {
             delivery: components["schemas"]["DeliveryOut"];
