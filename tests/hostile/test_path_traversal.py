@@ -16,16 +16,17 @@ from sqlalchemy import select
 from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db
 from tests import images
+from tests.passes import run_privacy_passes
 from tests.reports.helpers import post_multipart, report_json
 from tests.tickets.helpers import version_of
 
 SENTINEL = b"SENTINEL-outside-the-media-directory-93b1"
 
 
-def _photo_keys(app, public_id: str) -> list[str]:
+def _photo_keys(app, public_id: str, column=Photo.storage_key) -> list[str]:
     with app.app_context():
         keys = db.session.scalars(
-            select(Photo.storage_key).join(Report).where(Report.public_id == public_id)
+            select(column).join(Report).where(Report.public_id == public_id)
         ).all()
         db.session.remove()
         return list(keys)
@@ -37,6 +38,7 @@ def stored(app, client, media_dir, tmp_path):
     body = report_json(category="strassenlaterne")  # published at once
     resp = post_multipart(client, body, [images.phone_jpeg(320, 240)])
     assert resp.status_code == 201, resp.json
+    assert run_privacy_passes(app) == ["done"]  # public once the worker ran its pass
     [key] = _photo_keys(app, resp.json["report"]["public_id"])
     (tmp_path / "secret_key").write_bytes(SENTINEL)
     (tmp_path / f"{key}-web.jpg").write_bytes(SENTINEL)  # a lookalike one level up
@@ -147,13 +149,18 @@ def test_photo_names_of_unpublished_reports_are_in_no_public_answer(app, client,
     created = post_multipart(client, report_json(description="Noch nicht geprüft"), photos)
     assert created.status_code == 201
     public_id = created.json["report"]["public_id"]
+    # What keeps them out below is the publication, not a privacy pass still to run.
+    assert run_privacy_passes(app) == ["done", "done"]
     keys = _photo_keys(app, public_id)
     assert len(keys) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", k) for k in keys)
+    # The unblurred originals (staff only) are named in no public answer at any point.
+    originals = _photo_keys(app, public_id, Photo.original_key)
+    assert len(originals) == 2 and not set(originals) & set(keys)
     # The reporter sees their own photos through the (secret) tracking link.
     tracked = client.get(f"/api/v1/track/{created.json['tracking_token']}").get_data(as_text=True)
     assert all(key in tracked for key in keys)
 
-    assert _leaks(_public_answers(client, public_id), keys) == []
+    assert _leaks(_public_answers(client, public_id), keys + originals) == []
 
     crew = staff.client("crew", "tiefbau")
     resp = crew.post(
@@ -162,7 +169,9 @@ def test_photo_names_of_unpublished_reports_are_in_no_public_answer(app, client,
         headers={"If-Match": version_of(crew, public_id)},
     )
     assert resp.status_code == 200
-    assert _leaks(_public_answers(client, public_id), keys)  # published: now they are public
+    published = _public_answers(client, public_id)
+    assert _leaks(published, keys)  # published: now they are public
+    assert _leaks(published, originals) == []
 
     resp = crew.post(
         f"/api/v1/tickets/{public_id}/publication",
@@ -170,7 +179,7 @@ def test_photo_names_of_unpublished_reports_are_in_no_public_answer(app, client,
         headers={"If-Match": version_of(crew, public_id)},
     )
     assert resp.status_code == 200
-    assert _leaks(_public_answers(client, public_id), keys) == []
+    assert _leaks(_public_answers(client, public_id), keys + originals) == []
 
 
 def test_photo_names_of_held_reports_are_in_no_public_answer(app, client, admin_headers):
@@ -185,6 +194,7 @@ def test_photo_names_of_held_reports_are_in_no_public_answer(app, client, admin_
     )
     assert created.status_code == 201
     public_id = created.json["report"]["public_id"]
+    assert run_privacy_passes(app) == ["done"]  # what keeps it out is the hold
     assert _leaks(_public_answers(client, public_id), _photo_keys(app, public_id)) == []
 
 
