@@ -21,6 +21,7 @@ from maengelmelder.core.events import TicketEvent
 from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from tests import images
+from tests.passes import run_privacy_passes
 from tests.reports.helpers import post_multipart, report_json
 
 from .test_citizen_app import (
@@ -83,6 +84,7 @@ def _axe_violations(page: Page) -> list[str]:
 
 def test_nearby_comes_right_after_the_category_with_photo_and_text(app, staff, page, shot):
     shown = _file_with_photo(app, "Tiefes Loch vor Hausnummer 12")
+    assert run_privacy_passes(app) == ["done"]  # as the worker does after the photo's intake
     _publish(staff, shown)
     unchecked = file_via_api(app, description="Noch nicht freigegeben")["report"]["public_id"]
 
@@ -133,6 +135,8 @@ def test_me_too_with_comment_and_photo_lands_in_moderation(
     expect(heading(page, "Danke für Ihre Unterstützung!")).to_be_visible()
     expect(page.get_by_text("prüft sie, bevor etwas davon öffentlich wird")).to_be_visible()
     shot(page, "citizen-7b-supported")
+    # The answer came, so the photo is stored: the worker's privacy pass runs on it.
+    assert run_privacy_passes(app) == ["done"]
 
     # Stored for moderation: resized on the phone, not public.
     [kept] = _support_photos(app, existing)
@@ -220,6 +224,8 @@ def test_a_supporters_photo_on_a_public_report_is_published_from_the_ticket(
     )
     assert resp.status_code == 200, resp.json
     assert resp.json["photos"] == []
+    assert run_privacy_passes(app) == ["done"]  # as the worker does after the photo's intake
+    assert app.test_client().get(f"/api/v1/reports/{public_id}").json["photos"] == []
 
     _, admin = staff.user("admin")
     log_in(desktop_page, admin, f"/staff#/ticket/{public_id}")
