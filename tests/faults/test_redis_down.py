@@ -10,7 +10,9 @@ What a user would notice: nothing. A citizen's report is filed (201) and a crew'
 saved (200) while Redis is down. What an operator would notice: ``/healthz`` answers 503 with
 ``redis: unavailable`` (database ``ok``) until Redis is back, and the log says which jobs could not
 be enqueued. Afterwards the recurring SLA sweep escalates every ticket whose deadline passed
-meanwhile, exactly once, and the escalation and status mails go out once each.
+meanwhile, exactly once, and the escalation and status mails go out once each; the privacy
+pass of the photo stored while Redis was away, whose job was lost, runs once from the privacy
+sweep (until then the photo is not public).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy import func, select
 from maengelmelder import jobs
 from maengelmelder.app import create_app
 from maengelmelder.core.events import TicketEvent
-from maengelmelder.core.models import Report
+from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db, limiter
 from maengelmelder.notify.models import SENT, OutboxMessage
 from maengelmelder.sla import jobs as sla_jobs
@@ -102,6 +104,8 @@ def counts(app) -> dict[str, int]:
                 select(func.count()).where(OutboxMessage.kind == "escalation")
             ),
             "unsent_mails": scalar(select(func.count()).where(OutboxMessage.status != SENT)),
+            "pending_passes": scalar(select(func.count()).where(Photo.privacy_state == "pending")),
+            "pass_events": scalar(select(func.count()).where(TicketEvent.kind == "privacy_pass")),
         }
         db.session.remove()
         return result
@@ -174,16 +178,22 @@ def test_intake_and_staff_work_while_redis_is_away_and_the_sweep_catches_up(
         # /healthz found Redis failed first; no enqueue asked it after that (redis_guard.py).
         waited = [r for r in caplog.records if r.getMessage().startswith("could not enqueue")]
         assert waited == []
-        # The changed ticket's mail job. Both tickets' SLA checks fall in the sweeps this
-        # process scheduled before the outage (the clock stood still), so none was sent again;
-        # when Redis comes back empty, they are gone with it and the recurring sweep stands in.
-        assert lost == {"maengelmelder.notify.jobs.send_pending()": 1}
         with app.app_context():
             stored = db.session.scalar(
                 select(Report).where(Report.public_id == during["public_id"])
             )
             assert stored is not None and len(stored.photos) == 1
+            photo_id = stored.photos[0].id
+            assert stored.photos[0].privacy_state == "pending"
             db.session.remove()
+        # The changed ticket's mail job and the new photo's privacy pass. Both tickets' SLA
+        # checks fall in the sweeps this process scheduled before the outage (the clock stood
+        # still), so none was sent again; when Redis comes back empty, they are gone with it
+        # and the recurring sweep stands in.
+        assert lost == {
+            "maengelmelder.notify.jobs.send_pending()": 1,
+            f"maengelmelder.privacy.jobs.privacy_pass({photo_id},)": 1,
+        }
 
         assert client.get("/healthz").status_code == 200
         if outage == "stopped":
@@ -211,6 +221,8 @@ def test_intake_and_staff_work_while_redis_is_away_and_the_sweep_catches_up(
         "escalations": 4,  # at risk and breached, per ticket
         "escalation_mails": 4,
         "unsent_mails": 0,
+        "pending_passes": 0,  # the lost pass was queued again by the privacy sweep and ran
+        "pass_events": 1,  # once
     }
     with app.app_context():
         outbox = {m.message_id: m for m in db.session.scalars(select(OutboxMessage))}
