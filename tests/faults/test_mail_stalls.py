@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from maengelmelder import jobs
 from maengelmelder.app import create_app
 from maengelmelder.core.events import TicketEvent
 from maengelmelder.core.models import Report
@@ -289,6 +290,7 @@ def test_without_redis_a_started_server_runs_the_schedule_before_any_request(pg_
     """
     app = make_app(pg_url, tmp_path)
     client = app.test_client()
+    recurring = len(jobs.schedule(app))  # each recurring job gets its row when first looked at
     now = datetime.now(UTC)
     breached = file_ticket(client, email="wartend@example.org")["report"]["public_id"]
     done = file_ticket(client, email="alt@example.org")["report"]["public_id"]
@@ -341,6 +343,7 @@ def test_without_redis_a_started_server_runs_the_schedule_before_any_request(pg_
                     waiting in handler.delivered
                     and state()["breach_events"] == 1
                     and state()["old_address"] is None
+                    and state()["runs"] == recurring
                 ),
                 timeout=60,
                 what=f"the schedule to run without a request\n{server.tail()}",
@@ -354,7 +357,12 @@ def test_without_redis_a_started_server_runs_the_schedule_before_any_request(pg_
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
         )
     engine.dispose()
-    assert after == {"breach_events": 1, "privacy_events": 1, "old_address": None, "runs": 6}
+    assert after == {
+        "breach_events": 1,
+        "privacy_events": 1,
+        "old_address": None,
+        "runs": recurring,
+    }
     assert Counter(handler.delivered)[waiting] == 1
     assert max(Counter(handler.delivered).values()) == 1
     print(
