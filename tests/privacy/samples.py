@@ -18,19 +18,27 @@ onto cars in drawn street scenes. They stand in for photos; they are not photos.
 
 Building all 32 images takes a few seconds (3–7 s on the shared 2-core machine); they are built
 once per process (`functools.cache`).
+
+scikit-image's shipped files are read here with Pillow (`shipped`), not through `skimage.data`:
+its loaders go through imageio, whose Pillow plugin registers pillow-heif's HEIF and AVIF
+openers in Pillow for the whole process, and the photo pipeline's tests check that nothing
+does (tests/reports/test_photo_heif.py).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from skimage import data
-from skimage.util import img_as_ubyte
+from skimage.color import rgb2gray, rgba2rgb
+from skimage.util import img_as_bool, img_as_ubyte
 
 WIDTH, HEIGHT = 1600, 1200
 FACE_HEIGHTS = (12, 16, 20, 24, 28, 32, 40, 48, 64, 80, 96, 120)
@@ -70,6 +78,18 @@ class Sample:
     truths: tuple[Truth, ...]
 
 
+def shipped(filename: str, as_gray: bool = False) -> np.ndarray:
+    """One of scikit-image's shipped images by its file name, the same array as its
+    `skimage.data` loader reads (palette images as RGB(A), `as_gray` as its float grey)."""
+    with Image.open(Path(data.__file__).parent / filename) as img:
+        if img.mode == "P":
+            img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        pixels = np.asarray(img)
+    if as_gray and pixels.ndim == 3:
+        return rgb2gray(rgba2rgb(pixels) if pixels.shape[2] == 4 else pixels)
+    return pixels
+
+
 def all_samples() -> tuple[Sample, ...]:
     return face_samples() + plate_samples() + clean_samples()
 
@@ -105,8 +125,9 @@ def face_samples() -> tuple[Sample, ...]:
 
 
 def _face_sources() -> dict[str, tuple[np.ndarray, tuple[int, int, int, int]]]:
-    camera = np.stack([data.camera()] * 3, axis=-1)
-    return {"astronaut": (data.astronaut(), ASTRONAUT_FACE), "camera": (camera, CAMERAMAN_FACE)}
+    camera = np.stack([shipped("camera.png")] * 3, axis=-1)
+    astronaut = shipped("astronaut.png")
+    return {"astronaut": (astronaut, ASTRONAUT_FACE), "camera": (camera, CAMERAMAN_FACE)}
 
 
 def _lfw_faces() -> list[np.ndarray]:
@@ -147,7 +168,7 @@ def _background(rng, kind: int) -> np.ndarray:
     """Street-like ground: scikit-image's brick, grass or gravel, tinted, or a drawn scene."""
     if kind == 3:
         return street_scene(rng, cars=True)
-    texture = (data.brick, data.grass, data.gravel)[kind]()
+    texture = shipped(("brick.png", "grass.png", "gravel.png")[kind], as_gray=True)
     tiled = np.block([[texture, texture[:, ::-1]], [texture[::-1], texture[::-1, ::-1]]])
     tiled = np.tile(tiled, (2, 2))[:HEIGHT, :WIDTH].astype(np.float32)
     tint = rng.uniform(0.75, 1.1, 3).astype(np.float32)
@@ -332,28 +353,27 @@ def plate_samples() -> tuple[Sample, ...]:
 
 
 # ---------------------------------------------------------------- clean images
-CLEAN_SHIPPED = (
-    "chelsea",
-    "coffee",
-    "rocket",
-    "stereo_motorcycle",
-    "horse",
-    "coins",
-    "page",
-    "text",
-    "hubble_deep_field",
-    "immunohistochemistry",
-)
+# scikit-image's images by the name of their `skimage.data` loader, read as it reads them.
+CLEAN_SHIPPED: dict[str, Callable[[], np.ndarray]] = {
+    "chelsea": lambda: shipped("chelsea.png"),
+    "coffee": lambda: shipped("coffee.png"),
+    "rocket": lambda: shipped("rocket.jpg"),
+    "stereo_motorcycle": lambda: shipped("motorcycle_left.png"),  # its left view
+    "horse": lambda: img_as_bool(shipped("horse.png", as_gray=True)),
+    "coins": lambda: shipped("coins.png"),
+    "page": lambda: shipped("page.png"),
+    "text": lambda: shipped("text.png"),
+    "hubble_deep_field": lambda: shipped("hubble_deep_field.jpg"),
+    "immunohistochemistry": lambda: shipped("ihc.png"),
+}
 
 
 @functools.cache
 def clean_samples() -> tuple[Sample, ...]:
     rng = np.random.default_rng(26)
     out = []
-    for name in CLEAN_SHIPPED:
-        img = getattr(data, name)()
-        if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
-            img = img[0]
+    for name, load in CLEAN_SHIPPED.items():
+        img = load()
         if img.ndim == 2:
             img = np.stack([img] * 3, axis=-1)
         img = np.ascontiguousarray(img_as_ubyte(img[..., :3]))
