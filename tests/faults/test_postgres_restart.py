@@ -114,24 +114,49 @@ def acceptable(answer: Answer) -> bool:
 
 
 def check_storage(pg_url: str, media: Path, filed: dict[str, str]) -> dict[str, int]:
-    """Each filed report once, with its photo files; no file without its row. Returns counts."""
+    """Each filed report once, with its photo files; no file without its row. Returns counts.
+
+    A photo's files are those under its `storage_key` and, once its privacy pass ran, the
+    unblurred ones under its `original_key`. The server's job threads may still be running
+    passes: one writes its new files before the commit that names them and removes the old
+    ones after it, so the files are compared with the rows once no pass is midway (a file
+    left without its row stays so, and fails the test).
+    """
     engine = create_engine(pg_url)
-    with Session(engine) as session:
-        reports = session.scalars(select(Report).options(selectinload(Report.photos))).all()
-    engine.dispose()
+
+    def snapshot() -> tuple[list[Report], set[str], set[str]]:
+        with Session(engine) as session:
+            reports = session.scalars(select(Report).options(selectinload(Report.photos))).all()
+        expected = set()
+        for report in reports:
+            for photo in report.photos:
+                keys = {photo.storage_key, photo.original_key} - {None}
+                expected |= {f"{k}-{kind}.jpg" for k in keys for kind in ("web", "thumb")}
+        return reports, expected, {p.name for p in media.rglob("*") if p.is_file()}
+
+    last: list = []
+
+    def settled() -> bool:
+        last[:] = snapshot()
+        return last[1] == last[2]
+
+    try:
+        wait_until(settled, timeout=30, what="the photo files to match their rows", every=0.2)
+    except TimeoutError:
+        pass  # the asserts below say what is wrong
+    finally:
+        engine.dispose()
+    reports, expected, on_disk = last
     by_key = Counter(r.idempotency_key for r in reports)
     assert [k for k, n in by_key.items() if n > 1] == []
     public_ids = {r.idempotency_key: r.public_id for r in reports}
     assert {k: public_ids.get(k) for k in filed} == filed  # every 201 is the stored report
-    expected = set()
     for report in reports:
         assert len(report.photos) == 1, f"{report.public_id} lost its photo row"
-        for photo in report.photos:
-            expected |= {f"{photo.storage_key}-web.jpg", f"{photo.storage_key}-thumb.jpg"}
-    on_disk = {p.name for p in media.rglob("*") if p.is_file()}
     assert expected - on_disk == set(), "reports without their photo files"
     assert on_disk - expected == set(), "photo files without their report (orphans)"
-    return {"reports": len(reports), "files": len(on_disk)}
+    passes = Counter(p.privacy_state for r in reports for p in r.photos)
+    return {"reports": len(reports), "files": len(on_disk), "passes_done": passes["done"]}
 
 
 def run_outage(load: Load, outage) -> tuple[float, float]:
