@@ -88,6 +88,21 @@ ENDPOINTS = {
         False,
         TICKET_ROLES,
     ),
+    "forward_external": (
+        "POST",
+        "/api/v1/tickets/{id}/forward-external",
+        {"destination": "{destination}", "note": "Bitte Leitung prüfen"},
+        True,
+        TICKET_ROLES,
+    ),
+    "deliveries": ("GET", "/api/v1/tickets/{id}/deliveries", None, False, TICKET_ROLES),
+    "retry_delivery": (
+        "POST",
+        "/api/v1/tickets/{id}/deliveries/{delivery}/retry",
+        None,
+        False,
+        TICKET_ROLES,
+    ),
     "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
     "staff_names": ("GET", "/api/v1/staff/names", None, False, STAFF_ROLES),
     "my_sessions": ("GET", "/api/v1/auth/sessions", None, False, SESSION_ROLES),
@@ -200,6 +215,33 @@ ENDPOINTS = {
         ADMIN_ROLES,
     ),
     "unblock_sender": ("DELETE", "/api/v1/admin/blocklist/{blocked}", None, False, ADMIN_ROLES),
+    "destinations": ("GET", "/api/v1/admin/destinations", None, False, ADMIN_ROLES),
+    "create_destination": (
+        "POST",
+        "/api/v1/admin/destinations",
+        {
+            "name_de": "Stadtwerke",
+            "name_en": "Public utilities",
+            "channel": "email",
+            "email": "stoerung-{n}@stadtwerke.example",
+        },
+        False,
+        ADMIN_ROLES,
+    ),
+    "update_destination": (
+        "PATCH",
+        "/api/v1/admin/destinations/{destination}",
+        {"name_de": "Stadtwerke {n}"},
+        False,
+        ADMIN_ROLES,
+    ),
+    "deactivate_destination": (
+        "DELETE",
+        "/api/v1/admin/destinations/{destination}",
+        None,
+        False,
+        ADMIN_ROLES,
+    ),
     "rules": ("GET", "/api/v1/admin/rules", None, False, ADMIN_ROLES),
     "rule_versions": ("GET", "/api/v1/admin/rules/versions", None, False, ADMIN_ROLES),
     "rules_dry_run": (
@@ -226,14 +268,20 @@ ENDPOINTS = {
 }
 
 
-def _fill(value, n: int):
+def _fill(value, n: int, destination_id: int = 0):
+    if value == "{destination}":
+        return destination_id
     if isinstance(value, str):
         return value.replace("{n}", str(n))
     if isinstance(value, dict):
-        return {k: _fill(v, n) for k, v in value.items()}
+        return {k: _fill(v, n, destination_id) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill(v, n) for v in value]
+        return [_fill(v, n, destination_id) for v in value]
     return value
+
+
+def _needs(placeholder: str, path: str, payload) -> bool:
+    return placeholder in path or (isinstance(payload, dict) and placeholder in payload.values())
 
 
 def _caller(app, staff, spec):
@@ -261,7 +309,16 @@ def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
         user_id = _user_id(staff) if "{user}" in path else 0
         throttle_id = _throttle_id(app, n) if "{throttle}" in path else 0
         mail_id = _failed_mail_id(app, n) if "{mail}" in path else 0
+        needs_destination = _needs("{destination}", path, payload) or "{delivery}" in path
+        destination_id = _destination_id(app, n) if needs_destination else 0
+        delivery_id = (
+            _failed_delivery_id(app, staff, public_id, destination_id)
+            if "{delivery}" in path
+            else 0
+        )
         url = path.format(
+            destination=destination_id,
+            delivery=delivery_id,
             mail=mail_id,
             id=public_id,
             photo=photo_id,
@@ -277,7 +334,7 @@ def test_every_role_on_every_staff_endpoint(app, client, staff, endpoint):
         if callable(payload):
             kwargs.update(data=payload(), content_type="multipart/form-data")
         elif payload is not None:
-            kwargs["json"] = _fill(payload, n)
+            kwargs["json"] = _fill(payload, n, destination_id)
         resp = caller.open(url, method=method, **kwargs)
         if name in allowed:
             assert resp.status_code < 300, (endpoint, name, resp.status_code, resp.json)
@@ -367,6 +424,51 @@ def _failed_mail_id(app, n: int) -> int:
         return row.id
 
 
+def _destination_id(app, n: int) -> int:
+    """An active external body (by e-mail) tickets can be handed to."""
+    from maengelmelder.extensions import db
+    from maengelmelder.forwarding.service import create_destination
+
+    with app.app_context():
+        values = {
+            "name_de": f"Stadtwerke {n}",
+            "name_en": f"Public utilities {n}",
+            "channel": "email",
+            "email": f"matrix-{n}@stadtwerke.example",
+        }
+        destination = create_destination(db.session, values, app.config["CLOCK"]())
+        db.session.commit()
+        return destination.id
+
+
+def _failed_delivery_id(app, staff, public_id: str, destination_id: int) -> int:
+    """The ticket handed over (by an admin) and its delivery failed for good, so that
+    retrying it is possible for whoever may."""
+    from sqlalchemy import update
+
+    from maengelmelder.extensions import db
+    from maengelmelder.forwarding.models import FAILED, Delivery
+
+    admin = staff.client("admin")
+    etag = admin.get(f"/api/v1/tickets/{public_id}").headers["ETag"]
+    resp = admin.post(
+        f"/api/v1/tickets/{public_id}/forward-external",
+        json={"destination": destination_id},
+        headers={"If-Match": etag},
+    )
+    assert resp.status_code == 201, resp.json
+    delivery_id = resp.json["delivery"]["id"]
+    with app.app_context():
+        at = app.config["CLOCK"]()
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(status=FAILED, attempts=5, failed_at=at, last_error="550 mailbox unavailable")
+        )
+        db.session.commit()
+    return delivery_id
+
+
 # Writes on one's own session or account: tests/accounts and tests/hostile/test_csrf.py.
 ACCOUNT_TESTS = {
     "/api/v1/auth/logout",
@@ -405,6 +507,8 @@ def test_every_protected_route_is_in_the_table(app):
             .replace("<int:throttle_id>", "{throttle}")
             .replace("<int:session_id>", "{session}")
             .replace("<int:mail_id>", "{mail}")
+            .replace("<int:destination_id>", "{destination}")
+            .replace("<int:delivery_id>", "{delivery}")
             .replace("<code>", "graffiti")
         )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
