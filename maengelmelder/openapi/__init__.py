@@ -159,5 +159,6 @@ def init_app(app: Flask) -> None:
     """The app's Api (before any feature registers a blueprint) and the document's routes."""
     api = init_api(app, _spec_kwargs(app))
     api.ma_plugin.converter.add_attribute_function(ref_property)
-    add_components(api.spec, app.config.get("SESSION_COOKIE_NAME") or "session")
+    cookie = app.config.get("SESSION_COOKIE_NAME") or "session"
+    api.add_to_spec(lambda spec: add_components(spec, cookie))
     register(app, bp)

@@ -15,5 +15,5 @@ from .schemas import MapReport
 def init_app(app: Flask) -> None:
     # `ReportPage` names `MapReport` in an anyOf (a page of markers), which no route dumps:
     # the document gets the component here.
-    api_of(app).spec.components.schema("MapReport", schema=MapReport)
+    api_of(app).add_to_spec(lambda spec: spec.components.schema("MapReport", schema=MapReport))
     register(app, bp)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import flask
 import flask_smorest
+from apispec import APISpec
 from flask import Flask, current_app
 from webargs.flaskparser import FlaskParser
 
@@ -83,9 +84,53 @@ class Blueprint(flask_smorest.Blueprint):
 
 class Api(flask_smorest.Api):
     """flask-smorest's Api without its own error handlers, default error response or doc
-    routes: the app has one error shape (`errors`), and `openapi` serves the document."""
+    routes: the app has one error shape (`errors`), and `openapi` serves the document.
+
+    The document is written when something first reads `spec`, not while the app is built:
+    registering a blueprint registers its routes and notes the blueprint, `add_to_spec` notes
+    a change, and reading `spec` applies the notes in their order, so the document is the one
+    an eager build would give. An app that never serves its document never pays for it.
+    """
 
     DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._spec: APISpec | None = None
+        self._pending: list[Callable[[APISpec], object]] = []
+        self._writing = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> APISpec | None:
+        """The document's spec, with every noted blueprint and change in it."""
+        if self._pending and not self._writing:
+            self._writing = True
+            try:
+                while self._pending:
+                    self._pending.pop(0)(self._spec)
+            finally:
+                self._writing = False
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: APISpec | None) -> None:
+        self._spec = value
+
+    def add_to_spec(self, change: Callable[[APISpec], object]) -> None:
+        """Apply `change(spec)` when the document is written, after what was noted before."""
+        self._pending.append(change)
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        # flask-smorest's own, with the documentation part noted for later.
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def document(spec: APISpec) -> None:
+            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
+            spec.tag({"name": name, "description": blp.description})
+
+        self.add_to_spec(document)
 
     def _register_error_handlers(self) -> None:
         pass
