@@ -171,6 +171,12 @@ def _start_jobs(app: Flask) -> None:
     start_runner(app)
 
 
+def _stop_jobs(app: Flask) -> None:
+    from .jobs import stop_runners
+
+    stop_runners(app)
+
+
 def _gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -187,6 +193,8 @@ def _gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> N
             self.cfg.set("forwarder_headers", "")
             # Each worker starts its job runner once it has loaded the app, before serving.
             self.cfg.set("post_worker_init", lambda worker: _start_jobs(app))
+            # ... and lets the job it runs finish before the worker exits.
+            self.cfg.set("worker_exit", lambda server, worker: _stop_jobs(app))
 
         def load(self):
             return app

@@ -427,6 +427,18 @@ def runner(app: Flask, queue: str = QUEUE_NAME) -> Runner:
         return app.extensions[key]
 
 
+def stop_runners(app: Flask, timeout: float = 10.0) -> None:
+    """End this process's runner threads after the jobs they run (a worker that exits).
+
+    A thread killed inside native code (a privacy pass in OpenCV) aborts the whole process,
+    and a pass cut off between writing its files and its commit would leave files behind.
+    """
+    for key in (_RUNNER, _SLOW_RUNNER):
+        found = app.extensions.get(key)
+        if found is not None:
+            found.stop(timeout)
+
+
 def runner_started(app: Flask) -> bool:
     """Whether this process runs jobs in its own thread already (a serving process)."""
     return _RUNNER in app.extensions

@@ -166,6 +166,35 @@ def test_the_runner_thread_runs_the_due_schedule_as_soon_as_it_starts(app, clock
     assert jobs.start_runner(app) is runner  # one runner per app
 
 
+STARTED = threading.Event()
+STOPPING = threading.Event()
+FINISHED: list[str] = []
+
+
+def long_job() -> None:
+    """Stands for a privacy pass: still working when its worker is told to exit."""
+    STARTED.set()
+    assert STOPPING.wait(timeout=30)
+    FINISHED.append("long_job")
+
+
+def test_an_exiting_worker_lets_its_running_jobs_finish_first(app):
+    """gunicorn's worker_exit stops the runners: the job under way ends, then the threads."""
+    for event in (STARTED, STOPPING):
+        event.clear()
+    FINISHED.clear()
+    app.config.update(INPROCESS_JOBS=True, JOB_SCHEDULE=())
+    main = jobs.start_runner(app)
+    slow = jobs.runner(app, jobs.SLOW_QUEUE)
+    with app.app_context():
+        assert jobs.enqueue(long_job, queue=jobs.SLOW_QUEUE)
+    assert STARTED.wait(timeout=30)
+    STOPPING.set()
+    jobs.stop_runners(app)
+    assert FINISHED == ["long_job"]
+    assert not main._thread.is_alive() and not slow._thread.is_alive()
+
+
 def test_no_runner_with_redis_or_when_switched_off(app):
     assert jobs.start_runner(app) is None  # INPROCESS_JOBS is false in tests
     app.config.update(INPROCESS_JOBS=True, REDIS_URL="redis://127.0.0.1:1/0")
