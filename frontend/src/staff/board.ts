@@ -6,8 +6,10 @@ import type { Breach, BreachPage, Category, Department, Figures, Summary, Ticket
 import { assign, exportUrl, forward, get, optional, type ChangeResult } from "./api";
 import { barChart, dataTable, lineChart } from "./chart";
 import { forwardForm } from "./forward";
+import { failedDeliveryCount } from "./forwarding";
 import { st } from "./i18n";
 import { nameOf } from "./names";
+import { filterQueueByStatus } from "./queue";
 import { departments, errorText, messageEl, session, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 
@@ -23,6 +25,7 @@ export function boardView(): StaffView {
   let breaches: Breach[] | null = null;
   let breachCount = 0;
   let breachCursor: string | null = null;
+  let failedDeliveries: number | null = null;
   let depts: Department[] = [];
   let cats: Category[] = [];
   let users: User[] = [];
@@ -51,6 +54,11 @@ export function boardView(): StaffView {
       breachCursor = page.next_cursor;
     } catch (e) {
       error = errorText(e);
+    }
+    try {
+      failedDeliveries = (await optional(failedDeliveryCount())) ?? null;
+    } catch {
+      failedDeliveries = null;
     }
     try {
       trend = await optional(get<Trend>("/api/v1/sla/trend", { days: 30, ...q }));
@@ -238,6 +246,16 @@ export function boardView(): StaffView {
           ] as [string, string | number][]
         ).map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, String(v)))),
       ),
+      failedDeliveries === null
+        ? null
+        : h(
+            "p",
+            { class: `failed-deliveries${failedDeliveries ? " alert" : ""}` },
+            h("strong", {}, `${st("failedDeliveries")}: `),
+            h("span", { class: "failed-deliveries-count" }, String(failedDeliveries)),
+            " ",
+            h("a", { href: "#/queue", class: "btn btn-small", onclick: () => filterQueueByStatus("waiting_external") }, st("failedDeliveriesLink")),
+          ),
       figuresTable(st("byDepartment"), st("department"), Object.entries(summary.by_department).map(([k, f]) => [deptName(k), f])),
       figuresTable(st("byCategory"), st("category"), Object.entries(summary.by_category).map(([k, f]) => [catName(k), f])),
       breachPart(),

@@ -54,6 +54,8 @@ const BUILT_IN: Partial<Record<NameKind, Record<string, Bilingual>>> = {
     privacy_pass: b("Datenschutz-Prüfung", "Privacy check"),
     reopened: b("Wieder geöffnet", "Reopened"),
     escalation: b("Eskaliert", "Escalated"),
+    handed_over: b("An externe Stelle weitergegeben", "Handed over to an external body"),
+    external_update: b("Rückmeldung der externen Stelle", "Update from the external body"),
   },
   zone_kind: {
     district: b("Stadtteil", "District"),

@@ -16,6 +16,11 @@ const OPEN_STATES = ["new", "acknowledged", "in_progress", "waiting_external"];
 export const PAGE = 100;
 const filter: { status: string; assignee: string; sla: string } = { status: "", assignee: "", sla: "" };
 
+/** Open the list filtered by a state (the board's link to the tickets waiting for external bodies). */
+export function filterQueueByStatus(status: string): void {
+  filter.status = OPEN_STATES.includes(status) ? status : "";
+}
+
 export function placeText(t: Pick<Ticket, "address" | "zones" | "lat" | "lon">): string {
   if (t.address) return t.address;
   const coords = `${t.lat.toFixed(5)}, ${t.lon.toFixed(5)}`;

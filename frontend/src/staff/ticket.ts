@@ -8,6 +8,7 @@ import type { Event, TicketFull } from "../shared/types";
 import { flagSection, heldFacts } from "./abuse";
 import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, privacyPass, publication, transition, type ChangeResult, type Versioned } from "./api";
 import { forwardForm } from "./forward";
+import { activeDestinations, deliveriesList, externalForm, forwardExternal, isForbidden, listDeliveries, retryDelivery, type Delivery, type Destination } from "./forwarding";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
 import { nameOf, routingText, type Routing } from "./names";
@@ -49,15 +50,73 @@ export function ticketView(id: string): StaffView {
   let root: HTMLElement;
   let map: L.Map | null = null;
   let alive = true;
+  let deliveries: Delivery[] | null = null;
+  let destinations: Destination[] | null = null;
+  let destinationsHidden = false;
+
+  async function loadDeliveries(): Promise<void> {
+    try {
+      deliveries = await listDeliveries(id);
+    } catch {
+      deliveries = deliveries ?? null;
+    }
+  }
 
   async function load(): Promise<void> {
     try {
-      data = await getTicket(id);
+      [data] = await Promise.all([getTicket(id), loadDeliveries()]);
       failure = null;
     } catch (e) {
       failure = e;
     }
     if (alive) draw();
+    if (destinations === null && !destinationsHidden) {
+      try {
+        destinations = await activeDestinations();
+      } catch (e) {
+        destinationsHidden = isForbidden(e);
+        destinations = destinationsHidden ? null : [];
+      }
+      if (alive) draw();
+    }
+  }
+
+  /** Hand the ticket over; the answer names the delivery, the ticket and its deliveries are read again. */
+  async function handOver(body: { destination: number; note: string | null; copy_only: boolean }): Promise<void> {
+    const name = pick(destinations?.find((d) => d.id === body.destination)?.name ?? { de: "", en: "" });
+    await run(async () => {
+      await forwardExternal(id, data!.etag, body);
+      await loadDeliveries();
+      return getTicket(id);
+    }, () => st(body.copy_only ? "externalCopySent" : "externalSent", { d: name }));
+  }
+
+  function retry(d: Delivery): void {
+    void run(async () => {
+      await retryDelivery(id, d.id);
+      await loadDeliveries();
+      return getTicket(id);
+    }, () => st("deliveryRetried", { d: pick(d.destination_name) }));
+  }
+
+  function externalSection(t: TicketFull): HTMLElement | null {
+    const canSend = t.allowed_next.length > 0;
+    if (!canSend && !deliveries?.length) return null;
+    let form: HTMLElement | null = null;
+    if (canSend) {
+      if (destinationsHidden) form = h("p", { class: "hint" }, st("destinationsAdminOnly"));
+      else if (destinations === null) form = h("p", { "aria-live": "polite" }, st("loading"));
+      else if (!destinations.length) form = h("p", { class: "hint" }, st("noDestinations"));
+      else form = externalForm(destinations, handOver, busy);
+    }
+    return h(
+      "section",
+      { class: "external-section", "aria-labelledby": "t-ext-h" },
+      h("h3", { id: "t-ext-h" }, st("externalTitle")),
+      form,
+      h("h4", {}, st("deliveriesTitle")),
+      deliveries === null ? h("p", { class: "hint" }, "–") : deliveriesList(deliveries, retry, busy),
+    );
   }
 
   /** Run a change; on 412 show the conflict and the reloaded ticket (never overwrite silently). */
@@ -317,6 +376,7 @@ export function ticketView(id: string): StaffView {
             forwardForm(t.department?.code, (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: nameOf("department", dept) }))),
           )
         : null,
+      externalSection(t),
       h("h3", { id: "t-history-h" }, st("history")),
       history(t),
     ));

@@ -1,0 +1,177 @@
+/** "Verwaltung", external bodies: the paged list, switching one off, and a new one (Open311, e-mail, webhook). */
+import { h } from "../../shared/dom";
+import { pick } from "../../shared/i18n";
+import { createDestination, destinationBody, listDestinations, serviceCodes, switchOffDestination, type Destination, type DestinationCreated, type DestinationIn } from "../forwarding";
+import { st, type StaffKey } from "../i18n";
+import { errorText, messageEl } from "../shell";
+import { field, section, table, text, yesNo, type Msg, type Section } from "./form";
+
+const CHANNELS: DestinationIn["channel"][] = ["email", "open311", "webhook"];
+
+export function destinationsSection(): Section {
+  const { root, body } = section("destinations", "a-dest");
+  let list: Destination[] | null = null;
+  let next: string | null = null;
+  let msg: Msg = null;
+  let secret: DestinationCreated | null = null;
+  let channel: DestinationIn["channel"] = "email";
+  let codeRows = 1;
+
+  async function more(): Promise<void> {
+    const first = list?.length ?? 0;
+    try {
+      const page = await listDestinations(next);
+      list = [...(list ?? []), ...page.items];
+      next = page.next;
+    } catch (e) {
+      msg = { text: errorText(e), kind: "error" };
+    }
+    s.draw();
+    body.querySelectorAll<HTMLElement>("tbody tr td:first-child span")[first]?.focus();
+  }
+
+  async function switchOff(d: Destination): Promise<void> {
+    try {
+      const changed = await switchOffDestination(d.id);
+      list = (list ?? []).map((x) => (x.id === d.id ? changed : x));
+      msg = { text: st("switchedOff", { d: pick(d.name) }), kind: "ok" };
+    } catch (e) {
+      msg = { text: errorText(e), kind: "error" };
+    }
+    s.draw();
+  }
+
+  function where(d: Destination): string {
+    return (d.channel === "email" ? d.email : d.url) ?? "";
+  }
+
+  function newForm(): HTMLElement {
+    const de = text(true);
+    const en = text(true);
+    const chan = h("select", {}, ...CHANNELS.map((c) => h("option", { value: c }, st(`channel_${c}` as StaffKey))));
+    chan.value = channel;
+    const url = h("input", { type: "url", "aria-describedby": channel === "open311" ? "ds-url-help" : null });
+    const apiKey = h("input", { type: "text", autocomplete: "off" });
+    const jur = text();
+    const mail = h("input", { type: "email" });
+    const rows = Array.from({ length: codeRows }, () => ({ category: text(), code: text() }));
+    const err = h("p", { class: "field-error", "aria-live": "polite" });
+    chan.addEventListener("change", () => {
+      channel = chan.value as DestinationIn["channel"];
+      s.draw();
+      body.querySelector<HTMLElement>("#ds-channel")?.focus();
+    });
+    const open311 =
+      channel === "open311"
+        ? [
+            field("ds-key", st("apiKey"), apiKey),
+            field("ds-jur", st("jurisdiction"), jur),
+            h(
+              "fieldset",
+              { class: "service-codes" },
+              h("legend", {}, st("serviceCodes")),
+              ...rows.map((r, i) => h("div", { class: "row" }, field(`ds-cat-${i}`, st("serviceCodeCategory"), r.category), field(`ds-code-${i}`, st("serviceCode"), r.code))),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "btn btn-small",
+                  onclick: () => {
+                    codeRows++;
+                    s.draw();
+                    body.querySelector<HTMLElement>(`#ds-cat-${codeRows - 1}`)?.focus();
+                  },
+                },
+                st("addServiceCodeRow"),
+              ),
+            ),
+          ]
+        : [];
+    const form = h(
+      "form",
+      { class: "inline-form", "aria-label": st("newDestination") },
+      field("ds-de", st("nameDe"), de),
+      field("ds-en", st("nameEn"), en),
+      field("ds-channel", st("channel"), chan),
+      channel === "email"
+        ? field("ds-mail", st("destEmail"), mail)
+        : h("div", { class: "field" }, h("label", { for: "ds-url" }, st("destUrl")), channel === "open311" ? h("p", { class: "hint", id: "ds-url-help" }, st("destUrlOpen311Help")) : null, Object.assign(url, { id: "ds-url" })),
+      ...open311,
+      err,
+      h("button", { type: "submit", class: "btn" }, st("create")),
+    );
+    form.noValidate = true;
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      err.textContent = "";
+      const codes = serviceCodes(rows.map((r) => ({ category: r.category.value, code: r.code.value })));
+      if (codes.error) {
+        err.textContent = st(codes.error);
+        return;
+      }
+      if (!de.value.trim()) {
+        err.textContent = st("needName");
+        de.focus();
+        return;
+      }
+      try {
+        const made = await createDestination(
+          destinationBody({ nameDe: de.value, nameEn: en.value, channel, url: url.value, apiKey: apiKey.value, jurisdiction: jur.value, email: mail.value, codes: codes.map }),
+        );
+        secret = made.secret ? made : null;
+        msg = { text: st("created_ok"), kind: "ok" };
+        codeRows = 1;
+        list = null;
+        next = null;
+        await s.load();
+        body.querySelector<HTMLElement>(".secret-once code, .msg-anchor")?.focus();
+      } catch (x) {
+        err.textContent = errorText(x);
+      }
+    });
+    return form;
+  }
+
+  const s: Section = {
+    root,
+    async load() {
+      list = null;
+      next = null;
+      await more();
+    },
+    draw() {
+      const secretBox = secret
+        ? h(
+            "div",
+            { class: "secret-once alert", role: "status" },
+            h("p", {}, h("strong", {}, `${st("webhookSecret")} (${pick(secret.name)}): `), h("code", { tabindex: "0" }, secret.secret ?? "")),
+            h("p", { class: "hint" }, st("webhookSecretHint")),
+          )
+        : null;
+      body.replaceChildren(
+        h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg)),
+        ...(secretBox ? [secretBox] : []),
+        list
+          ? list.length
+            ? table(
+                st("destinations"),
+                [st("nameDe"), st("nameEn"), st("channel"), st("destUrl"), st("active"), ""],
+                list.map((d) => [
+                  h("span", { tabindex: "-1" }, d.name.de),
+                  d.name.en,
+                  st(`channel_${d.channel}` as StaffKey),
+                  where(d),
+                  yesNo(d.active),
+                  d.active ? h("button", { type: "button", class: "btn btn-small", "aria-label": st("switchOffNamed", { d: pick(d.name) }), onclick: () => void switchOff(d) }, st("switchOff")) : "",
+                ]),
+              )
+            : h("p", {}, st("noDestinations"))
+          : h("p", {}, st("loading")),
+        next ? h("button", { type: "button", class: "btn", onclick: () => void more() }, st("moreDestinations")) : "",
+        h("h4", {}, st("newDestination")),
+        newForm(),
+      );
+    },
+  };
+  return s;
+}
