@@ -54,5 +54,49 @@ MESSAGES.update(
             "Die Stelle ist abgeschaltet; ihre bisherigen Zustellungen bleiben erhalten.",
             "The body is switched off; its deliveries so far are kept.",
         ),
+        "update_too_large": (
+            "Die Rückmeldung ist zu groß.",
+            "The update is too large.",
+        ),
+        "update_not_json": (
+            "Die Rückmeldung muss ein JSON-Objekt sein.",
+            "The update must be a JSON object.",
+        ),
+        "update_delivery_invalid": (
+            "Bitte die Zustellungsnummer angeben, die mit der Meldung kam.",
+            "Please give the delivery key that came with the report.",
+        ),
+        "update_status_invalid": (
+            "Status: acknowledged, resolved oder returned.",
+            "Status: acknowledged, resolved or returned.",
+        ),
+        "update_note_invalid": (
+            "Die Notiz muss ein Text von höchstens 2000 Zeichen sein.",
+            "The note must be a text of at most 2000 characters.",
+        ),
+        "update_reason_required": (
+            "Bitte einen Grund für die Rückgabe angeben.",
+            "Please give a reason for giving the ticket back.",
+        ),
+        "update_signature_invalid": (
+            "Die Signatur der Rückmeldung ist ungültig.",
+            "The update's signature is not valid.",
+        ),
+        "update_too_old": (
+            "Der Zeitstempel der Rückmeldung ist älter als fünf Minuten oder liegt in der Zukunft.",
+            "The update's timestamp is older than five minutes or in the future.",
+        ),
+        "update_ticket_closed": (
+            "Diese Meldung ist bereits abgeschlossen.",
+            "This ticket is already closed.",
+        ),
+        "update_recorded": (
+            "Die Rückmeldung ist eingetragen.",
+            "The update is recorded.",
+        ),
+        "update_replayed": (
+            "Diese Rückmeldung war schon eingetragen; nichts geändert.",
+            "This update was already recorded; nothing changed.",
+        ),
     }
 )

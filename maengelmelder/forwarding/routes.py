@@ -8,13 +8,15 @@ from sqlalchemy import select
 from .. import paging
 from ..accounts.auth import STAFF, admin_required, authenticated, require
 from ..clock import now
+from ..core.events import Change
 from ..core.links import links
+from ..core.models import Report
 from ..core.settings import sla_settings
 from ..extensions import db
 from ..i18n import msg
 from ..tickets import service as tickets
 from ..web.api import Blueprint
-from . import schemas, service
+from . import inbound, schemas, service
 from .models import Delivery, Destination
 
 bp = Blueprint("forwarding", __name__, description="Forwarding reports to external bodies.")
@@ -194,3 +196,59 @@ def failed_deliveries():
         db.session, sorted(departments) if departments is not None else None
     )
     return {"failed": count}
+
+
+# -- answers from webhook bodies (signed, no account) ----------------------------------------
+
+SIGNATURE_HEADERS = [
+    {
+        "in": "header",
+        "name": "X-Maengelmelder-Timestamp",
+        "required": True,
+        "description": "Unix seconds; refused when more than 5 minutes off",
+        "schema": {"type": "string"},
+    },
+    {
+        "in": "header",
+        "name": "X-Maengelmelder-Signature",
+        "required": True,
+        "description": (
+            '`sha256=` and the hex HMAC-SHA256 with the webhook secret over `timestamp + "." +'
+            " body`"
+        ),
+        "schema": {"type": "string"},
+    },
+]
+
+
+@bp.post("/api/v1/forwarding/updates")
+@bp.doc(
+    parameters=SIGNATURE_HEADERS,
+    requestBody={"required": True, "content": {"application/json": {"schema": schemas.UpdateIn}}},
+)
+@bp.response(200, schemas.UpdateRecorded, description="Recorded, or a replay that changed nothing.")
+@bp.errors(400, 401, 409, 413, 422)
+def receive_update():
+    """A webhook body's answer to a delivery: acknowledged, resolved (the ticket is resolved and
+    the reporter told) or returned to the city with a reason. Signed like our webhooks; the
+    same update sent again is answered 200 and changes nothing."""
+    body = request.get_data(cache=False)
+    update = inbound.parse(body)
+    at = now()
+    timestamp = request.headers.get("X-Maengelmelder-Timestamp")
+    delivery = inbound.verify(
+        db.session,
+        update["delivery"],
+        timestamp,
+        request.headers.get("X-Maengelmelder-Signature"),
+        body,
+        at,
+    )
+    change = Change(principal=None, now=at, links=links(), sla=sla_settings(), by_system=True)
+    seen = inbound.digest(delivery.key, timestamp or "", body)
+    outcome = inbound.apply(db.session, delivery, update, change, seen)
+    report = db.session.get(Report, delivery.report_id)
+    status = report.status
+    db.session.commit()
+    code = "update_recorded" if outcome else "update_replayed"
+    return {"recorded": outcome is not None, "status": status, "message": msg(code)}

@@ -176,3 +176,25 @@ class FailedDeliveries(Out):
 class DestinationTested(Out):
     ok = fields.Boolean()
     detail = fields.String()
+
+
+class UpdateIn(Schema):
+    """A body's signed update (read as posted: the signature covers the raw bytes)."""
+
+    delivery = fields.String(
+        required=True, metadata={"description": "the delivery's key, as it came with the report"}
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(("acknowledged", "resolved", "returned")),
+        metadata={"description": "`returned` gives the ticket back to the city (note: why)"},
+    )
+    note = fields.String(
+        allow_none=True, metadata={"description": "at most 2000 characters; the reason to return"}
+    )
+
+
+class UpdateRecorded(Out):
+    recorded = fields.Boolean(metadata={"description": "false: this update was seen before"})
+    status = fields.String(metadata={"description": "the ticket's state now"})
+    message = fields.Nested(Message)

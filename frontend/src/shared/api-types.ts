@@ -3692,6 +3692,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/forwarding/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A webhook body's answer to a delivery: acknowledged, resolved (the ticket is resolved and
+         *     the reporter told) or returned to the city with a reason. Signed like our webhooks; the
+         *     same update sent again is answered 200 and changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unix seconds; refused when more than 5 minutes off */
+                    "X-Maengelmelder-Timestamp": string;
+                    /** @description `sha256=` and the hex HMAC-SHA256 with the webhook secret over `timestamp + "." + body` */
+                    "X-Maengelmelder-Signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateIn"];
+                };
+            };
+            responses: {
+                /** @description Recorded, or a replay that changed nothing. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UpdateRecorded"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                409: components["responses"]["Error409"];
+                413: components["responses"]["Error413"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5238,6 +5293,24 @@ export interface components {
         FailedDeliveries: {
             /** @description deliveries that failed for good */
             failed: number;
+        };
+        UpdateIn: {
+            /** @description the delivery's key, as it came with the report */
+            delivery: string;
+            /**
+             * @description `returned` gives the ticket back to the city (note: why)
+             * @enum {string}
+             */
+            status: "acknowledged" | "resolved" | "returned";
+            /** @description at most 2000 characters; the reason to return */
+            note?: string | null;
+        };
+        UpdateRecorded: {
+            /** @description false: this update was seen before */
+            recorded: boolean;
+            /** @description the ticket's state now */
+            status: string;
+            message: components["schemas"]["Message"];
         };
     };
     responses: {
