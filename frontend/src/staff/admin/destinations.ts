@@ -15,7 +15,6 @@ export function destinationsSection(): Section {
   let msg: Msg = null;
   let secret: DestinationCreated | null = null;
   let channel: DestinationIn["channel"] = "email";
-  let codeRows = 1;
 
   async function more(): Promise<void> {
     const first = list?.length ?? 0;
@@ -50,53 +49,56 @@ export function destinationsSection(): Section {
     const en = text(true);
     const chan = h("select", {}, ...CHANNELS.map((c) => h("option", { value: c }, st(`channel_${c}` as StaffKey))));
     chan.value = channel;
-    const url = h("input", { type: "url", "aria-describedby": channel === "open311" ? "ds-url-help" : null });
+    const url = h("input", { type: "url", id: "ds-url", "aria-describedby": "ds-url-help" });
+    const urlHelp = h("p", { class: "hint", id: "ds-url-help" }, st("destUrlOpen311Help"));
     const apiKey = h("input", { type: "text", autocomplete: "off" });
     const jur = text();
     const mail = h("input", { type: "email" });
-    const rows = Array.from({ length: codeRows }, () => ({ category: text(), code: text() }));
+    const rows: { category: HTMLInputElement; code: HTMLInputElement }[] = [];
+    const rowBox = h("div", {});
+    const addRow = (): HTMLInputElement => {
+      const i = rows.length;
+      const r = { category: text(), code: text() };
+      rows.push(r);
+      rowBox.append(h("div", { class: "row" }, field(`ds-cat-${i}`, st("serviceCodeCategory"), r.category), field(`ds-code-${i}`, st("serviceCode"), r.code)));
+      return r.category;
+    };
+    addRow();
     const err = h("p", { class: "field-error", "aria-live": "polite" });
-    chan.addEventListener("change", () => {
+    const mailField = field("ds-mail", st("destEmail"), mail);
+    const urlField = h("div", { class: "field" }, h("label", { for: "ds-url" }, st("destUrl")), urlHelp, url);
+    const open311 = h(
+      "div",
+      {},
+      field("ds-key", st("apiKey"), apiKey),
+      field("ds-jur", st("jurisdiction"), jur),
+      h(
+        "fieldset",
+        { class: "service-codes" },
+        h("legend", {}, st("serviceCodes")),
+        rowBox,
+        h("button", { type: "button", class: "btn btn-small", onclick: () => addRow().focus() }, st("addServiceCodeRow")),
+      ),
+    );
+    /** Only the chosen channel's fields are shown; what was typed stays. */
+    const show = (): void => {
       channel = chan.value as DestinationIn["channel"];
-      s.draw();
-      body.querySelector<HTMLElement>("#ds-channel")?.focus();
-    });
-    const open311 =
-      channel === "open311"
-        ? [
-            field("ds-key", st("apiKey"), apiKey),
-            field("ds-jur", st("jurisdiction"), jur),
-            h(
-              "fieldset",
-              { class: "service-codes" },
-              h("legend", {}, st("serviceCodes")),
-              ...rows.map((r, i) => h("div", { class: "row" }, field(`ds-cat-${i}`, st("serviceCodeCategory"), r.category), field(`ds-code-${i}`, st("serviceCode"), r.code))),
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "btn btn-small",
-                  onclick: () => {
-                    codeRows++;
-                    s.draw();
-                    body.querySelector<HTMLElement>(`#ds-cat-${codeRows - 1}`)?.focus();
-                  },
-                },
-                st("addServiceCodeRow"),
-              ),
-            ),
-          ]
-        : [];
+      mailField.hidden = channel !== "email";
+      urlField.hidden = channel === "email";
+      urlHelp.hidden = channel !== "open311";
+      open311.hidden = channel !== "open311";
+    };
+    chan.addEventListener("change", show);
+    show();
     const form = h(
       "form",
-      { class: "inline-form", "aria-label": st("newDestination") },
+      { class: "inline-form destination-form", "aria-label": st("newDestination") },
       field("ds-de", st("nameDe"), de),
       field("ds-en", st("nameEn"), en),
       field("ds-channel", st("channel"), chan),
-      channel === "email"
-        ? field("ds-mail", st("destEmail"), mail)
-        : h("div", { class: "field" }, h("label", { for: "ds-url" }, st("destUrl")), channel === "open311" ? h("p", { class: "hint", id: "ds-url-help" }, st("destUrlOpen311Help")) : null, Object.assign(url, { id: "ds-url" })),
-      ...open311,
+      mailField,
+      urlField,
+      open311,
       err,
       h("button", { type: "submit", class: "btn" }, st("create")),
     );
@@ -104,7 +106,7 @@ export function destinationsSection(): Section {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       err.textContent = "";
-      const codes = serviceCodes(rows.map((r) => ({ category: r.category.value, code: r.code.value })));
+      const codes = channel === "open311" ? serviceCodes(rows.map((r) => ({ category: r.category.value, code: r.code.value }))) : { map: null, error: null };
       if (codes.error) {
         err.textContent = st(codes.error);
         return;
@@ -120,9 +122,8 @@ export function destinationsSection(): Section {
         );
         secret = made.secret ? made : null;
         msg = { text: st("created_ok"), kind: "ok" };
-        codeRows = 1;
-        list = null;
-        next = null;
+        form.reset();
+        chan.value = channel;
         await s.load();
         body.querySelector<HTMLElement>(".secret-once code, .msg-anchor")?.focus();
       } catch (x) {
@@ -131,6 +132,9 @@ export function destinationsSection(): Section {
     });
     return form;
   }
+
+  // Built once: a redraw (the list arriving, a switch-off) keeps what is being typed.
+  let formEl: HTMLElement | null = null;
 
   const s: Section = {
     root,
@@ -155,7 +159,7 @@ export function destinationsSection(): Section {
           ? list.length
             ? table(
                 st("destinations"),
-                [st("nameDe"), st("nameEn"), st("channel"), st("destUrl"), st("active"), ""],
+                [st("nameDe"), st("nameEn"), st("channel"), st("destUrl"), st("active"), st("actions")],
                 list.map((d) => [
                   h("span", { tabindex: "-1" }, d.name.de),
                   d.name.en,
@@ -169,7 +173,7 @@ export function destinationsSection(): Section {
           : h("p", {}, st("loading")),
         next ? h("button", { type: "button", class: "btn", onclick: () => void more() }, st("moreDestinations")) : "",
         h("h4", {}, st("newDestination")),
-        newForm(),
+        (formEl ??= newForm()),
       );
     },
   };
