@@ -98,6 +98,8 @@ def test_admin_adds_a_body_forwards_a_ticket_and_sends_a_failed_delivery_again(
     expect(deliveries.locator("code")).to_have_text(error)
     again = button(page, "Erneut senden: Stadtwerke Licht")
     expect(again).to_be_visible()
+    size = again.bounding_box()
+    assert size["height"] >= 44 and size["width"] >= 44, size
     scan.check("ticket, failed delivery", page)
 
     # "Erneut senden", by keyboard: due again now.
@@ -117,4 +119,10 @@ def test_admin_adds_a_body_forwards_a_ticket_and_sends_a_failed_delivery_again(
     expect(deliveries).to_contain_text("waiting")
     expect(page.locator(".history")).to_contain_text("Handed over to an external body")
     scan.check("ticket, English", page)
+
+    # On a phone: the hand-over form and the deliveries fit the width.
+    page.set_viewport_size({"width": 360, "height": 640})
+    expect(page.get_by_label("External body", exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    scan.check("ticket on a phone", page)
     scan.assert_clean()

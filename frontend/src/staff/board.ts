@@ -254,7 +254,7 @@ export function boardView(): StaffView {
             h("strong", {}, `${st("failedDeliveries")}: `),
             h("span", { class: "failed-deliveries-count" }, String(failedDeliveries)),
             " ",
-            h("a", { href: "#/queue", class: "btn btn-small", onclick: () => filterQueueByStatus("waiting_external") }, st("failedDeliveriesLink")),
+            h("a", { href: "#/queue", class: "btn", onclick: () => filterQueueByStatus("waiting_external") }, st("failedDeliveriesLink")),
           ),
       figuresTable(st("byDepartment"), st("department"), Object.entries(summary.by_department).map(([k, f]) => [deptName(k), f])),
       figuresTable(st("byCategory"), st("category"), Object.entries(summary.by_category).map(([k, f]) => [catName(k), f])),

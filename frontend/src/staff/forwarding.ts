@@ -176,7 +176,7 @@ export function deliveriesList(list: Delivery[], onRetry: (d: Delivery) => void,
         ),
         d.status === "failed" && d.error ? h("p", { class: "field-error" }, st("deliveryError"), " ", h("code", {}, d.error)) : null,
         d.status === "failed"
-          ? h("button", { type: "button", class: "btn btn-small", disabled: busy, onclick: () => onRetry(d), "aria-label": st("retryDeliveryTo", { d: pick(d.destination_name) }) }, st("retryDelivery"))
+          ? h("button", { type: "button", class: "btn", disabled: busy, onclick: () => onRetry(d), "aria-label": st("retryDeliveryTo", { d: pick(d.destination_name) }) }, st("retryDelivery"))
           : null,
       ),
     ),

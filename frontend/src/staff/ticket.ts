@@ -62,23 +62,26 @@ export function ticketView(id: string): StaffView {
     }
   }
 
+  /** The switched-on destinations once (a 403: only admins may read them). */
+  async function loadDestinations(): Promise<void> {
+    if (destinations !== null || destinationsHidden) return;
+    try {
+      destinations = await activeDestinations();
+    } catch (e) {
+      destinationsHidden = isForbidden(e);
+      destinations = destinationsHidden ? null : [];
+    }
+  }
+
   async function load(): Promise<void> {
     try {
-      [data] = await Promise.all([getTicket(id), loadDeliveries()]);
+      // Together, so the screen is drawn once (a redraw would move the focus).
+      [data] = await Promise.all([getTicket(id), loadDeliveries(), loadDestinations()]);
       failure = null;
     } catch (e) {
       failure = e;
     }
     if (alive) draw();
-    if (destinations === null && !destinationsHidden) {
-      try {
-        destinations = await activeDestinations();
-      } catch (e) {
-        destinationsHidden = isForbidden(e);
-        destinations = destinationsHidden ? null : [];
-      }
-      if (alive) draw();
-    }
   }
 
   /** Hand the ticket over; the answer names the delivery, the ticket and its deliveries are read again. */

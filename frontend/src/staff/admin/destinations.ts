@@ -77,7 +77,7 @@ export function destinationsSection(): Section {
         { class: "service-codes" },
         h("legend", {}, st("serviceCodes")),
         rowBox,
-        h("button", { type: "button", class: "btn btn-small", onclick: () => addRow().focus() }, st("addServiceCodeRow")),
+        h("button", { type: "button", class: "btn", onclick: () => addRow().focus() }, st("addServiceCodeRow")),
       ),
     );
     /** Only the chosen channel's fields are shown; what was typed stays. */
@@ -166,7 +166,7 @@ export function destinationsSection(): Section {
                   st(`channel_${d.channel}` as StaffKey),
                   where(d),
                   yesNo(d.active),
-                  d.active ? h("button", { type: "button", class: "btn btn-small", "aria-label": st("switchOffNamed", { d: pick(d.name) }), onclick: () => void switchOff(d) }, st("switchOff")) : "",
+                  d.active ? h("button", { type: "button", class: "btn", "aria-label": st("switchOffNamed", { d: pick(d.name) }), onclick: () => void switchOff(d) }, st("switchOff")) : "",
                 ]),
               )
             : h("p", {}, st("noDestinations"))
