@@ -159,7 +159,7 @@ def send_webhook(
     return Answer()
 
 
-def _german_text(delivery: Delivery, photos: list[str], city: str) -> str:
+def _german_text(delivery: Delivery, photos: list[str], city: str, link: str | None) -> str:
     data = delivery.payload
     lines = [
         f"Guten Tag,\n\ndie Stadt {city} gibt Ihnen diese Meldung zur Erledigung weiter.\n",
@@ -178,6 +178,18 @@ def _german_text(delivery: Delivery, photos: list[str], city: str) -> str:
     lines += [
         "",
         "Im Anhang: die Meldung als JSON und als GeoJSON.",
+        *(
+            [
+                "",
+                "Bitte melden Sie über diesen Link, wenn Sie die Meldung angenommen oder erledigt",
+                "haben, oder geben Sie sie mit einem Grund an die Stadt zurück (kein Konto nötig;",
+                "der Link gilt, bis die Meldung abgeschlossen ist):",
+                link,
+                "",
+            ]
+            if link
+            else []
+        ),
         f"Zustellungsnummer: {delivery.key}",
     ]
     return "\n".join(lines) + "\n"
@@ -190,6 +202,7 @@ def build_mail(
     *,
     sender: str,
     city: str,
+    link: str | None = None,
 ) -> EmailMessage:
     """The mail to the body: German text, JSON and GeoJSON attachments, the public photos.
 
@@ -204,7 +217,9 @@ def build_mail(
     mail["Message-ID"] = f"<delivery-{delivery.key}@maengelmelder>"
     mail["Auto-Submitted"] = "auto-generated"
     names = [name for name, _ in photos]
-    mail.set_content(_german_text(delivery, names, city), charset="utf-8", cte="quoted-printable")
+    mail.set_content(
+        _german_text(delivery, names, city, link), charset="utf-8", cte="quoted-printable"
+    )
     mail["Content-Language"] = "de"
     as_json = json.dumps({**data, "photos": names}, ensure_ascii=False, indent=2).encode()
     mail.add_attachment(

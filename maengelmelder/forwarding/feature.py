@@ -11,11 +11,13 @@ from ..jobs import Recurring, add_recurring
 from ..web.api import register
 from .cli import destinations_group
 from .jobs import deliver_pending, poll_answers
+from .page import page_bp
 from .routes import bp
 
 
 def init_app(app: Flask) -> None:
     register(app, bp)
+    app.register_blueprint(page_bp)
     app.cli.add_command(destinations_group)
     add_recurring(
         app,

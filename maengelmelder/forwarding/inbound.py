@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -32,20 +34,23 @@ MAX_BODY = 16 * 1024
 MAX_NOTE = 2000
 ACKNOWLEDGED, RESOLVED, RETURNED = "acknowledged", "resolved", "returned"
 UPDATE_STATUSES = (ACKNOWLEDGED, RESOLVED, RETURNED)
+KEY = re.compile(r"[0-9a-f]{1,64}")
 
 
-def parse(body: bytes) -> dict:
-    """The update's fields, checked before anything is looked up; 400/422 with a message."""
+def parse(body: bytes, loads: Callable[[bytes], object] = json.loads) -> dict:
+    """The update's fields, checked before anything is looked up; 400/422 with a message.
+
+    `loads` is the app's JSON parser (it refuses invalid Unicode and deep nesting)."""
     if len(body) > MAX_BODY:
         raise ApiError(413, "update_too_large")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "update_not_json") from exc
+        data = loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, "invalid_json") from exc
     if not isinstance(data, dict):
-        raise ApiError(400, "update_not_json")
+        raise ApiError(400, "invalid_json")
     key = data.get("delivery")
-    if not isinstance(key, str) or not 0 < len(key) <= 64:
+    if not isinstance(key, str) or not KEY.fullmatch(key):
         raise field_error("delivery", "update_delivery_invalid")
     status = data.get("status")
     if status not in UPDATE_STATUSES:
@@ -54,11 +59,16 @@ def parse(body: bytes) -> dict:
     if note is not None and not isinstance(note, str):
         raise field_error("note", "update_note_invalid")
     note = (note or "").strip()
-    if len(note) > MAX_NOTE:
+    if not note_ok(note):
         raise field_error("note", "update_note_invalid")
     if status == RETURNED and not note:
         raise field_error("note", "update_reason_required")
     return {"delivery": key, "status": status, "note": note or None}
+
+
+def note_ok(note: str) -> bool:
+    """At most MAX_NOTE characters, and no NUL (no database text holds one)."""
+    return len(note) <= MAX_NOTE and "\x00" not in note
 
 
 def verify(

@@ -15,6 +15,7 @@ from ..notify.mailer import make_mailer
 from ..reports.media import listed_photos
 from ..storage import storage
 from . import answers, channels
+from .link import link_token
 from .models import EMAIL, OPEN311, WEBHOOK, Delivery
 from .sending import MAX_ATTEMPTS, deliver_due
 
@@ -31,6 +32,13 @@ def _timeout() -> tuple[float, float]:
     """Seconds to connect and to wait for the answer (`FORWARDING_TIMEOUT`: the latter)."""
     read = float(current_app.config.get("FORWARDING_TIMEOUT", channels.TIMEOUT[1]))
     return (min(channels.TIMEOUT[0], read), read)
+
+
+def _link(delivery: Delivery) -> str | None:
+    """The secret link of an e-mail delivery (made with it at the hand-over)."""
+    if not delivery.link_hash:
+        return None
+    return f"{base_url()}/extern/{link_token(current_app.config['SECRET_KEY'], delivery.key)}"
 
 
 def send(delivery: Delivery) -> channels.Answer:
@@ -53,6 +61,7 @@ def send(delivery: Delivery) -> channels.Answer:
             photos,
             sender=settings.sender,
             city=current_app.config["CITY_NAME"],
+            link=_link(delivery),
         )
         mailer = make_mailer(settings)
         try:

@@ -58,10 +58,6 @@ MESSAGES.update(
             "Die Rückmeldung ist zu groß.",
             "The update is too large.",
         ),
-        "update_not_json": (
-            "Die Rückmeldung muss ein JSON-Objekt sein.",
-            "The update must be a JSON object.",
-        ),
         "update_delivery_invalid": (
             "Bitte die Zustellungsnummer angeben, die mit der Meldung kam.",
             "Please give the delivery key that came with the report.",
@@ -97,6 +93,10 @@ MESSAGES.update(
         "update_replayed": (
             "Diese Rückmeldung war schon eingetragen; nichts geändert.",
             "This update was already recorded; nothing changed.",
+        ),
+        "extern_page_outdated": (
+            "Die Seite war nicht mehr aktuell; bitte noch einmal ansehen und erneut senden.",
+            "The page was out of date; please look again and send once more.",
         ),
     }
 )

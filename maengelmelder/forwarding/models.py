@@ -75,5 +75,7 @@ class Delivery(db.Model):
     # Open311: their status (`open`/`closed`) as last polled, and when.
     remote_status: Mapped[str | None] = mapped_column(String(16))
     remote_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # E-mail: the SHA-256 of the secret link's token (`/extern/<token>`), to find it by.
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     destination: Mapped[Destination] = relationship(lazy="joined", innerjoin=True)

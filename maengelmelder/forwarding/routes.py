@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy import select
 
 from .. import paging
@@ -153,7 +153,9 @@ def forward_external(args: dict, public_id: str):
     change = _change()
     report = tickets.ticket_for(db.session, public_id, change.principal)
     tickets.check_version(report, request.headers.get("If-Match"))
-    delivery = service.forward(db.session, report, change, **args)
+    delivery = service.forward(
+        db.session, report, change, link_secret=current_app.config["SECRET_KEY"], **args
+    )
     db.session.commit()
     body = {"delivery": delivery_view(delivery), "status": report.status, "version": report.version}
     return body, {"ETag": tickets.etag(report)}
@@ -233,7 +235,7 @@ def receive_update():
     the reporter told) or returned to the city with a reason. Signed like our webhooks; the
     same update sent again is answered 200 and changes nothing."""
     body = request.get_data(cache=False)
-    update = inbound.parse(body)
+    update = inbound.parse(body, current_app.json.loads)
     at = now()
     timestamp = request.headers.get("X-Maengelmelder-Timestamp")
     delivery = inbound.verify(

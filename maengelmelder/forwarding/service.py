@@ -21,7 +21,8 @@ from ..core.models import Report
 from ..errors import ApiError, field_error
 from ..tickets import service as tickets
 from . import messages  # noqa: F401  (the feature's messages)
-from .models import FAILED, PENDING, WEBHOOK, Delivery, Destination
+from .link import link_hash
+from .models import EMAIL, FAILED, PENDING, WEBHOOK, Delivery, Destination
 from .wake import mark
 
 # Fields a channel needs, and the ones it has no use for.
@@ -114,6 +115,7 @@ def forward(
     destination: int,
     note: str | None = None,
     copy_only: bool = False,
+    link_secret: str | None = None,
 ) -> Delivery:
     """Hand the ticket to an external body: an event, the state `waiting_external` (the SLA
     clock pauses) unless the body only gets a copy, and the delivery row, in one transaction."""
@@ -139,8 +141,9 @@ def forward(
         },
     )
     session.flush()
+    key = uuid.uuid4().hex
     delivery = Delivery(
-        key=uuid.uuid4().hex,
+        key=key,
         created_at=change.now,
         report_id=report.id,
         destination_id=target.id,
@@ -149,6 +152,8 @@ def forward(
         status=PENDING,
         attempts=0,
         next_attempt_at=change.now,
+        # An e-mail body answers through the secret link its mail carries.
+        link_hash=link_hash(link_secret, key) if target.channel == EMAIL and link_secret else None,
     )
     session.add(delivery)
     session.flush()

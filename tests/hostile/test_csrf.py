@@ -39,6 +39,10 @@ PUBLIC_WRITES = {
     "tickets.citizen_confirm",
     "open311.create_request",
     "open311.fallback",
+    # An external body's answers: signed with the webhook secret, or bound to the secret link's
+    # token in the path (neither a cookie nor a session a foreign page could ride on).
+    "forwarding.receive_update",
+    "forwarding_page.extern_action",
 }
 # Staff writes the role matrix leaves to the account tests: (method, path, body, bearer too).
 ACCOUNT_WRITES = {

@@ -177,6 +177,7 @@ FAMILIES = {
     "auth": ("/api/v1/auth",),
     "tickets": ("/api/v1/tickets",),
     "admin": ("/api/v1/admin",),
+    "forwarding": ("/api/v1/forwarding",),
 }
 # Examples per endpoint: about a second per endpoint on both databases.
 EXAMPLES = 12
