@@ -23,7 +23,13 @@ from maengelmelder.extensions import db
 from tests.conftest import PASSWORD
 from tests.hostile.helpers import assert_bilingual_error, changed_tables, media_files, snapshot
 from tests.tickets.helpers import file_ticket
-from tests.tickets.test_authorization import ENDPOINTS, ROLES, _throttle_id
+from tests.tickets.test_authorization import (
+    ENDPOINTS,
+    ROLES,
+    _destination_id,
+    _failed_delivery_id,
+    _throttle_id,
+)
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes meant for citizens, Open311 clients and logging in: no staff principal involved.
@@ -129,9 +135,17 @@ class Setup:
             self.values["blocked"] = str(entry.id)
             self.values["throttle"] = str(_throttle_id(app, int(self.values["n"])))
         self.values["user"] = str(staff.user("crew", "tiefbau")[0])
+        self.values["destination"] = str(_destination_id(app, int(self.values["n"])))
+        self.app, self.staff = app, staff
         self.known = True
 
     def url(self, path: str) -> str:
+        if "{delivery}" in path and "delivery" not in self.values:
+            # Handing the ticket over changes its version: only for the writes that need it.
+            delivery = _failed_delivery_id(
+                self.app, self.staff, self.values["id"], int(self.values["destination"])
+            )
+            self.values["delivery"] = str(delivery)
         self.known = _placeholders(path) <= set(self.values)
         return path.format_map(defaultdict(lambda: "999999", self.values))
 
@@ -142,7 +156,7 @@ class Setup:
         if callable(body):
             out.update(data=body(), content_type="multipart/form-data")
         elif body is not None:
-            out["json"] = _fill(body, int(self.values["n"]))
+            out["json"] = _fill(body, int(self.values["n"]), int(self.values["destination"]))
         return out
 
 
