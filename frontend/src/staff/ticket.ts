@@ -15,7 +15,7 @@ import { nameOf, routingText, type Routing } from "./names";
 import { passNote, privacyEventDetail } from "./privacy";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
-import { city, errorText, messageEl, myId, type StaffView } from "./shell";
+import { city, errorText, messageEl, myId, session, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
@@ -65,6 +65,10 @@ export function ticketView(id: string): StaffView {
   /** The switched-on destinations once (a 403: only admins may read them). */
   async function loadDestinations(): Promise<void> {
     if (destinations !== null || destinationsHidden) return;
+    if (session && session.role !== "admin") {
+      destinationsHidden = true;
+      return;
+    }
     try {
       destinations = await activeDestinations();
     } catch (e) {
@@ -75,13 +79,15 @@ export function ticketView(id: string): StaffView {
 
   async function load(): Promise<void> {
     try {
-      // Together, so the screen is drawn once (a redraw would move the focus).
-      [data] = await Promise.all([getTicket(id), loadDeliveries(), loadDestinations()]);
+      data = await getTicket(id);
       failure = null;
     } catch (e) {
       failure = e;
     }
     if (alive) draw();
+    // The hand-over part fills in on its own: the rest of the screen is not drawn again.
+    await Promise.all([loadDeliveries(), loadDestinations()]);
+    if (alive && data) fillExternal(data.ticket);
   }
 
   /** Hand the ticket over; the answer names the delivery, the ticket and its deliveries are read again. */
@@ -102,9 +108,15 @@ export function ticketView(id: string): StaffView {
     }, () => st("deliveryRetried", { d: pick(d.destination_name) }));
   }
 
-  function externalSection(t: TicketFull): HTMLElement | null {
+  const extBox = h("div", {});
+
+  /** The hand-over form and the ticket's deliveries, in their own box. */
+  function fillExternal(t: TicketFull): void {
     const canSend = t.allowed_next.length > 0;
-    if (!canSend && !deliveries?.length) return null;
+    if (!canSend && !deliveries?.length) {
+      extBox.replaceChildren();
+      return;
+    }
     let form: HTMLElement | null = null;
     if (canSend) {
       if (destinationsHidden) form = h("p", { class: "hint" }, st("destinationsAdminOnly"));
@@ -112,13 +124,15 @@ export function ticketView(id: string): StaffView {
       else if (!destinations.length) form = h("p", { class: "hint" }, st("noDestinations"));
       else form = externalForm(destinations, handOver, busy);
     }
-    return h(
-      "section",
-      { class: "external-section", "aria-labelledby": "t-ext-h" },
-      h("h3", { id: "t-ext-h" }, st("externalTitle")),
-      form,
-      h("h4", {}, st("deliveriesTitle")),
-      deliveries === null ? h("p", { class: "hint" }, "–") : deliveriesList(deliveries, retry, busy),
+    extBox.replaceChildren(
+      h(
+        "section",
+        { class: "external-section", "aria-labelledby": "t-ext-h" },
+        h("h3", { id: "t-ext-h" }, st("externalTitle")),
+        form,
+        h("h4", {}, st("deliveriesTitle")),
+        deliveries === null ? h("p", { class: "hint" }, "–") : deliveriesList(deliveries, retry, busy),
+      ),
     );
   }
 
@@ -379,7 +393,7 @@ export function ticketView(id: string): StaffView {
             forwardForm(t.department?.code, (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: nameOf("department", dept) }))),
           )
         : null,
-      externalSection(t),
+      (fillExternal(t), extBox),
       h("h3", { id: "t-history-h" }, st("history")),
       history(t),
     ));
