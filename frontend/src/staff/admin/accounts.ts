@@ -102,7 +102,7 @@ export function accountsSection(): Section {
     draw() {
       const tokenRows = (tokens ?? []).map((t) => [
         t.name,
-        `${t.prefix}…`,
+        h("code", {}, `${t.prefix}…`),
         st(`role_${t.role}` as StaffKey),
         t.citywide ? st("citywide") : namesOf("department", t.departments),
         formatDateTime(t.created_at),
