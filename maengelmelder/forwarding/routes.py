@@ -86,14 +86,44 @@ def delivery_view(delivery: Delivery) -> dict:
 )
 def list_destinations(args: dict):
     """External bodies tickets can be handed to, oldest first (switched-off ones too)."""
-    query = select(Destination).order_by(Destination.id).limit(args["limit"] + 1)
+    return _destinations_page(args, select(Destination), destination_view)
+
+
+def _destinations_page(args: dict, query, view):
+    query = query.order_by(Destination.id).limit(args["limit"] + 1)
     if "cursor" in args:
         (after_id,) = paging.decode_cursor(args["cursor"], (int,), tag="d")
         query = query.where(Destination.id > after_id)
     rows = list(db.session.scalars(query))
     page, cursor = paging.split_page(rows, args["limit"], lambda d: (d.id,), tag="d")
-    body = {"items": [destination_view(d) for d in page], "next_cursor": cursor}
+    body = {"items": [view(d) for d in page], "next_cursor": cursor}
     return body, paging.next_page_headers(cursor)
+
+
+@bp.get("/api/v1/staff/destinations")
+@require(*STAFF)
+@bp.arguments(schemas.DestinationsPageArgs, location="query")
+@bp.response(
+    200,
+    schemas.DestinationChoices,
+    description="A page of switched-on destinations.",
+    headers=paging.LINK_HEADER,
+)
+def staff_destinations(args: dict):
+    """The switched-on external bodies, oldest first: what staff may hand a ticket to.
+
+    Their names and channels only; their addresses, endpoints and keys stay with the admins.
+    """
+    query = select(Destination).where(Destination.active.is_(True))
+    return _destinations_page(
+        args,
+        query,
+        lambda d: {
+            "id": d.id,
+            "name": {"de": d.name_de, "en": d.name_en},
+            "channel": d.channel,
+        },
+    )
 
 
 @bp.post("/api/v1/admin/destinations")

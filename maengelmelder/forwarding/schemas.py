@@ -119,6 +119,19 @@ class Destinations(Out):
     next_cursor = fields.String(allow_none=True)
 
 
+class DestinationChoice(Out):
+    """A switched-on destination as every staff member reads it, to hand a ticket over."""
+
+    id = fields.Integer()
+    name = fields.Nested(Message, metadata={"description": "German and English"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+
+
+class DestinationChoices(Out):
+    items = fields.List(fields.Nested(DestinationChoice))
+    next_cursor = fields.String(allow_none=True)
+
+
 class HandOverIn(Schema):
     class Meta:
         unknown = RAISE

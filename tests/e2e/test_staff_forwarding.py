@@ -126,3 +126,24 @@ def test_admin_adds_a_body_forwards_a_ticket_and_sends_a_failed_delivery_again(
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     scan.check("ticket on a phone", page)
     scan.assert_clean()
+
+
+def test_a_crew_member_hands_a_ticket_to_a_body_the_admins_set_up(
+    app, staff, live_server, desktop_page
+):
+    """Crews read the switched-on bodies by name (not the admins' list) and hand over."""
+    from tests.tickets.test_authorization import _destination_id
+
+    page = desktop_page
+    page.set_viewport_size(LAPTOP)
+    destination_id = _destination_id(app, 7)  # "Stadtwerke 7", by e-mail
+    public_id = file_report(live_server)
+    _, crew = staff.user("crew", "tiefbau")
+    log_in(page, crew, f"/staff#/ticket/{public_id}")
+    expect(heading(page, "An externe Stelle weitergeben")).to_be_visible()
+    page.get_by_label("Externe Stelle", exact=True).select_option(label="Stadtwerke 7")
+    with page.expect_response(is_api("POST", f"/tickets/{public_id}/forward-external")) as sent:
+        button(page, "Weitergeben").click()
+    assert sent.value.status == 201, sent.value.text()
+    assert sent.value.request.post_data_json["destination"] == destination_id
+    expect(status_of(page)).to_have_text("Wartet auf Dritte")

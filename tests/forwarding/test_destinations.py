@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .counterparts import webhook_receiver
-from .helpers import destination, file_ticket
+from .helpers import destination, file_ticket, forward
 
 
 def test_a_webhook_secret_is_answered_once_and_keys_never(client, admin_headers):
@@ -69,6 +69,25 @@ def test_update_keeps_the_channel_and_delete_switches_off(client, admin_headers)
 def test_only_admins_manage_destinations(client, staff):
     crew = {"Authorization": "Bearer " + staff.token("crew", "tiefbau")}
     assert client.get("/api/v1/admin/destinations", headers=crew).status_code == 403
+
+
+def test_crews_choose_among_switched_on_destinations_by_name_only(client, staff, admin_headers):
+    """A crew hands tickets over too: it reads which bodies there are, not their addresses."""
+    kept = destination(client, admin_headers, channel="email", email="licht@swo.example")
+    gone = destination(client, admin_headers, channel="email", email="alt@swo.example")
+    client.delete(f"/api/v1/admin/destinations/{gone['id']}", headers=admin_headers)
+    crew = {"Authorization": "Bearer " + staff.token("crew", "tiefbau")}
+    resp = client.get("/api/v1/staff/destinations", headers=crew)
+    assert resp.status_code == 200
+    assert resp.json["items"] == [
+        {
+            "id": kept["id"],
+            "name": {"de": "Stadtwerke", "en": "Public utilities"},
+            "channel": "email",
+        }
+    ]
+    public_id = file_ticket(client)["report"]["public_id"]
+    assert forward(client, crew, public_id, kept["id"])["delivery"]["status"] == "pending"
 
 
 def test_cli_adds_lists_and_tests_a_webhook(app):

@@ -105,6 +105,7 @@ ENDPOINTS = {
     ),
     "me": ("GET", "/api/v1/auth/me", None, False, STAFF_ROLES),
     "staff_names": ("GET", "/api/v1/staff/names", None, False, STAFF_ROLES),
+    "staff_destinations": ("GET", "/api/v1/staff/destinations", None, False, STAFF_ROLES),
     "my_sessions": ("GET", "/api/v1/auth/sessions", None, False, SESSION_ROLES),
     "sla_summary": ("GET", "/api/v1/sla/summary", None, False, BOARD_ROLES),
     "sla_breaches": ("GET", "/api/v1/sla/breaches", None, False, BOARD_ROLES),

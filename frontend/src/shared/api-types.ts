@@ -3421,6 +3421,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The switched-on external bodies, oldest first: what staff may hand a ticket to.
+         * @description Their names and channels only; their addresses, endpoints and keys stay with the admins.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, at most 200 (default 50) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of switched-on destinations. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DestinationChoices"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/destinations/{destination_id}": {
         parameters: {
             query?: never;
@@ -5181,6 +5231,17 @@ export interface components {
         };
         Destinations: {
             items: components["schemas"]["DestinationOut"][];
+            next_cursor: string | null;
+        };
+        DestinationChoice: {
+            id: number;
+            /** @description German and English */
+            name: components["schemas"]["Message"];
+            /** @enum {string} */
+            channel: "open311" | "email" | "webhook";
+        };
+        DestinationChoices: {
+            items: components["schemas"]["DestinationChoice"][];
             next_cursor: string | null;
         };
         DestinationIn: {

@@ -18,14 +18,16 @@ export async function listDestinations(cursor?: string | null, limit = 20): Prom
   return { items: r.data?.items ?? [], next: r.next ?? r.data?.next_cursor ?? null };
 }
 
-/** Every switched-on destination, for the ticket's form (the list is short). */
-export async function activeDestinations(): Promise<Destination[]> {
-  const out: Destination[] = [];
+export type DestinationChoice = components["schemas"]["DestinationChoice"];
+
+/** Every switched-on destination, for the ticket's form (the list is short; any staff member may read it). */
+export async function activeDestinations(): Promise<DestinationChoice[]> {
+  const out: DestinationChoice[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: Destination[]; next: string | null } = await listDestinations(cursor, 100);
-    out.push(...page.items.filter((d) => d.active));
-    cursor = page.next;
+    const r: { data: components["schemas"]["DestinationChoices"] | null; next: string | null } = await call<components["schemas"]["DestinationChoices"]>("/api/v1/staff/destinations", { query: { cursor, limit: 100 } });
+    out.push(...(r.data?.items ?? []));
+    cursor = r.next ?? r.data?.next_cursor ?? null;
   } while (cursor);
   return out;
 }
@@ -115,7 +117,7 @@ export function remoteText(d: Pick<Delivery, "remote_id" | "remote_token" | "rem
 let n = 0;
 
 /** "An externe Stelle weitergeben": destination, note, "nur zur Kenntnis (Kopie)". */
-export function externalForm(destinations: Destination[], onSend: (body: { destination: number; note: string | null; copy_only: boolean }) => Promise<void>, busy = false): HTMLFormElement {
+export function externalForm(destinations: DestinationChoice[], onSend: (body: { destination: number; note: string | null; copy_only: boolean }) => Promise<void>, busy = false): HTMLFormElement {
   const id = `xf-${++n}`;
   const sel = h("select", { id: `${id}-dest`, required: true }, h("option", { value: "" }, "—"), ...destinations.map((d) => h("option", { value: String(d.id) }, pick(d.name))));
   const note = h("textarea", { id: `${id}-note`, rows: 2, maxlength: 2000 });

@@ -8,14 +8,14 @@ import type { Event, TicketFull } from "../shared/types";
 import { flagSection, heldFacts } from "./abuse";
 import { ApiError, addNote, addPhotos, assign, dismissAbuse, forward, getTicket, privacyPass, publication, transition, type ChangeResult, type Versioned } from "./api";
 import { forwardForm } from "./forward";
-import { activeDestinations, deliveriesList, externalForm, forwardExternal, isForbidden, listDeliveries, retryDelivery, type Delivery, type Destination } from "./forwarding";
+import { activeDestinations, deliveriesList, externalForm, forwardExternal, isForbidden, listDeliveries, retryDelivery, type Delivery, type DestinationChoice } from "./forwarding";
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
 import { nameOf, routingText, type Routing } from "./names";
 import { passNote, privacyEventDetail } from "./privacy";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
-import { city, errorText, messageEl, myId, session, type StaffView } from "./shell";
+import { city, errorText, messageEl, myId, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
@@ -51,7 +51,7 @@ export function ticketView(id: string): StaffView {
   let map: L.Map | null = null;
   let alive = true;
   let deliveries: Delivery[] | null = null;
-  let destinations: Destination[] | null = null;
+  let destinations: DestinationChoice[] | null = null;
   let destinationsHidden = false;
 
   async function loadDeliveries(): Promise<void> {
@@ -65,10 +65,6 @@ export function ticketView(id: string): StaffView {
   /** The switched-on destinations once (a 403: only admins may read them). */
   async function loadDestinations(): Promise<void> {
     if (destinations !== null || destinationsHidden) return;
-    if (session && session.role !== "admin") {
-      destinationsHidden = true;
-      return;
-    }
     try {
       destinations = await activeDestinations();
     } catch (e) {
