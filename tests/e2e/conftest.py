@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +26,11 @@ APP_DIR = ROOT / "maengelmelder" / "static" / "app"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Assertions wait as long as actions do: two browsers share CI's two cores with the rest of the
+# suite (pytest-xdist), and a screen that draws within 15 s there is no failure a user would see
+# as one. A passing assertion returns as soon as it holds; only failures wait longer.
+expect.set_options(timeout=15_000)
 
 # Where the browser says it is: a point in the demo city's Innenstadt.
 GEOLOCATION = {"latitude": 50.1005, "longitude": 8.7655}

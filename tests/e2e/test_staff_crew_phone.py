@@ -103,6 +103,9 @@ def test_tapping_anywhere_on_a_queue_card_opens_the_ticket(app, staff, live_serv
     card.tap(position=point)
     expect(heading(page, f"Meldung {public_id}")).to_be_visible()
     assert page.url.endswith(f"#/ticket/{public_id}")
+    # The heading and the back link are drawn while the ticket loads, then drawn again with
+    # it: measure the back link of the loaded ticket, not the one about to be replaced.
+    expect(page.get_by_text(ADDRESS, exact=True).first).to_be_visible()
 
     # The back link is a 44 px target and leads back to the list.
     back = page.get_by_role("link", name="← Zurück zur Liste", exact=True)
