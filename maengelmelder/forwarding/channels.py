@@ -47,10 +47,17 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def _post(url: str, *, timeout: tuple[float, float], **kwargs: Any) -> tuple[int, bytes]:
     """POST, read at most MAX_ANSWER bytes of the answer; network trouble as `Trouble`."""
+    return _request("POST", url, timeout=timeout, allow_redirects=False, **kwargs)
+
+
+def _request(
+    method: str, url: str, *, timeout: tuple[float, float], **kwargs: Any
+) -> tuple[int, bytes]:
+    """One request whose answer is read up to MAX_ANSWER bytes; network trouble as `Trouble`."""
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
     try:
-        with requests.post(
-            url, headers=headers, timeout=timeout, stream=True, allow_redirects=False, **kwargs
+        with requests.request(
+            method, url, headers=headers, timeout=timeout, stream=True, **kwargs
         ) as resp:
             body = resp.raw.read(MAX_ANSWER + 1, decode_content=True)
             status = resp.status_code
@@ -245,15 +252,8 @@ def check_open311(destination: Destination, timeout: tuple[float, float] = TIMEO
     """Reachability of an Open311 endpoint: GET services.json (files nothing there)."""
     url = f"{(destination.url or '').rstrip('/')}/services.json"
     params = {"jurisdiction_id": destination.jurisdiction_id} if destination.jurisdiction_id else {}
-    try:
-        with requests.get(
-            url, params=params, timeout=timeout, stream=True, headers={"User-Agent": USER_AGENT}
-        ) as resp:
-            body = resp.raw.read(MAX_ANSWER + 1, decode_content=True)
-            status = resp.status_code
-    except (requests.RequestException, OSError) as exc:
-        raise Trouble(f"not reachable: {type(exc).__name__}: {exc}"[:500]) from exc
-    _check_status(status, body[:MAX_ANSWER])
+    status, body = _request("GET", url, params=params, timeout=timeout)
+    _check_status(status, body)
     try:
         services = json.loads(body)
     except ValueError as exc:
@@ -285,16 +285,7 @@ def open311_status(
     params = {"service_request_id": remote_id}
     if destination.jurisdiction_id:
         params["jurisdiction_id"] = destination.jurisdiction_id
-    try:
-        with requests.get(
-            url, params=params, timeout=timeout, stream=True, headers={"User-Agent": USER_AGENT}
-        ) as resp:
-            body = resp.raw.read(MAX_ANSWER + 1, decode_content=True)
-            status = resp.status_code
-    except (requests.RequestException, OSError) as exc:
-        raise Trouble(f"not reachable: {type(exc).__name__}: {exc}"[:500]) from exc
-    if len(body) > MAX_ANSWER:
-        raise Trouble(f"HTTP {status}, answer longer than {MAX_ANSWER} bytes")
+    status, body = _request("GET", url, params=params, timeout=timeout)
     _check_status(status, body)
     try:
         answer = json.loads(body)
