@@ -147,3 +147,36 @@ def test_a_crew_member_hands_a_ticket_to_a_body_the_admins_set_up(
     assert sent.value.status == 201, sent.value.text()
     assert sent.value.request.post_data_json["destination"] == destination_id
     expect(status_of(page)).to_have_text("Wartet auf Dritte")
+
+
+def test_the_list_arriving_late_leaves_the_caret_in_the_field_being_typed(
+    app, staff, live_server, desktop_page
+):
+    """The bodies' list arrives while the admin types a new one: the caret stays in the field
+    (the list used to focus its first row on arrival, and the next keys went nowhere)."""
+    from tests.tickets.test_authorization import _destination_id
+
+    page = desktop_page
+    page.set_viewport_size(LAPTOP)
+    _destination_id(app, 7)  # the list has a row to take the focus
+    _, admin = staff.user("admin", citywide=True)
+    held = []
+
+    def hold_list(route):
+        if route.request.method == "GET":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/admin/destinations*", hold_list)
+    log_in(page, admin)
+    with page.expect_request(lambda r: r.method == "GET" and "/admin/destinations" in r.url):
+        nav_link(page, "Verwaltung").click()
+    name = page.get_by_role("form", name="Neue externe Stelle").get_by_label("Name (deutsch)")
+    name.fill("Stadtwerke")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.get_by_role("table", name="Externe Stellen")).to_contain_text("Stadtwerke 7")
+    expect(name).to_be_focused()
+    page.keyboard.type(" Licht")
+    expect(name).to_have_value("Stadtwerke Licht")

@@ -16,7 +16,9 @@ export function destinationsSection(): Section {
   let secret: DestinationCreated | null = null;
   let channel: DestinationIn["channel"] = "email";
 
-  async function more(): Promise<void> {
+  /** The next page; `focusFirst` (a click on "more") moves focus to its first row, never a
+   * load of its own, which would take the caret from a field the admin is typing in. */
+  async function more(focusFirst = false): Promise<void> {
     const first = list?.length ?? 0;
     try {
       const page = await listDestinations(next);
@@ -26,7 +28,7 @@ export function destinationsSection(): Section {
       msg = { text: errorText(e), kind: "error" };
     }
     s.draw();
-    body.querySelectorAll<HTMLElement>("tbody tr td:first-child span")[first]?.focus();
+    if (focusFirst) body.querySelectorAll<HTMLElement>("tbody tr td:first-child span")[first]?.focus();
   }
 
   async function switchOff(d: Destination): Promise<void> {
@@ -133,8 +135,12 @@ export function destinationsSection(): Section {
     return form;
   }
 
-  // Built once: a redraw (the list arriving, a switch-off) keeps what is being typed.
-  let formEl: HTMLElement | null = null;
+  // Built once and never moved: a redraw (the list arriving, a switch-off) replaces only the
+  // list above it, so what is being typed and the caret stay where they are (moving a focused
+  // field out of the page and back drops its focus).
+  const listBox = h("div", {});
+  const formHeading = h("h4", {});
+  let placed = false;
 
   const s: Section = {
     root,
@@ -144,6 +150,11 @@ export function destinationsSection(): Section {
       await more();
     },
     draw() {
+      if (!placed) {
+        placed = true;
+        body.replaceChildren(listBox, formHeading, newForm());
+      }
+      formHeading.textContent = st("newDestination");
       const secretBox = secret
         ? h(
             "div",
@@ -152,7 +163,7 @@ export function destinationsSection(): Section {
             h("p", { class: "hint" }, st("webhookSecretHint")),
           )
         : null;
-      body.replaceChildren(
+      listBox.replaceChildren(
         h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg)),
         ...(secretBox ? [secretBox] : []),
         list
@@ -171,9 +182,7 @@ export function destinationsSection(): Section {
               )
             : h("p", {}, st("noDestinations"))
           : h("p", {}, st("loading")),
-        next ? h("button", { type: "button", class: "btn", onclick: () => void more() }, st("moreDestinations")) : "",
-        h("h4", {}, st("newDestination")),
-        (formEl ??= newForm()),
+        next ? h("button", { type: "button", class: "btn", onclick: () => void more(true) }, st("moreDestinations")) : "",
       );
     },
   };
