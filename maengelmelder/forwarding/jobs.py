@@ -95,7 +95,8 @@ def deliver_pending() -> dict[str, int]:
 
 
 def poll_answers() -> dict[str, int]:
-    """Ask the Open311 bodies about what we filed there; their `closed` resolves the ticket."""
+    """Ask the Open311 bodies about what we filed there (a token first for its request id);
+    their `closed` resolves the ticket."""
 
     def change() -> Change:
         return Change(principal=None, now=now(), links=links(), sla=sla_settings(), by_system=True)
@@ -103,7 +104,10 @@ def poll_answers() -> dict[str, int]:
     def fetch(destination, remote_id: str):
         return channels.open311_status(destination, remote_id, timeout=_timeout())
 
+    def resolve(destination, token: str):
+        return answers.open311_token(destination, token, timeout=_timeout())
+
     try:
-        return answers.poll_open311(db.session, fetch, change)
+        return answers.poll_open311(db.session, fetch, change, resolve=resolve)
     finally:
         db.session.remove()
