@@ -50,6 +50,8 @@ class Delivery(db.Model):
         UniqueConstraint("report_id", "destination_id", "event_id", name="uq_deliveries_hand_over"),
         # The sender asks for pending rows whose next attempt is due.
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # The list of failed deliveries, newest first.
+        Index("ix_deliveries_status_failed_at", "status", "failed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, request
 from sqlalchemy import select
 
@@ -17,7 +19,7 @@ from ..i18n import msg
 from ..tickets import service as tickets
 from ..web.api import Blueprint
 from . import inbound, schemas, service
-from .models import Delivery, Destination
+from .models import FAILED, Delivery, Destination
 
 bp = Blueprint("forwarding", __name__, description="Forwarding reports to external bodies.")
 
@@ -228,6 +230,58 @@ def failed_deliveries():
         db.session, sorted(departments) if departments is not None else None
     )
     return {"failed": count}
+
+
+@bp.get("/api/v1/deliveries")
+@require("supervisor", "admin")
+@bp.arguments(schemas.DeliveriesPageArgs, location="query")
+@bp.response(
+    200,
+    schemas.FailedDeliveryPage,
+    description="A page of failed deliveries, newest first.",
+    headers=paging.LINK_HEADER,
+)
+def list_failed_deliveries(args: dict):
+    """Hand-overs that failed for good, newest first, with their tickets (of the caller's
+    departments, unless an admin or city-wide); each is retried on its ticket."""
+    principal = authenticated()
+    departments = None if principal.is_admin or principal.citywide else principal.department_ids
+    query = (
+        select(Delivery, Report.public_id)
+        .join(Report, Report.id == Delivery.report_id)
+        .where(Delivery.status == FAILED)
+        .order_by(Delivery.failed_at.desc(), Delivery.id.desc())
+        .limit(args["limit"] + 1)
+    )
+    if departments is not None:
+        query = query.where(Report.department_id.in_(sorted(departments)))
+    if "cursor" in args:
+        position = paging.decode_cursor(args["cursor"], (datetime, int), tag="fd")
+        query = query.where(
+            paging.after((Delivery.failed_at, Delivery.id), position, descending=True)
+        )
+    rows = db.session.execute(query).all()
+    page, cursor = paging.split_page(
+        rows, args["limit"], lambda row: (row[0].failed_at, row[0].id), tag="fd"
+    )
+    items = [
+        {
+            "id": delivery.id,
+            "report": public_id,
+            "destination": delivery.destination.id,
+            "destination_name": {
+                "de": delivery.destination.name_de,
+                "en": delivery.destination.name_en,
+            },
+            "channel": delivery.destination.channel,
+            "attempts": delivery.attempts,
+            "error": delivery.last_error,
+            "failed_at": delivery.failed_at,
+            "created_at": delivery.created_at,
+        }
+        for delivery, public_id in page
+    ]
+    return {"items": items, "next_cursor": cursor}, paging.next_page_headers(cursor)
 
 
 # -- answers from webhook bodies (signed, no account) ----------------------------------------

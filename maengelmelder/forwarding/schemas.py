@@ -186,6 +186,40 @@ class FailedDeliveries(Out):
     failed = fields.Integer(metadata={"description": "deliveries that failed for good"})
 
 
+class DeliveriesPageArgs(Schema):
+    """The list of deliveries: only the failed ones are listed (`status=failed`)."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(("failed",)),
+        metadata={"description": "`failed`: the deliveries that failed for good"},
+    )
+    limit = paging.limit_field(50, 200)
+    cursor = paging.cursor_field()
+
+
+class FailedDelivery(Out):
+    """A delivery that failed for good, with its ticket: what a supervisor retries."""
+
+    id = fields.Integer()
+    report = fields.String(metadata={"description": "the ticket's public id"})
+    destination = fields.Integer()
+    destination_name = fields.Nested(Message)
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True, metadata={"description": "the last attempt's error"})
+    failed_at = Time()
+    created_at = Time()
+
+
+class FailedDeliveryPage(Out):
+    items = fields.List(fields.Nested(FailedDelivery))
+    next_cursor = fields.String(allow_none=True)
+
+
 class DestinationTested(Out):
     ok = fields.Boolean()
     detail = fields.String()
