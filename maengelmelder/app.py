@@ -97,6 +97,8 @@ def _postgres_engine_options(app: Flask) -> None:
     options.setdefault("pool_pre_ping", True)
     named = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query
     defaults = {"connect_timeout": CONNECT_TIMEOUT, **database.TCP_OPTIONS}
+    if app.config.get("DATABASE_POOLER") == "pgbouncer":
+        defaults.update(database.POOLER_CONNECT_ARGS)
     options["connect_args"] = {
         **{name: value for name, value in defaults.items() if name not in named},
         **options.get("connect_args", {}),

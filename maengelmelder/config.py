@@ -56,6 +56,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    raw = (env.get(PREFIX + name) or "").strip().lower()
+    if raw not in allowed:
+        choices = ", ".join(repr(a) for a in allowed if a)
+        raise RuntimeError(f"{PREFIX}{name} must be empty or one of {choices}, got {raw!r}")
+    return raw
+
+
 def from_env(env: Mapping[str, str] | None = None) -> dict:
     """Return Flask config keys built from MAENGELMELDER_* variables (unset ones keep defaults)."""
     env = os.environ if env is None else env
@@ -124,6 +132,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         # Seconds a request may wait for each answer of PostgreSQL (and for a new connection)
         # before it is answered 503; 0 switches the bound off. Commands and jobs wait on.
         "DB_TIMEOUT_SECONDS": _float(env, "DB_TIMEOUT_SECONDS", 5.0),
+        # "pgbouncer" when DATABASE_URL names a PgBouncer in transaction mode: no server-side
+        # prepared statements then (a statement prepared on one server connection is unknown
+        # on the next). Empty: a direct connection (or a pooler in session mode).
+        "DATABASE_POOLER": _choice(env, "DATABASE_POOLER", ("", "pgbouncer")),
         # Rate limits (flask-limiter syntax); counted in Redis when configured, else in memory.
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
         "INTAKE_LIMIT_IP": get("INTAKE_LIMIT_IP", "30/minute;300/hour"),

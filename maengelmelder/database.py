@@ -20,6 +20,25 @@ Only requests (and the streamed answers they start) are bounded. The command lin
 (migrations, the demo history's bulk writes), the job runner and the rq worker may wait on a
 busy server for as long as their work takes; a frozen server holds them until it answers
 again, which delays work but loses none.
+
+Behind PgBouncer in transaction mode (MAENGELMELDER_DATABASE_POOLER=pgbouncer), consecutive
+transactions of one pooled connection may run on different server connections, so nothing
+may outlive a transaction on the server. The service keeps no such state: it sets nothing
+per connection (no `SET` without LOCAL), takes no advisory locks (row locks with FOR UPDATE
+and conditional UPDATEs end with their transaction), uses neither LISTEN/NOTIFY nor
+temporary tables. The one thing psycopg does by itself is preparing a statement on the
+server after its fifth use (`_pg3_0`, `_pg3_1`, ...): on the next server connection that
+name is unknown, or already taken by another client's statement, and the query fails. The
+setting turns that off (`prepare_threshold=None`, POOLER_CONNECT_ARGS). It is a setting and
+not a guess from the URL because nothing in a URL tells a PgBouncer from a PostgreSQL.
+
+The bound on requests above is the client's own clock and works the same through the pooler
+(the watchdog shuts the socket to PgBouncer, which closes the server connection the
+transaction ran on, and PostgreSQL rolls the transaction back).
+A server-side `statement_timeout` for the work that is not bounded belongs on the role
+(`ALTER ROLE maengelmelder SET statement_timeout = '60s'`): PgBouncer refuses the `options`
+startup parameter (`?options=-cstatement_timeout=...` in the URL), and a role setting is
+applied by PostgreSQL on every server connection whichever client uses it.
 """
 
 from __future__ import annotations
@@ -48,6 +67,9 @@ TCP_OPTIONS = {
     "keepalives_count": 3,
     "tcp_user_timeout": 60_000,  # ms: data the peer has not acknowledged
 }
+
+# psycopg's connect arguments behind PgBouncer in transaction mode: never prepare on the server.
+POOLER_CONNECT_ARGS = {"prepare_threshold": None}
 
 # Set on `g` once a request has used the database: its app context's teardown (which ends
 # the session's transaction, a round trip too) stays bounded after the request context is

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from maengelmelder.app import create_app
 from maengelmelder.extensions import db
+from tests.media.seaweed import media_place, media_settings, s3_server  # noqa: F401
 
 POSTGRES_URL = os.environ.get(
     "MAENGELMELDER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -80,7 +81,25 @@ def drop_postgres_schema(schema: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Database tests run on SQLite and PostgreSQL; those marked `pgbouncer` (or in a module
+    tests/pgbouncer/__init__.py lists) also on PostgreSQL through a PgBouncer in transaction
+    mode, which the `app` fixture reaches with DATABASE_POOLER=pgbouncer."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    from tests.pgbouncer import runs_through_pgbouncer
+
+    backends = ["sqlite", "postgresql"]
+    if runs_through_pgbouncer(metafunc.definition):
+        backends.append("pgbouncer")
+    metafunc.parametrize("database_url", backends, indirect=True, scope="session")
+
+
+# The URLs of the `database_url` fixture that lead through a PgBouncer.
+POOLED_URLS: set[str] = set()
+
+
+@pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """One database per backend for the whole run, with the models' schema."""
     schema = None
@@ -93,8 +112,20 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     with app.app_context():
         db.create_all()
         db.engine.dispose()
+    if request.param == "pgbouncer":
+        from tests.pgbouncer import start_pgbouncer
+
+        try:
+            bouncer = start_pgbouncer({schema: schema})
+        except BaseException:
+            drop_postgres_schema(schema)
+            raise
+        url = bouncer.url(schema)
+        POOLED_URLS.add(url)
     yield url
     if schema is not None:
+        if request.param == "pgbouncer":
+            bouncer.close()  # its server connections first: they hold the schema
         drop_postgres_schema(schema)
 
 
@@ -109,8 +140,16 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def media_dir(tmp_path: Path) -> Path:
-    return tmp_path / "media"
+def media_backend() -> str:
+    """The photo storage of the `app` fixture: "local", or per test both (tests/media)."""
+    return "local"
+
+
+@pytest.fixture
+def media_dir(request, media_backend: str, tmp_path: Path):
+    """Where the test's app keeps photos: a folder, or with media_backend "s3" a prefix of its
+    own in a bucket of a private SeaweedFS (tests/media)."""
+    return media_place(request, media_backend, tmp_path)
 
 
 @pytest.fixture
@@ -122,7 +161,8 @@ def app(database_url: str, clock: Clock, media_dir: Path, tmp_path: Path):
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "MEDIA_DIR": str(media_dir),
+            "DATABASE_POOLER": "pgbouncer" if database_url in POOLED_URLS else "",
+            **media_settings(media_dir),
             "SECRET_KEY": "test-secret",
             "CLOCK": clock,
             "BASE_URL": "http://maengel.test",
