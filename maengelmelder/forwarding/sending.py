@@ -1,12 +1,12 @@
 """Deliver due hand-overs: claim a row, send it outside any transaction, record the outcome.
 
 As the outbox does (notify/sending.py): no network I/O inside a transaction. A claim (a short
-committed transaction; PostgreSQL: ``FOR UPDATE SKIP LOCKED``, SQLite: one conditional
-UPDATE) counts the attempt and moves ``next_attempt_at`` to the end of the claim; the send
-runs with no transaction open; the outcome is written in a new short transaction, only onto
-that one row (a delivery to one body never marks another done). After a failed attempt the
-next one waits an exponential backoff with jitter; after the last, the delivery is failed,
-shown on its ticket and counted on the board, and staff can retry it.
+committed transaction, maengelmelder/claim.py: PostgreSQL ``FOR UPDATE SKIP LOCKED``, SQLite
+one conditional UPDATE) counts the attempt and moves ``next_attempt_at`` to the end of the
+claim; the send runs with no transaction open; the outcome is written in a new short
+transaction, only onto that one row (a delivery to one body never marks another done). After
+a failed attempt the next one waits an exponential backoff with jitter; after the last, the
+delivery is failed, shown on its ticket and counted on the board, and staff can retry it.
 
 If the process dies after the other side accepted but before the outcome is recorded, the
 row is sent again once its claim ran out, with the same idempotency key: a receiver that
@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from ..claim import claim_oldest_due
 from .channels import Answer, Refused, Trouble
 from .models import DELIVERED, FAILED, PENDING, Delivery
 
@@ -87,45 +88,17 @@ def claim(
     session_factory: Callable[[], Session], now: datetime, *, only: int | None = None
 ) -> Delivery | None:
     """Claim the oldest due delivery (or `only`) until now + CLAIM, counting the attempt."""
-    due = [Delivery.status == PENDING, Delivery.next_attempt_at <= now]
-    if only is not None:
-        due.append(Delivery.id == only)
     with session_factory() as session, session.begin():
-        if session.get_bind().dialect.name == "postgresql":
-            delivery = session.scalars(
-                select(Delivery)
-                .where(*due)
-                .order_by(Delivery.next_attempt_at, Delivery.id)
-                .limit(1)
-                .with_for_update(skip_locked=True, of=Delivery)
-            ).first()
-            if delivery is None:
-                return None
-            delivery.attempts += 1
-            delivery.next_attempt_at = now + CLAIM
-            session.flush()
-        else:
-            # SQLite: the UPDATE takes the write lock before it picks, so two senders never
-            # take the same row.
-            pick = aliased(Delivery)
-            picked = (
-                select(pick.id)
-                .where(pick.status == PENDING, pick.next_attempt_at <= now)
-                .where(*([pick.id == only] if only is not None else []))
-                .order_by(pick.next_attempt_at, pick.id)
-                .limit(1)
-                .scalar_subquery()
-            )
-            claimed = session.execute(
-                update(Delivery)
-                .where(Delivery.id == picked, *due)
-                .values(attempts=Delivery.attempts + 1, next_attempt_at=now + CLAIM)
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
-            ).scalar()
-            if claimed is None:
-                return None
-            delivery = session.get(Delivery, claimed)
+        delivery = claim_oldest_due(
+            session,
+            Delivery,
+            now=now,
+            hold=CLAIM,
+            pending=PENDING,
+            narrow=None if only is None else lambda row: [row.id == only],
+        )
+        if delivery is None:
+            return None
         delivery.destination  # loaded before the session ends  # noqa: B018
         session.expunge(delivery.destination)
         session.expunge(delivery)

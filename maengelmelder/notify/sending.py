@@ -4,10 +4,10 @@ No network I/O inside a database transaction: a mail server that accepts the con
 then never answers held SQLite's single write lock (and a PostgreSQL row lock) for the whole
 SMTP timeout, and every citizen's report waited behind it. So each mail takes three steps:
 
-1. **Claim** (a short transaction, committed): pick the oldest due row (PostgreSQL:
-   ``FOR UPDATE SKIP LOCKED``, so parallel senders take different rows; SQLite: one claiming
-   UPDATE), count the attempt and move its ``next_attempt_at`` to the end of the claim
-   (``CLAIM``). Until then no other sender takes the row.
+1. **Claim** (a short transaction, committed): pick the oldest due row (maengelmelder/claim.py:
+   PostgreSQL ``FOR UPDATE SKIP LOCKED``, so parallel senders take different rows; SQLite one
+   claiming UPDATE), count the attempt and move its ``next_attempt_at`` to the end of the
+   claim (``CLAIM``). Until then no other sender takes the row.
 2. **Send**, with no transaction open.
 3. **Record** the outcome in a new short transaction: sent; or a retry after the backoff; or
    failed for good.
@@ -41,9 +41,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from ..claim import claim_oldest_due
 from ..emails import redact
 from .mailer import Mailer
 from .models import FAILED, PENDING, SENT, OutboxMessage
@@ -113,44 +114,10 @@ def _claim(session_factory: Callable[[], Session], now: datetime) -> OutboxMessa
 
     Returns the row detached from its session (everything the mailer reads is loaded).
     """
-    due = (OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-    order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
     with session_factory() as session, session.begin():
-        if session.get_bind().dialect.name == "postgresql":
-            # Rows other senders are claiming are skipped, not waited for.
-            message = session.scalars(
-                select(OutboxMessage)
-                .where(*due)
-                .order_by(*order)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if message is None:
-                return None
-            message.attempts += 1
-            message.next_attempt_at = now + CLAIM
-            session.flush()
-        else:
-            # SQLite ignores FOR UPDATE. An UPDATE that picks the row itself takes the write
-            # lock before it reads, so a second sender waits (briefly) and then takes the next.
-            pick = aliased(OutboxMessage)
-            oldest_due = (
-                select(pick.id)
-                .where(pick.status == PENDING, pick.next_attempt_at <= now)
-                .order_by(pick.next_attempt_at, pick.id)
-                .limit(1)
-                .scalar_subquery()
-            )
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == oldest_due, *due)
-                .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + CLAIM)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            ).scalar()
-            if claimed is None:
-                return None
-            message = session.get(OutboxMessage, claimed)
+        message = claim_oldest_due(session, OutboxMessage, now=now, hold=CLAIM, pending=PENDING)
+        if message is None:
+            return None
         session.expunge(message)  # keeps its loaded values past the commit
         return message
 
