@@ -99,9 +99,17 @@ def digest(key: str, timestamp: str, body: bytes) -> str:
 
 
 def apply(
-    session: Session, delivery: Delivery, update: dict, change: Change, seen: str
+    session: Session,
+    delivery: Delivery,
+    update: dict,
+    change: Change,
+    seen: str,
+    attach: Callable[[Report], list[int]] | None = None,
 ) -> str | None:
-    """Record one update; None when it was seen before (a replay: nothing written)."""
+    """Record one update; None when it was seen before (a replay: nothing written).
+
+    `attach` adds the update's photos to the report (after the replay check, before the
+    event, which names the photos' ids); it raises to write nothing."""
     # One update of a delivery at a time (SQLite serialises writers anyway).
     session.execute(select(Delivery.id).where(Delivery.id == delivery.id).with_for_update()).all()
     report = session.get(Report, delivery.report_id)
@@ -116,6 +124,7 @@ def apply(
         raise ApiError(409, "update_ticket_closed")
     destination = delivery.destination
     status, note = update["status"], update["note"]
+    photos = attach(report) if attach is not None else []
     record(
         report,
         change,
@@ -127,6 +136,7 @@ def apply(
             "status": status,
             "delivery": delivery.key,
             "update": seen,
+            **({"photos": photos} if photos else {}),
         },
     )
     delivery.remote_status = status

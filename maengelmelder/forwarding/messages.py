@@ -6,6 +6,18 @@ from ..i18n import MESSAGES
 
 MESSAGES.update(
     {
+        "extern_photo_one": (
+            "Bitte höchstens ein Foto anhängen.",
+            "Please attach at most one photo.",
+        ),
+        "extern_file_unexpected": (
+            "Unerwartete Datei; nur ein Foto zu „Erledigt“ lässt sich anhängen.",
+            "Unexpected file; only a photo with “Resolved” can be attached.",
+        ),
+        "extern_photo_only_resolved": (
+            "Ein Foto lässt sich nur mit „Erledigt“ senden.",
+            "A photo can only be sent with “Resolved”.",
+        ),
         "destination_not_found": (
             "Diese externe Stelle gibt es nicht.",
             "There is no such external body.",

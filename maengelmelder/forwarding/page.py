@@ -6,10 +6,16 @@ token in the path is the secret. Each form carries a nonce bound to the ticket's
 form from a page that is out of date is refused, and the same form sent twice is recorded
 once. Each action is
 an `external_update` event, as a webhook body's signed update is (`inbound.apply`).
+
+"Erledigt" takes an optional photo (multipart field `photo`): checked and stored like a
+crew's "after" photo (the same pipeline, its privacy pass queued after the commit), named by
+the resolution's event, shown to staff and, once its pass ran, to the public. A bad photo
+writes nothing: no event, no file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 import flask
@@ -25,8 +31,12 @@ from ..core.settings import sla_settings
 from ..core.tokens import token_hash
 from ..errors import ApiError
 from ..extensions import db
-from ..i18n import msg
+from ..i18n import Message, msg
+from ..reports.limits import intake_limits
 from ..reports.media import listed_photos
+from ..reports.passes import queue_passes
+from ..storage import storage
+from ..tickets import moderation
 from . import inbound
 from .link import form_nonce
 from .models import Delivery
@@ -91,6 +101,7 @@ def extern_action(token: str):
     change = Change(principal=None, now=at, links=links(), sla=sla_settings(), by_system=True)
     update = {"delivery": delivery.key, "status": request.form.get("action"), "note": None}
     note = request.form.get("note", "").strip()
+    added: list[int] = []
     try:
         if update["status"] not in inbound.UPDATE_STATUSES:
             raise ApiError(422, "update_status_invalid")
@@ -98,16 +109,58 @@ def extern_action(token: str):
             raise ApiError(422, "update_note_invalid")
         if update["status"] == inbound.RETURNED and not note:
             raise ApiError(422, "update_reason_required")
+        blobs = _photo_blobs(update["status"])
         update["note"] = note or None
-        form = f"{nonce}\n{update['status']}\n{note}".encode()
+        photo_digest = "".join(hashlib.sha256(b).hexdigest() for b in blobs)
+        form = f"{nonce}\n{update['status']}\n{note}\n{photo_digest}".encode()
         seen = inbound.digest(delivery.key, "form", form)
-        outcome = inbound.apply(db.session, delivery, update, change, seen)
+
+        def attach(target: Report) -> list[int]:
+            photos = moderation.add_after_photos(
+                db.session, target, change, blobs, storage=storage(), limits=intake_limits()
+            )
+            added.extend(photo.id for photo in photos)
+            return list(added)
+
+        outcome = inbound.apply(
+            db.session, delivery, update, change, seen, attach if blobs else None
+        )
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()
         found = _find(token)
         if found is None:
             return _not_found()
-        return _render(*found, message=exc.message, status=exc.status)
+        return _render(*found, message=_page_message(exc), status=exc.status)
+    if added:
+        queue_passes(added)
     code = "update_recorded" if outcome else "update_replayed"
     return _render(delivery, db.session.get(Report, report.id), message=msg(code))
+
+
+def _photo_blobs(status: str) -> list[bytes]:
+    """The form's photo, if one was chosen: at most one, and only with "resolved"."""
+    for name in request.files:
+        if name != "photo":
+            raise ApiError(422, "extern_file_unexpected")
+    blobs = []
+    for upload in request.files.getlist("photo"):
+        blob = upload.read()
+        if blob or upload.filename:  # browsers send an empty part for "no file chosen"
+            blobs.append(blob)
+    if len(blobs) > 1:
+        raise ApiError(422, "extern_photo_one")
+    if blobs and status != inbound.RESOLVED:
+        raise ApiError(422, "extern_photo_only_resolved")
+    return blobs
+
+
+def _page_message(exc: ApiError) -> Message:
+    """What the page says about an error: a field's own message (a photo's) where there is
+    one, else the error's."""
+    found = exc.fields or {}
+    while isinstance(found, dict) and found:
+        found = next(iter(found.values()))
+    if isinstance(found, list) and found and isinstance(found[0], dict) and "de" in found[0]:
+        return found[0]
+    return exc.message
