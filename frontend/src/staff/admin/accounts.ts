@@ -6,7 +6,7 @@ import { allPages, call, send } from "../api";
 import { st, type StaffKey } from "../i18n";
 import { namesOf } from "../names";
 import { departments, errorText, messageEl } from "../shell";
-import { check, deptOptions, field, section, table, text, type Msg, type Section } from "./form";
+import { check, deptOptions, field, keptForm, placeOnce, section, table, type Msg, type Section } from "./form";
 
 export function accountsSection(): Section {
   const { root, body } = section("accounts", "a-users");
@@ -19,13 +19,13 @@ export function accountsSection(): Section {
 
   const roles = () => ["crew", "supervisor", "admin"].map((r) => h("option", { value: r }, st(`role_${r}` as StaffKey)));
 
-  function userForm(): HTMLElement {
-    const email = h("input", { type: "email", required: true, autocomplete: "off" });
-    const name = text(true);
-    const role = h("select", {}, ...roles());
-    const dept = h("select", { multiple: true, size: Math.min(6, Math.max(2, depts.length)) }, ...depts.map((d) => h("option", { value: d.code }, pick(d.name))));
+  function userForm(): HTMLFormElement {
+    const email = h("input", { type: "email", required: true, autocomplete: "off", name: "email" });
+    const name = h("input", { type: "text", required: true, name: "name" });
+    const role = h("select", { name: "role" }, ...roles());
+    const dept = h("select", { multiple: true, name: "departments", size: Math.min(6, Math.max(2, depts.length)) }, ...depts.map((d) => h("option", { value: d.code }, pick(d.name))));
     const [cwF, cw] = check("u-citywide", st("citywide"));
-    const pw = h("input", { type: "password", required: true, autocomplete: "new-password" });
+    const pw = h("input", { type: "password", required: true, autocomplete: "new-password", name: "password" });
     const form = h(
       "form",
       { class: "inline-form", "aria-label": st("newUser") },
@@ -49,19 +49,22 @@ export function accountsSection(): Section {
           password: pw.value,
         });
         msg = { text: st("created_ok"), kind: "ok" };
+        users_.reset();
         await s.load();
       } catch (err) {
-        msg = { text: errorText(err), kind: "error" };
+        msg = null;
         s.draw();
+        users_.refuse(err);
       }
     });
     return form;
   }
 
-  function tokenForm(): HTMLElement {
-    const name = text(true);
-    const role = h("select", {}, ...roles());
+  function tokenForm(): HTMLFormElement {
+    const name = h("input", { type: "text", required: true, name: "name" });
+    const role = h("select", { name: "role" }, ...roles());
     const dept = deptOptions(depts);
+    dept.name = "departments";
     const [cwF, cw] = check("k-citywide", st("citywide"));
     const form = h(
       "form",
@@ -77,21 +80,35 @@ export function accountsSection(): Section {
       try {
         newToken = await send<ApiTokenCreated>("/api/v1/admin/tokens", { name: name.value.trim(), role: role.value, departments: dept.value ? [dept.value] : [], citywide: cw.checked });
         msg = null;
+        tokens_.reset();
         await s.load();
         root.querySelector<HTMLElement>(".token-box")?.focus();
       } catch (err) {
-        msg = { text: errorText(err), kind: "error" };
+        msg = null;
         s.draw();
+        tokens_.refuse(err);
       }
     });
     return form;
   }
+
+  // The lists are redrawn; the two forms are built once and stay, so what is typed and the caret stay.
+  const users_ = keptForm(userForm);
+  const tokens_ = keptForm(tokenForm);
+  const usersBox = h("div", {});
+  const tokensBox = h("div", {});
+  const userHeading = h("h4", {});
+  const tokensHeading = h("h4", { id: "a-tokens-h" });
+  const tokenHeading = h("h4", {});
+  const place = placeOnce(body, () => [usersBox, userHeading, users_.current(), tokensHeading, tokensBox, tokenHeading, tokens_.current()]);
 
   const s: Section = {
     root,
     async load() {
       try {
         depts = await departments().catch(() => []);
+        users_.refresh(); // the departments to choose from
+        tokens_.refresh();
         // Every page: a city's accounts and tokens are few, but each answer holds at most 1,000.
         [users, tokens] = await Promise.all([allPages<User>("/api/v1/admin/users"), allPages<ApiToken>("/api/v1/admin/tokens")]);
       } catch (e) {
@@ -129,20 +146,23 @@ export function accountsSection(): Section {
               st("revoke"),
             ),
       ]);
-      body.replaceChildren(
+      place();
+      userHeading.textContent = st("newUser");
+      tokensHeading.textContent = st("tokens");
+      tokenHeading.textContent = st("newToken");
+      users_.current();
+      tokens_.current();
+      usersBox.replaceChildren(
         ...[messageEl(msg)].filter((x): x is HTMLElement => !!x),
         users
           ? table(st("accounts"), [st("email"), st("name"), st("role"), st("departments"), st("lastLogin")], users.map((u) => [u.email, u.name, st(`role_${u.role}` as StaffKey), u.citywide ? st("citywide") : namesOf("department", u.departments), formatDateTime(u.last_login_at)]))
           : h("p", {}, st("loading")),
-        h("h4", {}, st("newUser")),
-        userForm(),
-        h("h4", { id: "a-tokens-h" }, st("tokens")),
+      );
+      tokensBox.replaceChildren(
         newToken?.token
           ? h("div", { class: "ok token-box", role: "status", tabindex: "-1" }, h("p", {}, st("tokenOnce")), h("p", { class: "token-once" }, h("code", {}, newToken.token)))
           : "",
         tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("tokenCreated"), st("actions")], tokenRows) : "",
-        h("h4", {}, st("newToken")),
-        tokenForm(),
       );
     },
   };

@@ -4,13 +4,51 @@ import type { Department } from "../../shared/types";
 import { get, items, normName, optional, send } from "../api";
 import { st } from "../i18n";
 import { departments, errorText, messageEl, resetDepartments } from "../shell";
-import { field, section, table, text, type Msg, type Section } from "./form";
+import { field, keptForm, placeOnce, section, table, type Msg, type Section } from "./form";
 
 export function departmentsSection(): Section {
   const { root, body } = section("departments", "a-dept");
   let list: Department[] | null = null;
   let missing = false;
   let msg: Msg = null;
+
+  function newForm(): HTMLFormElement {
+    const code = h("input", { type: "text", required: true, name: "code" });
+    const de = h("input", { type: "text", required: true, name: "name_de" });
+    const en = h("input", { type: "text", required: true, name: "name_en" });
+    const mail = h("input", { type: "email", name: "email" });
+    const form = h(
+      "form",
+      { class: "inline-form", "aria-label": st("newDepartment") },
+      field("d-code", st("code"), code),
+      field("d-de", st("nameDe"), de),
+      field("d-en", st("nameEn"), en),
+      field("d-mail", st("mailbox"), mail),
+      h("button", { type: "submit", class: "btn" }, st("create")),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        await send("/api/v1/admin/departments", { code: code.value.trim(), name_de: de.value.trim(), name_en: en.value.trim() || de.value.trim(), email: mail.value.trim() || null });
+        msg = { text: st("created_ok"), kind: "ok" };
+        kept.reset();
+        resetDepartments();
+        await s.load();
+      } catch (err) {
+        msg = null;
+        s.draw();
+        kept.refuse(err);
+      }
+    });
+    return form;
+  }
+
+  // The list above is redrawn; the form below is built once, so what is typed and the caret stay.
+  const kept = keptForm(newForm);
+  const listBox = h("div", {});
+  const heading = h("h4", {});
+  const place = placeOnce(body, () => [listBox, heading, kept.current()]);
+
   const s: Section = {
     root,
     async load() {
@@ -24,38 +62,15 @@ export function departmentsSection(): Section {
       s.draw();
     },
     draw() {
-      const code = text(true);
-      const de = text(true);
-      const en = text(true);
-      const mail = h("input", { type: "email" });
-      const form = h(
-        "form",
-        { class: "inline-form", "aria-label": st("newDepartment") },
-        field("d-code", st("code"), code),
-        field("d-de", st("nameDe"), de),
-        field("d-en", st("nameEn"), en),
-        field("d-mail", st("mailbox"), mail),
-        h("button", { type: "submit", class: "btn" }, st("create")),
-      );
-      form.addEventListener("submit", async (e) => {
-        e.preventDefault();
-        try {
-          await send("/api/v1/admin/departments", { code: code.value.trim(), name_de: de.value.trim(), name_en: en.value.trim() || de.value.trim(), email: mail.value.trim() || null });
-          msg = { text: st("created_ok"), kind: "ok" };
-          resetDepartments();
-          await s.load();
-        } catch (err) {
-          msg = { text: errorText(err), kind: "error" };
-          s.draw();
-        }
-      });
-      body.replaceChildren(
+      place();
+      heading.textContent = st("newDepartment");
+      heading.hidden = missing;
+      kept.current().hidden = missing;
+      listBox.replaceChildren(
         ...[messageEl(msg), missing ? h("p", { class: "hint" }, st("notAvailable")) : null].filter((x): x is HTMLElement => !!x),
         list
           ? table(st("departments"), [st("code"), st("nameDe"), st("nameEn"), st("mailbox")], list.map((d) => [h("code", {}, d.code), d.name.de, d.name.en, d.email ?? ""]))
           : h("p", {}, st("loading")),
-        missing ? "" : h("h4", {}, st("newDepartment")),
-        missing ? "" : form,
       );
     },
   };

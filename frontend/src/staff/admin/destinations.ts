@@ -4,7 +4,7 @@ import { pick } from "../../shared/i18n";
 import { createDestination, destinationBody, listDestinations, serviceCodes, switchOffDestination, type Destination, type DestinationCreated, type DestinationIn } from "../forwarding";
 import { st, type StaffKey } from "../i18n";
 import { errorText, messageEl } from "../shell";
-import { field, section, table, text, yesNo, type Msg, type Section } from "./form";
+import { field, keptForm, placeOnce, section, table, text, yesNo, type Msg, type Section } from "./form";
 
 const CHANNELS: DestinationIn["channel"][] = ["email", "open311", "webhook"];
 
@@ -15,6 +15,8 @@ export function destinationsSection(): Section {
   let msg: Msg = null;
   let secret: DestinationCreated | null = null;
   let channel: DestinationIn["channel"] = "email";
+  /** Service-code rows in the form: a rebuild (another language) has as many as were added. */
+  let rowCount = 1;
 
   /** The next page; `focusFirst` (a click on "more") moves focus to its first row, never a
    * load of its own, which would take the caret from a field the admin is typing in. */
@@ -46,16 +48,16 @@ export function destinationsSection(): Section {
     return (d.channel === "email" ? d.email : d.url) ?? "";
   }
 
-  function newForm(): HTMLElement {
-    const de = text(true);
-    const en = text(true);
-    const chan = h("select", {}, ...CHANNELS.map((c) => h("option", { value: c }, st(`channel_${c}` as StaffKey))));
+  function newForm(): HTMLFormElement {
+    const de = h("input", { type: "text", required: true, name: "name_de" });
+    const en = h("input", { type: "text", required: true, name: "name_en" });
+    const chan = h("select", { name: "channel" }, ...CHANNELS.map((c) => h("option", { value: c }, st(`channel_${c}` as StaffKey))));
     chan.value = channel;
-    const url = h("input", { type: "url", id: "ds-url", "aria-describedby": "ds-url-help" });
+    const url = h("input", { type: "url", id: "ds-url", name: "url", "aria-describedby": "ds-url-help" });
     const urlHelp = h("p", { class: "hint", id: "ds-url-help" }, st("destUrlOpen311Help"));
     const apiKey = h("input", { type: "text", autocomplete: "off" });
     const jur = text();
-    const mail = h("input", { type: "email" });
+    const mail = h("input", { type: "email", name: "email" });
     const rows: { category: HTMLInputElement; code: HTMLInputElement }[] = [];
     const rowBox = h("div", {});
     const addRow = (): HTMLInputElement => {
@@ -65,7 +67,7 @@ export function destinationsSection(): Section {
       rowBox.append(h("div", { class: "row" }, field(`ds-cat-${i}`, st("serviceCodeCategory"), r.category), field(`ds-code-${i}`, st("serviceCode"), r.code)));
       return r.category;
     };
-    addRow();
+    while (rows.length < rowCount) addRow();
     const err = h("p", { class: "field-error", "aria-live": "polite" });
     const mailField = field("ds-mail", st("destEmail"), mail);
     const urlField = h("div", { class: "field" }, h("label", { for: "ds-url" }, st("destUrl")), urlHelp, url);
@@ -79,7 +81,7 @@ export function destinationsSection(): Section {
         { class: "service-codes" },
         h("legend", {}, st("serviceCodes")),
         rowBox,
-        h("button", { type: "button", class: "btn", onclick: () => addRow().focus() }, st("addServiceCodeRow")),
+        h("button", { type: "button", class: "btn", onclick: () => { rowCount += 1; addRow().focus(); } }, st("addServiceCodeRow")),
       ),
     );
     /** Only the chosen channel's fields are shown; what was typed stays. */
@@ -124,12 +126,12 @@ export function destinationsSection(): Section {
         );
         secret = made.secret ? made : null;
         msg = { text: st("created_ok"), kind: "ok" };
-        form.reset();
-        chan.value = channel;
+        rowCount = 1;
+        kept.reset();
         await s.load();
         body.querySelector<HTMLElement>(".secret-once code, .msg-anchor")?.focus();
       } catch (x) {
-        err.textContent = errorText(x);
+        kept.refuse(x);
       }
     });
     return form;
@@ -138,9 +140,10 @@ export function destinationsSection(): Section {
   // Built once and never moved: a redraw (the list arriving, a switch-off) replaces only the
   // list above it, so what is being typed and the caret stay where they are (moving a focused
   // field out of the page and back drops its focus).
+  const kept = keptForm(newForm);
   const listBox = h("div", {});
   const formHeading = h("h4", {});
-  let placed = false;
+  const place = placeOnce(body, () => [listBox, formHeading, kept.current()]);
 
   const s: Section = {
     root,
@@ -150,10 +153,8 @@ export function destinationsSection(): Section {
       await more();
     },
     draw() {
-      if (!placed) {
-        placed = true;
-        body.replaceChildren(listBox, formHeading, newForm());
-      }
+      place();
+      kept.current();
       formHeading.textContent = st("newDestination");
       const secretBox = secret
         ? h(

@@ -1,8 +1,10 @@
-/** The admin screens' building blocks: a section, labelled fields, a table, a department list. */
+/** The admin screens' building blocks: a section, labelled fields, a table, a department list, a kept form. */
+import { ApiError } from "../../shared/api";
 import { h } from "../../shared/dom";
-import { pick } from "../../shared/i18n";
+import { lang, pick, type Lang } from "../../shared/i18n";
 import type { Department } from "../../shared/types";
 import { st, type StaffKey } from "../i18n";
+import { errorText } from "../shell";
 
 export type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
@@ -48,3 +50,157 @@ export function deptOptions(list: Department[], value = "", withEmpty = true): H
   return sel;
 }
 export const yesNo = (b: boolean) => st(b ? "yes" : "no");
+
+/**
+ * Focus and caret survive `redraw` when it rebuilds the element holding them: the focused element
+ * inside `within` is found again by its id afterwards (a field taken out of the page and put back
+ * loses its focus, and the next keys go nowhere).
+ */
+export function keepingFocus(within: HTMLElement, redraw: () => void): void {
+  const active = document.activeElement;
+  const id = active instanceof HTMLElement && within.contains(active) ? active.id : "";
+  const range = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement ? caretOf(active) : null;
+  redraw();
+  if (!id || document.activeElement?.id === id) return;
+  const again = document.getElementById(id);
+  if (!again || !within.contains(again)) return;
+  again.focus();
+  if (range && (again instanceof HTMLInputElement || again instanceof HTMLTextAreaElement)) setCaret(again, range);
+}
+
+function caretOf(el: HTMLInputElement | HTMLTextAreaElement): [number, number] | null {
+  try {
+    return el.selectionStart === null || el.selectionEnd === null ? null : [el.selectionStart, el.selectionEnd];
+  } catch {
+    return null; // a type without a caret (number, email in some browsers)
+  }
+}
+
+function setCaret(el: HTMLInputElement | HTMLTextAreaElement, [from, to]: [number, number]): void {
+  try {
+    el.setSelectionRange(from, to);
+  } catch {
+    /* a type without a caret */
+  }
+}
+
+/** What was typed and chosen moves from one build of a form to the next, field by field (by id). */
+export function carryValues(from: HTMLFormElement, to: HTMLFormElement): void {
+  for (const old of from.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input[id], select[id], textarea[id]")) {
+    const now = to.querySelector<HTMLElement>(`#${CSS.escape(old.id)}`);
+    if (!now) continue;
+    if (old instanceof HTMLSelectElement && now instanceof HTMLSelectElement) {
+      const chosen = new Set([...old.selectedOptions].map((o) => o.value));
+      if (now.multiple) for (const o of now.options) o.selected = chosen.has(o.value);
+      else if ([...now.options].some((o) => o.value === old.value)) now.value = old.value;
+    } else if (old instanceof HTMLInputElement && now instanceof HTMLInputElement) {
+      if (old.type === "file") continue; // a browser gives a file input no value to set
+      if (old.type === "checkbox" || old.type === "radio") now.checked = old.checked;
+      else now.value = old.value;
+    } else if (old instanceof HTMLTextAreaElement && now instanceof HTMLTextAreaElement) {
+      now.value = old.value;
+    }
+  }
+}
+
+/** A section's create or edit form that outlives the section's redraws. */
+export interface KeptForm {
+  /**
+   * The form as it stands: built on first use; built again, with what was typed, the refusal and
+   * the caret carried over, only when the language changed or `refresh` asked for it (new options).
+   */
+  current(): HTMLFormElement;
+  /** The form's choices changed (say, the departments arrived): the next `current` rebuilds it. */
+  refresh(): void;
+  /**
+   * A refused submit: the server's message beside the form, every value kept, the fields it names
+   * marked, focus on the first of them or else on the message.
+   */
+  refuse(err: unknown): void;
+  /** After a success: an empty form in the filled one's place. */
+  reset(): void;
+}
+
+/**
+ * `build` makes the form; its fields carry ids (what is carried over) and, where the server names
+ * a field in a refusal, that field's name as `name` (what is marked and focused).
+ */
+export function keptForm(build: () => HTMLFormElement, describe: (err: unknown) => string = errorText): KeptForm {
+  let form: HTMLFormElement | null = null;
+  let builtFor: Lang | null = null;
+  let stale = false;
+  let refusal: { err: unknown } | null = null;
+
+  const note = (f: HTMLFormElement) => f.querySelector<HTMLElement>(":scope > .form-refusal")!;
+
+  function make(): HTMLFormElement {
+    const f = build();
+    f.append(h("p", { class: "field-error form-refusal", role: "alert", tabindex: "-1" }));
+    builtFor = lang();
+    stale = false;
+    return f;
+  }
+
+  /** The refusal's text and marks on the form as it stands; the first named field, or null. */
+  function mark(f: HTMLFormElement): HTMLElement | null {
+    note(f).textContent = refusal ? describe(refusal.err) : "";
+    const named = refusal && refusal.err instanceof ApiError ? Object.keys(refusal.err.fields) : [];
+    let first: HTMLElement | null = null;
+    for (const el of f.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input, select, textarea")) {
+      const wrong = !!el.name && named.includes(el.name);
+      if (wrong) el.setAttribute("aria-invalid", "true");
+      else el.removeAttribute("aria-invalid");
+      if (wrong && !first) first = el;
+    }
+    return first;
+  }
+
+  function replace(next: HTMLFormElement): void {
+    const old = form!;
+    form = next;
+    keepingFocus(old.parentElement ?? old, () => old.replaceWith(next));
+  }
+
+  const kept: KeptForm = {
+    current() {
+      if (!form) {
+        form = make();
+      } else if (stale || builtFor !== lang()) {
+        const next = make();
+        carryValues(form, next);
+        replace(next);
+        mark(next);
+      }
+      return form;
+    },
+    refresh() {
+      stale = true;
+    },
+    refuse(err) {
+      refusal = { err };
+      const f = kept.current();
+      (mark(f) ?? note(f)).focus();
+    },
+    reset() {
+      refusal = null;
+      if (form) replace(make());
+    },
+  };
+  return kept;
+}
+
+/** A section's body laid out once (`parts`); later calls leave it alone, so forms in it stay put. */
+export function placeOnce(body: HTMLElement, parts: () => (Node | string)[]): () => void {
+  let placed = false;
+  return () => {
+    if (placed) return;
+    placed = true;
+    body.replaceChildren(...parts());
+  };
+}
+
+/** Put `el` as the only child of `box`, leaving it where it is when it already is (focus stays). */
+export function holdIn(box: HTMLElement, el: HTMLElement | null): void {
+  if (el === null) box.replaceChildren();
+  else if (box.childNodes.length !== 1 || box.firstChild !== el) box.replaceChildren(el);
+}
