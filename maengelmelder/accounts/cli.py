@@ -67,12 +67,19 @@ def tokens_group() -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--department", "departments", multiple=True, help="Department code; repeatable.")
 @click.option("--citywide", is_flag=True)
+@click.option("--trusted", is_flag=True, help="Its reports are public at once.")
 @with_appcontext
-def tokens_create(name, role, departments, citywide) -> None:
+def tokens_create(name, role, departments, citywide, trusted) -> None:
     """Create a token and print it once."""
     try:
         token, plaintext = service.create_token(
-            db.session, name=name, role=role, departments=departments, citywide=citywide, now=now()
+            db.session,
+            name=name,
+            role=role,
+            departments=departments,
+            citywide=citywide,
+            trusted=trusted,
+            now=now(),
         )
     except ApiError as exc:
         _fail(exc)

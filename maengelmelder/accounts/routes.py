@@ -344,6 +344,21 @@ def create_token(args: dict):
     return schemas.NewToken(token, plaintext)
 
 
+@bp.patch(
+    "/api/v1/admin/tokens/<int:token_id>",
+    parameters=[{"in": "path", "name": "token_id", "description": "the token's id"}],
+)
+@admin_required
+@bp.arguments(schemas.TokenChange)
+@bp.response(200, schemas.ApiToken, description="Changed.")
+@bp.errors(404)
+def change_token(args: dict, token_id: int):
+    """Mark an API token trusted (the reports it files are public at once) or not."""
+    token = service.set_token_trusted(db.session, token_id, args["trusted"])
+    db.session.commit()
+    return token
+
+
 @bp.delete(
     "/api/v1/admin/tokens/<int:token_id>",
     parameters=[{"in": "path", "name": "token_id", "description": "the token's id"}],

@@ -78,6 +78,20 @@ class TokenIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     departments = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
     citywide = fields.Boolean(load_default=False)
+    trusted = fields.Boolean(
+        load_default=False,
+        metadata={"description": "its reports are public at once (photos after the privacy pass)"},
+    )
+
+
+class TokenChange(Schema):
+    class Meta:
+        unknown = RAISE
+
+    trusted = fields.Boolean(
+        required=True,
+        metadata={"description": "its reports are public at once (photos after the privacy pass)"},
+    )
 
 
 # Staff accounts and API tokens: a city's fit in one page; the page has a maximum all the same.
@@ -231,6 +245,7 @@ class ApiToken(Out):
     prefix = fields.String()
     role = fields.String(validate=validate.OneOf(ROLES))
     citywide = fields.Boolean()
+    trusted = fields.Boolean()
     departments = Codes()
     created_at = Time()
     revoked_at = Time(allow_none=True)

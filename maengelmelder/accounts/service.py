@@ -40,6 +40,9 @@ class Principal:
     role: str
     citywide: bool
     department_ids: frozenset[int]
+    # API tokens only: a trusted source (its reports are public at once), and its prefix.
+    trusted: bool = False
+    prefix: str | None = None
 
     @property
     def actor(self) -> str:
@@ -233,6 +236,7 @@ def create_token(
     role: str,
     departments: Iterable[str] = (),
     citywide: bool = False,
+    trusted: bool = False,
     now: datetime,
 ) -> tuple[ApiToken, str]:
     """A new API token; the plaintext is returned once and never stored."""
@@ -245,6 +249,7 @@ def create_token(
         token_hash=token_hash(plaintext),
         role=role,
         citywide=citywide,
+        trusted=trusted,
         departments=_departments(session, departments),
         created_at=now,
     )
@@ -253,11 +258,24 @@ def create_token(
     return token, plaintext
 
 
-def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
+def find_token(session: Session, token_id: int) -> ApiToken:
     # ids beyond the integer column exist nowhere (and the database would refuse them)
     token = session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     if token is None:
         raise ApiError(404, "token_not_found")
+    return token
+
+
+def set_token_trusted(session: Session, token_id: int, trusted: bool) -> ApiToken:
+    """Mark a token trusted (its reports are public at once from now on) or not."""
+    token = find_token(session, token_id)
+    token.trusted = trusted
+    session.flush()
+    return token
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> ApiToken:
+    token = find_token(session, token_id)
     token.revoked_at = token.revoked_at or now
     session.flush()
     return token
@@ -275,6 +293,8 @@ def principal_for_token(session: Session, plaintext: str) -> Principal | None:
         token.role,
         token.citywide,
         frozenset(d.id for d in token.departments),
+        trusted=token.trusted,
+        prefix=token.prefix,
     )
 
 

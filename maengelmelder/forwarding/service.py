@@ -116,9 +116,12 @@ def forward(
     note: str | None = None,
     copy_only: bool = False,
     link_secret: str | None = None,
+    rule: str | None = None,
 ) -> Delivery:
     """Hand the ticket to an external body: an event, the state `waiting_external` (the SLA
-    clock pauses) unless the body only gets a copy, and the delivery row, in one transaction."""
+    clock pauses) unless the body only gets a copy, and the delivery row, in one transaction.
+
+    `rule` is the id of the routing rule that named the body, when intake hands over."""
     target = session.get(Destination, destination) if 0 < destination < 2**31 else None
     if target is None:
         raise field_error("destination", "destination_not_found")
@@ -138,6 +141,7 @@ def forward(
             "name": {"de": target.name_de, "en": target.name_en},
             "channel": target.channel,
             "copy_only": copy_only,
+            **({"rule_id": rule} if rule is not None else {}),
         },
     )
     session.flush()

@@ -308,6 +308,7 @@ def create_request(fmt: str):
             abuse=abuse_settings(),
             links=links(),
             idempotency_key=key,
+            trusted_by=principal,
         )
         if not result.replayed:
             _mark_channel(result.report, principal.id, params.get("media_url"))

@@ -106,7 +106,7 @@ _IDEMPOTENCY_KEY = {
         },
     },
 )
-@bp.errors(400, 413, 415, 422, 507)
+@bp.errors(400, 401, 413, 415, 422, 507)
 def create_report():
     """File a report (multipart with photos, or JSON).
 
@@ -114,7 +114,12 @@ def create_report():
     sends `website` (a honeypot: anything in it is `422` `spam_suspected`) and `fill_ms`
     (milliseconds spent in the form: below the configured minimum it is `422` `too_fast`);
     neither is stored, and a request without them is not checked.
+
+    An integration may send its API token (`Authorization: Bearer …`): a trusted token's
+    reports are public at once (photos after their privacy pass); an unknown or revoked
+    token is `401`. Without the header, nothing changes.
     """
+    source = _token_source()
     raw, blobs = intake_payload()
     try:
         data = _report_in.load(raw)
@@ -132,6 +137,7 @@ def create_report():
         abuse=abuse_settings(),
         links=links(),
         idempotency_key=key,
+        trusted_by=source,
     )
     try:
         result = service.submit_report(db.session, data, blobs, **kwargs)
@@ -159,6 +165,16 @@ def create_report():
     if result.replayed:
         resp.headers["Idempotent-Replayed"] = "true"
     return resp
+
+
+def _token_source():
+    """The API token an integration files with (None without an Authorization header)."""
+    if not request.headers.get("Authorization"):
+        return None
+    principal = current_principal()
+    if principal is None or principal.kind != "token":
+        raise ApiError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
+    return principal
 
 
 def _list_filter(args: dict) -> tuple[reads.ReportFilter, bool, bool]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,12 +21,13 @@ from ..abuse.intake import (
 from ..addresses import service as addresses
 from ..city import City
 from ..core import photo_privacy, states
-from ..core.events import TicketEvent
+from ..core.events import Change, TicketEvent
 from ..core.links import Links
 from ..core.models import Photo, Report
 from ..core.settings import AbuseSettings, SlaSettings
 from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
+from ..forwarding import service as forwarding
 from ..i18n import msg
 from ..sla import service as sla_service
 from ..storage import MediaStorage
@@ -33,6 +35,9 @@ from ..zoning import service as zoning
 from ..zoning.geometry import ZoningError
 from .photos import DecodeBudget, PhotoBusy, PhotoError, ProcessedPhoto, process_photo
 from .store import insert_report
+
+if TYPE_CHECKING:  # for the annotations only
+    from ..accounts.service import Principal
 
 
 @dataclass(frozen=True)
@@ -161,11 +166,17 @@ def submit_report(
     abuse: AbuseSettings,
     links: Links,
     idempotency_key: str | None = None,
+    trusted_by: Principal | None = None,
 ) -> Submission:
     """File a citizen's report (or replay the first one for a retried idempotency key).
 
     `sla` is the promise policy, `abuse` the defences intake applies, `links` where a
-    confirmation mail points. A retried key without photos raises IntegrityError at the
+    confirmation mail points. `trusted_by` is the trusted API token that files it: the report
+    is public at once (its photos after their privacy pass), as an auto-publishing category's
+    is, and an event names the token; the token vouches for the sender, so no confirmation
+    hold (the block list still holds).
+
+    A retried key without photos raises IntegrityError at the
     insert: the caller rolls back and answers with `replay(find_by_idempotency_key(...))`.
     """
     check_form_signals(data, abuse)
@@ -201,6 +212,8 @@ def submit_report(
         priority=decision.priority,
         department=department,
     )
+    trusted = trusted_by is not None and trusted_by.trusted
+    public = category.auto_publish or trusted
     salt = secrets.token_hex(16)
     token = tracking_token(secret_key, salt)
     hours = promise.hours
@@ -219,7 +232,7 @@ def submit_report(
         sla_hours=hours,
         sla_calendar=promise.calendar,
         lang=data.get("lang") or "de",
-        published=category.auto_publish,
+        published=public,
         zone_keys="," + "".join(f"{key}," for key in decision.zones),
         priority=decision.priority,
         reporter_email=email,
@@ -256,19 +269,47 @@ def submit_report(
     blocked = blocked_pattern(session, email)
     insert_report(session, report, created)
     for position, (key, processed) in enumerate(zip(files, photos, strict=True)):
-        report.photos.append(
-            photo_row(processed, key, "report", category.auto_publish, position, now)
-        )
-    hold_on_intake(
+        report.photos.append(photo_row(processed, key, "report", public, position, now))
+    held = hold_on_intake(
         session,
         report,
         now=now,
-        settings=abuse,
+        settings=replace(abuse, confirm_unknown_emails=False) if trusted else abuse,
         links=links,
         blocked=blocked,
     )
+    if trusted and not held:
+        _published_by(report, trusted_by, now)
+    named = routing.get("destination")
+    if named and named["active"]:
+        # The deciding rule names an external body: handed over as staff would, in this
+        # transaction (the event, waiting_external unless a copy, the delivery row).
+        change = Change(principal=None, now=now, links=links, sla=sla, by_system=True)
+        forwarding.forward(
+            session,
+            report,
+            change,
+            destination=named["id"],
+            copy_only=named["copy_only"],
+            link_secret=secret_key,
+            rule=named["rule_id"],
+        )
     session.flush()
     return Submission(report, token, photos=photos)
+
+
+def _published_by(report: Report, token: Principal, now: datetime) -> None:
+    """The history says which trusted source made the report public."""
+    report.events.append(
+        TicketEvent(
+            created_at=now,
+            actor=token.actor,
+            kind="published",
+            from_status=report.status,
+            to_status=report.status,
+            data={"photo_ids": None, "trusted_token": {"name": token.name, "prefix": token.prefix}},
+        )
+    )
 
 
 def photo_row(

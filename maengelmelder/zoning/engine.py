@@ -171,8 +171,9 @@ class Router:
             for c in range(n_cat)
         )
         # Department per winning rule position; index -1 (no rule) is the fallback.
+        fallback = self._rule_set.fallback_department
         self._departments = _frozen(
-            np.array([r.department for r in self._rules] + [self._rule_set.fallback_department])
+            np.array([r.department or fallback for r in self._rules] + [fallback])
         )
 
     def _build_grid(self) -> None:
@@ -333,7 +334,8 @@ class Router:
         zones = [self._zones[z] for z in combo if z >= 0]
         rule = self._rules[winner] if winner >= 0 else None
         return Decision(
-            department=rule.department if rule else self._rule_set.fallback_department,
+            # A rule naming only a destination leaves the ticket with the fallback department.
+            department=(rule.department if rule else None) or self._rule_set.fallback_department,
             rule_id=rule.id if rule else None,
             priority=rule.priority if rule else None,
             sla_hours=rule.sla_hours if rule else None,

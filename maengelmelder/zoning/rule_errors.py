@@ -29,6 +29,10 @@ _FIELD_OF = {
     "invalid_priority": "priority",
     "invalid_sla": "sla_hours",
     "invalid_rule_name": "name",
+    "invalid_destination": "destination",
+    "unknown_destination": "destination",
+    "inactive_destination": "destination",
+    "invalid_copy_only": "copy_only",
 }
 
 

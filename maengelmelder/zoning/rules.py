@@ -5,6 +5,11 @@ most one place condition (``zone`` key or ``zone_kind``); a missing condition me
 category" / "anywhere". Its specificity is ``(zone_spec + category_spec, zone_spec)`` with
 exact = 2, group/kind = 1, any = 0; the most specific matching rule wins and the earlier
 rule wins a tie. No matching rule means the rule set's fallback department.
+
+A rule may name a destination (an external body, by its id) besides or instead of a
+department: intake hands its reports over to it (``copy_only``: the body gets a copy and the
+ticket stays with the department). A rule with a destination and no department leaves the
+ticket with the fallback department.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ _RULE_KEYS = (
     "zone_kind",
     "priority",
     "sla_hours",
+    "destination",
+    "copy_only",
     "name",
 )
 _RULE_SET_KEYS = ("fallback_department", "rules", "version")
@@ -40,13 +47,15 @@ class Rule:
     """One routing rule; unset conditions mean "any category" / "anywhere"."""
 
     id: str
-    department: str
+    department: str | None
     category: str | None = None
     category_group: str | None = None
     zone: str | None = None
     zone_kind: str | None = None
     priority: int | None = None
     sla_hours: float | None = None
+    destination: int | None = None  # an external body's id: intake hands the report over
+    copy_only: bool | None = None  # with a destination: the body gets a copy only
     name: tuple[str, str] | None = None  # (German, English); None: generated from the conditions
 
     @property
@@ -66,7 +75,9 @@ class Rule:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the rule as a plain dict with unset fields left out."""
-        out: dict[str, Any] = {"id": self.id, "department": self.department}
+        out: dict[str, Any] = {"id": self.id}
+        if self.department is not None:
+            out["department"] = self.department
         for key in _RULE_KEYS[2:-1]:
             value = getattr(self, key)
             if value is not None:
@@ -167,14 +178,15 @@ def _parse_rule(
     category, group = values["category"], values["category_group"]
     zone, zone_kind = values["zone"], values["zone_kind"]
 
-    if department is None:
+    destination, copy_only = _parse_destination(rule_id, raw)
+    if department is None and destination is None:
         raise _err(
             "missing_department",
-            f"Regel {rule_id}: „department“ fehlt.",
-            f'Rule {rule_id}: "department" is missing.',
+            f"Regel {rule_id}: „department“ fehlt (oder „destination“, eine externe Stelle).",
+            f'Rule {rule_id}: "department" is missing (or "destination", an external body).',
             rule_id,
         )
-    if department not in departments:
+    if department is not None and department not in departments:
         raise _err(
             "unknown_department",
             f"Regel {rule_id}: unbekannte Dienststelle {department!r}.",
@@ -252,8 +264,45 @@ def _parse_rule(
         zone_kind=zone_kind,
         priority=priority,
         sla_hours=sla,
+        destination=destination,
+        copy_only=copy_only,
         name=_parse_name(rule_id, raw.get("name")),
     )
+
+
+def _parse_destination(rule_id: str, raw: Mapping) -> tuple[int | None, bool | None]:
+    """A rule's destination (an external body's id, a number or a text of digits) and its
+    `copy_only` flag (only with a destination)."""
+    value, copy_only = raw.get("destination"), raw.get("copy_only")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 < value < PRIORITY_LIMIT
+    ):
+        raise _err(
+            "invalid_destination",
+            f"Regel {rule_id}: „destination“ muss die Nummer einer externen Stelle sein, "
+            f"nicht {value!r}.",
+            f'Rule {rule_id}: "destination" must be the id of an external body, not {value!r}.',
+            rule_id,
+        )
+    if copy_only is not None and not isinstance(copy_only, bool):
+        raise _err(
+            "invalid_copy_only",
+            f"Regel {rule_id}: „copy_only“ muss true oder false sein, nicht {copy_only!r}.",
+            f'Rule {rule_id}: "copy_only" must be true or false, not {copy_only!r}.',
+            rule_id,
+        )
+    if copy_only and value is None:
+        raise _err(
+            "invalid_copy_only",
+            f"Regel {rule_id}: „copy_only“ gilt nur mit einer „destination“.",
+            f'Rule {rule_id}: "copy_only" needs a "destination".',
+            rule_id,
+        )
+    if value is None:
+        return None, None
+    return value, bool(copy_only)
 
 
 def parse_rule_set(

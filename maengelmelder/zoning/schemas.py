@@ -72,13 +72,24 @@ class Rule(Schema):
         unknown = EXCLUDE
 
     id = fields.String(required=True)
-    department = fields.String(required=True)
+    department = fields.String(
+        metadata={"description": "required unless `destination` is given (then: the fallback)"}
+    )
     category = fields.String()
     category_group = fields.String()
     zone = fields.String()
     zone_kind = fields.String()
     priority = fields.Integer()
     sla_hours = Number()
+    destination = fields.Integer(
+        metadata={
+            "description": "an external body's id (switched on): intake hands the rule's "
+            "reports over to it"
+        }
+    )
+    copy_only = fields.Boolean(
+        metadata={"description": "with `destination`: the body gets a copy, the ticket stays"}
+    )
     name = fields.Nested(
         Message, metadata={"description": "the rule's name; left out: named after its conditions"}
     )
@@ -108,6 +119,16 @@ class RoutingZone(Out):
     kind = fields.String()
 
 
+class RoutingDestination(Out):
+    """The external body the deciding rule names."""
+
+    id = fields.Integer()
+    name = fields.Nested(Message, allow_none=True)
+    copy_only = fields.Boolean()
+    rule_id = fields.String(metadata={"description": "the rule that names it"})
+    active = fields.Boolean(metadata={"description": "false: switched off, nothing handed over"})
+
+
 class RoutingExplanation(Out):
     """A routing decision and why, dumped from `service.route`'s explanation (the form the
     ticket stores as `routing`) plus whether the place lies inside the city."""
@@ -126,6 +147,12 @@ class RoutingExplanation(Out):
     ruleset_version = fields.Integer(allow_none=True)
     fallback = fields.Boolean()
     text = fields.Nested(Message)
+    destination = fields.Nested(
+        RoutingDestination,
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "the external body the deciding rule names; null: none"},
+    )
     inside_city = fields.Boolean()
 
 

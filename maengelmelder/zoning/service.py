@@ -24,6 +24,7 @@ from ..core.catalog import Category, Department
 from ..core.events import TicketEvent
 from ..core.models import Report
 from ..errors import ApiError
+from ..forwarding.models import Destination
 from .engine import Decision, Router
 from .geometry import ZoneShape, ZoningError
 from .models import RuleSetVersion, Zone
@@ -175,7 +176,41 @@ def explanation(
         lang: decision.describe(lang, department_name=dep_names.get(lang), names=book)
         for lang in ("de", "en")
     }
+    rule = decision.rule
+    if rule is not None and rule.destination is not None:
+        _name_destination(session, out, rule)
     return out
+
+
+_HANDED = {
+    "de": (" — übergeben an {name} (Regel „{rule}“)", " — Kopie an {name} (Regel „{rule}“)"),
+    "en": (" — handed to {name} (rule “{rule}”)", " — a copy to {name} (rule “{rule}”)"),
+}
+_NOT_HANDED = {
+    "de": " — die externe Stelle {id} der Regel „{rule}“ ist abgeschaltet, keine Übergabe",
+    "en": " — the rule “{rule}”'s external body {id} is switched off, no hand-over",
+}
+
+
+def _name_destination(session: Session, out: dict, rule: Rule) -> None:
+    """Add the destination the deciding rule names to an explanation, and to its sentences."""
+    target = session.get(Destination, rule.destination)
+    usable = target is not None and target.active
+    out["destination"] = {
+        "id": rule.destination,
+        "name": {"de": target.name_de, "en": target.name_en} if target is not None else None,
+        "copy_only": bool(rule.copy_only),
+        "rule_id": rule.id,
+        "active": usable,
+    }
+    for lang in ("de", "en"):
+        rule_name = (out["rule_name"] or {}).get(lang) or rule.id
+        if usable:
+            name = target.name_de if lang == "de" else target.name_en
+            text = _HANDED[lang][bool(rule.copy_only)].format(name=name, rule=rule_name)
+        else:
+            text = _NOT_HANDED[lang].format(id=rule.destination, rule=rule_name)
+        out["text"][lang] += text
 
 
 def route(session: Session, category: str, lon: float, lat: float) -> tuple[Decision, dict]:
@@ -277,9 +312,35 @@ def in_force(session: Session) -> VersionInForce:
 
 
 def validate_rule_set(session: Session, data: dict) -> RuleSet:
-    """Check a rule set against the stored categories, departments and zones."""
+    """Check a rule set against the stored categories, departments, zones and destinations
+    (a rule's destination must exist and be switched on)."""
     data = {k: v for k, v in data.items() if k != "version"}
-    return parse_rule_set(data, **_catalogue(session))
+    rule_set = parse_rule_set(data, **_catalogue(session))
+    named = {r.destination for r in rule_set.rules if r.destination is not None}
+    if named:
+        active = dict(
+            session.execute(
+                select(Destination.id, Destination.active).where(Destination.id.in_(named))
+            ).all()
+        )
+        for rule in rule_set.rules:
+            if rule.destination is None:
+                continue
+            if rule.destination not in active:
+                raise ZoningError(
+                    "unknown_destination",
+                    f"Regel {rule.id}: keine externe Stelle mit der Nummer {rule.destination}.",
+                    f"Rule {rule.id}: no external body with the id {rule.destination}.",
+                    rule.id,
+                )
+            if not active[rule.destination]:
+                raise ZoningError(
+                    "inactive_destination",
+                    f"Regel {rule.id}: die externe Stelle {rule.destination} ist abgeschaltet.",
+                    f"Rule {rule.id}: the external body {rule.destination} is switched off.",
+                    rule.id,
+                )
+    return rule_set
 
 
 def plan_moves(session: Session, rule_set: RuleSet) -> tuple[list[Move], list, Router]:

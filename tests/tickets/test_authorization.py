@@ -185,6 +185,13 @@ ENDPOINTS = {
         False,
         ADMIN_ROLES,
     ),
+    "change_token": (
+        "PATCH",
+        "/api/v1/admin/tokens/{token}",
+        {"trusted": True},
+        False,
+        ADMIN_ROLES,
+    ),
     "revoke_token": ("DELETE", "/api/v1/admin/tokens/{token}", None, False, ADMIN_ROLES),
     "zones": ("GET", "/api/v1/admin/zones", None, False, ADMIN_ROLES),
     "zones_import": (

@@ -815,7 +815,40 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Mark an API token trusted (the reports it files are public at once) or not. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the token's id */
+                    token_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TokenChange"];
+                };
+            };
+            responses: {
+                /** @description Changed. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiToken"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
         trace?: never;
     };
     "/api/v1/categories": {
@@ -1234,6 +1267,10 @@ export interface paths {
          *     sends `website` (a honeypot: anything in it is `422` `spam_suspected`) and `fill_ms`
          *     (milliseconds spent in the form: below the configured minimum it is `422` `too_fast`);
          *     neither is stored, and a request without them is not checked.
+         *
+         *     An integration may send its API token (`Authorization: Bearer …`): a trusted token's
+         *     reports are public at once (photos after their privacy pass); an unknown or revoked
+         *     token is `401`. Without the header, nothing changes.
          */
         post: {
             parameters: {
@@ -1267,6 +1304,7 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
                 413: components["responses"]["Error413"];
                 415: components["responses"]["Error415"];
                 422: components["responses"]["Error422"];
@@ -3742,6 +3780,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hand-overs that failed for good, newest first, with their tickets (of the caller's
+         *     departments, unless an admin or city-wide); each is retried on its ticket.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description `failed`: the deliveries that failed for good */
+                    status: "failed";
+                    /** @description page size, at most 200 (default 50) */
+                    limit?: number;
+                    /** @description `next_cursor` of the page before, unchanged (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of failed deliveries, newest first. */
+                200: {
+                    headers: {
+                        /** @description the next page as `<URL>; rel="next"` (the same query with its `cursor`); absent on the last page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FailedDeliveryPage"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/forwarding/updates": {
         parameters: {
             query?: never;
@@ -3981,6 +4071,7 @@ export interface components {
             /** @enum {string} */
             role: "crew" | "supervisor" | "admin";
             citywide: boolean;
+            trusted: boolean;
             departments: string[];
             /** Format: date-time */
             created_at: string;
@@ -3994,6 +4085,11 @@ export interface components {
             departments?: string[];
             /** @default false */
             citywide: boolean;
+            /**
+             * @description its reports are public at once (photos after the privacy pass)
+             * @default false
+             */
+            trusted: boolean;
         };
         ApiTokenCreated: {
             id: number;
@@ -4002,6 +4098,7 @@ export interface components {
             /** @enum {string} */
             role: "crew" | "supervisor" | "admin";
             citywide: boolean;
+            trusted: boolean;
             departments: string[];
             /** Format: date-time */
             created_at: string;
@@ -4009,6 +4106,10 @@ export interface components {
             revoked_at: string | null;
             /** @description shown this one time only */
             token: string;
+        };
+        TokenChange: {
+            /** @description its reports are public at once (photos after the privacy pass) */
+            trusted: boolean;
         };
         DepartmentRef: {
             code: string;
@@ -4347,13 +4448,18 @@ export interface components {
         };
         Rule: {
             id: string;
-            department: string;
+            /** @description required unless `destination` is given (then: the fallback) */
+            department?: string;
             category?: string;
             category_group?: string;
             zone?: string;
             zone_kind?: string;
             priority?: number;
             sla_hours?: number;
+            /** @description an external body's id (switched on): intake hands the rule's reports over to it */
+            destination?: number;
+            /** @description with `destination`: the body gets a copy, the ticket stays */
+            copy_only?: boolean;
             /** @description the rule's name; left out: named after its conditions */
             name?: components["schemas"]["Message"];
         };
@@ -4361,6 +4467,15 @@ export interface components {
             key: string;
             name: string;
             kind: string;
+        };
+        RoutingDestination: {
+            id: number;
+            name: components["schemas"]["Message"] | null;
+            copy_only: boolean;
+            /** @description the rule that names it */
+            rule_id: string;
+            /** @description false: switched off, nothing handed over */
+            active: boolean;
         };
         RoutingExplanation: {
             department: string;
@@ -4374,6 +4489,8 @@ export interface components {
             ruleset_version: number | null;
             fallback: boolean;
             text: components["schemas"]["Message"];
+            /** @description the external body the deciding rule names; null: none */
+            destination: components["schemas"]["RoutingDestination"] | null;
             inside_city: boolean;
         };
         CodeName: {
@@ -5354,6 +5471,26 @@ export interface components {
         FailedDeliveries: {
             /** @description deliveries that failed for good */
             failed: number;
+        };
+        FailedDelivery: {
+            id: number;
+            /** @description the ticket's public id */
+            report: string;
+            destination: number;
+            destination_name: components["schemas"]["Message"];
+            /** @enum {string} */
+            channel: "open311" | "email" | "webhook";
+            attempts: number;
+            /** @description the last attempt's error */
+            error: string | null;
+            /** Format: date-time */
+            failed_at: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        FailedDeliveryPage: {
+            items: components["schemas"]["FailedDelivery"][];
+            next_cursor: string | null;
         };
         UpdateIn: {
             /** @description the delivery's key, as it came with the report */
