@@ -255,6 +255,7 @@ export function boardView(): StaffView {
             h("span", { class: "failed-deliveries-count" }, String(failedDeliveries)),
             " ",
             h("a", { href: "#/queue", class: "btn", onclick: () => filterQueueByStatus("waiting_external") }, st("failedDeliveriesLink")),
+            ...(failedDeliveries ? [" ", h("a", { href: "#/deliveries", class: "btn failed-deliveries-list" }, st("failedDeliveriesListLink"))] : []),
           ),
       figuresTable(st("byDepartment"), st("department"), Object.entries(summary.by_department).map(([k, f]) => [deptName(k), f])),
       figuresTable(st("byCategory"), st("category"), Object.entries(summary.by_category).map(([k, f]) => [catName(k), f])),

@@ -4,6 +4,7 @@ import { followBrowserLang } from "../shared/i18n";
 import { adminView } from "./admin/view";
 import { blocklistView } from "./blocklist";
 import { boardView } from "./board";
+import { failedDeliveriesView } from "./deliveries";
 import { hotspotsView } from "./hotspots";
 import { mailsView } from "./mails";
 import { moderationView } from "./moderation";
@@ -23,5 +24,6 @@ void start(document.getElementById("app")!, {
   admin: () => adminView(),
   blocklist: () => blocklistView(),
   mails: () => mailsView(),
+  deliveries: () => failedDeliveriesView(),
   sessions: () => sessionsView(),
 });

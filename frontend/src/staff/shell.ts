@@ -12,13 +12,13 @@ export interface StaffView {
   destroy?(): void;
 }
 
-export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "mails" | "sessions" | "hotspots";
+export type Area = "queue" | "board" | "moderation" | "admin" | "blocklist" | "mails" | "sessions" | "hotspots" | "deliveries";
 
 /** Which areas a role may open (the server decides again on every call). */
 export const AREAS: Record<Role, Area[]> = {
   crew: ["queue", "moderation", "sessions"],
-  supervisor: ["queue", "board", "hotspots", "moderation", "sessions"],
-  admin: ["queue", "board", "hotspots", "moderation", "admin", "blocklist", "mails", "sessions"],
+  supervisor: ["queue", "board", "hotspots", "moderation", "sessions", "deliveries"],
+  admin: ["queue", "board", "hotspots", "moderation", "admin", "blocklist", "mails", "sessions", "deliveries"],
 };
 
 const NAV: [Area, StaffKey][] = [
@@ -128,7 +128,8 @@ function renderChrome(): void {
   langButton.textContent = st("switchLang");
   langButton.lang = lang() === "de" ? "en" : "de";
   const { name } = route();
-  const active = name === "ticket" ? "queue" : name || defaultArea();
+  // The failed hand-overs are reached from the board and have no menu entry of their own.
+  const active = name === "ticket" ? "queue" : name === "deliveries" ? "board" : name || defaultArea();
   navEl.replaceChildren();
   userEl.replaceChildren();
   if (!session) return;
