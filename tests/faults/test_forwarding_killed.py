@@ -29,7 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ from maengelmelder.forwarding.models import DELIVERED, PENDING, Delivery
 from tests.faults.conftest import app_env
 from tests.faults.services import wait_until
 from tests.faults.test_worker_killed import TEST_APP, Worker, open_transactions
-from tests.forwarding.counterparts import ExternalBody, external_body
+from tests.forwarding.counterparts import ExternalBody, _serve, external_body
 from tests.tickets.helpers import file_ticket
 
 TOTAL = 12
@@ -77,11 +77,16 @@ class Holder:
         self.release.wait(HOLD_LIMIT)
 
 
-def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler], holder: Holder) -> Iterator[str]:
+    """Serve `handler` on a free loopback port; at the end no answer is held any more."""
+    server, url = _serve(handler)
+    try:
+        yield url
+    finally:
+        holder.release.set()
+        server.shutdown()
+        server.server_close()
 
 
 def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str) -> None:
@@ -128,13 +133,8 @@ def holding_open311(upstream: str, holder: Holder) -> Iterator[str]:
                 holder.hold()
             _answer(self, resp.status_code, resp.content, resp.headers["Content-Type"])
 
-    server, url = _serve(Handler)
-    try:
+    with _serving(Handler, holder) as url:
         yield f"{url}/open311/v2"
-    finally:
-        holder.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 @contextlib.contextmanager
@@ -156,13 +156,8 @@ def holding_webhook(holder: Holder) -> Iterator[str]:
                 holder.hold()
             return _answer(self, 200, b"{}", "application/json")
 
-    server, url = _serve(Handler)
-    try:
+    with _serving(Handler, holder) as url:
         yield f"{url}/hook"
-    finally:
-        holder.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
