@@ -141,6 +141,19 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "INTAKE_LIMIT_IP": get("INTAKE_LIMIT_IP", "30/minute;300/hour"),
         "INTAKE_LIMIT_DEVICE": get("INTAKE_LIMIT_DEVICE", "5/minute;50/hour"),
         "LOGIN_LIMIT_IP": get("LOGIN_LIMIT_IP", "10/minute;100/hour"),
+        # Staff sign-in with the city's identity provider (README: "Staff sign-in with OpenID
+        # Connect"); off while OIDC_ISSUER is unset.
+        "OIDC_ISSUER": get("OIDC_ISSUER"),
+        "OIDC_CLIENT_ID": get("OIDC_CLIENT_ID"),
+        "OIDC_CLIENT_SECRET": get("OIDC_CLIENT_SECRET"),
+        "OIDC_SCOPES": get("OIDC_SCOPES", "openid email profile"),
+        # group=role:department (department * for the whole city), separated by ";".
+        "OIDC_ROLE_MAP": get("OIDC_ROLE_MAP", ""),
+        # Off: staff log in only with the provider, but for the break-glass accounts listed.
+        "LOCAL_PASSWORDS": _bool(env, "LOCAL_PASSWORDS", True),
+        "BREAK_GLASS_EMAILS": [
+            e.strip().lower() for e in (get("BREAK_GLASS_EMAILS") or "").split(",") if e.strip()
+        ],
         "OPEN_DATA_LICENSE": get(
             "OPEN_DATA_LICENSE", "Datenlizenz Deutschland - Namensnennung - 2.0"
         ),

@@ -44,6 +44,9 @@ class User(db.Model):
     lang: Mapped[str] = mapped_column(String(2), default="de")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The identity provider's `sub` of an account that signs in with OpenID Connect (its
+    # role and departments then come from the provider's groups at each sign-in).
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     departments: Mapped[list[Department]] = relationship(
         secondary=user_departments, lazy="selectin", order_by="Department.code"

@@ -17,7 +17,7 @@ from ..extensions import db, limiter
 from ..paging import decode_cursor, encode_cursor
 from ..web.api import Blueprint
 from ..web.request import body  # noqa: F401  re-exported until the last importer moves on
-from . import schemas, service, sessions, throttle
+from . import oidc, schemas, service, sessions, throttle
 from .auth import (
     STAFF,
     admin_required,
@@ -71,16 +71,19 @@ def login_rules() -> throttle.Rules:
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_IP"])
 @bp.arguments(schemas.LoginIn)
 @bp.response(200, schemas.Login, description="Logged in.")
-@bp.errors(401, 429)
+@bp.errors(401, 403, 429)
 def login(args: dict):
     """Log in: sets the session cookie and returns the CSRF token.
 
     The cookie holds only a random session id and is set once, here. `401` `login_failed` is
     the one answer for an unknown address, a wrong password, a deactivated account and a try
     that has to wait after too many failures from this network for this address; `429` is the
-    per-address rate limit (`LOGIN_LIMIT_IP`).
+    per-address rate limit (`LOGIN_LIMIT_IP`). `403` `password_login_off`: local passwords are
+    off for staff (`LOCAL_PASSWORDS`) and the address is no break-glass account.
     """
     cfg = current_app.config
+    if not oidc.local_password_allowed(args["email"]):
+        raise ApiError(403, "password_login_off")
     try:
         user = service.authenticate(
             db.session,

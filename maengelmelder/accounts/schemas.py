@@ -268,3 +268,24 @@ class ApiTokenCreated(ApiToken):
         if attr == "token":
             return obj.secret
         return super().get_attribute(obj.row, attr, default)
+
+
+# -- signing in with the identity provider ---------------------------------------------------
+
+
+class SignInOptions(Out):
+    oidc = fields.Boolean(metadata={"description": "Sign-in with a work account is set up."})
+    local_passwords = fields.Boolean(
+        metadata={"description": "Staff may log in with a password (else only break-glass admins)."}
+    )
+
+
+class OidcLogout(Out):
+    end_session_url = fields.String(
+        allow_none=True,
+        metadata={"description": "Where the browser signs out at the provider too (null: none)."},
+    )
+
+
+class BackChannelLogoutIn(Schema):
+    logout_token = fields.String(required=True, validate=validate.Length(min=1, max=16384))

@@ -145,7 +145,8 @@ export interface paths {
          * @description The cookie holds only a random session id and is set once, here. `401` `login_failed` is
          *     the one answer for an unknown address, a wrong password, a deactivated account and a try
          *     that has to wait after too many failures from this network for this address; `429` is the
-         *     per-address rate limit (`LOGIN_LIMIT_IP`).
+         *     per-address rate limit (`LOGIN_LIMIT_IP`). `403` `password_login_off`: local passwords are
+         *     off for staff (`LOCAL_PASSWORDS`) and the address is no break-glass account.
          */
         post: {
             parameters: {
@@ -171,6 +172,7 @@ export interface paths {
                 };
                 400: components["responses"]["Error400"];
                 401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
                 422: components["responses"]["Error422"];
                 429: components["responses"]["Error429"];
                 503: components["responses"]["Error503"];
@@ -849,6 +851,235 @@ export interface paths {
                 503: components["responses"]["Error503"];
             };
         };
+        trace?: never;
+    };
+    "/api/v1/auth/sign-in-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the staff login page offers: the work account (OpenID Connect) and passwords. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What the login page offers. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInOptions"];
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with a work account: sends the browser to the identity provider (authorization
+         *     code flow with PKCE, state and nonce). `404` `oidc_off` when none is set up.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the provider's sign-in. */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: components["responses"]["Error404"];
+                /** @description The identity provider cannot be reached right now. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Back from the provider: the code is redeemed and the ID token checked; the account is
+         *     created or its role and departments set from the groups; a session starts.
+         * @description `400` `oidc_state_invalid` (another browser's or an expired sign-in), `401` `oidc_failed`
+         *     (the provider refused, e.g. a code used before) or `oidc_token_invalid`, `403`
+         *     `oidc_no_role` (no group has a role here: the account's sessions end).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed in: to the staff app, with the session cookie. */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                404: components["responses"]["Error404"];
+                409: components["responses"]["Error409"];
+                /** @description The identity provider cannot be reached right now. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                503: components["responses"]["Error503"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out here, and learn where to sign out at the provider too (`end_session_url`,
+         *     null when the provider offers none or none is set up).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Logged out here. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OidcLogout"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/backchannel-logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The provider logged a person out (OpenID Connect Back-Channel Logout): every session
+         *     of theirs ends. The logout token is checked like an ID token, must carry the logout
+         *     event and no nonce.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": components["schemas"]["BackChannelLogoutIn"];
+                };
+            };
+            responses: {
+                /** @description The person's sessions ended. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                404: components["responses"]["Error404"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/categories": {
@@ -4110,6 +4341,19 @@ export interface components {
         TokenChange: {
             /** @description its reports are public at once (photos after the privacy pass) */
             trusted: boolean;
+        };
+        SignInOptions: {
+            /** @description Sign-in with a work account is set up. */
+            oidc: boolean;
+            /** @description Staff may log in with a password (else only break-glass admins). */
+            local_passwords: boolean;
+        };
+        OidcLogout: {
+            /** @description Where the browser signs out at the provider too (null: none). */
+            end_session_url: string | null;
+        };
+        BackChannelLogoutIn: {
+            logout_token: string;
         };
         DepartmentRef: {
             code: string;
