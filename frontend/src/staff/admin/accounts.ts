@@ -66,6 +66,9 @@ export function accountsSection(): Section {
     const dept = deptOptions(depts);
     dept.name = "departments";
     const [cwF, cw] = check("k-citywide", st("citywide"));
+    const [trF, tr] = check("k-trusted", st("tokenTrusted"));
+    tr.setAttribute("aria-describedby", "k-trusted-help");
+    trF.append(h("p", { class: "hint", id: "k-trusted-help" }, st("tokenTrustedHelp")));
     const form = h(
       "form",
       { class: "inline-form", "aria-label": st("newToken") },
@@ -73,12 +76,13 @@ export function accountsSection(): Section {
       field("k-role", st("role"), role),
       field("k-dept", st("department"), dept),
       cwF,
+      trF,
       h("button", { type: "submit", class: "btn" }, st("create")),
     );
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
-        newToken = await send<ApiTokenCreated>("/api/v1/admin/tokens", { name: name.value.trim(), role: role.value, departments: dept.value ? [dept.value] : [], citywide: cw.checked });
+        newToken = await send<ApiTokenCreated>("/api/v1/admin/tokens", { name: name.value.trim(), role: role.value, departments: dept.value ? [dept.value] : [], citywide: cw.checked, trusted: tr.checked });
         msg = null;
         tokens_.reset();
         await s.load();
@@ -122,6 +126,7 @@ export function accountsSection(): Section {
         h("code", {}, `${t.prefix}…`),
         st(`role_${t.role}` as StaffKey),
         t.citywide ? st("citywide") : namesOf("department", t.departments),
+        t.trusted ? st("tokenTrusted") : "—",
         formatDateTime(t.created_at),
         t.revoked_at
           ? st("revoked", { t: formatDateTime(t.revoked_at) })
@@ -162,7 +167,7 @@ export function accountsSection(): Section {
         newToken?.token
           ? h("div", { class: "ok token-box", role: "status", tabindex: "-1" }, h("p", {}, st("tokenOnce")), h("p", { class: "token-once" }, h("code", {}, newToken.token)))
           : "",
-        tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("tokenCreated"), st("actions")], tokenRows) : "",
+        tokens ? table(st("tokens"), [st("name"), st("prefix"), st("role"), st("departments"), st("tokenTrustedCol"), st("tokenCreated"), st("actions")], tokenRows) : "",
       );
     },
   };

@@ -23,9 +23,25 @@ describe("rule rows", () => {
     rows[0].priority = "1.5";
     const errors = checkRows(rows);
     expect(errors.get(rows[1].key)).toEqual({ id: { key: "ruleErrDupId", params: { id: "strasse" } } });
-    expect(errors.get(rows[2].key)).toEqual({ department: { key: "ruleErrDept" }, sla_hours: { key: "ruleErrHours" } });
+    expect(errors.get(rows[2].key)).toEqual({ department: { key: "ruleErrDeptOrDest" }, sla_hours: { key: "ruleErrHours" } });
     expect(errors.get(rows[0].key)).toEqual({ priority: { key: "ruleErrPriority" } });
     expect(checkRows(rules.map(rowFromRule)).size).toBe(0);
+  });
+  it("takes a destination besides or instead of a department, and a copy only with one", () => {
+    const named = [
+      { id: "licht", category: "laterne", destination: 3, copy_only: false },
+      { id: "kopie", department: "tiefbau", category_group: "strasse", destination: 4, copy_only: true },
+    ];
+    const rows = named.map(rowFromRule);
+    expect(rows[0].destination).toBe("3");
+    expect(rows[1].copyOnly).toBe(true);
+    expect(checkRows(rows).size).toBe(0);
+    expect(ruleSetFromRows("ordnung", rows)).toEqual({ fallback_department: "ordnung", rules: named });
+    rows[0].destination = "";
+    rows[0].copyOnly = true;
+    expect(checkRows(rows).get(rows[0].key)).toEqual({ department: { key: "ruleErrDeptOrDest" }, copy_only: { key: "ruleErrCopyOnly" } });
+    const yaml = toYaml(ruleSetFromRows("ordnung", [rows[1]]));
+    expect(yaml).toContain("  destination: 4\n  copy_only: true\n");
   });
   it("maps the server's field errors to the rows they name", () => {
     const rows = rules.map(rowFromRule);

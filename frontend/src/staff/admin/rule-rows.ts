@@ -5,13 +5,18 @@ import type { StaffKey } from "../i18n";
 /** A rule as the API reads and writes it (zoning/schemas.py `Rule`). */
 export interface PlainRule {
   id: string;
-  department: string;
+  /** Left out when the rule names only a destination (the fallback department keeps the ticket). */
+  department?: string;
   category?: string;
   category_group?: string;
   zone?: string;
   zone_kind?: string;
   priority?: number;
   sla_hours?: number;
+  /** An external body's id: intake hands the rule's reports over to it. */
+  destination?: number;
+  /** With a destination: the body gets a copy, the ticket stays with its department. */
+  copy_only?: boolean;
   name?: Bilingual;
 }
 export interface PlainRuleSet {
@@ -31,11 +36,14 @@ export interface RuleRow {
   department: string;
   priority: string;
   hours: string;
+  /** An external body's id as the select holds it; "" none. */
+  destination: string;
+  copyOnly: boolean;
   nameDe: string;
   nameEn: string;
 }
 
-export type RowField = "id" | "category" | "zone" | "department" | "priority" | "sla_hours" | "name";
+export type RowField = "id" | "category" | "zone" | "department" | "priority" | "sla_hours" | "destination" | "copy_only" | "name";
 /** A message per row and field: a key of the staff strings with its parameters, or the server's own text. */
 export type RowError = { key: StaffKey; params?: Record<string, string> } | { text: Bilingual };
 export type RowErrors = Map<number, Partial<Record<RowField, RowError>>>;
@@ -51,6 +59,8 @@ export function rowFromRule(r: PlainRule): RuleRow {
     department: r.department ?? "",
     priority: r.priority === undefined || r.priority === null ? "" : String(r.priority),
     hours: r.sla_hours === undefined || r.sla_hours === null ? "" : String(r.sla_hours),
+    destination: r.destination === undefined || r.destination === null ? "" : String(r.destination),
+    copyOnly: !!r.copy_only,
     nameDe: r.name?.de ?? "",
     nameEn: r.name?.en ?? "",
   };
@@ -72,7 +82,8 @@ function num(s: string): number | null {
 }
 
 export function ruleFromRow(row: RuleRow): PlainRule {
-  const r: PlainRule = { id: row.id.trim(), department: row.department };
+  const r: PlainRule = { id: row.id.trim() };
+  if (row.department || !row.destination) r.department = row.department;
   if (row.what.startsWith("c:")) r.category = row.what.slice(2);
   else if (row.what.startsWith("g:")) r.category_group = row.what.slice(2);
   if (row.where.startsWith("z:")) r.zone = row.where.slice(2);
@@ -81,6 +92,10 @@ export function ruleFromRow(row: RuleRow): PlainRule {
   if (p !== null) r.priority = p;
   const hours = num(row.hours);
   if (hours !== null) r.sla_hours = hours;
+  if (row.destination) {
+    r.destination = Number(row.destination);
+    r.copy_only = row.copyOnly;
+  }
   if (row.nameDe.trim() || row.nameEn.trim()) {
     r.name = { de: row.nameDe.trim() || row.nameEn.trim(), en: row.nameEn.trim() || row.nameDe.trim() };
   }
@@ -91,7 +106,7 @@ export function ruleSetFromRows(fallback: string, rows: RuleRow[]): PlainRuleSet
   return { fallback_department: fallback, rules: rows.map(ruleFromRow) };
 }
 
-/** The obvious mistakes, found before asking the server: no id, a doubled id, no department, bad numbers. */
+/** The obvious mistakes, found before asking the server: no id, a doubled id, neither department nor destination, a copy to nobody, bad numbers. */
 export function checkRows(rows: RuleRow[]): RowErrors {
   const errors: RowErrors = new Map();
   const seen = new Set<string>();
@@ -101,7 +116,8 @@ export function checkRows(rows: RuleRow[]): RowErrors {
     if (!id) add(row, "id", { key: "ruleErrId" });
     else if (seen.has(id)) add(row, "id", { key: "ruleErrDupId", params: { id } });
     seen.add(id);
-    if (!row.department) add(row, "department", { key: "ruleErrDept" });
+    if (!row.department && !row.destination) add(row, "department", { key: "ruleErrDeptOrDest" });
+    if (row.copyOnly && !row.destination) add(row, "copy_only", { key: "ruleErrCopyOnly" });
     const p = num(row.priority);
     if (p !== null && (!Number.isInteger(p) || Math.abs(p) >= 2 ** 31)) add(row, "priority", { key: "ruleErrPriority" });
     const hours = num(row.hours);
@@ -137,9 +153,9 @@ export function moved<T>(rows: T[], from: number, by: number): T[] {
   return copy;
 }
 
-/** A YAML scalar: numbers as they are, every text double-quoted (JSON's quoting is YAML's). */
+/** A YAML scalar: numbers and true/false as they are, every text double-quoted (JSON's quoting is YAML's). */
 function scalar(v: unknown): string {
-  return typeof v === "number" ? String(v) : JSON.stringify(String(v));
+  return typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(String(v));
 }
 
 /** The rule set as YAML in the shape `maengelmelder rules show` writes and `rules import` reads. */

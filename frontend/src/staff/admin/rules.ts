@@ -1,7 +1,8 @@
 /**
  * "Verwaltung", routing rules as a form: ordered rows (category or group, zone or zone kind,
- * department, priority, hours), moved by buttons, checked per row; the dry run beside it; applied
- * only after a second look at the dry run; YAML download and upload.
+ * department, priority, hours, an external body to hand reports to or copy), moved by buttons,
+ * checked per row; the dry run beside it; applied only after a second look at the dry run; YAML
+ * download and upload.
  */
 import { getCategories } from "../../shared/api";
 import { h } from "../../shared/dom";
@@ -9,10 +10,11 @@ import { pick } from "../../shared/i18n";
 import type { Category, Department, DryRun, Move, RuleSetApplied, RuleSetVersion } from "../../shared/types";
 import { ApiError, call, get, send } from "../api";
 import { confirmDialog } from "../dialog";
+import { activeDestinations, type DestinationChoice } from "../forwarding";
 import { st } from "../i18n";
 import { loadNames, nameOf } from "../names";
 import { departments, errorText, messageEl } from "../shell";
-import { section, type Msg, type Section } from "./form";
+import { check, section, type Msg, type Section } from "./form";
 import {
   checkRows,
   moved,
@@ -89,6 +91,7 @@ export function rulesSection(): Section {
   let cats: Category[] = [];
   let depts: Department[] = [];
   let zones: ZoneInfo[] = [];
+  let bodies: DestinationChoice[] = [];
 
   function setRuleSet(rs: PlainRuleSet | undefined): void {
     fallback = rs?.fallback_department ?? "";
@@ -106,7 +109,7 @@ export function rulesSection(): Section {
     for (const row of rows) {
       const e = errors.get(row.key);
       if (!e) continue;
-      const f = (["id", "category", "zone", "department", "priority", "sla_hours", "name"] as RowField[]).find((x) => e[x]);
+      const f = (["id", "category", "zone", "department", "priority", "sla_hours", "destination", "copy_only", "name"] as RowField[]).find((x) => e[x]);
       if (f) return `r-${row.key}-${f === "name" ? "name-de" : f}`;
     }
     return null;
@@ -256,6 +259,28 @@ export function rulesSection(): Section {
     return select(value, [h("option", { value: "" }, "—"), ...depts.map((d) => h("option", { value: d.code }, pick(d.name)))]);
   }
 
+  /** The switched-on external bodies; one a rule still names after it was switched off stays visible by its id. */
+  function destinationSelect(value: string): HTMLSelectElement {
+    const sel = select(value, [h("option", { value: "" }, st("ruleNoDestination")), ...bodies.map((b) => h("option", { value: String(b.id) }, pick(b.name)))]);
+    for (const o of sel.options) if (o.value && !bodies.some((b) => String(b.id) === o.value)) o.textContent = `#${o.value}`;
+    return sel;
+  }
+
+  /** "nur Kopie": a checkbox whose label follows it, with its message beside it. */
+  function copyOnlyControl(row: RuleRow): HTMLElement {
+    const id = `r-${row.key}-copy_only`;
+    const e = errors.get(row.key)?.copy_only;
+    const [wrap, box] = check(id, st("ruleCopyOnly"), row.copyOnly);
+    box.addEventListener("change", () => (row.copyOnly = box.checked));
+    wrap.classList.add("rule-copy_only");
+    if (e) {
+      box.setAttribute("aria-invalid", "true");
+      box.setAttribute("aria-describedby", `${id}-err`);
+      wrap.append(h("p", { class: "field-error", id: `${id}-err` }, errText(e)));
+    }
+    return wrap;
+  }
+
   function move(i: number, by: number, dir: "up" | "down"): void {
     const next = moved(rows, i, by);
     if (next === rows) return;
@@ -320,6 +345,8 @@ export function rulesSection(): Section {
           control(row, "department", `r-${row.key}-department`, st("department"), deptSelect(row.department), (v) => (row.department = v)),
           control(row, "priority", `r-${row.key}-priority`, st("rulePriority"), prio, (v) => (row.priority = v)),
           control(row, "sla_hours", `r-${row.key}-sla_hours`, st("ruleHours"), hours, (v) => (row.hours = v)),
+          control(row, "destination", `r-${row.key}-destination`, st("ruleDestination"), destinationSelect(row.destination), (v) => (row.destination = v)),
+          copyOnlyControl(row),
         ),
         h("div", { class: "row rule-buttons" }, up, down, remove),
       ),
@@ -330,13 +357,15 @@ export function rulesSection(): Section {
     root,
     async load() {
       try {
-        const [r, ds, cs, zs] = await Promise.all([
+        const [r, ds, cs, zs, , bs] = await Promise.all([
           get<RuleSetVersion>("/api/v1/admin/rules"),
           departments(),
           getCategories().catch(() => [] as Category[]),
           get<{ features?: { id?: string; properties?: { name?: string | null; kind?: string } }[] }>("/api/v1/admin/zones", { simplify: 0.01 }).catch(() => ({ features: [] })),
           loadNames().catch(() => undefined),
+          activeDestinations().catch(() => [] as DestinationChoice[]),
         ]);
+        bodies = bs;
         depts = ds;
         cats = cs;
         zones = (zs.features ?? []).map((f) => ({ key: String(f.id ?? ""), name: f.properties?.name ?? "", kind: f.properties?.kind ?? "" }));
@@ -365,6 +394,7 @@ export function rulesSection(): Section {
         { class: "rules-form" },
         h("p", { class: "hint" }, info),
         h("p", { class: "hint" }, st("rulesOrderHint")),
+        h("p", { class: "hint" }, st("ruleDestinationHint")),
         h("div", { class: "field" }, h("label", { for: "r-fallback" }, st("rulesFallback")), fb, fallbackError ? h("p", { class: "field-error", id: "r-fallback-err" }, fallbackError) : null),
         h("ol", { class: "rule-rows" }, ...rows.map(rowEl)),
         h(
