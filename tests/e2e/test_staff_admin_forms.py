@@ -191,3 +191,24 @@ def test_a_refused_account_keeps_the_values_and_shows_why(app, staff, live_serve
     expect(email).to_have_value(admin)
     expect(email).to_be_focused()
     expect(form.get_by_label("Name", exact=True)).to_have_value("Zweite Person")
+
+
+def test_the_block_list_arriving_late_keeps_the_caret_in_the_pattern(
+    app, staff, live_server, desktop_page
+):
+    page = desktop_page
+    page.set_viewport_size(LAPTOP)
+    _, admin = staff.user("admin", citywide=True)
+    held = hold_gets(page, "**/api/v1/admin/blocklist*")
+    log_in(page, admin)
+    with page.expect_request(lambda r: r.method == "GET" and "/admin/blocklist" in r.url):
+        nav_link(page, "Sperrliste").click()
+    pattern = page.get_by_label("Muster", exact=True)
+    pattern.fill("@spam")
+    assert held, "the list was held back"
+    for route in held:
+        route.continue_()
+    expect(page.get_by_text("Wird geladen …")).to_have_count(0)
+    expect(pattern).to_be_focused()
+    page.keyboard.type(".example")
+    expect(pattern).to_have_value("@spam.example")

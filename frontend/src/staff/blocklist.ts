@@ -4,6 +4,7 @@ import { formatDateTime, lang } from "../shared/i18n";
 import type { BlockEntry } from "../shared/types";
 import { ApiError, addBlock, listBlocklist, removeBlock } from "./api";
 import { actorLabel, st } from "./i18n";
+import { keepingFocus } from "./admin/form";
 import { errorText, messageEl, type StaffView } from "./shell";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
@@ -203,13 +204,16 @@ export function blocklistView(): StaffView {
 
   function draw(): void {
     const general = errors.general ? { text: errors.general, kind: "error" as const } : msg;
-    root.replaceChildren(
-      h("h2", {}, st("blocklistTitle")),
-      h("p", {}, st("blocklistHelp")),
-      h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(general)),
-      list ? table(list) : h("p", { "aria-live": "polite" }, st("loading")),
-      h("h3", { id: "b-new-h" }, st("blockNew")),
-      form(),
+    // The list arriving while a pattern is typed: the values are kept (`pattern`, `reason`), the caret too.
+    keepingFocus(root, () =>
+      root.replaceChildren(
+        h("h2", {}, st("blocklistTitle")),
+        h("p", {}, st("blocklistHelp")),
+        h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(general)),
+        list ? table(list) : h("p", { "aria-live": "polite" }, st("loading")),
+        h("h3", { id: "b-new-h" }, st("blockNew")),
+        form(),
+      ),
     );
   }
 

@@ -86,8 +86,10 @@ function setCaret(el: HTMLInputElement | HTMLTextAreaElement, [from, to]: [numbe
 
 /** What was typed and chosen moves from one build of a form to the next, field by field (by id). */
 export function carryValues(from: HTMLFormElement, to: HTMLFormElement): void {
-  for (const old of from.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>("input[id], select[id], textarea[id]")) {
-    const now = to.querySelector<HTMLElement>(`#${CSS.escape(old.id)}`);
+  const sel = "input[id], select[id], textarea[id]";
+  const byId = new Map([...to.querySelectorAll<HTMLElement>(sel)].map((el) => [el.id, el]));
+  for (const old of from.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(sel)) {
+    const now = byId.get(old.id);
     if (!now) continue;
     if (old instanceof HTMLSelectElement && now instanceof HTMLSelectElement) {
       const chosen = new Set([...old.selectedOptions].map((o) => o.value));

@@ -7,7 +7,7 @@ import { call, get } from "../api";
 import { st } from "../i18n";
 import { nameOf, learnNames } from "../names";
 import { city, errorText, messageEl } from "../shell";
-import { field, section, type Msg, type Section } from "./form";
+import { field, keepingFocus, section, type Msg, type Section } from "./form";
 
 export function featureNames(fc: GeoJSON.FeatureCollection): string[] {
   return fc.features.map((f, i) => String(f.properties?.name ?? f.properties?.id ?? f.id ?? `#${i + 1}`));
@@ -179,7 +179,8 @@ export function zonesSection(): Section {
           s.draw();
         }
       });
-      body.replaceChildren(
+      // The zones arriving while a kind is typed: what is typed (`kind`) and the caret stay.
+      keepingFocus(body, () => body.replaceChildren(
         h("p", { class: "hint" }, st("zoneCurrent", { list: byKind.join(" · ") || "–" })),
         field("z-file", st("geojsonFile"), file),
         field("z-kind", st("zoneKind"), kindIn),
@@ -189,7 +190,7 @@ export function zonesSection(): Section {
         mapEl,
         h("div", { class: "msg-anchor", "aria-live": "polite" }, messageEl(msg) ?? ""),
         h("div", { class: "row" }, importBtn),
-      );
+      ));
       showMap(mapEl);
     },
   };
