@@ -84,6 +84,18 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "REDIS_TIMEOUT_SECONDS": _float(env, "REDIS_TIMEOUT_SECONDS", 1.0),
         "REDIS_PAUSE_SECONDS": _float(env, "REDIS_PAUSE_SECONDS", 10.0),
         "MEDIA_DIR": get("MEDIA_DIR"),
+        # Photos in an S3-compatible bucket instead of MEDIA_DIR: s3://bucket/prefix, the
+        # server's address (unset: AWS), credentials from the usual AWS_* variables. Each call
+        # to the store waits at most S3_TIMEOUT_SECONDS, S3_ATTEMPTS times (README: storage).
+        "MEDIA_URL": get("MEDIA_URL"),
+        "S3_ENDPOINT": get("S3_ENDPOINT"),
+        "S3_REGION": get("S3_REGION"),
+        "S3_TIMEOUT_SECONDS": _float(env, "S3_TIMEOUT_SECONDS", 3.0),
+        "S3_ATTEMPTS": _int(env, "S3_ATTEMPTS", 2),
+        # The object store's address as browsers reach it: public photos are then answered
+        # with a redirect to a presigned URL there, valid MEDIA_REDIRECT_SECONDS.
+        "MEDIA_PUBLIC_URL": get("MEDIA_PUBLIC_URL"),
+        "MEDIA_REDIRECT_SECONDS": _int(env, "MEDIA_REDIRECT_SECONDS", 300),
         "SECRET_KEY": get("SECRET_KEY"),
         "MIGRATIONS_DIR": get("MIGRATIONS_DIR"),
         "BASE_URL": get("BASE_URL"),

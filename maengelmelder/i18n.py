@@ -51,6 +51,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Die Fotos konnten nicht gespeichert werden. Bitte später erneut versuchen.",
         "The photos could not be stored. Please try again later.",
     ),
+    "storage_unavailable": (
+        "Der Fotospeicher ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut "
+        "versuchen.",
+        "The photo storage is unreachable right now. Please try again in a few seconds.",
+    ),
     "outside_city": (
         "Der Ort liegt außerhalb von {city}. Bitte einen Ort im Stadtgebiet wählen.",
         "The location is outside {city}. Please choose a place within the city.",

@@ -3,7 +3,7 @@ the pages beside them (the tracking link's page, a report's page, the stored pho
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request, send_file
+from flask import Response, current_app, jsonify, redirect, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +16,7 @@ from ..core.settings import abuse_settings, sla_settings
 from ..errors import ApiError, validation_error
 from ..extensions import commit_keeping_loaded, db, device_key, limiter
 from ..sla.jobs import schedule_checks
-from ..storage import NAME_RE, storage
+from ..storage import NAME_RE, MediaStorage, storage
 from ..web.api import Blueprint
 from ..web.augmented import Augmented
 from ..web.request import body
@@ -407,13 +407,34 @@ def media(name: str):
     access = access_rules.photo_access(db.session, name[:32]) if NAME_RE.fullmatch(name) else None
     if access is None or not (access.public or _may_see_private(name, access)):
         raise ApiError(404, "not_found")
-    if not storage().exists(name):
+    media_store = storage()
+    if access.public and (redirect_to := _public_redirect(media_store, name)):
+        return redirect_to
+    found = media_store.open(name)
+    if found is None:
         raise ApiError(404, "not_found")
-    resp = send_file(storage().path(name), mimetype="image/jpeg")
+    resp = Response(found.chunks, mimetype="image/jpeg", direct_passthrough=True)
+    resp.call_on_close(found.close)
+    resp.content_length = found.size
+    resp.last_modified = found.modified
+    # Names never change content (redaction writes new ones), so the name is the version.
+    resp.set_etag(name.removesuffix(".jpg"))
     resp.headers["Cache-Control"] = (
         access_rules.PUBLIC_CACHE if access.public else access_rules.PRIVATE_CACHE
     )
     resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp.make_conditional(request, accept_ranges=True, complete_length=found.size)
+
+
+def _public_redirect(media_store: MediaStorage, name: str) -> Response | None:
+    """With MEDIA_PUBLIC_URL: a public photo by redirect to a presigned URL of the object
+    store (cached for half its validity); the bucket itself stays private."""
+    seconds = current_app.config["MEDIA_REDIRECT_SECONDS"]
+    url = media_store.presigned_url(name, seconds)
+    if url is None:
+        return None
+    resp = redirect(url, code=302)
+    resp.headers["Cache-Control"] = f"public, max-age={seconds // 2}"
     return resp
 
 

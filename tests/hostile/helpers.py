@@ -46,7 +46,9 @@ def changed_tables(before: dict[str, list[str]], after: dict[str, list[str]]) ->
 
 
 def media_files(media_dir: Path) -> set[str]:
-    """Every file below the media directory, as a path relative to it."""
+    """Every file below the media directory (or bucket prefix), as a path relative to it."""
+    if not isinstance(media_dir, Path):
+        return {item.key for item in media_dir.files()}
     if not media_dir.exists():
         return set()
     return {str(p.relative_to(media_dir)) for p in media_dir.rglob("*") if p.is_file()}

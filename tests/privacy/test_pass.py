@@ -23,6 +23,7 @@ from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db
 from maengelmelder.privacy import detect
 from maengelmelder.privacy.jobs import retention
+from tests.media import BOTH_MEDIA
 from tests.passes import run_privacy_passes
 from tests.reports.helpers import media_files, post_multipart
 
@@ -147,6 +148,7 @@ def events(app, public_id: str, kind: str) -> list[dict]:
         ]
 
 
+@BOTH_MEDIA
 def test_a_photo_with_a_face_and_a_plate_is_public_only_blurred(app, client, crew):
     public_id = file_report(client)  # an auto-publishing category: the report is public at once
     waiting = ticket_photo(crew, public_id)
@@ -264,6 +266,7 @@ def test_the_pass_runs_again_once_the_model_is_back(app, client, crew, monkeypat
     assert len(client.get(f"/api/v1/reports/{public_id}").json["photos"]) == 1
 
 
+@BOTH_MEDIA
 def test_redact_removes_and_adds_boxes_and_renders_from_the_original(app, client, crew):
     public_id = file_report(client)
     run_privacy_passes(app)
@@ -335,6 +338,7 @@ def test_scan_all_runs_the_pass_over_old_photos(app, client, crew):
     assert one.output.strip().splitlines()[-1].startswith("1 photos checked")
 
 
+@BOTH_MEDIA
 def test_retention_removes_the_unblurred_original_with_the_photo(
     app, client, staff, clock, media_dir
 ):

@@ -10,6 +10,7 @@ from maengelmelder.notify.jobs import send_pending
 from maengelmelder.notify.models import OutboxMessage
 from maengelmelder.privacy.jobs import retention
 from tests import images
+from tests.media import BOTH_MEDIA
 from tests.reports.helpers import media_files, post_multipart, report_json, support_and_follow
 from tests.tickets.helpers import version_of
 
@@ -31,6 +32,7 @@ def _report(app, public_id: str) -> Report:
         return report
 
 
+@BOTH_MEDIA
 def test_retention_forgets_contacts_and_unpublished_photos_90_days_after_closing(
     app, client, staff, clock, media_dir
 ):
@@ -66,6 +68,7 @@ def test_retention_forgets_contacts_and_unpublished_photos_90_days_after_closing
         assert retention()["reports"] == 0  # nothing left to do
 
 
+@BOTH_MEDIA
 def test_erasure_on_request_removes_the_address_everywhere(app, client, staff):
     crew = staff.client("crew", "tiefbau")
     mine = client.post("/api/v1/reports", json=report_json(email="Anna@Example.org")).json

@@ -46,6 +46,9 @@ def counts(app) -> dict[str, int]:
 
 
 def media_files(media_dir: Path) -> list[Path]:
+    """The stored photo files: a folder's, or a bucket prefix's objects (tests/media)."""
+    if not isinstance(media_dir, Path):
+        return media_dir.files()
     return sorted(p for p in media_dir.rglob("*") if p.is_file()) if media_dir.exists() else []
 
 

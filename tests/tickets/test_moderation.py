@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from tests import images
+from tests.media import BOTH_MEDIA
 from tests.passes import run_privacy_passes
 from tests.reports.helpers import media_files, post_multipart
 from tests.tickets.helpers import CENTRE, file_ticket, version_of
@@ -125,6 +126,7 @@ def test_publishing_without_edit_shows_the_citizens_text(client, crew):
     assert crew.get(f"/api/v1/tickets/{public_id}").json["history"][-1]["internal_note"] is None
 
 
+@BOTH_MEDIA
 def test_chosen_photos_are_public_and_hide_takes_everything_back(client, crew):
     public_id = file_with_photos(
         client,
@@ -172,6 +174,7 @@ def test_auto_publish_category_is_public_at_once(client):
     assert client.get(seen["photos"][0]["thumbnail_url"]).status_code == 200
 
 
+@BOTH_MEDIA
 def test_redaction_blacks_out_both_sizes_under_a_new_name(client, crew, media_dir):
     public_id = file_ticket(client, "schlagloch", photo=True)["report"]["public_id"]
     run_privacy_passes(client.application)

@@ -1,0 +1,69 @@
+"""The media storage in a local folder (the default): one machine's disk."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import ApiError
+from .base import CHUNK, MediaStorage, StoredFile, relative_key
+
+log = logging.getLogger(__name__)
+
+
+def _chunks(fh: BinaryIO) -> Iterator[bytes]:
+    while block := fh.read(CHUNK):
+        yield block
+
+
+class LocalStorage(MediaStorage):
+    """Photo files in a directory, fanned out by the first two characters of the key."""
+
+    kind = "local"
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, name: str) -> Path:
+        return self.root / relative_key(name)
+
+    def describe(self) -> str:
+        return str(self.root)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write a file atomically (a temporary file renamed into place)."""
+        target = self._path(name)
+        tmp = target.with_suffix(".tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            log.error("storing %s failed: %s", name, exc)
+            raise ApiError(507, "storage_failed", headers={"Retry-After": "60"}) from exc
+
+    def read(self, name: str) -> bytes:
+        return self._path(name).read_bytes()
+
+    def open(self, name: str) -> StoredFile | None:
+        try:
+            fh = open(self._path(name), "rb")  # noqa: SIM115  closed by the response
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        stat = os.fstat(fh.fileno())
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+        return StoredFile(size=stat.st_size, modified=modified, chunks=_chunks(fh), close=fh.close)
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
