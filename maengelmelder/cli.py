@@ -241,3 +241,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(worker)
     app.cli.add_command(serve)
+
+    from .storage.migrate import media_group
+
+    app.cli.add_command(media_group)

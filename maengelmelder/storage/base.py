@@ -83,6 +83,10 @@ class MediaStorage:
         """Where the files are, for messages (never a secret)."""
         raise NotImplementedError
 
+    def md5(self, name: str) -> str | None:
+        """The MD5 (hex) of a stored file's bytes, or None when there is none (for checks)."""
+        raise NotImplementedError
+
     def presigned_url(self, name: str, seconds: int) -> str | None:
         """A URL that reads this one file for `seconds` without the app, if the backend has
         a public address; None otherwise (the app then serves the bytes)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -67,3 +68,10 @@ class LocalStorage(MediaStorage):
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+    def md5(self, name: str) -> str | None:
+        try:
+            with open(self._path(name), "rb") as fh:
+                return hashlib.file_digest(fh, "md5").hexdigest()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None

@@ -193,6 +193,14 @@ class S3Storage(MediaStorage):
             raise _unavailable("checking", name, exc) from exc
         return head["ETag"].strip('"')
 
+    def md5(self, name: str) -> str | None:
+        """The ETag, which is the MD5 of the bytes for objects uploaded in one piece (ours);
+        a multipart ETag ("…-N") is no MD5, so the bytes are hashed then."""
+        etag = self.etag(name)
+        if etag is None or "-" not in etag:
+            return etag
+        return hashlib.md5(self.read(name), usedforsecurity=False).hexdigest()
+
     def exists(self, name: str) -> bool:
         return self.etag(name) is not None
 
