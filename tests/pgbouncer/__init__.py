@@ -3,8 +3,8 @@
 Database tests marked `pgbouncer`, and those of the modules below, run a third time: on
 PostgreSQL through a private PgBouncer (server.py) in transaction mode, with the `app`
 fixture's DATABASE_POOLER set. The modules cover what a pooled connection could break: intake
-(public ids, photos, idempotency keys), the tickets' workflow, the SLA jobs, staff sessions
-and rate limits.
+(public ids, photos, idempotency keys, racing retries), the tickets' workflow, the SLA jobs,
+staff sessions and rate limits.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ TESTS = Path(__file__).resolve().parents[1]
 
 MODULES = {
     "reports/test_intake.py",
+    "reports/test_concurrency.py",
     "tickets/test_workflow.py",
     "sla/test_escalation.py",
     "accounts/test_sessions.py",

@@ -81,13 +81,14 @@ logfile = {self.dir / "pgbouncer.log"}
             for path in (self.dir, *self.dir.iterdir()):
                 os.chown(path, account.pw_uid, account.pw_gid)
             command[1:1] = ["-u", "postgres"]
-        self.proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.dir / "stderr.log", "wb"),  # noqa: SIM115  the child holds it
-            start_new_session=True,
-        )
+        with open(self.dir / "stderr.log", "wb") as stderr:
+            self.proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
 
         def listening() -> bool:
             if self.proc.poll() is not None:
