@@ -135,3 +135,14 @@ def test_a_request_waiting_behind_the_pooler_is_still_bounded(pooled, tmp_path):
     finally:
         locker.dispose()
         dispose(app)
+
+
+def test_the_setting_takes_pgbouncer_or_nothing():
+    from maengelmelder.config import from_env
+
+    assert from_env({})["DATABASE_POOLER"] == ""
+    assert from_env({"MAENGELMELDER_DATABASE_POOLER": " PgBouncer "})["DATABASE_POOLER"] == (
+        "pgbouncer"
+    )
+    with pytest.raises(RuntimeError, match="MAENGELMELDER_DATABASE_POOLER must be empty or"):
+        from_env({"MAENGELMELDER_DATABASE_POOLER": "pgpool"})
