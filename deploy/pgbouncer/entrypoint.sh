@@ -3,6 +3,6 @@
 # PgBouncer in the foreground. The password stays inside the container.
 set -eu
 umask 077
-sed -e "s/@POSTGRES_DB@/${POSTGRES_DB}/g" /etc/pgbouncer/pgbouncer.ini.in > /tmp/pgbouncer.ini
-printf '"%s" "%s"\n' "$POSTGRES_USER" "$POSTGRES_PASSWORD" > /tmp/userlist.txt
-exec /usr/sbin/pgbouncer /tmp/pgbouncer.ini
+sed -e "s/@POSTGRES_DB@/${POSTGRES_DB}/g" /etc/pgbouncer/pgbouncer.ini.in > /var/lib/pgbouncer/pgbouncer.ini
+printf '"%s" "%s"\n' "$POSTGRES_USER" "$POSTGRES_PASSWORD" > /var/lib/pgbouncer/userlist.txt
+exec /usr/sbin/pgbouncer /var/lib/pgbouncer/pgbouncer.ini
