@@ -212,3 +212,22 @@ def test_the_block_list_arriving_late_keeps_the_caret_in_the_pattern(
     expect(pattern).to_be_focused()
     page.keyboard.type(".example")
     expect(pattern).to_have_value("@spam.example")
+
+
+def test_switching_the_language_relabels_the_form_and_keeps_what_is_typed(
+    app, staff, live_server, desktop_page
+):
+    page = desktop_page
+    page.set_viewport_size(LAPTOP)
+    _, admin = staff.user("admin", citywide=True)
+    log_in(page, admin)
+    nav_link(page, "Verwaltung").click()
+    expect(page.get_by_role("table", name="Dienststellen")).to_contain_text("tiefbau")
+    form = page.get_by_role("form", name="Neue Dienststelle")
+    form.get_by_label("Kürzel", exact=True).fill("bauhof")
+    form.get_by_label("Name (deutsch)", exact=True).fill("Bauhof")
+    button(page, "English").click()
+    form = page.get_by_role("form", name="New department")
+    expect(page.get_by_role("heading", name="New department")).to_be_visible()
+    expect(form.get_by_label("Code", exact=True)).to_have_value("bauhof")
+    expect(form.get_by_label("Name (German)", exact=True)).to_have_value("Bauhof")
