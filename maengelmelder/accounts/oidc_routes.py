@@ -12,6 +12,7 @@ from ..extensions import db, limiter
 from ..web.api import Blueprint
 from . import oidc, schemas
 from .auth import STAFF, authenticated, log_in, log_out, require
+from .models import User
 
 bp = Blueprint(
     "oidc",
@@ -105,13 +106,18 @@ def oidc_callback():
 @bp.errors(401, 403)
 def oidc_logout():
     """Log out here, and learn where to sign out at the provider too (`end_session_url`,
-    null when the provider offers none or none is set up)."""
-    if authenticated().kind != "user":
+    null when the provider offers none, none is set up, or the account is no provider's, such
+    as a break-glass admin's)."""
+    principal = authenticated()
+    if principal.kind != "user":
         raise ApiError(403, "forbidden")  # API tokens have no session to end
     log_out()
     db.session.commit()
     config = oidc.settings()
-    return {"end_session_url": oidc.end_session_url(config) if config else None}
+    user = db.session.get(User, principal.id)
+    # A break-glass account signed in with its password: nothing to end at the provider.
+    at_provider = config is not None and user is not None and user.oidc_subject is not None
+    return {"end_session_url": oidc.end_session_url(config) if at_provider else None}
 
 
 @bp.post("/api/v1/auth/oidc/backchannel-logout")

@@ -240,6 +240,16 @@ def test_logout_ends_the_session_here_and_at_the_provider(app, browser, served_a
     assert "/interaction/" in page.url and 'name="password"' in page.text
 
 
+def test_a_local_account_logs_out_here_only(app, staff):
+    client = staff.client("admin")
+
+    resp = client.post("/api/v1/auth/oidc/logout")
+
+    assert resp.status_code == 200
+    assert resp.json == {"end_session_url": None}
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
 def test_back_channel_logout_from_the_provider_ends_the_persons_sessions(
     app,
     provider,  # noqa: F811

@@ -1004,7 +1004,8 @@ export interface paths {
         put?: never;
         /**
          * Log out here, and learn where to sign out at the provider too (`end_session_url`,
-         *     null when the provider offers none or none is set up).
+         *     null when the provider offers none, none is set up, or the account is no provider's, such
+         *     as a break-glass admin's).
          */
         post: {
             parameters: {

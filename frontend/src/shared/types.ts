@@ -59,6 +59,8 @@ export type User = Schemas["User"];
 export type Role = User["role"];
 export type Me = Schemas["Me"];
 export type Login = Schemas["Login"];
+export type SignInOptions = Schemas["SignInOptions"];
+export type OidcLogout = Schemas["OidcLogout"];
 /** A department as the staff app knows it: the admin list's, or the one a category names. */
 export type Department = Schemas["DepartmentRef"] & { email?: Schemas["Department"]["email"] };
 /** A ticket as the queue lists it. */

@@ -1,7 +1,7 @@
 /** The staff API client: session cookie + CSRF header, If-Match on ticket changes, 412 told apart. */
 import { ApiError, NetworkError, errorFrom } from "../shared/api";
 import type { Bilingual } from "../shared/i18n";
-import type { BlockEntry, BlockPage, FailedMail, FailedMailPage, Login, LoginThrottle, LoginThrottlePage, Me, SessionsEnded, StaffSession, Ticket, TicketFull, TicketQueue } from "../shared/types";
+import type { BlockEntry, BlockPage, FailedMail, FailedMailPage, Login, LoginThrottle, LoginThrottlePage, Me, OidcLogout, SessionsEnded, SignInOptions, StaffSession, Ticket, TicketFull, TicketQueue } from "../shared/types";
 
 export { ApiError, NetworkError };
 
@@ -151,6 +151,23 @@ export async function login(email: string, password: string): Promise<Me> {
   const r = (await call<Login>("/api/v1/auth/login", { json: { email, password }, quiet401: true })).data;
   setCsrf(r.csrf_token);
   return { kind: "user", role: r.user.role, name: r.user.name, user: r.user, csrf_token: r.csrf_token };
+}
+
+/** Where "Mit Dienstkonto anmelden" goes: the app sends the browser on to the provider. */
+export const OIDC_LOGIN_URL = "/api/v1/auth/oidc/login";
+
+/** What the login page offers: the work account (OpenID Connect) and passwords. */
+export async function signInOptions(): Promise<SignInOptions> {
+  return (await call<SignInOptions>("/api/v1/auth/sign-in-options", { quiet401: true })).data;
+}
+
+/** Log out of a work-account session; where to sign out at the provider too (or null). */
+export async function oidcLogout(): Promise<string | null> {
+  try {
+    return (await call<OidcLogout>("/api/v1/auth/oidc/logout", { method: "POST", quiet401: true })).data.end_session_url;
+  } finally {
+    setCsrf(null);
+  }
 }
 
 export async function logout(): Promise<void> {

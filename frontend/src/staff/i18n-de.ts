@@ -24,6 +24,9 @@ export const de = {
   password: "Passwort",
   login: "Anmelden",
   loggingIn: "Anmeldung läuft …",
+  loginWorkAccount: "Mit Dienstkonto anmelden",
+  loginOrPassword: "Oder mit E-Mail und Passwort:",
+  loginBreakGlass: "Mit Passwort nur die Notfall-Konten der Verwaltung:",
   sessionEnded: "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
   // sessions
   navSessions: "Meine Sitzungen",

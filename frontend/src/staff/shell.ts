@@ -3,7 +3,8 @@ import { getCategories, getCity } from "../shared/api";
 import { focusHeading, h } from "../shared/dom";
 import { lang, onLangChange, setLang } from "../shared/i18n";
 import type { City, Department, Me, Role } from "../shared/types";
-import { ApiError, NetworkError, get, items, login, logout, me, normName, optional, setUnauthorizedHandler } from "./api";
+import { ApiError, NetworkError, OIDC_LOGIN_URL, get, items, login, logout, me, normName, oidcLogout, optional, setUnauthorizedHandler, signInOptions } from "./api";
+import type { SignInOptions } from "../shared/types";
 import { st, type StaffKey } from "./i18n";
 import { learnedNames, loadNames } from "./names";
 
@@ -146,9 +147,25 @@ function renderChrome(): void {
   userEl.textContent = st("loggedInAs", { name: session.name, role: st(`role_${session.role}` as StaffKey) });
 }
 
+/** What the login page offers, asked once per page load (null: password only). */
+let signIn: Promise<SignInOptions | null> | null = null;
+function signInChoices(): Promise<SignInOptions | null> {
+  signIn ??= signInOptions().catch(() => null);
+  return signIn;
+}
+
 async function doLogout(): Promise<void> {
   try {
-    await logout();
+    if ((await signInChoices())?.oidc) {
+      const atProvider = await oidcLogout();
+      if (atProvider) {
+        // Signed out here; the provider ends its own session and sends the browser back.
+        location.assign(atProvider);
+        return;
+      }
+    } else {
+      await logout();
+    }
   } catch {
     /* the session is gone either way */
   }
@@ -221,9 +238,23 @@ function loginView(): StaffView {
           draw();
           (m.querySelector("#login-password") as HTMLInputElement | null)?.focus();
         });
-        m.replaceChildren(h("h2", {}, st("loginTitle")), form);
+        m.replaceChildren(h("h2", {}, st("loginTitle")), ...workAccount(), form);
       };
+      // A city with its own identity provider: "Mit Dienstkonto anmelden" first.
+      let options: SignInOptions | null = null;
+      const workAccount = () =>
+        options?.oidc
+          ? [
+              h("p", {}, h("a", { id: "login-oidc", class: "btn btn-primary", href: OIDC_LOGIN_URL }, st("loginWorkAccount"))),
+              h("p", {}, options.local_passwords ? st("loginOrPassword") : st("loginBreakGlass")),
+            ]
+          : [];
       draw();
+      const self = current;
+      void signInChoices().then((found) => {
+        options = found;
+        if (options?.oidc && current === self) draw();
+      });
     },
   };
 }
