@@ -128,3 +128,25 @@ def test_the_native_api_takes_a_trusted_token_and_refuses_a_wrong_one(app, clien
         client.get(f"/api/v1/reports/{citizen.json['report']['public_id']}").json["published"]
         is False
     )
+
+
+def test_a_trusted_token_vouches_for_its_sender_but_the_block_list_still_holds(
+    app, client, admin_headers
+):
+    app.config["CONFIRM_UNKNOWN_EMAILS"] = True
+    trusted = _token(client, admin_headers, trusted=True)
+    plain = _token(client, admin_headers)
+    # An address never confirmed: the trusted source's report is public, the other one held.
+    assert _read_back(client, _file(client, trusted["token"]))["description"] == "Loch an der Ecke"
+    held = _file(client, plain["token"])
+    assert client.get(f"{ROOT}/requests/{held}.json").status_code == 404
+
+    blocked = client.post(
+        "/api/v1/admin/blocklist", json={"pattern": "@example.org"}, headers=admin_headers
+    )
+    assert blocked.status_code == 201, blocked.json
+    request_id = _file(client, trusted["token"])
+    assert client.get(f"{ROOT}/requests/{request_id}.json").status_code == 404
+    history = client.get(f"/api/v1/tickets/{request_id}", headers=admin_headers).json
+    kinds = [e["kind"] for e in history.get("events") or history["history"]]
+    assert "held" in kinds and "published" not in kinds
