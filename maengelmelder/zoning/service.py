@@ -160,11 +160,14 @@ def explanation(
     decision: Decision,
     dep: Department | None = None,
     names: NameBook | None = None,
+    *,
+    hand_over: bool = True,
 ) -> dict:
     """The stored form of a decision: the engine's explanation plus readable sentences.
 
     `dep` is the decision's department and `names` the catalogue's names when the caller has
-    them at hand already.
+    them at hand already. Without `hand_over` (a ticket moved by a new rule set, which hands
+    nothing over) a destination the rule names is left out.
     """
     if dep is None or dep.code != decision.department:
         dep = session.scalar(select(Department).where(Department.code == decision.department))
@@ -177,7 +180,7 @@ def explanation(
         for lang in ("de", "en")
     }
     rule = decision.rule
-    if rule is not None and rule.destination is not None:
+    if hand_over and rule is not None and rule.destination is not None:
         _name_destination(session, out, rule)
     return out
 
@@ -399,7 +402,7 @@ def apply_rule_set(
     for report, decision in moved:
         before = report.department.code
         report.department = departments[decision.department]
-        report.routing = explanation(session, decision)
+        report.routing = explanation(session, decision, hand_over=False)
         report.ruleset_version = stored.version
         report.updated_at = now
         report.events.append(

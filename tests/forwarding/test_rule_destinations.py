@@ -177,3 +177,26 @@ def test_a_rule_with_a_bad_destination_is_refused_and_nothing_is_stored(app, cli
             (message,) = resp.json["error"]["fields"][f"rules.0.{field}"]
             assert message["de"] and message["en"] and message["de"] != message["en"]
     assert _counts(app) == before
+
+
+def test_applying_a_rule_set_moves_open_tickets_but_hands_none_over(app, client, admin_headers):
+    public_id = file_ticket(client)["report"]["public_id"]
+    assert _ticket(client, admin_headers, public_id)["department"]["code"] == "tiefbau"
+    hook = destination(client, admin_headers, channel="webhook", url="https://hooks.example/x")
+    applied = _with_rule(
+        client,
+        admin_headers,
+        {
+            "id": "extern",
+            "category": "schlagloch",
+            "department": "ordnung",
+            "destination": hook["id"],
+        },
+    )
+    assert applied.status_code == 201, applied.json
+    assert [m["public_id"] for m in applied.json["moves"]] == [public_id]
+    moved = _ticket(client, admin_headers, public_id)
+    assert moved["department"]["code"] == "ordnung" and moved["status"] == "new"
+    assert "destination" not in moved["routing"]
+    assert "Stadtwerke" not in moved["routing"]["text"]["de"]
+    assert _counts(app)[1] == 0
