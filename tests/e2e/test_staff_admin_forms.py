@@ -231,3 +231,22 @@ def test_switching_the_language_relabels_the_form_and_keeps_what_is_typed(
     expect(page.get_by_role("heading", name="New department")).to_be_visible()
     expect(form.get_by_label("Code", exact=True)).to_have_value("bauhof")
     expect(form.get_by_label("Name (German)", exact=True)).to_have_value("Bauhof")
+
+
+def test_the_accounts_arriving_late_leave_the_focus_on_the_account_choice(
+    app, staff, live_server, desktop_page
+):
+    page = desktop_page
+    page.set_viewport_size(LAPTOP)
+    _, admin = staff.user("admin", citywide=True)
+    held = hold_gets(page, "**/api/v1/admin/login-throttles*")
+    log_in(page, admin)
+    with page.expect_request(lambda r: r.method == "GET" and "/admin/login-throttles" in r.url):
+        nav_link(page, "Meine Sitzungen").click()
+    choice = page.get_by_label("Konto", exact=True)
+    choice.focus()
+    assert held, "the list was held back"
+    for route in held:
+        route.continue_()
+    expect(choice.locator("option", has_text=admin)).to_have_count(1)
+    expect(choice).to_be_focused()

@@ -5,6 +5,7 @@ import type { LoginThrottle, StaffSession, User } from "../shared/types";
 import { endSession, endUserSessions, get, liftThrottle, loginThrottles, logoutEverywhere, mySessions } from "./api";
 import { st } from "./i18n";
 import { errorText, loggedOut, messageEl, session, type StaffView } from "./shell";
+import { keepingFocus } from "./admin/form";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
@@ -235,7 +236,8 @@ export function sessionsView(): StaffView {
       isAdmin() ? throttlesSection() : null,
       isAdmin() ? endUserSection() : null,
     ];
-    root.replaceChildren(...parts.filter((el): el is HTMLElement => el !== null));
+    // A list arriving while an account is being chosen: the choice is kept (`chosenUser`), the focus too.
+    keepingFocus(root, () => root.replaceChildren(...parts.filter((el): el is HTMLElement => el !== null)));
   }
 
   return {
