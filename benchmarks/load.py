@@ -48,6 +48,7 @@ itself broke (a server did not start, the client crashed).
 
     .venv/bin/python benchmarks/load.py            # about 8 minutes
     .venv/bin/python benchmarks/load.py --quick    # 30 s mixed, 10 s phases: about 2 minutes
+    .venv/bin/python benchmarks/load.py --media s3 --quick   # photos: local folder against S3
 
 PostgreSQL: ``MAENGELMELDER_TEST_POSTGRES_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``; only used to create and drop the
@@ -174,7 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         help="post what the citizen app uploads (a canvas JPEG, no EXIF; 1600x1200 unless "
         "--photo-size says otherwise) instead of a camera's photo",
     )
+    parser.add_argument(
+        "--media",
+        choices=["s3"],
+        help="s3: instead of the phases above, the citizen app's uploads against the local "
+        "folder and an S3 bucket (a private SeaweedFS) side by side (benchmarks/load_media.py)",
+    )
     args = parser.parse_args(argv)
+    if args.media:
+        args.app_photo = True
     if args.app_photo and args.photo_size == parser.get_default("photo_size"):
         args.photo_size = "1600x1200"
     # --quick changes the defaults; values given explicitly still win.
@@ -201,10 +210,34 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     try:
-        return run(settings)
+        return run_media(settings) if args.media else run(settings)
     except (KeyboardInterrupt, Interrupted) as exc:
         print(f"\ninterrupted ({exc or 'Ctrl-C'}); everything was cleaned up", file=sys.stderr)
         return 130
+
+
+def run_media(settings: Settings) -> int:
+    import load_media
+
+    defaults = {p.name: p.default for p in serve.params}
+    workers = settings.workers or defaults["workers"]
+    threads = settings.threads or defaults["threads"]
+    common = {
+        "city_bbox": CITY_BBOX,
+        "categories": CATEGORIES,
+        "spawn_seconds": 1,
+        "warmup": 3,
+        "duration": settings.phase_seconds,
+        "users": settings.users,
+    }
+    return load_media.run(
+        settings,
+        postgres_url=POSTGRES_URL,
+        high_limit=HIGH_LIMIT,
+        common=common,
+        run_client=run_client,
+        gunicorn_args=["--workers", str(workers), "--threads", str(threads)],
+    )
 
 
 def run(settings: Settings) -> int:

@@ -90,7 +90,7 @@ class SeaweedServer:
             "-master.port", str(p["master"]), "-master.port.grpc", str(p["master_grpc"]),
             "-master.volumeSizeLimitMB", "64",
             "-volume.port", str(p["volume"]), "-volume.port.grpc", str(p["volume_grpc"]),
-            "-volume.max", "8",
+            "-volume.max", "100",
             "-filer", "-filer.port", str(p["filer"]), "-filer.port.grpc", str(p["filer_grpc"]),
             "-s3", "-s3.port", str(p["s3"]), "-s3.port.grpc", str(p["s3_grpc"]),
             "-s3.config", str(self.root / "s3.json"),
