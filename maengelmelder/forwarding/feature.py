@@ -8,15 +8,19 @@ from __future__ import annotations
 from flask import Flask
 
 from ..jobs import Recurring, add_recurring
+from ..reports.service import register_hand_over
 from ..web.api import register
 from .cli import destinations_group
 from .jobs import deliver_pending, poll_answers
 from .page import page_bp
 from .routes import bp
+from .service import forward
 
 
 def init_app(app: Flask) -> None:
     register(app, bp)
+    # Intake hands a report to the body its deciding rule names (reports cannot import us).
+    register_hand_over(forward)
     app.register_blueprint(page_bp)
     app.cli.add_command(destinations_group)
     add_recurring(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -27,7 +28,6 @@ from ..core.models import Photo, Report
 from ..core.settings import AbuseSettings, SlaSettings
 from ..core.tokens import token_hash, tracking_token
 from ..errors import ApiError, field_error
-from ..forwarding import service as forwarding
 from ..i18n import msg
 from ..sla import service as sla_service
 from ..storage import MediaStorage
@@ -53,6 +53,18 @@ class IntakeLimits:
 
 
 # The process's decoding memory stayed taken for the whole wait (photos/budget.py).
+# The hand-over to an external body that a report's deciding rule names, written in the
+# report's own transaction. Forwarding registers it (its init_app): it builds on the tickets'
+# workflow, which builds on reports, so reports may not import it.
+_hand_over: Callable[..., object] | None = None
+
+
+def register_hand_over(hand_over: Callable[..., object]) -> None:
+    """Set what intake calls when the deciding rule names an external body."""
+    global _hand_over
+    _hand_over = hand_over
+
+
 PHOTOS_BUSY = {
     "de": "Gerade werden sehr viele Fotos verarbeitet. Bitte in einigen Sekunden erneut senden.",
     "en": "Too many photos are being processed right now. Please send again in a few seconds.",
@@ -284,8 +296,10 @@ def submit_report(
     if named and named["active"]:
         # The deciding rule names an external body: handed over as staff would, in this
         # transaction (the event, waiting_external unless a copy, the delivery row).
+        if _hand_over is None:
+            raise RuntimeError("a rule names an external body, but forwarding is not set up")
         change = Change(principal=None, now=now, links=links, sla=sla, by_system=True)
-        forwarding.forward(
+        _hand_over(
             session,
             report,
             change,

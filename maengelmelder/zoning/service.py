@@ -21,10 +21,10 @@ from ..catalog import generation
 from ..catalog.groups import group_names
 from ..core import states
 from ..core.catalog import Category, Department
+from ..core.destinations import Destination
 from ..core.events import TicketEvent
 from ..core.models import Report
 from ..errors import ApiError
-from ..forwarding.models import Destination
 from .engine import Decision, Router
 from .geometry import ZoneShape, ZoningError
 from .models import RuleSetVersion, Zone
