@@ -362,7 +362,7 @@ def end_session_url(config: Settings) -> str | None:
             endpoint,
             params={
                 "client_id": config.client_id,
-                "post_logout_redirect_uri": base_url() + "/staff/",
+                "post_logout_redirect_uri": base_url() + "/staff",
             },
         )
         .prepare()

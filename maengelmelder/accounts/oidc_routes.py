@@ -3,7 +3,7 @@ too, and the provider's back-channel logout (see `oidc`)."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, redirect, request
+from flask import Response, current_app, make_response, redirect, render_template, request
 
 from ..clock import now
 from ..core.links import base_url
@@ -20,7 +20,7 @@ bp = Blueprint(
     description="Staff sign-in with the city's identity provider (OpenID Connect).",
 )
 
-STAFF_HOME = "/staff/"
+STAFF_HOME = "/staff"
 # The identity provider could not be reached or answered nonsense (no shared component: only
 # these routes talk to another server while the caller waits).
 PROVIDER_DOWN = {
@@ -78,7 +78,8 @@ def oidc_callback():
 
     `400` `oidc_state_invalid` (another browser's or an expired sign-in), `401` `oidc_failed`
     (the provider refused, e.g. a code used before) or `oidc_token_invalid`, `403`
-    `oidc_no_role` (no group has a role here: the account's sessions end).
+    `oidc_no_role` (no group has a role here: the account's sessions end). A browser that
+    asks for HTML gets these as a page with the message and a link back to the sign-in.
     """
     config = oidc.required_settings()
     args = request.args
@@ -92,8 +93,12 @@ def oidc_callback():
             now=now(),
         )
         user = oidc.sign_in(db.session, claims, config, now=now())
-    except ApiError:
+    except ApiError as exc:
         db.session.commit()  # ended sessions stay ended
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            # A person's browser, sent back by the provider: a page, not JSON.
+            page = render_template("sign_in_refused.html", message=exc.message)
+            return make_response(page, exc.status)
         raise
     log_in(user)
     db.session.commit()

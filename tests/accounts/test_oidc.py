@@ -120,7 +120,7 @@ def test_a_crew_member_signs_in_at_the_provider_and_lands_in_the_staff_app(app, 
     resp = browser.sign_in("anna")
 
     assert resp.status_code == 303
-    assert resp.headers["Location"] == APP_BASE + "/staff/"
+    assert resp.headers["Location"] == APP_BASE + "/staff"
     me = browser.me()
     assert me.status_code == 200
     assert me.json["role"] == "crew"
@@ -234,7 +234,7 @@ def test_logout_ends_the_session_here_and_at_the_provider(app, browser, served_a
     done = browser.web.post(
         action.group(1), data={"xsrf": xsrf.group(1), "logout": "yes"}, allow_redirects=False
     )
-    assert browser.follow_to_app(done) == APP_BASE + "/staff/"
+    assert browser.follow_to_app(done) == APP_BASE + "/staff"
     # Signed out there too: the provider asks for the password again.
     page = browser.web.get(browser.to_provider(), timeout=10)
     assert "/interaction/" in page.url and 'name="password"' in page.text

@@ -44,7 +44,8 @@ def free_port() -> int:
 @dataclass
 class Provider:
     issuer: str
-    # Where the provider sends back-channel logouts: a test serves the app there.
+    # Where the provider sends back-channel logouts (and may send browsers back to): a test
+    # serves the app there.
     backchannel_port: int
 
     def set_groups(self, user: str, groups: list[str]) -> None:
@@ -73,12 +74,15 @@ def oidc_provider(tmp_path_factory) -> Iterator[Provider]:
             "The test OpenID provider", FileNotFoundError("run `make install` (npm ci there)")
         )
     port = free_port()
+    # The app as the test client reaches it, and as served on `port` (back-channel logouts,
+    # browser tests).
+    bases = (APP_BASE, f"http://127.0.0.1:{port}")
     env = {
         **os.environ,
         "CLIENT_SECRET": CLIENT_SECRET,
-        "REDIRECT_URI": APP_BASE + "/api/v1/auth/oidc/callback",
-        "POST_LOGOUT_REDIRECT_URI": APP_BASE + "/staff/",
-        "BACKCHANNEL_LOGOUT_URI": f"http://127.0.0.1:{port}/api/v1/auth/oidc/backchannel-logout",
+        "REDIRECT_URIS": " ".join(base + "/api/v1/auth/oidc/callback" for base in bases),
+        "POST_LOGOUT_REDIRECT_URIS": " ".join(base + "/staff" for base in bases),
+        "BACKCHANNEL_LOGOUT_URI": f"{bases[1]}/api/v1/auth/oidc/backchannel-logout",
     }
     log = (tmp_path_factory.mktemp("oidc") / "provider.log").open("w")
     process = subprocess.Popen(

@@ -950,7 +950,8 @@ export interface paths {
          *     created or its role and departments set from the groups; a session starts.
          * @description `400` `oidc_state_invalid` (another browser's or an expired sign-in), `401` `oidc_failed`
          *     (the provider refused, e.g. a code used before) or `oidc_token_invalid`, `403`
-         *     `oidc_no_role` (no group has a role here: the account's sessions end).
+         *     `oidc_no_role` (no group has a role here: the account's sessions end). A browser that
+         *     asks for HTML gets these as a page with the message and a link back to the sign-in.
          */
         get: {
             parameters: {

@@ -2,8 +2,8 @@
 // (the app, with back-channel logout), a few test users with `groups`, a login page that a
 // browser and a plain HTTP session can drive, and signing keys made at start.
 //
-// Settings from the environment: REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, BACKCHANNEL_LOGOUT_URI,
-// CLIENT_SECRET. It listens on a free loopback port and prints "issuer <url>" once ready.
+// Settings from the environment: REDIRECT_URIS, POST_LOGOUT_REDIRECT_URIS (space-separated),
+// BACKCHANNEL_LOGOUT_URI, CLIENT_SECRET. It listens on a free loopback port and prints "issuer <url>" once ready.
 // POST /test/users/<id> {"groups": [...]} changes a user's groups (what an IT department does).
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -58,8 +58,8 @@ server.listen(0, '127.0.0.1', () => {
     clients: [{
       client_id: 'maengelmelder',
       client_secret: env('CLIENT_SECRET'),
-      redirect_uris: [env('REDIRECT_URI')],
-      post_logout_redirect_uris: [env('POST_LOGOUT_REDIRECT_URI')],
+      redirect_uris: env('REDIRECT_URIS').split(' '),
+      post_logout_redirect_uris: env('POST_LOGOUT_REDIRECT_URIS').split(' '),
       backchannel_logout_uri: env('BACKCHANNEL_LOGOUT_URI'),
       backchannel_logout_session_required: true,
       grant_types: ['authorization_code'],
