@@ -49,6 +49,8 @@ PUBLIC_WRITES = {
     # token in the path (neither a cookie nor a session a foreign page could ride on).
     "forwarding.receive_update",
     "forwarding_page.extern_action",
+    # The identity provider's back-channel logout: a logout token signed by the provider.
+    "oidc.oidc_backchannel_logout",
 }
 # Staff writes the role matrix leaves to the account tests: (method, path, body, bearer too).
 ACCOUNT_WRITES = {
@@ -61,6 +63,7 @@ ACCOUNT_WRITES = {
     ),
     "logout_everywhere": ("POST", "/api/v1/auth/logout-everywhere", None, False),
     "end_session": ("DELETE", "/api/v1/auth/sessions/{session}", None, False),  # no sessions
+    "oidc_logout": ("POST", "/api/v1/auth/oidc/logout", None, False),  # no sessions
 }
 
 
