@@ -1,10 +1,9 @@
 /** "Sperrliste": addresses and domains whose reports wait in moderation instead of the map. */
-import { h } from "../shared/dom";
+import { h, keepingFocus } from "../shared/dom";
 import { formatDateTime, lang } from "../shared/i18n";
 import type { BlockEntry } from "../shared/types";
 import { ApiError, addBlock, listBlocklist, removeBlock } from "./api";
 import { actorLabel, st } from "./i18n";
-import { keepingFocus } from "./admin/form";
 import { errorText, messageEl, type StaffView } from "./shell";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;

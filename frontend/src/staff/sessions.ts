@@ -1,11 +1,10 @@
 /** "Meine Sitzungen": one's own sessions, each can be ended, and "log out everywhere"; for admins also the login throttles and ending all sessions of an account. */
-import { h } from "../shared/dom";
+import { h, keepingFocus } from "../shared/dom";
 import { formatDateTime } from "../shared/i18n";
 import type { LoginThrottle, StaffSession, User } from "../shared/types";
 import { endSession, endUserSessions, get, liftThrottle, loginThrottles, logoutEverywhere, mySessions } from "./api";
 import { st } from "./i18n";
 import { errorText, loggedOut, messageEl, session, type StaffView } from "./shell";
-import { keepingFocus } from "./admin/form";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 

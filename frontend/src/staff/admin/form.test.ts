@@ -1,10 +1,10 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../shared/api";
-import { h } from "../../shared/dom";
+import { h, keepingFocus } from "../../shared/dom";
 import { setLang } from "../../shared/i18n";
 import { st } from "../i18n";
-import { field, keptForm, keepingFocus } from "./form";
+import { field, keptForm } from "./form";
 
 /** A department-like form: a code, a name, a choice of many, a checkbox. */
 function build(options = ["a", "b"]): HTMLFormElement {

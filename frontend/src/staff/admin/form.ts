@@ -1,6 +1,6 @@
 /** The admin screens' building blocks: a section, labelled fields, a table, a department list, a kept form. */
 import { ApiError } from "../../shared/api";
-import { h } from "../../shared/dom";
+import { carryValues, h, keepingFocus } from "../../shared/dom";
 import { lang, pick, type Lang } from "../../shared/i18n";
 import type { Department } from "../../shared/types";
 import { st, type StaffKey } from "../i18n";
@@ -50,60 +50,6 @@ export function deptOptions(list: Department[], value = "", withEmpty = true): H
   return sel;
 }
 export const yesNo = (b: boolean) => st(b ? "yes" : "no");
-
-/**
- * Focus and caret survive `redraw` when it rebuilds the element holding them: the focused element
- * inside `within` is found again by its id afterwards (a field taken out of the page and put back
- * loses its focus, and the next keys go nowhere).
- */
-export function keepingFocus(within: HTMLElement, redraw: () => void): void {
-  const active = document.activeElement;
-  const id = active instanceof HTMLElement && within.contains(active) ? active.id : "";
-  const range = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement ? caretOf(active) : null;
-  redraw();
-  if (!id || document.activeElement?.id === id) return;
-  const again = document.getElementById(id);
-  if (!again || !within.contains(again)) return;
-  again.focus();
-  if (range && (again instanceof HTMLInputElement || again instanceof HTMLTextAreaElement)) setCaret(again, range);
-}
-
-function caretOf(el: HTMLInputElement | HTMLTextAreaElement): [number, number] | null {
-  try {
-    return el.selectionStart === null || el.selectionEnd === null ? null : [el.selectionStart, el.selectionEnd];
-  } catch {
-    return null; // a type without a caret (number, email in some browsers)
-  }
-}
-
-function setCaret(el: HTMLInputElement | HTMLTextAreaElement, [from, to]: [number, number]): void {
-  try {
-    el.setSelectionRange(from, to);
-  } catch {
-    /* a type without a caret */
-  }
-}
-
-/** What was typed and chosen moves from one build of a form to the next, field by field (by id). */
-export function carryValues(from: HTMLFormElement, to: HTMLFormElement): void {
-  const sel = "input[id], select[id], textarea[id]";
-  const byId = new Map([...to.querySelectorAll<HTMLElement>(sel)].map((el) => [el.id, el]));
-  for (const old of from.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(sel)) {
-    const now = byId.get(old.id);
-    if (!now) continue;
-    if (old instanceof HTMLSelectElement && now instanceof HTMLSelectElement) {
-      const chosen = new Set([...old.selectedOptions].map((o) => o.value));
-      if (now.multiple) for (const o of now.options) o.selected = chosen.has(o.value);
-      else if ([...now.options].some((o) => o.value === old.value)) now.value = old.value;
-    } else if (old instanceof HTMLInputElement && now instanceof HTMLInputElement) {
-      if (old.type === "file") continue; // a browser gives a file input no value to set
-      if (old.type === "checkbox" || old.type === "radio") now.checked = old.checked;
-      else now.value = old.value;
-    } else if (old instanceof HTMLTextAreaElement && now instanceof HTMLTextAreaElement) {
-      now.value = old.value;
-    }
-  }
-}
 
 /** A section's create or edit form that outlives the section's redraws. */
 export interface KeptForm {

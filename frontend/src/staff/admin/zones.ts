@@ -1,5 +1,5 @@
 /** "Verwaltung", zones: the current ones drawn by kind, a GeoJSON file previewed over them and imported. */
-import { h } from "../../shared/dom";
+import { h, keepingFocus } from "../../shared/dom";
 import L from "../../shared/leaflet";
 import { createMap } from "../../shared/mapcommon";
 import type { ZoneImportResult } from "../../shared/types";
@@ -7,7 +7,7 @@ import { call, get } from "../api";
 import { st } from "../i18n";
 import { nameOf, learnNames } from "../names";
 import { city, errorText, messageEl } from "../shell";
-import { field, keepingFocus, section, type Msg, type Section } from "./form";
+import { field, section, type Msg, type Section } from "./form";
 
 export function featureNames(fc: GeoJSON.FeatureCollection): string[] {
   return fc.features.map((f, i) => String(f.properties?.name ?? f.properties?.id ?? f.id ?? `#${i + 1}`));
