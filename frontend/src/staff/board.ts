@@ -1,6 +1,6 @@
 /** "Fristen": the SLA board for supervisors and admins. */
 import { getCategories } from "../shared/api";
-import { h } from "../shared/dom";
+import { carryValues, h, keepingInput } from "../shared/dom";
 import { formatDateTime, pick } from "../shared/i18n";
 import type { Breach, BreachPage, Category, Department, Figures, Summary, Ticket, Trend, User } from "../shared/types";
 import { assign, exportUrl, forward, get, optional, type ChangeResult } from "./api";
@@ -33,6 +33,10 @@ export function boardView(): StaffView {
   let msg: { text: string; kind: "ok" | "error" | "conflict" } | null = null;
   let results: HTMLElement;
   let alive = true;
+  /** A row's form the server refused (its id prefix) and why; a row's form just sent, to start afresh. */
+  let refusal: { form: string; text: string } | null = null;
+  let fresh = "";
+  const refusedText = (form: string) => (refusal?.form === form ? refusal.text : "");
 
   const deptName = (code: string) => {
     const d = depts.find((x) => x.code === code);
@@ -97,15 +101,23 @@ export function boardView(): StaffView {
     users = Array.isArray(u) ? u : [];
   }
 
-  async function change(fn: () => Promise<ChangeResult>, ok: string): Promise<void> {
+  /**
+   * A row's assign or forward form sent (`form`: its id prefix). Refused, the form keeps what was
+   * typed and shows the server's message beside it, focused; done, it starts afresh.
+   */
+  async function change(fn: () => Promise<ChangeResult>, ok: string, form: string): Promise<void> {
     try {
       const r = await fn();
       msg = r.conflict ? { text: st("conflict"), kind: "conflict" } : { text: ok, kind: "ok" };
+      refusal = null;
+      fresh = form;
     } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
+      msg = null;
+      refusal = { form, text: errorText(e) };
     }
     await load();
-    results.querySelector<HTMLElement>(".msg-anchor")?.focus();
+    fresh = "";
+    (results.querySelector<HTMLElement>(refusal ? `#${CSS.escape(form)}-err` : ".msg-anchor") ?? results.querySelector<HTMLElement>(".msg-anchor"))?.focus();
   }
 
   function figuresTable(caption: string, first: string, rows: [string, Figures][]): HTMLElement {
@@ -159,7 +171,13 @@ export function boardView(): StaffView {
     if (!crew.length) return null;
     const id = `as-${t.public_id}`;
     const sel = h("select", { id }, h("option", { value: "" }, "—"), ...crew.map((u) => h("option", { value: String(u.id) }, u.name)));
-    const form = h("form", { class: "forward" }, h("div", { class: "field" }, h("label", { for: id }, st("assignTo")), sel), h("button", { type: "submit", class: "btn btn-small" }, st("assign")));
+    const form = h(
+      "form",
+      { class: "forward" },
+      h("div", { class: "field" }, h("label", { for: id }, st("assignTo")), sel),
+      h("p", { class: "field-error", id: `${id}-err`, "aria-live": "polite", tabindex: "-1" }, refusedText(id)),
+      h("button", { type: "submit", class: "btn btn-small" }, st("assign")),
+    );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       if (!sel.value) {
@@ -167,7 +185,7 @@ export function boardView(): StaffView {
         return;
       }
       const u = crew.find((x) => String(x.id) === sel.value)!;
-      void change(() => assign(t.public_id, `"${t.version}"`, u.id), st("assigned", { name: u.name }));
+      void change(() => assign(t.public_id, `"${t.version}"`, u.id), st("assigned", { name: u.name }), id);
     });
     return form;
   }
@@ -196,7 +214,12 @@ export function boardView(): StaffView {
               "td",
               {},
               assignForm(t),
-              forwardForm(t.department?.code, (dept, reason) => change(() => forward(t.public_id, `"${t.version}"`, dept, reason), st("forwarded", { d: deptName(dept) }))),
+              forwardForm(
+                t.department?.code,
+                (dept, reason) => change(() => forward(t.public_id, `"${t.version}"`, dept, reason), st("forwarded", { d: deptName(dept) }), `fw-${t.public_id}`),
+                t.public_id,
+                refusedText(`fw-${t.public_id}`),
+              ),
             ),
           ),
         ),
@@ -212,7 +235,12 @@ export function boardView(): StaffView {
     );
   }
 
+  /** The page drawn anew; what was typed or chosen in the rows' forms, the focus and the caret stay. */
   function draw(): void {
+    keepingInput(results, drawNow, fresh ? [`${fresh}`, `${fresh}-dept`, `${fresh}-reason`] : []);
+  }
+
+  function drawNow(): void {
     const exportFilter = { department: filter.department || undefined, category: filter.category || undefined };
     const parts: (Node | null)[] = [h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg))];
     if (error) parts.push(h("div", { class: "alert", role: "alert" }, error));
@@ -298,9 +326,12 @@ export function boardView(): StaffView {
 
   return {
     render(main) {
+      // Drawn again on a language switch: what was typed in the rows' forms moves into the new page.
+      const before = results as HTMLElement | undefined;
       results = h("div", { class: "board-results" });
       main.append(h("div", { class: "view-board" }, h("h2", {}, st("boardTitle")), filters(), results));
       draw();
+      if (before) carryValues(before, results);
       if (!summary) void load();
     },
     destroy() {

@@ -117,12 +117,18 @@ export function remoteText(d: Pick<Delivery, "remote_id" | "remote_token" | "rem
 let n = 0;
 
 /** "An externe Stelle weitergeben": destination, note, "nur zur Kenntnis (Kopie)". */
-export function externalForm(destinations: DestinationChoice[], onSend: (body: { destination: number; note: string | null; copy_only: boolean }) => Promise<void>, busy = false): HTMLFormElement {
-  const id = `xf-${++n}`;
+export function externalForm(
+  destinations: DestinationChoice[],
+  onSend: (body: { destination: number; note: string | null; copy_only: boolean }) => Promise<void>,
+  busy = false,
+  key?: string,
+  refusal = "",
+): HTMLFormElement {
+  const id = key ? `xf-${key}` : `xf-${++n}`;
   const sel = h("select", { id: `${id}-dest`, required: true }, h("option", { value: "" }, "—"), ...destinations.map((d) => h("option", { value: String(d.id) }, pick(d.name))));
   const note = h("textarea", { id: `${id}-note`, rows: 2, maxlength: 2000 });
   const copy = h("input", { type: "checkbox", id: `${id}-copy` });
-  const err = h("p", { class: "field-error", id: `${id}-err`, "aria-live": "polite" });
+  const err = h("p", { class: "field-error", id: `${id}-err`, "aria-live": "polite", tabindex: "-1" }, refusal);
   const btn = h("button", { type: "submit", class: "btn", disabled: busy }, st("externalSend"));
   const form = h(
     "form",

@@ -1,6 +1,6 @@
 /** Moderation as a compact list: a row per report (thumbnails, text, category, place) with one-click
  * publish, hide and text edit; the black-out tool opens per photo. */
-import { h } from "../shared/dom";
+import { h, keepingFocus } from "../shared/dom";
 import { formatDateTime, pick } from "../shared/i18n";
 import type { StaffPhoto, Ticket } from "../shared/types";
 import { flagCount, flagSection, heldFacts } from "./abuse";
@@ -390,8 +390,10 @@ export function moderationView(): StaffView {
   function item(e: Entry): HTMLElement {
     const t = e.v.ticket;
     const el = h("article", { class: "mod-item mod-row", "aria-labelledby": `m-${t.public_id}-h` });
+    // The row drawn anew keeps the focus (a refused "Veröffentlichen" leaves it on the button) and the caret.
     const redraw = () => {
-      if (alive) el.replaceWith(item(e));
+      if (alive && results.contains(el)) keepingFocus(results, () => el.replaceWith(item(e)));
+      else if (alive) el.replaceWith(item(e));
     };
     const act = async (action: "publish" | "hide") => {
       try {
@@ -518,10 +520,10 @@ export function moderationView(): StaffView {
       h(
         "div",
         { class: "mod-actions" },
-        h("button", { type: "button", class: "btn btn-primary", onclick: () => void act("publish") }, st("publish")),
-        h("button", { type: "button", class: "btn", onclick: () => void act("hide") }, st("hide")),
+        h("button", { type: "button", class: "btn btn-primary", id: `m-${t.public_id}-publish`, onclick: () => void act("publish") }, st("publish")),
+        h("button", { type: "button", class: "btn", id: `m-${t.public_id}-hide`, onclick: () => void act("hide") }, st("hide")),
         editBtn,
-        flags.length ? h("button", { type: "button", class: "btn", onclick: () => void dismiss() }, st("dismissFlags")) : "",
+        flags.length ? h("button", { type: "button", class: "btn", id: `m-${t.public_id}-dismiss`, onclick: () => void dismiss() }, st("dismissFlags")) : "",
       ),
       open ? h("div", { class: "mod-tool" }, photoEditor(e, open, befores.indexOf(open) + 1, redraw)) : "",
     );
@@ -543,7 +545,8 @@ export function moderationView(): StaffView {
         ),
       );
     }
-    results.replaceChildren(...parts.filter((p): p is Node => !!p));
+    // The list drawn anew (a page arriving, a row leaving) keeps the focus and the caret where they were.
+    keepingFocus(results, () => results.replaceChildren(...parts.filter((p): p is Node => !!p)));
   }
 
   function filterForm(): HTMLElement {

@@ -1,5 +1,5 @@
 /** One ticket: facts, photos, place, history, the next steps, notes, after photo, forward. */
-import { h } from "../shared/dom";
+import { carryValues, h, keepingInput } from "../shared/dom";
 import { formatDateTime, pick, statusLabel } from "../shared/i18n";
 import L from "../shared/leaflet";
 import { createMap, pinIcon } from "../shared/mapcommon";
@@ -12,13 +12,32 @@ import { activeDestinations, deliveriesList, externalForm, forwardExternal, isFo
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
 import { nameOf, routingText, type Routing } from "./names";
-import { passNote, privacyEventDetail } from "./privacy";
+import { passNote, privacyEventDetail, privacyOf } from "./privacy";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
 import { slaBadge } from "./sla";
 
 type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
+
+/** The ticket's forms: a refused one shows the server's message beside it; a sent one starts afresh. */
+type FormName = "notes" | "forward" | "external" | "after";
+const FORM_FIELDS: Record<FormName, readonly string[]> = {
+  notes: ["t-public", "t-internal", "t-dup"],
+  forward: ["fw-t-dept", "fw-t-reason"],
+  external: ["xf-t-dest", "xf-t-note", "xf-t-copy"],
+  after: ["t-after"],
+};
+
+/** While a photo's privacy pass runs the ticket is read again: after 2 s, then twice as long each time, up to 30 s. */
+export const FOLLOW_FIRST_MS = 2000;
+export const FOLLOW_MAX_MS = 30000;
+export const nextFollowDelay = (ms: number): number => Math.min(ms * 2, FOLLOW_MAX_MS);
+
+/** Whether any photo of the ticket still waits for its privacy pass. */
+export function passPending(t: Pick<TicketFull, "photos">): boolean {
+  return (t.photos ?? []).some((p) => privacyOf(p).state === "pending");
+}
 
 /** A history entry's line; the privacy pass and a redaction say what they did (for "Foto n" the ticket's photos). */
 export function eventLine(e: Event, photos: readonly { id: number }[] = []): string {
@@ -53,6 +72,10 @@ export function ticketView(id: string): StaffView {
   let deliveries: Delivery[] | null = null;
   let destinations: DestinationChoice[] | null = null;
   let destinationsHidden = false;
+  let refusal: { form: FormName; text: string } | null = null;
+  let followTimer: ReturnType<typeof setTimeout> | undefined;
+  let followDelay = FOLLOW_FIRST_MS;
+  const refusedText = (form: FormName) => (refusal?.form === form ? refusal.text : "");
 
   async function loadDeliveries(): Promise<void> {
     try {
@@ -93,7 +116,7 @@ export function ticketView(id: string): StaffView {
       await forwardExternal(id, data!.etag, body);
       await loadDeliveries();
       return getTicket(id);
-    }, () => st(body.copy_only ? "externalCopySent" : "externalSent", { d: name }));
+    }, () => st(body.copy_only ? "externalCopySent" : "externalSent", { d: name }), false, "external");
   }
 
   function retry(d: Delivery): void {
@@ -107,7 +130,7 @@ export function ticketView(id: string): StaffView {
   const extBox = h("div", {});
 
   /** The hand-over form and the ticket's deliveries, in their own box. */
-  function fillExternal(t: TicketFull): void {
+  function fillExternal(t: TicketFull, fresh: readonly string[] = []): void {
     const canSend = t.allowed_next.length > 0;
     if (!canSend && !deliveries?.length) {
       extBox.replaceChildren();
@@ -118,9 +141,9 @@ export function ticketView(id: string): StaffView {
       if (destinationsHidden) form = h("p", { class: "hint" }, st("destinationsAdminOnly"));
       else if (destinations === null) form = h("p", { "aria-live": "polite" }, st("loading"));
       else if (!destinations.length) form = h("p", { class: "hint" }, st("noDestinations"));
-      else form = externalForm(destinations, handOver, busy);
+      else form = externalForm(destinations, handOver, busy, "t", refusedText("external"));
     }
-    extBox.replaceChildren(
+    keepingInput(extBox, () => extBox.replaceChildren(
       h(
         "section",
         { class: "external-section", "aria-labelledby": "t-ext-h" },
@@ -129,15 +152,21 @@ export function ticketView(id: string): StaffView {
         h("h4", {}, st("deliveriesTitle")),
         deliveries === null ? h("p", { class: "hint" }, "–") : deliveriesList(deliveries, retry, busy),
       ),
-    );
+    ), fresh);
   }
 
-  /** Run a change; on 412 show the conflict and the reloaded ticket (never overwrite silently). */
-  async function run(fn: () => Promise<ChangeResult | Versioned>, ok: (t: TicketFull) => string, clear = false): Promise<void> {
+  /**
+   * Run a change; on 412 show the conflict and the reloaded ticket (never overwrite silently).
+   * `form` is the form that sent it: refused, it keeps what was typed and shows why beside it;
+   * done, it starts afresh.
+   */
+  async function run(fn: () => Promise<ChangeResult | Versioned>, ok: (t: TicketFull) => string, clear = false, form: FormName | null = null): Promise<void> {
     if (busy) return;
     busy = true;
     msg = null;
+    refusal = null;
     draw();
+    let sent: readonly string[] = [];
     try {
       const r = await fn();
       data = { ticket: r.ticket, etag: r.etag };
@@ -149,16 +178,20 @@ export function ticketView(id: string): StaffView {
           notes.pub = "";
           notes.int = "";
           notes.dup = "";
+          sent = FORM_FIELDS.notes;
         }
+        if (form) sent = [...sent, ...FORM_FIELDS[form]];
       }
     } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
+      if (form && form !== "notes") refusal = { form, text: errorText(e) };
+      else msg = { text: errorText(e), kind: "error" };
       if (e instanceof ApiError && e.status === 409) void load();
     }
     busy = false;
     if (alive) {
-      draw();
-      root.querySelector<HTMLElement>(".msg-anchor")?.focus();
+      draw(sent);
+      const beside = refusal ? root.querySelector<HTMLElement>(`#${refusal.form === "forward" ? "fw-t" : refusal.form === "external" ? "xf-t" : "t-after"}-err`) : null;
+      (beside ?? root.querySelector<HTMLElement>(".msg-anchor"))?.focus();
     }
   }
 
@@ -250,7 +283,8 @@ export function ticketView(id: string): StaffView {
   function afterPhoto(): HTMLElement {
     const input = h("input", { id: "t-after", type: "file", accept: "image/*", capture: "environment" });
     const btn = h("button", { type: "submit", class: "btn", disabled: busy }, st("uploadPhoto"));
-    const form = h("form", { class: "after-photo" }, h("div", { class: "field" }, h("label", { for: "t-after" }, st("afterPhoto")), input), btn);
+    const err = h("p", { class: "field-error", id: "t-after-err", "aria-live": "polite", tabindex: "-1" }, refusedText("after"));
+    const form = h("form", { class: "after-photo" }, h("div", { class: "field" }, h("label", { for: "t-after" }, st("afterPhoto")), input), err, btn);
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const file = input.files?.[0];
@@ -260,12 +294,52 @@ export function ticketView(id: string): StaffView {
         root.querySelector<HTMLElement>("#t-after")?.focus();
         return;
       }
-      void run(async () => addPhotos(id, [await resizePhoto(file)]), () => st("photoUploaded"));
+      void run(async () => addPhotos(id, [await resizePhoto(file)]), () => st("photoUploaded"), false, "after");
     });
     return form;
   }
 
-  function draw(): void {
+  /**
+   * The page drawn anew from `data`; what was typed or chosen in its forms, the focus and the
+   * caret stay (except in the fields of a form just sent, `fresh`).
+   */
+  function draw(fresh: readonly string[] = []): void {
+    if (root) keepingInput(root, () => drawNow(fresh), fresh);
+    follow();
+  }
+
+  /** Read the ticket again while a photo's pass is pending (backing off); stop when none is or the view is left. */
+  function follow(): void {
+    if (!alive || !data || !passPending(data.ticket)) {
+      clearTimeout(followTimer);
+      followTimer = undefined;
+      followDelay = FOLLOW_FIRST_MS;
+      return;
+    }
+    if (followTimer !== undefined) return;
+    followTimer = setTimeout(() => void followOnce(), followDelay);
+  }
+
+  async function followOnce(): Promise<void> {
+    const seen = data;
+    try {
+      const next = busy ? null : await getTicket(id);
+      followTimer = undefined;
+      // A change of the person's own (or a reload) came in meanwhile: it has the newer ticket.
+      if (next && alive && !busy && data === seen && JSON.stringify(next.ticket) !== JSON.stringify(seen?.ticket)) {
+        data = next;
+        followDelay = nextFollowDelay(followDelay);
+        draw();
+        return;
+      }
+    } catch {
+      followTimer = undefined;
+    }
+    followDelay = nextFollowDelay(followDelay);
+    follow();
+  }
+
+  function drawNow(fresh: readonly string[]): void {
     map?.remove();
     map = null;
     const head = h("h2", {}, st("ticketTitle", { id }));
@@ -386,10 +460,15 @@ export function ticketView(id: string): StaffView {
             "section",
             { class: "forward-section", "aria-labelledby": "t-fw-h" },
             h("h3", { id: "t-fw-h" }, st("forwardTitle")),
-            forwardForm(t.department?.code, (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: nameOf("department", dept) }))),
+            forwardForm(
+              t.department?.code,
+              (dept, reason) => run(() => forward(id, data!.etag, dept, reason), () => st("forwarded", { d: nameOf("department", dept) }), false, "forward"),
+              "t",
+              refusedText("forward"),
+            ),
           )
         : null,
-      (fillExternal(t), extBox),
+      (fillExternal(t, fresh), extBox),
       h("h3", { id: "t-history-h" }, st("history")),
       history(t),
     ));
@@ -404,13 +483,18 @@ export function ticketView(id: string): StaffView {
 
   return {
     render(main) {
+      // Drawn again on a language switch: what was typed in the page before moves into the new one.
+      const before = root as HTMLElement | undefined;
       root = h("div", { class: "view-ticket" });
       main.append(root);
       draw();
+      if (before) carryValues(before, root);
       if (!data && !failure) void load();
     },
     destroy() {
       alive = false;
+      clearTimeout(followTimer);
+      followTimer = undefined;
       map?.remove();
       map = null;
     },
