@@ -17,9 +17,10 @@ with the state, the nonce and the PKCE verifier, for the callback's path only.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..core.catalog import Department
 from ..core.links import base_url
 from ..errors import ApiError
@@ -54,7 +56,8 @@ LEEWAY = timedelta(seconds=60)
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # The provider's discovery document and keys are read again after this long (and the keys at
 # once when a token names a key not among them: the provider rotated its keys).
-METADATA_MAX_AGE = 3600
+METADATA_MAX_AGE = timedelta(hours=1)
+KEY_REFRESH = timedelta(minutes=1)
 HTTP_TIMEOUT = (5, 10)
 # Asymmetric signatures only: never "none", and no HMAC with the client secret.
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
@@ -175,8 +178,8 @@ def groups_of(claims: dict[str, Any]) -> list[str]:
 
 # -- the provider ----------------------------------------------------------------------------
 
-_metadata: dict[str, tuple[float, dict]] = {}
-_keys: dict[str, tuple[float, KeySet]] = {}
+_metadata: dict[str, tuple[datetime, dict]] = {}
+_keys: dict[str, tuple[datetime, KeySet]] = {}
 
 
 def _get_json(url: str) -> dict:
@@ -195,7 +198,7 @@ def _get_json(url: str) -> dict:
 def metadata(config: Settings) -> dict:
     """The provider's discovery document (cached); its issuer must be the configured one."""
     cached = _metadata.get(config.issuer)
-    if cached and time.monotonic() - cached[0] < METADATA_MAX_AGE:
+    if cached and clock.now() - cached[0] < METADATA_MAX_AGE:
         return cached[1]
     doc = _get_json(config.issuer + "/.well-known/openid-configuration")
     needed = ("authorization_endpoint", "token_endpoint", "jwks_uri")
@@ -205,7 +208,7 @@ def metadata(config: Settings) -> dict:
             config.issuer,
         )
         raise OidcError(502, "oidc_unavailable")
-    _metadata[config.issuer] = (time.monotonic(), doc)
+    _metadata[config.issuer] = (clock.now(), doc)
     return doc
 
 
@@ -213,13 +216,13 @@ def key_set(doc: dict, *, fresh: bool = False) -> KeySet:
     """The provider's signing keys (cached unless `fresh`)."""
     uri = doc["jwks_uri"]
     cached = _keys.get(uri)
-    if cached and not fresh and time.monotonic() - cached[0] < METADATA_MAX_AGE:
+    if cached and not fresh and clock.now() - cached[0] < METADATA_MAX_AGE:
         return cached[1]
     try:
         keys = KeySet.import_key_set(_get_json(uri))  # type: ignore[arg-type]
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise OidcError(502, "oidc_unavailable") from exc
-    _keys[uri] = (time.monotonic(), keys)
+    _keys[uri] = (clock.now(), keys)
     return keys
 
 
@@ -229,13 +232,28 @@ def forget_provider() -> None:
     _keys.clear()
 
 
+def _key_id(token: str) -> str | None:
+    """The `kid` a compact JWS names in its header (None if it names none or is no JWS)."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
 def _decode(token: str, doc: dict) -> dict:
-    for fresh in (False, True):
-        try:
-            return dict(jwt.decode(token, key_set(doc, fresh=fresh), algorithms=ALGORITHMS).claims)
-        except (JoseError, ValueError, TypeError) as exc:
-            if fresh:
-                current_app.logger.info("OpenID token refused: %r", exc)
+    keys = key_set(doc)
+    kid = _key_id(token)
+    # A key the provider has rotated in since the keys were read: read them again, at most
+    # once a minute (a stranger's made-up key ids cannot make us ask more often).
+    unknown = kid is not None and kid not in {key.kid for key in keys.keys}
+    if unknown and clock.now() - _keys[doc["jwks_uri"]][0] > KEY_REFRESH:
+        keys = key_set(doc, fresh=True)
+    try:
+        return dict(jwt.decode(token, keys, algorithms=ALGORITHMS).claims)
+    except (JoseError, ValueError, TypeError) as exc:
+        current_app.logger.info("OpenID token refused: %r", exc)
     raise OidcError(401, "oidc_token_invalid")
 
 
@@ -395,6 +413,11 @@ def sign_in(session: Session, claims: dict, config: Settings, *, now: datetime) 
     none or the account is deactivated."""
     subject = claims["sub"]
     user = _subject_user(session, subject)
+    access = access_for(groups_of(claims), config.role_map)
+    if access is None:
+        if user is not None:
+            sessions.end_all(session, user.id)
+        raise OidcError(403, "oidc_no_role")
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
     if user is None and email and claims.get("email_verified") is True:
         # An account made here before the city switched to its provider: linked by its
@@ -402,16 +425,11 @@ def sign_in(session: Session, claims: dict, config: Settings, *, now: datetime) 
         user = session.scalar(
             select(User).where(User.email == email.strip().lower(), User.oidc_subject.is_(None))
         )
-        if user is not None:
-            user.oidc_subject = subject
-    access = access_for(groups_of(claims), config.role_map)
-    if access is None:
-        if user is not None:
-            sessions.end_all(session, user.id)
-        raise OidcError(403, "oidc_no_role")
     if user is not None and not user.active:
         sessions.end_all(session, user.id)
         raise OidcError(403, "oidc_account_inactive")
+    if user is not None:
+        user.oidc_subject = subject
     departments = _departments(session, access.departments)
     name = claims.get("name") if isinstance(claims.get("name"), str) else None
     if user is None:

@@ -201,6 +201,14 @@ def test_an_account_made_here_before_is_linked_by_its_verified_address(app, staf
     assert me["user"]["departments"] == ["tiefbau"]
 
 
+def test_a_refused_sign_in_links_no_account_made_here(app, staff, browser):
+    staff.user("crew", "gruen", email="carla@stadt.example")
+
+    assert browser.sign_in("carla").status_code == 403  # her groups map to nothing
+
+    assert user_named(app, "carla@stadt.example").oidc_subject is None
+
+
 # -- logging out -----------------------------------------------------------------------------
 
 
@@ -374,7 +382,8 @@ class Forger:
         base = {"iss": self.issuer, "aud": CLIENT_ID, "sub": "anna", "iat": at, "exp": at + 300}
         base.update(claims)
         base = {k: v for k, v in base.items() if v is not None}
-        return jwt.encode({"alg": "RS256", "kid": "test-key"}, base, key or self.key)
+        key = key or self.key
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, base, key)
 
 
 @pytest.fixture(scope="module")
@@ -442,6 +451,19 @@ def test_id_tokens_that_do_not_hold_are_refused(app, forger, case):
 
     assert refused.value.status == 401
     assert refused.value.code == "oidc_token_invalid"
+
+
+def test_a_rotated_key_is_read_again_at_most_once_a_minute(app, forger, clock):
+    assert verify(app, forger.token(nonce="n-1"))["sub"] == "anna"  # the keys are read
+    params = {"kid": "rotated", "use": "sig", "alg": "RS256"}
+    forger.key = RSAKey.generate_key(2048, parameters=params)
+    token = forger.token(nonce="n-1")
+
+    with pytest.raises(oidc.OidcError):
+        verify(app, token)  # read a moment ago: not again yet
+    clock.advance(seconds=61)
+
+    assert verify(app, token)["sub"] == "anna"
 
 
 @pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")
