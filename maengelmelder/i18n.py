@@ -52,8 +52,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The photos could not be stored. Please try again later.",
     ),
     "storage_unavailable": (
-        "Der Fotospeicher ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut "
-        "versuchen.",
+        "Der Fotospeicher ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen.",
         "The photo storage is unreachable right now. Please try again in a few seconds.",
     ),
     "outside_city": (
