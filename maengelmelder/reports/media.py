@@ -7,6 +7,11 @@ and to the reporter through a key derived from their report's tracking token. Ev
 gets the 404 of an unknown name. The unblurred original a privacy pass keeps (`original_key`)
 is never public and opens for staff of the report's departments only, not the reporter's key.
 
+The reporter's links are handed out when the report is filed, before the pass ran: they name
+the file the pass then keeps as the original. Such a link (with its valid key) leads to the
+photo's current public file instead (`moved_for_reporter`): the link keeps working, and it
+never opens the unblurred original.
+
 The decision is made on every request from one indexed lookup by storage key, so hiding,
 holding, flagging and unpublishing take effect on the very next request.
 """
@@ -75,6 +80,8 @@ class PhotoAccess:
     department_id: int
     tracking_token_hash: str
     original: bool = False  # the unblurred original: staff of the department only
+    current_key: str = ""  # the photo's public files now (its storage key)
+    photo_public: bool = False  # whether the photo's public files are public now
 
 
 def photo_access(session: Session, storage_key: str) -> PhotoAccess | None:
@@ -86,6 +93,7 @@ def photo_access(session: Session, storage_key: str) -> PhotoAccess | None:
             Photo.approved,
             Photo.privacy_state,
             Photo.original_key,
+            Photo.storage_key,
             Report.published,
             Report.held_reason,
             Report.department_id,
@@ -97,15 +105,33 @@ def photo_access(session: Session, storage_key: str) -> PhotoAccess | None:
     if row is None:
         return None
     original = row.original_key == storage_key
-    public = not original and photo_is_public(
+    photo_public = photo_is_public(
         row.kind, row.approved, row.published, row.held_reason, row.privacy_state
     )
     return PhotoAccess(
-        public=public,
+        public=photo_public and not original,
         department_id=row.department_id,
         tracking_token_hash=row.tracking_token_hash,
         original=original,
+        current_key=row.storage_key,
+        photo_public=photo_public,
     )
+
+
+def moved_for_reporter(
+    secret_key: str, name: str, access: PhotoAccess, given: str | None
+) -> tuple[str, str | None] | None:
+    """The file name and key (`?k=`, None while public) a reporter's link to what is now the
+    photo's unblurred original leads to: the same file of the photo's current public files.
+    None unless `name` is an original and `given` is the reporter's key for it."""
+    if not access.original or given is None:
+        return None
+    if not reporter_key_matches(secret_key, name, access.tracking_token_hash, given):
+        return None
+    current = access.current_key + name[32:]  # "-web.jpg" or "-thumb.jpg"
+    if access.photo_public:
+        return current, None
+    return current, reporter_key(secret_key, current, access.tracking_token_hash)
 
 
 def reporter_key(secret_key: str, name: str, tracking_token_hash: str) -> str:

@@ -3,7 +3,7 @@ the pages beside them (the tracking link's page, a report's page, the stored pho
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, redirect, render_template, request
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -405,6 +405,8 @@ def media(name: str):
     report's department and to its reporter (`?k=`, see reports/media.py); for anyone else
     the same 404 as an unknown name."""
     access = access_rules.photo_access(db.session, name[:32]) if NAME_RE.fullmatch(name) else None
+    if access is not None and (moved := _moved_for_reporter(name, access)):
+        return moved
     if access is None or not (access.public or _may_see_private(name, access)):
         raise ApiError(404, "not_found")
     media_store = storage()
@@ -435,6 +437,20 @@ def _public_redirect(media_store: MediaStorage, name: str) -> Response | None:
         return None
     resp = redirect(url, code=302)
     resp.headers["Cache-Control"] = f"public, max-age={seconds // 2}"
+    return resp
+
+
+def _moved_for_reporter(name: str, access: access_rules.PhotoAccess) -> Response | None:
+    """A reporter's link handed out before the privacy pass names what is now the unblurred
+    original: redirected to the photo's current public file (never the original itself)."""
+    secret = current_app.config["SECRET_KEY"]
+    found = access_rules.moved_for_reporter(secret, name, access, request.args.get("k"))
+    if found is None:
+        return None
+    current, key = found
+    target = url_for("reports.media", name=current, k=key)  # no `k` while public
+    resp = redirect(target, code=302)
+    resp.headers["Cache-Control"] = access_rules.PRIVATE_CACHE
     return resp
 
 

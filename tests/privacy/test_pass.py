@@ -188,8 +188,18 @@ def test_a_photo_with_a_face_and_a_plate_is_public_only_blurred(app, client, cre
     assert events(app, public_id, "privacy_pass")[-1]["plates"] >= 1
 
 
-def test_the_reporters_key_never_opens_the_original(app, client, crew):
-    body = {"category": "strassenlaterne", "description": "Laterne aus", **CENTRE}
+@pytest.mark.parametrize(
+    ("category", "department"), [("strassenlaterne", "beleuchtung"), ("schlagloch", "tiefbau")]
+)
+def test_the_reporters_first_links_lead_to_the_blurred_photo_never_the_original(
+    app, client, staff, category, department
+):
+    """The links in the answer to filing name the files the pass keeps as the unblurred
+    original: after the pass they lead to the blurred photo (public in an auto-publishing
+    category, by a key of its own while moderation has not published it), never to the
+    original, whose bytes the reporter's key does not open."""
+    crew = staff.client("crew", department)
+    body = {"category": category, "description": "Laterne aus", **CENTRE}
     created = post_multipart(client, body, [street_photo()]).json
     [pending] = created["report"]["photos"]
     assert client.get(pending["url"]).status_code == 200  # the reporter's own, by their key
@@ -197,10 +207,30 @@ def test_the_reporters_key_never_opens_the_original(app, client, crew):
     photo = ticket_photo(crew, created["report"]["public_id"])
     tracked = client.get(f"/api/v1/track/{created['tracking_token']}").json
     [mine] = tracked["photos"]
-    assert mine["url"] == photo["url"] and client.get(mine["url"]).status_code == 200
-    # The reporter's earlier link named what is now the original: refused all the same.
+    assert mine["url"].split("?")[0] == photo["url"]
     assert pending["url"].split("?")[0] == photo["original_url"]
-    assert client.get(pending["url"]).status_code == 404
+    public = category == "strassenlaterne"
+    assert ("?k=" not in mine["url"]) is public
+
+    for field in ("url", "thumbnail_url"):
+        first = client.get(pending[field])
+        assert first.status_code == 302, field
+        assert "no-store" in first.headers["Cache-Control"]
+        assert first.headers["Location"] == mine[field]
+        followed = client.get(pending[field], follow_redirects=True)
+        assert followed.status_code == 200
+        assert followed.data == client.get(mine[field]).data
+        assert followed.data != crew.get(pending[field].split("?")[0]).data  # not the original
+    blurred = image(client.get(pending["url"], follow_redirects=True))
+    original = image(crew.get(photo["original_url"]))
+    assert detail(crop(blurred, FACE)) < 0.5 * detail(crop(original, FACE))
+
+    # Only the reporter's key leads on: a wrong one, another file's, none is the 404.
+    web_key = pending["url"].split("?k=")[1]
+    thumb_plain = pending["thumbnail_url"].split("?")[0]
+    for url in (f"{thumb_plain}?k={web_key}", f"{photo['original_url']}?k={web_key[:-2]}AA"):
+        assert client.get(url).status_code == 404, url
+    assert client.get(photo["original_url"]).status_code == 404
 
 
 def test_a_failed_pass_keeps_the_photo_unpublished_and_in_moderation(
