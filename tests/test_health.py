@@ -8,7 +8,7 @@ def test_healthy_without_redis(client):
     assert resp.status_code == 200
     assert resp.json == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "not_configured"},
+        "checks": {"database": "ok", "redis": "not_configured", "object_store": "not_configured"},
     }
 
 
@@ -23,5 +23,9 @@ def test_unhealthy_when_redis_does_not_answer(app, client):
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     resp = client.get("/healthz")
     assert resp.status_code == 503
-    assert resp.json["checks"] == {"database": "ok", "redis": "unavailable"}
+    assert resp.json["checks"] == {
+        "database": "ok",
+        "redis": "unavailable",
+        "object_store": "not_configured",
+    }
     assert resp.headers["Retry-After"] == "30"

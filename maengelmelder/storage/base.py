@@ -87,6 +87,11 @@ class MediaStorage:
         """The MD5 (hex) of a stored file's bytes, or None when there is none (for checks)."""
         raise NotImplementedError
 
+    def probe(self) -> bool | None:
+        """Whether the store answers now (one bounded try), for `/healthz`; None for a backend
+        that is no separate server to ask (the local folder)."""
+        return None
+
     def presigned_url(self, name: str, seconds: int) -> str | None:
         """A URL that reads this one file for `seconds` without the app, if the backend has
         a public address; None otherwise (the app then serves the bytes)."""

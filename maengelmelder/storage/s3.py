@@ -112,6 +112,8 @@ class S3Storage(MediaStorage):
         self.public_client = (
             make_client(public_url, region, timeout, attempts) if public_url else None
         )
+        # `/healthz` asks once, within the timeout, without the retries of real work.
+        self.probe_client = make_client(endpoint, region, timeout, 1)
         self._owed: set[str] = set()
         self._owed_lock = threading.Lock()
 
@@ -210,6 +212,15 @@ class S3Storage(MediaStorage):
         except (BotoCoreError, ClientError) as exc:
             self._owe(name)
             raise _unavailable("removing", name, exc) from exc
+
+    def probe(self) -> bool:
+        """Whether the bucket answers a HEAD within the timeout (one try, no retries)."""
+        try:
+            self.probe_client.head_bucket(Bucket=self.location.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("object store: %s does not answer: %s", self.url, exc)
+            return False
+        return True
 
     def presigned_url(self, name: str, seconds: int) -> str | None:
         """A URL under the public address that reads this one object for `seconds`."""

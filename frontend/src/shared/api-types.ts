@@ -88,11 +88,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Health: the database (and Redis, if configured) answer.
-         * @description 200 when the database answers (and Redis, if configured); 503 otherwise.
+         * Health: the database (and Redis and the object store, if configured) answer.
+         * @description 200 when the database answers (and Redis and the S3 object store, if configured); 503
+         *     otherwise.
          *
          *     Each is asked once, with the time a request may wait for it (DB_TIMEOUT_SECONDS,
-         *     REDIS_TIMEOUT_SECONDS): a server that does not answer is reported within that time.
+         *     REDIS_TIMEOUT_SECONDS, S3_TIMEOUT_SECONDS): a server that does not answer is reported
+         *     within that time.
          */
         get: {
             parameters: {
@@ -4171,6 +4173,8 @@ export interface components {
             database: "ok" | "unavailable";
             /** @enum {string} */
             redis: "ok" | "unavailable" | "not_configured";
+            /** @enum {string} */
+            object_store: "ok" | "unavailable" | "not_configured";
         };
         Health: {
             /** @enum {string} */
