@@ -1,14 +1,18 @@
-"""Two app hosts and their workers share PostgreSQL (through PgBouncer), Redis and the media.
+"""Two app hosts and their workers share PostgreSQL (through PgBouncer), Redis and the object
+store.
 
 Real processes, as on two machines: two `maengelmelder serve` (gunicorn) on two ports and two
 `maengelmelder worker` (rq), all on one PostgreSQL schema reached through a private PgBouncer
-in transaction mode (DATABASE_POOLER=pgbouncer), one private redis-server and one media
-folder; mails go to an aiosmtpd server in the test process that records every delivery.
+in transaction mode (DATABASE_POOLER=pgbouncer), one private redis-server and a prefix of its
+own in the session's SeaweedFS bucket (MEDIA_URL=s3://…); each host has an empty media folder
+of its own, so a photo can only come from the bucket. Mails go to an aiosmtpd server in the
+test process that records every delivery.
 
 What a citizen and a clerk would notice: a report filed on one host is read, with its photo,
-on the other; a staff session started on one works on the other and a logout on one ends it
-on both; the ticket's deadline passes and it is escalated once, its mails arrive once each;
-each recurring job is scheduled once, however many workers start.
+on the other, also after a worker's privacy pass replaced the photo's files; the reporter's
+link from filing still leads to the photo; a staff session started on one works on the other
+and a logout on one ends it on both; the ticket's deadline passes and it is escalated once,
+its mails arrive once each; each recurring job is scheduled once, however many workers start.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from maengelmelder.app import create_app
-from maengelmelder.core.models import Report
+from maengelmelder.core.models import Photo, Report
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import SENT, OutboxMessage
 from tests.conftest import (
@@ -46,6 +50,7 @@ from tests.faults.services import (
 )
 from tests.faults.smtp import HonestSmtp, smtp_server
 from tests.images import photos as images
+from tests.media.seaweed import BucketPrefix, SeaweedServer, new_prefix
 from tests.pgbouncer import start_pgbouncer
 from tests.reports.helpers import report_json
 
@@ -60,6 +65,8 @@ class Site:
     redis_url: str
     smtp: HonestSmtp
     logs: list[Path]
+    bucket: BucketPrefix  # the shared object store
+    media_dirs: list[Path]  # each host's own folder, which must stay empty
 
     def tail(self) -> str:
         return "\n".join(
@@ -98,7 +105,8 @@ def prepare_database(direct: str, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, s3_server: SeaweedServer) -> Iterator[Site]:
+    bucket = new_prefix(s3_server)  # the session's SeaweedFS; its identity is in AWS_*
     direct, schema = create_postgres_schema()
     processes = []
     bouncer = redis_server = None
@@ -114,6 +122,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         with smtp_server(smtp) as smtp_url:
             ports = [free_port(), free_port()]
             hosts = [f"http://127.0.0.1:{port}" for port in ports]
+            media_dirs = [tmp_path / f"host{number}-media" for number in range(2)]
             logs = []
             for number, port in enumerate(ports):
                 env = app_env(
@@ -125,7 +134,9 @@ def site(tmp_path: Path) -> Iterator[Site]:
                     SECRET_KEY="two-hosts",
                     COOKIE_SECURE="false",
                     SLA_CALENDAR="wall",
-                    MEDIA_DIR=str(tmp_path / "media"),  # the shared media
+                    MEDIA_URL=bucket.url,  # the shared object store
+                    S3_ENDPOINT=s3_server.endpoint,
+                    MEDIA_DIR=str(media_dirs[number]),  # this host's own, unused
                     INSTANCE_PATH=str(tmp_path / f"host{number}"),
                 )
                 for command in (
@@ -135,7 +146,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
                     log = tmp_path / f"host{number}-{command[0]}.log"
                     logs.append(log)
                     processes.append(start_app_process(command, env, log))
-            site = Site(direct, hosts, redis_server.url(), smtp, logs)
+            site = Site(direct, hosts, redis_server.url(), smtp, logs, bucket, media_dirs)
             for host in hosts:
                 wait_until(
                     lambda host=host: answers(host),
@@ -153,6 +164,12 @@ def site(tmp_path: Path) -> Iterator[Site]:
         if bouncer is not None:
             bouncer.close()
         drop_postgres_schema(schema)
+
+
+def bucket_key(url: str) -> str:
+    """Where a photo URL's file lies below the bucket prefix (`<first two>/<name>`)."""
+    name = url.split("?")[0].rsplit("/", 1)[1]
+    return f"{name[:2]}/{name}"
 
 
 def answers(host: str) -> bool:
@@ -213,6 +230,7 @@ def test_two_hosts_share_reports_photos_sessions_and_run_each_job_once(site: Sit
     )
     assert resp.status_code == 201, resp.text + site.tail()
     public_id = resp.json()["report"]["public_id"]
+    [reporters] = resp.json()["report"]["photos"]  # the reporter's links (`?k=`)
 
     # ... and reads it on the second.
     resp = requests.get(f"{second}/api/v1/reports/{public_id}", timeout=10)
@@ -228,7 +246,34 @@ def test_two_hosts_share_reports_photos_sessions_and_run_each_job_once(site: Sit
     on_first = staff_first.get(f"{first}{shown['url']}", timeout=10)
     assert on_second.status_code == on_first.status_code == 200
     assert on_second.headers["Content-Type"] == "image/jpeg"
-    assert on_second.content == on_first.content
+    assert on_second.content == on_first.content == site.bucket.read(bucket_key(shown["url"]))
+
+    # A worker's privacy pass replaces the photo's public files: both hosts serve the new
+    # ones from the bucket, and the reporter's link from filing leads there on either host.
+    engine = sa.create_engine(site.direct_url, poolclass=sa.NullPool)
+    try:
+
+        def passed() -> bool:
+            with Session(engine) as session:
+                return session.scalars(sa.select(Photo.privacy_state)).all() == ["done"]
+
+        wait_until(passed, timeout=90, what=f"the photo's privacy pass\n{site.tail()}")
+    finally:
+        engine.dispose()
+    [shown] = staff_second.get(f"{second}/api/v1/tickets/{public_id}", timeout=10).json()["photos"]
+    assert shown["original_url"] and shown["url"] != shown["original_url"]
+    for url in (shown["url"], shown["original_url"]):
+        on_second = staff_second.get(f"{second}{url}", timeout=10)
+        on_first = staff_first.get(f"{first}{url}", timeout=10)
+        assert on_second.status_code == on_first.status_code == 200, url
+        assert on_second.content == on_first.content == site.bucket.read(bucket_key(url))
+    blurred = site.bucket.read(bucket_key(shown["url"]))
+    for host in (first, second):
+        followed = requests.get(f"{host}{reporters['url']}", timeout=10)
+        assert followed.status_code == 200, followed.text
+        assert followed.content == blurred  # never the unblurred original
+    # Nothing was written to a host's own folder: every file is in the bucket.
+    assert [p for d in site.media_dirs if d.exists() for p in d.rglob("*") if p.is_file()] == []
 
     # A logout on the first host ends the session on both.
     assert staff_first.post(f"{first}/api/v1/auth/logout", timeout=10).status_code in (200, 204)
