@@ -9,7 +9,7 @@ from flask import Flask
 
 from ..jobs import Recurring, add_recurring
 from ..web.api import register
-from . import auth, oidc, oidc_routes
+from . import auth, oidc, oidc_admin, oidc_routes
 from .cli import tokens_group, users_group
 from .jobs import purge
 from .routes import bp
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     register(app, bp)
     register(app, oidc_routes.bp)
+    register(app, oidc_admin.bp)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     add_recurring(

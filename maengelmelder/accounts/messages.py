@@ -47,6 +47,17 @@ MESSAGES.update(
             "Verwaltung.",
             "Another account already has this e-mail address. Please ask an admin.",
         ),
+        "passwords_needed_no_provider": (
+            "Die Anmeldung mit Passwort kann nicht abgeschaltet werden: Es ist keine Anmeldung "
+            "mit Dienstkonto eingerichtet.",
+            "Password sign-in cannot be switched off: no work-account sign-in is set up.",
+        ),
+        "passwords_needed_own_access": (
+            "Damit würden Sie sich selbst aussperren: Sie sind mit Passwort angemeldet und "
+            "kein Notfallkonto. Bitte erst mit Dienstkonto anmelden.",
+            "This would lock you out: you signed in with a password and are no break-glass "
+            "account. Please sign in with your work account first.",
+        ),
         "password_login_off": (
             "Die Anmeldung mit Passwort ist für Mitarbeitende abgeschaltet. Bitte mit "
             "Dienstkonto anmelden.",

@@ -96,6 +96,10 @@ class StaffSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     device: Mapped[str] = mapped_column(String(64))
     network: Mapped[str] = mapped_column(String(64))
+    # Signed in at the identity provider (not with a password), and the provider's session
+    # id (`sid`) of that sign-in: a back-channel logout naming it ends this session only.
+    via_oidc: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    oidc_sid: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class LoginThrottle(db.Model):
@@ -118,3 +122,19 @@ class LoginThrottle(db.Model):
     first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInSettings(db.Model):
+    """How staff sign in, as an admin chose it (one row, id 1; none yet: the app's settings
+    `LOCAL_PASSWORDS` decides). Who changed it last, and when."""
+
+    __tablename__ = "sign_in_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Staff may log in with a password; off: only the break-glass admins (BREAK_GLASS_EMAILS).
+    local_passwords: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The admin's address as it was then (the account may be renamed or go), or the
+    # API token's name.
+    changed_by: Mapped[str] = mapped_column(String(254))

@@ -33,18 +33,19 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..core.catalog import Department
 from ..core.links import base_url
 from ..errors import ApiError
+from ..extensions import db
 from . import (
     messages,  # noqa: F401  the feature's messages
     sessions,
 )
-from .models import ROLES, User
+from .models import ROLES, SignInSettings, StaffSession, User
 
 FLOW_COOKIE = "oidc_flow"
 FLOW_PATH = "/api/v1/auth/oidc"
@@ -132,14 +133,31 @@ def required_settings() -> Settings:
     return found
 
 
-def local_password_allowed(email: str) -> bool:
+def break_glass_emails() -> frozenset[str]:
+    """The admin accounts that may always use a password (`BREAK_GLASS_EMAILS`)."""
+    raw = current_app.config.get("BREAK_GLASS_EMAILS") or ()
+    return frozenset(e.strip().lower() for e in raw if e.strip())
+
+
+def chosen_sign_in(session: Session) -> SignInSettings | None:
+    """What an admin chose about password sign-in (None: nobody has yet)."""
+    return session.get(SignInSettings, 1)
+
+
+def local_passwords_on(session: Session) -> bool:
+    """May staff log in with a password? As an admin chose, else `LOCAL_PASSWORDS`."""
+    chosen = chosen_sign_in(session)
+    if chosen is not None:
+        return chosen.local_passwords
+    return bool(current_app.config.get("LOCAL_PASSWORDS", True))
+
+
+def local_password_allowed(email: str, session: Session | None = None) -> bool:
     """May this address log in with a password? Always, unless local passwords are off for
     staff; then only the break-glass accounts listed in `BREAK_GLASS_EMAILS`."""
-    cfg = current_app.config
-    if cfg.get("LOCAL_PASSWORDS", True):
+    if local_passwords_on(session or db.session):
         return True
-    allowed = {e.strip().lower() for e in cfg.get("BREAK_GLASS_EMAILS") or ()}
-    return email.strip().lower() in allowed
+    return email.strip().lower() in break_glass_emails()
 
 
 # -- roles -----------------------------------------------------------------------------------
@@ -464,7 +482,24 @@ def sign_in(session: Session, claims: dict, config: Settings, *, now: datetime) 
 
 
 def back_channel_logout(session: Session, claims: dict) -> int:
-    """End every session of the person the provider logged out; how many ended."""
-    subject = claims.get("sub")
+    """The provider logged a person out: with a `sid`, end the sessions made from that
+    session at the provider only (the person's other browsers stay signed in); without, every
+    session of the person. How many ended."""
+    subject, sid = claims.get("sub"), claims.get("sid")
     user = _subject_user(session, subject) if isinstance(subject, str) and subject else None
+    if isinstance(sid, str) and sid:
+        query = delete(StaffSession).where(StaffSession.oidc_sid == sid)
+        if user is not None:
+            query = query.where(StaffSession.user_id == user.id)
+        elif subject:
+            return 0  # a subject we do not know: nothing of theirs here
+        return session.execute(query).rowcount or 0
     return sessions.end_all(session, user.id) if user is not None else 0
+
+
+def remember_provider_session(row: StaffSession, claims: dict) -> None:
+    """Note on our new session that it came from the provider, and from which of its
+    sessions (the ID token's `sid`, for a back-channel logout naming it)."""
+    sid = claims.get("sid")
+    row.via_oidc = True
+    row.oidc_sid = sid[:255] if isinstance(sid, str) and sid else None

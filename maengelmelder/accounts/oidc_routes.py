@@ -11,7 +11,7 @@ from ..errors import ApiError
 from ..extensions import db, limiter
 from ..web.api import Blueprint
 from . import oidc, schemas
-from .auth import STAFF, authenticated, log_in, log_out, require
+from .auth import STAFF, authenticated, current_session, log_in, log_out, require
 from .models import User
 
 bp = Blueprint(
@@ -35,8 +35,8 @@ PROVIDER_DOWN = {
 @bp.response(200, schemas.SignInOptions, description="What the login page offers.")
 def sign_in_options():
     """What the staff login page offers: the work account (OpenID Connect) and passwords."""
-    cfg = current_app.config
-    return {"oidc": oidc.settings() is not None, "local_passwords": cfg["LOCAL_PASSWORDS"]}
+    on = oidc.local_passwords_on(db.session)
+    return {"oidc": oidc.settings() is not None, "local_passwords": on}
 
 
 def _flow_cookie(resp: Response, value: str | None) -> Response:
@@ -62,9 +62,22 @@ def _flow_cookie(resp: Response, value: str | None) -> Response:
 @bp.doc(responses=PROVIDER_DOWN)
 def oidc_login():
     """Sign in with a work account: sends the browser to the identity provider (authorization
-    code flow with PKCE, state and nonce). `404` `oidc_off` when none is set up."""
-    url, flow = oidc.start(oidc.required_settings(), now=now())
+    code flow with PKCE, state and nonce). `404` `oidc_off` when none is set up, `502` when
+    the provider cannot be reached; a browser that asks for HTML gets these as a page."""
+    try:
+        url, flow = oidc.start(oidc.required_settings(), now=now())
+    except ApiError as exc:
+        return _refused(exc)
     return _flow_cookie(redirect(url, code=303), flow)
+
+
+def _refused(exc: ApiError) -> Response:
+    """A refused sign-in: a page with the German and English message and a link back for a
+    person's browser (it asks for HTML), the error as JSON for everyone else."""
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        page = render_template("sign_in_refused.html", message=exc.message)
+        return make_response(page, exc.status)
+    raise exc
 
 
 @bp.get("/api/v1/auth/oidc/callback")
@@ -95,12 +108,11 @@ def oidc_callback():
         user = oidc.sign_in(db.session, claims, config, now=now())
     except ApiError as exc:
         db.session.commit()  # ended sessions stay ended
-        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-            # A person's browser, sent back by the provider: a page, not JSON.
-            page = render_template("sign_in_refused.html", message=exc.message)
-            return make_response(page, exc.status)
-        raise
+        return _refused(exc)
     log_in(user)
+    row = current_session()
+    assert row is not None  # log_in started it
+    oidc.remember_provider_session(row, claims)
     db.session.commit()
     return _flow_cookie(redirect(base_url() + STAFF_HOME, code=303), None)
 

@@ -28,6 +28,7 @@ from tests.conftest import PASSWORD
 from tests.oidc.fixtures import APP_BASE, CLIENT_ID, USERS, oidc_provider, provider  # noqa: F401
 
 CALLBACK = "/api/v1/auth/oidc/callback"
+HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @pytest.fixture(autouse=True)
@@ -280,6 +281,37 @@ def test_back_channel_logout_from_the_provider_ends_the_persons_sessions(
     assert other.me().status_code == 200  # nobody else's
 
 
+def sign_out_at_provider(browser: Browser) -> None:
+    """The person signs out at the provider in this browser (say, in the city's portal)."""
+    page = browser.web.get(f"{browser.issuer}/session/end?client_id={CLIENT_ID}", timeout=10)
+    xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.text)
+    action = re.search(r'id="op.logoutForm" method="post" action="([^"]+)"', page.text)
+    assert xsrf and action, page.text
+    browser.web.post(
+        action.group(1), data={"xsrf": xsrf.group(1), "logout": "yes"}, allow_redirects=False
+    )
+
+
+def test_back_channel_logout_ends_only_the_sessions_of_that_provider_session(
+    app,
+    provider,  # noqa: F811
+    browser,
+    served_app,
+):
+    # Anna on her desk computer and on her phone: two sessions at the provider.
+    assert browser.sign_in("anna").status_code == 303
+    phone = new_browser(app, provider)
+    assert phone.sign_in("anna").status_code == 303
+    with app.app_context():
+        sids = db.session.scalars(select(StaffSession.oidc_sid)).all()
+    assert len(sids) == 2 and None not in sids and sids[0] != sids[1]
+
+    sign_out_at_provider(browser)
+
+    assert browser.me().status_code == 401
+    assert phone.me().status_code == 200  # her phone stays signed in
+
+
 # -- bad input -------------------------------------------------------------------------------
 
 
@@ -524,12 +556,26 @@ def test_a_back_channel_logout_token_ends_that_persons_sessions_only(app, staff,
 
     resp = app.test_client().post(
         "/api/v1/auth/oidc/backchannel-logout",
-        data={"logout_token": forger.token(events=LOGOUT_EVENT, exp=None, sid="s-1")},
+        data={"logout_token": forger.token(events=LOGOUT_EVENT, exp=None)},
     )
 
     assert resp.status_code == 200
     assert anna.get("/api/v1/auth/me").status_code == 401
     assert bernd.get("/api/v1/auth/me").status_code == 200
+
+
+def test_a_back_channel_logout_naming_a_provider_session_ends_no_password_session(
+    app, staff, forger
+):
+    anna = signed_in_subject(app, staff, "anna")  # with her password, not at the provider
+
+    resp = app.test_client().post(
+        "/api/v1/auth/oidc/backchannel-logout",
+        data={"logout_token": forger.token(events=LOGOUT_EVENT, exp=None, sid="s-1")},
+    )
+
+    assert resp.status_code == 200
+    assert anna.get("/api/v1/auth/me").status_code == 200
 
 
 def test_without_a_provider_set_up_its_routes_answer_404(app):
@@ -539,6 +585,13 @@ def test_without_a_provider_set_up_its_routes_answer_404(app):
 
     assert resp.status_code == 404
     assert resp.json["error"]["code"] == "oidc_off"
+    page = app.test_client().get("/api/v1/auth/oidc/login", headers={"Accept": HTML})
+    assert page.status_code == 404
+    assert page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "Die Anmeldung mit Dienstkonto ist hier nicht eingerichtet." in text
+    assert "Sign-in with a work account is not set up here." in text
+    assert 'href="/staff"' in text
     options = app.test_client().get("/api/v1/auth/sign-in-options").json
     assert options == {"oidc": False, "local_passwords": True}
 
@@ -557,3 +610,17 @@ def test_the_role_map_gives_the_highest_role_with_its_departments():
     assert oidc.access_for(["a", "c"], grants) == oidc.Access("supervisor", False, ("gruen",))
     assert oidc.access_for(["a", "d"], grants) == oidc.Access("admin", True, ())
     assert oidc.access_for(["x"], grants) is None
+
+
+def test_a_provider_that_cannot_be_reached_is_a_page_for_a_browser(app):
+    app.config["OIDC_ISSUER"] = "http://127.0.0.1:9"  # nothing listens there
+    oidc.forget_provider()
+
+    page = app.test_client().get("/api/v1/auth/oidc/login", headers={"Accept": HTML})
+    api = app.test_client().get("/api/v1/auth/oidc/login")
+
+    assert page.status_code == 502
+    assert "nicht erreichbar" in page.get_data(as_text=True)
+    assert "cannot be reached" in page.get_data(as_text=True)
+    assert api.status_code == 502
+    assert api.json["error"]["code"] == "oidc_unavailable"

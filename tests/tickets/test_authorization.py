@@ -193,6 +193,14 @@ ENDPOINTS = {
         ADMIN_ROLES,
     ),
     "revoke_token": ("DELETE", "/api/v1/admin/tokens/{token}", None, False, ADMIN_ROLES),
+    "sign_in_settings": ("GET", "/api/v1/admin/sign-in", None, False, ADMIN_ROLES),
+    "change_sign_in": (
+        "PUT",
+        "/api/v1/admin/sign-in",
+        {"local_passwords": True},
+        False,
+        ADMIN_ROLES,
+    ),
     "zones": ("GET", "/api/v1/admin/zones", None, False, ADMIN_ROLES),
     "zones_import": (
         "POST",

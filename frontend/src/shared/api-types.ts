@@ -901,7 +901,8 @@ export interface paths {
         };
         /**
          * Sign in with a work account: sends the browser to the identity provider (authorization
-         *     code flow with PKCE, state and nonce). `404` `oidc_off` when none is set up.
+         *     code flow with PKCE, state and nonce). `404` `oidc_off` when none is set up, `502` when
+         *     the provider cannot be reached; a browser that asks for HTML gets these as a page.
          */
         get: {
             parameters: {
@@ -1080,6 +1081,83 @@ export interface paths {
                 503: components["responses"]["Error503"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How staff sign in: the provider, whether passwords are on, the break-glass admins and
+         *     who last changed it.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description How staff sign in. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInAdmin"];
+                    };
+                };
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        /**
+         * Switch password sign-in for staff on or off (off: only the break-glass admins).
+         * @description `409` `passwords_needed_no_provider` when no work-account provider is set up;
+         *     `409` `passwords_needed_own_access` when the acting admin signed in with a password and
+         *     is no break-glass admin (they would lock themselves out).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SignInChange"];
+                };
+            };
+            responses: {
+                /** @description Changed. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInAdmin"];
+                    };
+                };
+                400: components["responses"]["Error400"];
+                401: components["responses"]["Error401"];
+                403: components["responses"]["Error403"];
+                409: components["responses"]["Error409"];
+                422: components["responses"]["Error422"];
+                503: components["responses"]["Error503"];
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4079,7 +4157,9 @@ export interface paths {
         /**
          * A webhook body's answer to a delivery: acknowledged, resolved (the ticket is resolved and
          *     the reporter told) or returned to the city with a reason. Signed like our webhooks; the
-         *     same update sent again is answered 200 and changes nothing.
+         *     same update sent again is answered 200 and changes nothing. A resolved update may carry
+         *     one photo inline (base64); the body is at most 16 KB without one, and with one at most
+         *     the largest photo's base64 and 16 KB (413, refused by its Content-Length before reading).
          */
         post: {
             parameters: {
@@ -4360,6 +4440,26 @@ export interface components {
         };
         BackChannelLogoutIn: {
             logout_token: string;
+        };
+        SignInAdmin: {
+            /** @description A work-account provider is set up. */
+            oidc: boolean;
+            /** @description The provider's issuer. */
+            issuer: string | null;
+            /** @description Staff may log in with a password (else only break-glass). */
+            local_passwords: boolean;
+            /** @description Admins who may always use a password (a server setting). */
+            break_glass_emails: string[];
+            /** @description An admin chose (false: the server's setting applies). */
+            chosen: boolean;
+            /** Format: date-time */
+            changed_at: string | null;
+            /** @description the admin's e-mail or API token's name */
+            changed_by: string | null;
+        };
+        SignInChange: {
+            /** @description Staff may log in with a password. */
+            local_passwords: boolean;
         };
         DepartmentRef: {
             code: string;
@@ -5742,6 +5842,15 @@ export interface components {
             items: components["schemas"]["FailedDelivery"][];
             next_cursor: string | null;
         };
+        UpdatePhotoIn: {
+            /**
+             * @description optional, `image/…`; the bytes decide the format
+             * @example image/jpeg
+             */
+            content_type?: string;
+            /** @description the image file in base64 (RFC 4648, padded, no line breaks) */
+            data: string;
+        };
         UpdateIn: {
             /** @description the delivery's key, as it came with the report */
             delivery: string;
@@ -5752,6 +5861,8 @@ export interface components {
             status: "acknowledged" | "resolved" | "returned";
             /** @description at most 2000 characters; the reason to return */
             note?: string | null;
+            /** @description one photo, only with `resolved` (the server fetches no URLs): stored like a crew's after photo, public once its privacy pass ran. With it the body may exceed 16 KB by the largest photo's base64 (`MAX_PHOTO_BYTES` × 4/3) */
+            photo?: components["schemas"]["UpdatePhotoIn"] | null;
         };
         UpdateRecorded: {
             /** @description false: this update was seen before */
