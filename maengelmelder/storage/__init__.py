@@ -47,5 +47,18 @@ def storage() -> MediaStorage:
     return current_app.extensions["maengelmelder.storage"]
 
 
+_SWEEP = "maengelmelder.storage.sweep"
+
+
 def init_app(app: Flask) -> None:
     app.extensions["maengelmelder.storage"] = make_storage(app.config)
+    if not app.extensions.get(_SWEEP):  # again after a change of settings: scheduled once
+        app.extensions[_SWEEP] = True
+        from ..jobs import Recurring, add_recurring
+        from .sweep import EVERY_SECONDS
+
+        # Files no photo refers to (left by a process that died), a bounded slice a run.
+        add_recurring(
+            app,
+            Recurring("media-orphans", "maengelmelder.storage.sweep.media_orphans", EVERY_SECONDS),
+        )

@@ -44,6 +44,14 @@ def relative_key(name: str) -> str:
     return f"{name[:2]}/{check_name(name)}"
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A stored name, and when its file was written (for the sweep of unreferenced files)."""
+
+    name: str
+    modified: datetime
+
+
 @dataclass
 class StoredFile:
     """An open stored file to be streamed: its size, when it was written, and its bytes."""
@@ -85,6 +93,12 @@ class MediaStorage:
 
     def md5(self, name: str) -> str | None:
         """The MD5 (hex) of a stored file's bytes, or None when there is none (for checks)."""
+        raise NotImplementedError
+
+    def list_after(self, after: str | None, limit: int) -> tuple[list[Listed], str | None]:
+        """Up to `limit` stored names after `after` (from the first without), in name order,
+        each with when it was written; and the name to list after next time, None once the
+        end was reached. Only our names (NAME_RE in its fan-out folder); nothing else."""
         raise NotImplementedError
 
     def probe(self) -> bool | None:

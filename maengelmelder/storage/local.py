@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ApiError
-from .base import CHUNK, MediaStorage, StoredFile, relative_key
+from .base import CHUNK, NAME_RE, Listed, MediaStorage, StoredFile, relative_key
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +75,34 @@ class LocalStorage(MediaStorage):
                 return hashlib.file_digest(fh, "md5").hexdigest()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+
+    def list_after(self, after: str | None, limit: int) -> tuple[list[Listed], str | None]:
+        """The fan-out folders in name order, each read with one `os.scandir` and sorted
+        (a million photos put some 15,000 files in each of the 256 folders)."""
+        try:
+            folders = sorted(e.name for e in os.scandir(self.root) if len(e.name) == 2)
+        except (FileNotFoundError, NotADirectoryError):
+            return [], None
+        found: list[Listed] = []
+        for folder in folders:
+            if after is not None and folder < after[:2]:
+                continue
+            try:
+                names = sorted(
+                    (e.name, e)
+                    for e in os.scandir(self.root / folder)
+                    if (after is None or e.name > after)
+                    and NAME_RE.fullmatch(e.name)
+                    and e.name[:2] == folder
+                )
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for name, entry in names:
+                try:
+                    modified = datetime.fromtimestamp(entry.stat().st_mtime, UTC)
+                except FileNotFoundError:
+                    continue  # removed meanwhile
+                found.append(Listed(name, modified))
+                if len(found) >= limit:
+                    return found, name
+        return found, None

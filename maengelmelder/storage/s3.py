@@ -30,7 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import ApiError
-from .base import CHUNK, MediaStorage, StoredFile, relative_key
+from .base import CHUNK, NAME_RE, Listed, MediaStorage, StoredFile, relative_key
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,29 @@ class S3Storage(MediaStorage):
         except (BotoCoreError, ClientError) as exc:
             self._owe(name)
             raise _unavailable("removing", name, exc) from exc
+
+    def list_after(self, after: str | None, limit: int) -> tuple[list[Listed], str | None]:
+        """ListObjectsV2 below the prefix from `after` on (StartAfter), page by page
+        (ContinuationToken), until `limit` of our names were seen."""
+        prefix = self.location.prefix
+        ask: dict = {"Bucket": self.location.bucket, "Prefix": prefix}
+        if after is not None:
+            ask["StartAfter"] = self.key(after)
+        found: list[Listed] = []
+        while True:
+            try:
+                page = self.client.list_objects_v2(MaxKeys=min(1000, limit - len(found)), **ask)
+            except (BotoCoreError, ClientError) as exc:
+                raise _unavailable("listing", prefix or "/", exc) from exc
+            for item in page.get("Contents", []):
+                folder, _, name = item["Key"][len(prefix) :].partition("/")
+                if NAME_RE.fullmatch(name) and folder == name[:2]:
+                    found.append(Listed(name, item["LastModified"]))
+                    if len(found) >= limit:
+                        return found, name
+            if not page.get("IsTruncated"):
+                return found, None
+            ask["ContinuationToken"] = page["NextContinuationToken"]
 
     def probe(self) -> bool:
         """Whether the bucket answers a HEAD within the timeout (one try, no retries)."""
