@@ -15,6 +15,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from tests import images
 from tests.e2e.test_staff_app import (
     button,
     file_report,
@@ -81,6 +82,35 @@ def test_a_refused_forward_on_the_ticket_keeps_the_values_and_shows_why(
     expect(page.get_by_role("status")).to_contain_text("Weitergeleitet an Ordnungsamt")
     expect(form.get_by_label("Grund", exact=True)).to_have_value("")
     expect(form.locator(".field-error")).to_be_empty()
+
+
+def test_a_refused_step_keeps_the_notes_and_the_chosen_photo_and_shows_why(
+    app, staff, live_server, desktop_page, tmp_path
+):
+    page = desktop_page
+    public_id = file_report(live_server)
+    _, crew = staff.user("crew", "tiefbau")
+    open_ticket(page, crew, public_id)
+    after = tmp_path / "nachher.jpg"
+    after.write_bytes(images.phone_jpeg(800, 600))
+    page.get_by_label("Nachher-Foto", exact=True).set_input_files(after)
+    page.get_by_label("Öffentliche Notiz", exact=True).fill("Schon gemeldet.")
+    page.get_by_label("Interne Notiz", exact=True).fill("Siehe Original.")
+    page.get_by_label("Vorgangsnummer der Originalmeldung", exact=True).fill("2026-999999")
+
+    with page.expect_response(is_api("POST", f"/api/v1/tickets/{public_id}/transition")) as sent:
+        button(page, "Doppelt gemeldet").click()
+    assert sent.value.status == 422, sent.value.text()
+    why = page.locator("#t-notes-err")
+    expect(why).to_contain_text("2026-999999")
+    expect(why).to_be_focused()
+    expect(page.get_by_label("Öffentliche Notiz", exact=True)).to_have_value("Schon gemeldet.")
+    expect(page.get_by_label("Interne Notiz", exact=True)).to_have_value("Siehe Original.")
+    expect(page.get_by_label("Vorgangsnummer der Originalmeldung", exact=True)).to_have_value(
+        "2026-999999"
+    )
+    chosen = page.get_by_label("Nachher-Foto", exact=True)
+    assert chosen.evaluate("el => [...el.files].map((f) => f.name)") == ["nachher.jpg"]
 
 
 def test_switching_the_language_on_the_ticket_keeps_what_is_typed(
@@ -186,3 +216,21 @@ def test_a_refused_publish_in_moderation_leaves_the_focus_on_its_button(
     assert 400 <= sent.value.status < 500, sent.value.text()
     expect(item.get_by_role("alert")).not_to_be_empty()
     expect(publish).to_be_focused()
+
+
+def test_a_hotspot_filter_chosen_with_the_keyboard_keeps_the_focus(
+    app, staff, live_server, desktop_page
+):
+    page = desktop_page
+    page.set_viewport_size(LAPTOP)
+    file_report(live_server)
+    _, email = staff.user("supervisor", citywide=True)
+    log_in(page, email, "/staff#/hotspots")
+    expect(heading(page, "Brennpunkte")).to_be_visible()
+    expect(page.get_by_label("Dienststelle", exact=True)).to_contain_text("Ordnungsamt")
+    choice = page.get_by_label("Dienststelle", exact=True)
+    choice.focus()
+    with page.expect_response(lambda r: "/api/v1/board/hotspots" in r.url and "ordnung" in r.url):
+        choice.select_option("ordnung")
+    expect(page.get_by_label("Dienststelle", exact=True)).to_have_value("ordnung")
+    expect(page.get_by_label("Dienststelle", exact=True)).to_be_focused()

@@ -1,7 +1,7 @@
 /** "Brennpunkte": where open and overdue tickets cluster, per zone and on a grid, for supervisors and admins. */
 import { getCategories } from "../shared/api";
 import type { components } from "../shared/api-types";
-import { h } from "../shared/dom";
+import { h, keepingFocus } from "../shared/dom";
 import { pick } from "../shared/i18n";
 import L from "../shared/leaflet";
 import { createMap } from "../shared/mapcommon";
@@ -224,11 +224,12 @@ export function hotspotsView(): StaffView {
   function drawFilters(): void {
     const kinds = answer?.kinds ?? (filter.kind ? [filter.kind] : []);
     const all: [string, string] = ["", st("all")];
-    selects.replaceChildren(
+    // Drawn again when an answer arrives: a filter chosen with the keyboard keeps the focus.
+    keepingFocus(selects, () => selects.replaceChildren(
       ...(kinds.length ? [select("hs-kind", st("hotspotsKind"), filter.kind, kinds.map((k) => [k, nameOf("zone_kind", k)]), (v) => ((filter.kind = v), void load()))] : []),
       select("hs-dept", st("department"), filter.department, [all, ...depts.map((d) => [d.code, pick(d.name)] as [string, string])], (v) => ((filter.department = v), void load())),
       select("hs-cat", st("category"), filter.category, [all, ...cats.map((c) => [c.code, pick(c.name)] as [string, string])], (v) => ((filter.category = v), void load())),
-    );
+    ));
   }
 
   async function loadRefs(): Promise<void> {

@@ -29,6 +29,9 @@ const FORM_FIELDS: Record<FormName, readonly string[]> = {
   after: ["t-after"],
 };
 
+/** Where a form's refusal is shown (and focused). */
+const ERROR_OF: Record<FormName, string> = { notes: "t-notes-err", forward: "fw-t-err", external: "xf-t-err", after: "t-after-err" };
+
 /** While a photo's privacy pass runs the ticket is read again: after 2 s, then twice as long each time, up to 30 s. */
 export const FOLLOW_FIRST_MS = 2000;
 export const FOLLOW_MAX_MS = 30000;
@@ -183,14 +186,14 @@ export function ticketView(id: string): StaffView {
         if (form) sent = [...sent, ...FORM_FIELDS[form]];
       }
     } catch (e) {
-      if (form && form !== "notes") refusal = { form, text: errorText(e) };
+      if (form) refusal = { form, text: errorText(e) };
       else msg = { text: errorText(e), kind: "error" };
       if (e instanceof ApiError && e.status === 409) void load();
     }
     busy = false;
     if (alive) {
       draw(sent);
-      const beside = refusal ? root.querySelector<HTMLElement>(`#${refusal.form === "forward" ? "fw-t" : refusal.form === "external" ? "xf-t" : "t-after"}-err`) : null;
+      const beside = refusal ? root.querySelector<HTMLElement>(`#${ERROR_OF[refusal.form]}`) : null;
       (beside ?? root.querySelector<HTMLElement>(".msg-anchor"))?.focus();
     }
   }
@@ -228,6 +231,7 @@ export function ticketView(id: string): StaffView {
         }),
       (t) => st("movedTo", { s: statusLabel(t.status) }),
       true,
+      "notes",
     );
     // Rejecting and resolving reach the reporter: a second look at what they will read first.
     if (CONFIRMED_STATES.includes(to)) void confirmStateChange(d.ticket, to, notes.pub.trim()).then((yes) => (yes ? change() : undefined));
@@ -414,7 +418,7 @@ export function ticketView(id: string): StaffView {
             draw();
             return;
           }
-          void run(() => addNote(id, notes.pub.trim() || null, notes.int.trim() || null), () => st("saved"), true);
+          void run(() => addNote(id, notes.pub.trim() || null, notes.int.trim() || null), () => st("saved"), true, "notes");
         },
       },
       st("saveNote"),
@@ -431,6 +435,8 @@ export function ticketView(id: string): StaffView {
       afterPhoto(),
       stateButtons.length ? h("div", { class: "row state-buttons" }, ...stateButtons) : h("p", {}, st("noNext")),
       h("div", { class: "row" }, saveNote),
+      // A refused note or step: the server's message here, beside what was typed (which stays).
+      h("p", { class: "field-error", id: ERROR_OF.notes, "aria-live": "polite", tabindex: "-1" }, refusedText("notes")),
     );
     const mapEl = h("div", { class: "map map-ticket" });
     // Phone first: what the crew looks for on the spot (photos, text, address, map, the way there), then the work.
