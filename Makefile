@@ -55,7 +55,7 @@ run: install frontend
 
 test: install frontend
 	cd frontend && npm test
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 lint: install
 	$(BIN)/ruff check .
