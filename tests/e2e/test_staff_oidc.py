@@ -86,3 +86,48 @@ def test_a_crew_member_signs_in_with_the_work_account_and_the_groups_decide_the_
     expect(page.get_by_role("alert")).to_contain_text("Your work account is in no group")
     page.get_by_role("link", name="Zur Anmeldung").click()
     expect(page.get_by_role("link", name="Mit Dienstkonto anmelden")).to_be_visible()
+
+
+def test_logout_ends_the_session_here_and_at_the_provider(page: Page):
+    sign_in_with_work_account(page, "anna")
+    expect(page.get_by_text("Angemeldet als Anna Asphalt (Außendienst)")).to_be_visible()
+
+    log_out_here_and_at_the_provider(page)
+
+    # Here: the staff API no longer knows this browser.
+    assert page.request.get("/api/v1/auth/me").status == 401
+    # At the provider: a new sign-in asks for the password on the provider's page again.
+    page.get_by_role("link", name="Mit Dienstkonto anmelden").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_an_admin_switches_password_sign_in_off_for_staff(
+    page: Page,
+    provider,  # noqa: F811
+):
+    provider.set_groups("bernd", ["it"])  # IT: admins here
+    sign_in_with_work_account(page, "bernd")
+    page.get_by_role("link", name="Verwaltung").click()
+    region = page.get_by_role("region", name="Anmeldung")
+    expect(region).to_contain_text(f"eingerichtet: {provider.issuer}")
+    expect(region).to_contain_text("Noch von niemandem gewählt")
+    passwords = region.get_by_label("Mitarbeitende dürfen sich mit Passwort anmelden")
+    expect(passwords).to_be_checked()
+
+    passwords.uncheck()
+    region.get_by_role("button", name="Speichern").click()
+
+    expect(region).to_contain_text("von bernd@stadt.example")
+    expect(
+        region.get_by_label("Mitarbeitende dürfen sich mit Passwort anmelden")
+    ).not_to_be_checked()
+    # The login page now offers passwords to the break-glass accounts only, below the work
+    # account.
+    log_out_here_and_at_the_provider(page)
+    expect(page.get_by_text("Mit Passwort nur die Notfall-Konten der Verwaltung:")).to_be_visible()
+    password_button = page.get_by_role("button", name="Anmelden", exact=True)
+    expect(password_button).not_to_have_class("btn btn-primary")
+    expect(page.get_by_role("link", name="Mit Dienstkonto anmelden")).to_have_class(
+        "btn btn-primary"
+    )

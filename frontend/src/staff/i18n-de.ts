@@ -521,6 +521,17 @@ export const de = {
   failedDeliveryRetryLabel: "Weitergabe von {id} an {d} erneut senden",
   backToBoard: "Zurück zu den Fristen",
   needName: "Bitte einen Namen angeben.",
+  // Verwaltung: how staff sign in
+  signIn: "Anmeldung",
+  signInProvider: "Anmeldung mit Dienstkonto",
+  signInProviderAt: "eingerichtet: {issuer}",
+  signInProviderNone: "nicht eingerichtet – die Anmeldung mit Passwort bleibt an",
+  signInPasswords: "Mitarbeitende dürfen sich mit Passwort anmelden",
+  signInPasswordsHelp: "Aus: nur die Notfall-Konten der Verwaltung melden sich mit Passwort an, alle anderen mit Dienstkonto.",
+  signInBreakGlass: "Notfall-Konten (immer mit Passwort; Einstellung des Servers)",
+  signInNone: "keine",
+  signInChanged: "Zuletzt geändert am {when} von {who}.",
+  signInDefault: "Noch von niemandem gewählt: es gilt die Einstellung des Servers.",
 };
 
 export type StaffKey = keyof typeof de;

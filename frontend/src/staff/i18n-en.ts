@@ -515,4 +515,15 @@ export const en: Record<StaffKey, string> = {
   failedDeliveryRetryLabel: "Send the hand-over of {id} to {d} again",
   backToBoard: "Back to the deadlines",
   needName: "Please give a name.",
+  // Verwaltung: how staff sign in
+  signIn: "Sign-in",
+  signInProvider: "Work-account sign-in",
+  signInProviderAt: "set up: {issuer}",
+  signInProviderNone: "not set up – password sign-in stays on",
+  signInPasswords: "Staff may sign in with a password",
+  signInPasswordsHelp: "Off: only the admins' break-glass accounts use a password, everyone else their work account.",
+  signInBreakGlass: "Break-glass accounts (always with a password; a server setting)",
+  signInNone: "none",
+  signInChanged: "Last changed on {when} by {who}.",
+  signInDefault: "Nobody has chosen yet: the server's setting applies.",
 };

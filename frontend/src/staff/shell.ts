@@ -212,7 +212,8 @@ function loginView(): StaffView {
           h("div", { class: "field" }, h("label", { for: "login-email" }, st("email")), emailIn),
           h("div", { class: "field" }, h("label", { for: "login-password" }, st("password")), pw),
           error ? h("div", { class: "alert", role: "alert" }, error) : null,
-          h("button", { type: "submit", class: "btn btn-primary", disabled: busy }, busy ? st("loggingIn") : st("login")),
+          // Second to the work account when that is offered.
+          h("button", { type: "submit", class: options?.oidc ? "btn" : "btn btn-primary", disabled: busy }, busy ? st("loggingIn") : st("login")),
         );
         form.addEventListener("submit", async (e) => {
           e.preventDefault();
