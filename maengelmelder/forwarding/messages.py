@@ -67,8 +67,30 @@ MESSAGES.update(
             "The body is switched off; its deliveries so far are kept.",
         ),
         "update_too_large": (
-            "Die Rückmeldung ist zu groß.",
-            "The update is too large.",
+            "Die Rückmeldung ist zu groß: ohne Foto höchstens 16 KB.",
+            "The update is too large: at most 16 KB without a photo.",
+        ),
+        "update_body_too_large": (
+            "Die Rückmeldung ist zu groß: mit Foto höchstens {limit}.",
+            "The update is too large: at most {limit} with a photo.",
+        ),
+        "update_photo_invalid": (
+            "Foto: ein Objekt mit „data“ (das Bild in Base64) und optional „content_type“ "
+            "(image/…).",
+            "Photo: an object with “data” (the image in base64) and optionally “content_type” "
+            "(image/…).",
+        ),
+        "update_photo_base64": (
+            "Das Foto ist kein gültiges Base64 (RFC 4648, mit Auffüllung, ohne Zeilenumbrüche).",
+            "The photo is not valid base64 (RFC 4648, padded, without line breaks).",
+        ),
+        "update_photo_one": (
+            "Bitte höchstens ein Foto senden, als Objekt unter „photo“.",
+            "Please send at most one photo, as an object under “photo”.",
+        ),
+        "update_photo_only_resolved": (
+            "Ein Foto lässt sich nur mit dem Status resolved senden.",
+            "A photo can only be sent with the status resolved.",
         ),
         "update_delivery_invalid": (
             "Bitte die Zustellungsnummer angeben, die mit der Meldung kam.",

@@ -32,11 +32,8 @@ from ..core.tokens import token_hash
 from ..errors import ApiError
 from ..extensions import db
 from ..i18n import Message, msg
-from ..reports.limits import intake_limits
 from ..reports.media import listed_photos
 from ..reports.passes import queue_passes
-from ..storage import storage
-from ..tickets import moderation
 from . import inbound
 from .link import form_nonce
 from .models import Delivery
@@ -115,16 +112,8 @@ def extern_action(token: str):
         form = f"{nonce}\n{update['status']}\n{note}\n{photo_digest}".encode()
         seen = inbound.digest(delivery.key, "form", form)
 
-        def attach(target: Report) -> list[int]:
-            photos = moderation.add_after_photos(
-                db.session, target, change, blobs, storage=storage(), limits=intake_limits()
-            )
-            added.extend(photo.id for photo in photos)
-            return list(added)
-
-        outcome = inbound.apply(
-            db.session, delivery, update, change, seen, attach if blobs else None
-        )
+        attach = inbound.photo_attacher(db.session, change, blobs, added) if blobs else None
+        outcome = inbound.apply(db.session, delivery, update, change, seen, attach)
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()

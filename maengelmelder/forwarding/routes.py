@@ -16,6 +16,7 @@ from ..core.models import Report
 from ..core.settings import sla_settings
 from ..extensions import db
 from ..i18n import msg
+from ..reports.passes import queue_passes
 from ..tickets import service as tickets
 from ..web.api import Blueprint
 from . import inbound, schemas, service
@@ -317,8 +318,10 @@ SIGNATURE_HEADERS = [
 def receive_update():
     """A webhook body's answer to a delivery: acknowledged, resolved (the ticket is resolved and
     the reporter told) or returned to the city with a reason. Signed like our webhooks; the
-    same update sent again is answered 200 and changes nothing."""
-    body = request.get_data(cache=False)
+    same update sent again is answered 200 and changes nothing. A resolved update may carry
+    one photo inline (base64); the body is at most 16 KB without one, and with one at most
+    the largest photo's base64 and 16 KB (413, refused by its Content-Length before reading)."""
+    body = inbound.read(request, inbound.body_cap(current_app.config))
     update = inbound.parse(body, current_app.json.loads)
     at = now()
     timestamp = request.headers.get("X-Maengelmelder-Timestamp")
@@ -332,9 +335,13 @@ def receive_update():
     )
     change = Change(principal=None, now=at, links=links(), sla=sla_settings(), by_system=True)
     seen = inbound.digest(delivery.key, timestamp or "", body)
-    outcome = inbound.apply(db.session, delivery, update, change, seen)
+    blobs = [inbound.photo_bytes(update["photo"])] if update["photo"] is not None else []
+    added: list[int] = []
+    attach = inbound.photo_attacher(db.session, change, blobs, added) if blobs else None
+    outcome = inbound.apply(db.session, delivery, update, change, seen, attach)
     report = db.session.get(Report, delivery.report_id)
     status = report.status
     db.session.commit()
+    queue_passes(added)
     code = "update_recorded" if outcome else "update_replayed"
     return {"recorded": outcome is not None, "status": status, "message": msg(code)}

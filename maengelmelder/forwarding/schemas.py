@@ -225,6 +225,21 @@ class DestinationTested(Out):
     detail = fields.String()
 
 
+class UpdatePhotoIn(Schema):
+    """A photo sent inline with a signed update."""
+
+    content_type = fields.String(
+        metadata={
+            "description": "optional, `image/…`; the bytes decide the format",
+            "example": "image/jpeg",
+        }
+    )
+    data = fields.String(
+        required=True,
+        metadata={"description": "the image file in base64 (RFC 4648, padded, no line breaks)"},
+    )
+
+
 class UpdateIn(Schema):
     """A body's signed update (read as posted: the signature covers the raw bytes)."""
 
@@ -238,6 +253,17 @@ class UpdateIn(Schema):
     )
     note = fields.String(
         allow_none=True, metadata={"description": "at most 2000 characters; the reason to return"}
+    )
+    photo = fields.Nested(
+        UpdatePhotoIn,
+        allow_none=True,
+        metadata={
+            "description": (
+                "one photo, only with `resolved` (the server fetches no URLs): stored like a"
+                " crew's after photo, public once its privacy pass ran. With it the body may"
+                " exceed 16 KB by the largest photo's base64 (`MAX_PHOTO_BYTES` × 4/3)"
+            )
+        },
     )
 
 
