@@ -64,26 +64,39 @@ def open311_token(
     return None
 
 
-def resolve_tokens(session: Session, resolve: Resolve, *, batch: int = 100) -> dict[str, int]:
-    """Ask the bodies for the request ids of up to `batch` deliveries known by a token only."""
-    counts = {"asked": 0, "failed": 0}
+def _open311_hand_overs(session: Session, column, *where, batch: int) -> list:
+    """Up to `batch` (delivery id, `column`, destination) of Open311 hand-overs of open tickets
+    matching `where`, the least recently asked first; the destinations detached and the
+    transaction ended, so none is open while the bodies are asked."""
     rows = session.execute(
-        select(Delivery.id, Delivery.remote_token, Destination)
+        select(Delivery.id, column, Destination)
         .join(Destination, Destination.id == Delivery.destination_id)
         .join(Report, Report.id == Delivery.report_id)
         .where(
             Delivery.status == DELIVERED,
             Destination.channel == OPEN311,
-            Delivery.remote_id.is_(None),
-            Delivery.remote_token.is_not(None),
             Report.status.in_(states.OPEN),
+            *where,
         )
         .order_by(Delivery.remote_checked_at.is_not(None), Delivery.remote_checked_at, Delivery.id)
         .limit(batch)
     ).all()
     for destination in {row[2] for row in rows}:
         session.expunge(destination)
-    session.rollback()  # no transaction open while the bodies are asked
+    session.rollback()
+    return rows
+
+
+def resolve_tokens(session: Session, resolve: Resolve, *, batch: int = 100) -> dict[str, int]:
+    """Ask the bodies for the request ids of up to `batch` deliveries known by a token only."""
+    counts = {"asked": 0, "failed": 0}
+    rows = _open311_hand_overs(
+        session,
+        Delivery.remote_token,
+        Delivery.remote_id.is_(None),
+        Delivery.remote_token.is_not(None),
+        batch=batch,
+    )
     for delivery_id, token, destination in rows:
         counts["asked"] += 1
         try:
@@ -115,23 +128,13 @@ def poll_open311(
     if resolve is not None:
         for name, value in resolve_tokens(session, resolve, batch=batch).items():
             counts[name] += value
-    rows = session.execute(
-        select(Delivery.id, Delivery.remote_id, Destination)
-        .join(Destination, Destination.id == Delivery.destination_id)
-        .join(Report, Report.id == Delivery.report_id)
-        .where(
-            Delivery.status == DELIVERED,
-            Destination.channel == OPEN311,
-            Delivery.remote_id.is_not(None),
-            or_(Delivery.remote_status.is_(None), Delivery.remote_status != "closed"),
-            Report.status.in_(states.OPEN),
-        )
-        .order_by(Delivery.remote_checked_at.is_not(None), Delivery.remote_checked_at, Delivery.id)
-        .limit(batch)
-    ).all()
-    for destination in {row[2] for row in rows}:
-        session.expunge(destination)
-    session.rollback()  # no transaction open while the bodies are asked
+    rows = _open311_hand_overs(
+        session,
+        Delivery.remote_id,
+        Delivery.remote_id.is_not(None),
+        or_(Delivery.remote_status.is_(None), Delivery.remote_status != "closed"),
+        batch=batch,
+    )
     for delivery_id, remote_id, destination in rows:
         counts["asked"] += 1
         try:
