@@ -12,7 +12,8 @@ import { activeDestinations, deliveriesList, externalForm, forwardExternal, isFo
 import { actedBy, st } from "./i18n";
 import { mailFailureSection } from "./mails";
 import { nameOf, routingText, type Routing } from "./names";
-import { passNote, privacyEventDetail, privacyOf } from "./privacy";
+import { follower, passPending } from "./follow";
+import { passNote, privacyEventDetail } from "./privacy";
 import { placeText } from "./queue";
 import { CONFIRMED_STATES, confirmStateChange } from "./second-look";
 import { city, errorText, messageEl, myId, type StaffView } from "./shell";
@@ -31,16 +32,6 @@ const FORM_FIELDS: Record<FormName, readonly string[]> = {
 
 /** Where a form's refusal is shown (and focused). */
 const ERROR_OF: Record<FormName, string> = { notes: "t-notes-err", forward: "fw-t-err", external: "xf-t-err", after: "t-after-err" };
-
-/** While a photo's privacy pass runs the ticket is read again: after 2 s, then twice as long each time, up to 30 s. */
-export const FOLLOW_FIRST_MS = 2000;
-export const FOLLOW_MAX_MS = 30000;
-export const nextFollowDelay = (ms: number): number => Math.min(ms * 2, FOLLOW_MAX_MS);
-
-/** Whether any photo of the ticket still waits for its privacy pass. */
-export function passPending(t: Pick<TicketFull, "photos">): boolean {
-  return (t.photos ?? []).some((p) => privacyOf(p).state === "pending");
-}
 
 /** A history entry's line; the privacy pass and a redaction say what they did (for "Foto n" the ticket's photos). */
 export function eventLine(e: Event, photos: readonly { id: number }[] = []): string {
@@ -76,8 +67,6 @@ export function ticketView(id: string): StaffView {
   let destinations: DestinationChoice[] | null = null;
   let destinationsHidden = false;
   let refusal: { form: FormName; text: string } | null = null;
-  let followTimer: ReturnType<typeof setTimeout> | undefined;
-  let followDelay = FOLLOW_FIRST_MS;
   const refusedText = (form: FormName) => (refusal?.form === form ? refusal.text : "");
 
   async function loadDeliveries(): Promise<void> {
@@ -309,39 +298,23 @@ export function ticketView(id: string): StaffView {
    */
   function draw(fresh: readonly string[] = []): void {
     if (root) keepingInput(root, () => drawNow(fresh), fresh);
-    follow();
+    following.check();
   }
 
-  /** Read the ticket again while a photo's pass is pending (backing off); stop when none is or the view is left. */
-  function follow(): void {
-    if (!alive || !data || !passPending(data.ticket)) {
-      clearTimeout(followTimer);
-      followTimer = undefined;
-      followDelay = FOLLOW_FIRST_MS;
-      return;
-    }
-    if (followTimer !== undefined) return;
-    followTimer = setTimeout(() => void followOnce(), followDelay);
-  }
-
-  async function followOnce(): Promise<void> {
-    const seen = data;
-    try {
-      const next = busy ? null : await getTicket(id);
-      followTimer = undefined;
+  /** While a photo's privacy pass is pending the ticket is read again; drawn anew only when it changed. */
+  const following = follower(
+    () => alive && !!data && passPending(data.ticket),
+    async () => {
+      const seen = data;
+      if (busy) return;
+      const next = await getTicket(id);
       // A change of the person's own (or a reload) came in meanwhile: it has the newer ticket.
-      if (next && alive && !busy && data === seen && JSON.stringify(next.ticket) !== JSON.stringify(seen?.ticket)) {
+      if (alive && !busy && data === seen && JSON.stringify(next.ticket) !== JSON.stringify(seen?.ticket)) {
         data = next;
-        followDelay = nextFollowDelay(followDelay);
         draw();
-        return;
       }
-    } catch {
-      followTimer = undefined;
-    }
-    followDelay = nextFollowDelay(followDelay);
-    follow();
-  }
+    },
+  );
 
   function drawNow(fresh: readonly string[]): void {
     map?.remove();
@@ -499,8 +472,7 @@ export function ticketView(id: string): StaffView {
     },
     destroy() {
       alive = false;
-      clearTimeout(followTimer);
-      followTimer = undefined;
+      following.stop();
       map?.remove();
       map = null;
     },
