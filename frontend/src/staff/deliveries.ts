@@ -5,11 +5,10 @@ import { formatDateTime, pick } from "../shared/i18n";
 import { call } from "./api";
 import { retryDelivery } from "./forwarding";
 import { st, type StaffKey } from "./i18n";
-import { errorText, messageEl, type StaffView } from "./shell";
+import { retryListView } from "./retry-list";
+import type { StaffView } from "./shell";
 
 export type FailedDelivery = components["schemas"]["FailedDelivery"];
-
-type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
 
 export async function listFailedDeliveries(cursor?: string | null, limit = 50): Promise<{ items: FailedDelivery[]; next: string | null }> {
   const r = await call<components["schemas"]["FailedDeliveryPage"]>("/api/v1/deliveries", { query: { status: "failed", cursor, limit } });
@@ -22,122 +21,60 @@ export function channelText(channel: string): string {
 }
 
 export function failedDeliveriesView(): StaffView {
-  let list: FailedDelivery[] | null = null;
-  let next: string | null = null;
-  let msg: Msg = null;
-  let busy = false;
-  let root: HTMLElement;
-  let alive = true;
-
-  async function load(): Promise<void> {
-    try {
-      const page = await listFailedDeliveries();
-      list = page.items;
-      next = page.next;
-    } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
-    }
-    if (alive) draw();
-  }
-
-  async function more(): Promise<void> {
-    const first = list?.length ?? 0;
-    try {
-      const page = await listFailedDeliveries(next);
-      list = [...(list ?? []), ...page.items];
-      next = page.next;
-    } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
-    }
-    if (!alive) return;
-    draw();
-    root.querySelectorAll<HTMLElement>("tbody tr th")[first]?.focus();
-  }
-
-  async function retry(d: FailedDelivery): Promise<void> {
-    if (busy) return;
-    busy = true;
-    draw();
-    const name = pick(d.destination_name);
-    try {
+  return retryListView<FailedDelivery>({
+    cls: "view-deliveries",
+    fetch: (cursor) => listFailedDeliveries(cursor),
+    async retry(d) {
       await retryDelivery(d.report, d.id);
-      msg = { text: st("deliveryRetried", { d: name }), kind: "ok" };
-      // Due again: no longer failed, so it leaves the list (the pages already read stay).
-      list = (list ?? []).filter((x) => x.id !== d.id);
-    } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
-    }
-    busy = false;
-    if (!alive) return;
-    draw();
-    root.querySelector<HTMLElement>(".msg-anchor")?.focus();
-  }
+      return st("deliveryRetried", { d: pick(d.destination_name) });
+    },
+    same: (a, b) => a.id === b.id,
+    head: () => [h("p", {}, h("a", { href: "#/board" }, st("backToBoard"))), h("h2", {}, st("failedDeliveries")), h("p", {}, st("failedDeliveriesHelp"))],
+    table,
+  });
+}
 
-  function table(rows: FailedDelivery[]): HTMLElement {
-    if (!rows.length) return h("p", {}, st("failedDeliveriesEmpty"));
-    const cols = [st("failedDeliveryTicket"), st("externalDestination"), st("deliveryAttempts"), st("failedDeliveryAt"), st("failedDeliveryError"), st("actions")];
-    return h(
-      "div",
-      { class: "table-wrap" },
+function table(rows: FailedDelivery[], retry: (d: FailedDelivery) => void, busy: boolean): HTMLElement {
+  if (!rows.length) return h("p", {}, st("failedDeliveriesEmpty"));
+  const cols = [st("failedDeliveryTicket"), st("externalDestination"), st("deliveryAttempts"), st("failedDeliveryAt"), st("failedDeliveryError"), st("actions")];
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "data" },
+      h("caption", { class: "visually-hidden" }, st("failedDeliveries")),
+      h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c)))),
       h(
-        "table",
-        { class: "data" },
-        h("caption", { class: "visually-hidden" }, st("failedDeliveries")),
-        h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c)))),
-        h(
-          "tbody",
-          {},
-          ...rows.map((d) =>
+        "tbody",
+        {},
+        ...rows.map((d) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row", tabindex: "-1" }, h("a", { href: `#/ticket/${encodeURIComponent(d.report)}` }, d.report)),
+            h("td", {}, `${pick(d.destination_name)} (${channelText(d.channel)})`),
+            h("td", {}, String(d.attempts)),
+            h("td", {}, formatDateTime(d.failed_at)),
+            h("td", {}, d.error ? h("code", {}, d.error) : ""),
             h(
-              "tr",
+              "td",
               {},
-              h("th", { scope: "row", tabindex: "-1" }, h("a", { href: `#/ticket/${encodeURIComponent(d.report)}` }, d.report)),
-              h("td", {}, `${pick(d.destination_name)} (${channelText(d.channel)})`),
-              h("td", {}, String(d.attempts)),
-              h("td", {}, formatDateTime(d.failed_at)),
-              h("td", {}, d.error ? h("code", {}, d.error) : ""),
               h(
-                "td",
-                {},
-                h(
-                  "button",
-                  {
-                    type: "button",
-                    class: "btn btn-small btn-touch",
-                    disabled: busy,
-                    "aria-label": st("failedDeliveryRetryLabel", { d: pick(d.destination_name), id: d.report }),
-                    onclick: () => void retry(d),
-                  },
-                  st("retryDelivery"),
-                ),
+                "button",
+                {
+                  type: "button",
+                  class: "btn btn-small btn-touch",
+                  disabled: busy,
+                  "aria-label": st("failedDeliveryRetryLabel", { d: pick(d.destination_name), id: d.report }),
+                  onclick: () => retry(d),
+                },
+                st("retryDelivery"),
               ),
             ),
           ),
         ),
       ),
-    );
-  }
-
-  function draw(): void {
-    root.replaceChildren(
-      h("p", {}, h("a", { href: "#/board" }, st("backToBoard"))),
-      h("h2", {}, st("failedDeliveries")),
-      h("p", {}, st("failedDeliveriesHelp")),
-      h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg)),
-      list ? table(list) : h("p", { "aria-live": "polite" }, st("loading")),
-      ...(next ? [h("button", { type: "button", class: "btn", onclick: () => void more() }, st("mailsMore"))] : []),
-    );
-  }
-
-  return {
-    render(main) {
-      root = h("div", { class: "view-deliveries" });
-      main.append(root);
-      draw();
-      if (!list) void load();
-    },
-    destroy() {
-      alive = false;
-    },
-  };
+    ),
+  );
 }

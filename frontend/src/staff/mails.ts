@@ -4,9 +4,8 @@ import { formatDateTime } from "../shared/i18n";
 import type { FailedMail, MailFailure } from "../shared/types";
 import { listFailedMails, retryMail } from "./api";
 import { st, type StaffKey } from "./i18n";
-import { errorText, messageEl, type StaffView } from "./shell";
-
-type Msg = { text: string; kind: "ok" | "error" | "conflict" } | null;
+import { retryListView } from "./retry-list";
+import type { StaffView } from "./shell";
 
 const KINDS = ["acknowledged", "resolved", "rejected", "followup", "confirm_email", "confirm_follow", "escalation", "digest"];
 
@@ -47,110 +46,54 @@ export function mailFailureSection(failures: MailFailure[] | undefined): HTMLEle
 
 /** The admins' list: newest first, a page at a time, each with "send again". */
 export function mailsView(): StaffView {
-  let list: FailedMail[] | null = null;
-  let next: string | null = null;
-  let msg: Msg = null;
-  let busy = false;
-  let root: HTMLElement;
-  let alive = true;
-
-  async function load(): Promise<void> {
-    try {
-      const page = await listFailedMails();
-      list = page.items;
-      next = page.next;
-    } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
-    }
-    if (alive) draw();
-  }
-
-  async function more(): Promise<void> {
-    const first = list?.length ?? 0;
-    try {
-      const page = await listFailedMails(next);
-      list = [...(list ?? []), ...page.items];
-      next = page.next;
-    } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
-    }
-    if (!alive) return;
-    draw();
-    root.querySelectorAll<HTMLElement>("tbody tr th")[first]?.focus();
-  }
-
-  async function retry(mail: FailedMail): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
+  return retryListView<FailedMail>({
+    cls: "view-mails",
+    fetch: (cursor) => listFailedMails(cursor),
+    async retry(mail) {
       await retryMail(mail.id);
-      msg = { text: st("mailRetried", { id: mail.id }), kind: "ok" };
-    } catch (e) {
-      msg = { text: errorText(e), kind: "error" };
-    }
-    busy = false;
-    await load();
-    root.querySelector<HTMLElement>(".msg-anchor")?.focus();
-  }
+      return st("mailRetried", { id: mail.id });
+    },
+    same: (a, b) => a.id === b.id,
+    head: () => [h("h2", {}, st("mailsTitle")), h("p", {}, st("mailsHelp"))],
+    table,
+  });
+}
 
-  function table(mails: FailedMail[]): HTMLElement {
-    if (!mails.length) return h("p", {}, st("mailsEmpty"));
-    const cols = [st("mailKind"), st("mailTo"), st("mailReport"), st("mailFailedAt"), st("mailError"), st("actions")];
-    return h(
-      "div",
-      { class: "table-wrap" },
+function table(mails: FailedMail[], retry: (m: FailedMail) => void, busy: boolean): HTMLElement {
+  if (!mails.length) return h("p", {}, st("mailsEmpty"));
+  const cols = [st("mailKind"), st("mailTo"), st("mailReport"), st("mailFailedAt"), st("mailError"), st("actions")];
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "data" },
+      h("caption", { class: "visually-hidden" }, st("mailsTitle")),
+      h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c)))),
       h(
-        "table",
-        { class: "data" },
-        h("caption", { class: "visually-hidden" }, st("mailsTitle")),
-        h("thead", {}, h("tr", {}, ...cols.map((c) => h("th", { scope: "col" }, c)))),
-        h(
-          "tbody",
-          {},
-          ...mails.map((m) =>
+        "tbody",
+        {},
+        ...mails.map((m) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row", tabindex: "-1" }, mailKindText(m.kind)),
+            h("td", {}, st(`mailTo_${m.to}` as StaffKey)),
+            h("td", {}, m.report ? h("a", { href: `#/ticket/${encodeURIComponent(m.report)}` }, m.report) : "–"),
+            h("td", {}, formatDateTime(m.failed_at)),
+            h("td", {}, m.error ? h("code", {}, m.error) : ""),
             h(
-              "tr",
+              "td",
               {},
-              h("th", { scope: "row", tabindex: "-1" }, mailKindText(m.kind)),
-              h("td", {}, st(`mailTo_${m.to}` as StaffKey)),
-              h("td", {}, m.report ? h("a", { href: `#/ticket/${encodeURIComponent(m.report)}` }, m.report) : "–"),
-              h("td", {}, formatDateTime(m.failed_at)),
-              h("td", {}, m.error ? h("code", {}, m.error) : ""),
               h(
-                "td",
-                {},
-                h(
-                  "button",
-                  { type: "button", class: "btn btn-small", disabled: busy, "aria-label": st("mailRetryLabel", { id: m.id }), onclick: () => void retry(m) },
-                  st("mailRetry"),
-                ),
+                "button",
+                { type: "button", class: "btn btn-small", disabled: busy, "aria-label": st("mailRetryLabel", { id: m.id }), onclick: () => retry(m) },
+                st("mailRetry"),
               ),
             ),
           ),
         ),
       ),
-    );
-  }
-
-  function draw(): void {
-    root.replaceChildren(
-      h("h2", {}, st("mailsTitle")),
-      h("p", {}, st("mailsHelp")),
-      h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg)),
-      list ? table(list) : h("p", { "aria-live": "polite" }, st("loading")),
-      ...(next ? [h("button", { type: "button", class: "btn", onclick: () => void more() }, st("mailsMore"))] : []),
-    );
-  }
-
-  return {
-    render(main) {
-      root = h("div", { class: "view-mails" });
-      main.append(root);
-      draw();
-      if (!list) void load();
-    },
-    destroy() {
-      alive = false;
-    },
-  };
+    ),
+  );
 }
