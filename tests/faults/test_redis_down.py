@@ -150,7 +150,11 @@ def test_intake_and_staff_work_while_redis_is_away_and_the_sweep_catches_up(
                 health = client.get("/healthz")
                 health_seconds = time.monotonic() - started
                 assert health.status_code == 503
-                assert health.json["checks"] == {"database": "ok", "redis": "unavailable"}
+                assert health.json["checks"] == {
+                    "database": "ok",
+                    "redis": "unavailable",
+                    "object_store": "not_configured",
+                }
                 assert health.headers["Retry-After"]
 
                 started = time.monotonic()
