@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from maengelmelder.accounts import oidc
 from tests.e2e.conftest import APP_DIR, DESKTOP
+from tests.e2e.test_staff_app import file_report, heading
 from tests.oidc.fixtures import USERS, oidc_provider, provider  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_requirements")
@@ -67,10 +68,15 @@ def log_out_here_and_at_the_provider(page: Page) -> None:
 
 def test_a_crew_member_signs_in_with_the_work_account_and_the_groups_decide_the_role(
     page: Page,
+    oidc_server: str,
     provider,  # noqa: F811
 ):
+    public_id = file_report(oidc_server)  # a pothole: the Tiefbau crew's
     sign_in_with_work_account(page, "anna")
     expect(page.get_by_text("Angemeldet als Anna Asphalt (Außendienst)")).to_be_visible()
+    # Her group names the department: she lands in the Tiefbau queue, the pothole in it.
+    expect(heading(page, "Meine Liste")).to_be_visible()
+    expect(page.get_by_role("link", name=public_id, exact=True)).to_be_visible()
 
     # IT makes her a supervisor; she signs out (here and at the provider) and in again.
     provider.set_groups("anna", ["leitung"])
