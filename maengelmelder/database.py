@@ -51,7 +51,6 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 
 from flask import Flask, g, has_app_context, has_request_context
 from sqlalchemy import event
@@ -88,38 +87,43 @@ def _requests_bound(seconds: float) -> float | None:
     return None
 
 
-@dataclass(order=True)
 class _Watch:
-    deadline: float
-    seq: int
-    fd: int = field(compare=False)
-    done: bool = field(default=False, compare=False)
-    fired: bool = field(default=False, compare=False)
+    """One wait of a request: its socket, and whether it ended or was shut down."""
+
+    __slots__ = ("done", "fd", "fired")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.done = False
+        self.fired = False
 
 
 class Watchdog:
     """One daemon thread per process that shuts down the sockets of waits past their deadline.
 
     A watch costs a heap push and a flag; the thread sleeps until the earliest deadline and
-    is woken only when a watch becomes the earliest.
+    is woken only when a watch becomes the earliest. Every wait of a request passes through
+    here (about eight per report), so the heap holds plain tuples that compare in C and the
+    condition sits on a plain lock, not a re-entrant one.
     """
 
     def __init__(self) -> None:
-        self._heap: list[_Watch] = []
+        self._heap: list[tuple[float, int, _Watch]] = []
         self._seq = itertools.count()
-        self._changed = threading.Condition()
+        self._changed = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
 
     def start(self, fd: int, seconds: float) -> _Watch:
-        watch = _Watch(time.monotonic() + seconds, next(self._seq), fd)
+        watch = _Watch(fd)
+        entry = (time.monotonic() + seconds, next(self._seq), watch)
         with self._changed:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._loop, name="maengelmelder-db-watchdog", daemon=True
                 )
                 self._thread.start()
-            heapq.heappush(self._heap, watch)
-            if self._heap[0] is watch:
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
                 self._changed.notify()
         return watch
 
@@ -132,24 +136,24 @@ class Watchdog:
     def _loop(self) -> None:
         with self._changed:
             while True:
-                while self._heap and self._heap[0].done:
+                while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
                     self._changed.wait()
                     continue
-                left = self._heap[0].deadline - time.monotonic()
+                left = self._heap[0][0] - time.monotonic()
                 if left > 0:
                     self._changed.wait(left)
                     continue
                 # Under the lock: the wait cannot end (and its fd be closed) meanwhile.
-                watch = heapq.heappop(self._heap)
+                watch = heapq.heappop(self._heap)[2]
                 watch.fired = True
                 _shut_down(watch.fd)
 
     def _after_fork(self) -> None:
         # A forked child (a gunicorn worker) has none of the parent's threads or waits.
         self._heap = []
-        self._changed = threading.Condition()
+        self._changed = threading.Condition(threading.Lock())
         self._thread = None
 
 
