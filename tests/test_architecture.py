@@ -1,7 +1,7 @@
 """The boundaries between the feature packages, checked on the import graph (grimp).
 
-- `core` (what a report is reached by, the links), `web` (the HTTP toolkit) and `storage`
-  (where photo files live) import no feature;
+- `core` (what a report is reached by, the links), `web` (the HTTP toolkit), `storage`
+  (where photo files live) and `jobs` (how jobs run) import no feature;
 - a feature's routes are imported only by its own wiring (`<feature>.feature`);
 - no module imports another package's private (`_name`) helper;
 - the feature packages form layers on the core (the Report aggregate: report, photos, events,
@@ -46,7 +46,7 @@ def _imports(graph, importer: str, imported: str) -> bool:
 
 
 def test_core_and_web_import_no_feature(graph):
-    for base in ("core", "web", "storage"):
+    for base in ("core", "web", "storage", "jobs"):
         found = [f for f in FEATURES if _imports(graph, base, f)]
         assert not found, f"maengelmelder.{base} imports {found}"
 
@@ -69,7 +69,7 @@ def test_the_features_form_no_cycle(graph):
 
 def test_every_feature_package_is_in_a_layer(graph):
     packages = {m.split(".")[1] for m in graph.modules if m.count(".") >= 1}
-    infrastructure = {"core", "web", "static", "storage"}
+    infrastructure = {"core", "web", "static", "storage", "jobs"}
     packages = {p for p in packages if (PACKAGE / p).is_dir()} - infrastructure
     packages -= {p for p in packages if p.startswith("_")}
     assert packages - set(FEATURES) == set()
