@@ -26,6 +26,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -165,6 +166,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(args)
+    # Stopped with SIGTERM, the databases made so far are still dropped (run_tree's finally).
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     trees = [Path(t).resolve() for t in args.tree] or [ROOT]
     common = ["--reports", str(args.reports), "--warmup", str(args.warmup)]
     if args.profile:
