@@ -77,3 +77,29 @@ def test_a_crew_member_has_no_way_to_the_hotspots(app, staff, live_server, deskt
     expect(page.get_by_role("link", name="Brennpunkte", exact=True)).to_have_count(0)
     page.goto("/staff#/hotspots")
     expect(heading(page, "Dafür fehlt Ihnen die Berechtigung.")).to_be_visible()
+
+
+def test_a_click_on_the_hotspots_link_while_the_board_fills_is_not_lost(
+    app, staff, live_server, desktop_page
+):
+    """The board redraws as its figures arrive; a press on "Brennpunkte auf der Karte" before
+    an answer and the release after it still follow the link (it used to be replaced in
+    between, and the click went nowhere)."""
+    page = desktop_page
+    _, email = staff.user("supervisor", citywide=True)
+    held = []
+    page.route("**/api/v1/board/deliveries*", lambda route: held.append(route))
+    log_in(page, email)
+    with page.expect_request(lambda r: "/api/v1/board/deliveries" in r.url):
+        nav_link(page, "Fristen").click()
+    link = page.get_by_role("link", name="Brennpunkte auf der Karte", exact=True)
+    expect(link).to_be_visible()  # the board still loads its figures
+    box = link.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    assert held
+    for route in held:
+        route.continue_()
+    expect(page.locator(".totals")).to_be_visible()  # drawn again meanwhile
+    page.mouse.up()
+    expect(heading(page, "Brennpunkte")).to_be_visible()

@@ -32,6 +32,7 @@ export function boardView(): StaffView {
   let error = "";
   let msg: { text: string; kind: "ok" | "error" | "conflict" } | null = null;
   let results: HTMLElement;
+  let exportsRow: HTMLElement;
   let alive = true;
   /** A row's form the server refused (its id prefix) and why; a row's form just sent, to start afresh. */
   let refusal: { form: string; text: string } | null = null;
@@ -242,17 +243,13 @@ export function boardView(): StaffView {
 
   function drawNow(): void {
     const exportFilter = { department: filter.department || undefined, category: filter.category || undefined };
+    // The links stay the same elements (only their addresses follow the filter): a click
+    // while the figures arrive is never lost to a link replaced between press and release.
+    const [csv, geojson] = exportsRow.querySelectorAll("a");
+    csv.setAttribute("href", exportUrl(exportFilter, "csv"));
+    geojson.setAttribute("href", exportUrl(exportFilter, "geojson"));
     const parts: (Node | null)[] = [h("div", { class: "msg-anchor", tabindex: "-1" }, messageEl(msg))];
     if (error) parts.push(h("div", { class: "alert", role: "alert" }, error));
-    parts.push(
-      h(
-        "div",
-        { class: "row exports", role: "group", "aria-label": st("exports") },
-        h("a", { class: "btn btn-small", href: exportUrl(exportFilter, "csv"), download: "tickets.csv" }, st("csv")),
-        h("a", { class: "btn btn-small", href: exportUrl(exportFilter, "geojson"), download: "tickets.geojson" }, st("geojson")),
-        h("a", { class: "btn btn-small", href: "#/hotspots" }, st("hotspotsLink")),
-      ),
-    );
     if (!summary) {
       if (!error) parts.push(h("p", { "aria-live": "polite" }, st("loading")));
       results.replaceChildren(...parts.filter((p): p is Node => !!p));
@@ -329,7 +326,14 @@ export function boardView(): StaffView {
       // Drawn again on a language switch: what was typed in the rows' forms moves into the new page.
       const before = results as HTMLElement | undefined;
       results = h("div", { class: "board-results" });
-      main.append(h("div", { class: "view-board" }, h("h2", {}, st("boardTitle")), filters(), results));
+      exportsRow = h(
+        "div",
+        { class: "row exports", role: "group", "aria-label": st("exports") },
+        h("a", { class: "btn btn-small", href: "", download: "tickets.csv" }, st("csv")),
+        h("a", { class: "btn btn-small", href: "", download: "tickets.geojson" }, st("geojson")),
+        h("a", { class: "btn btn-small", href: "#/hotspots" }, st("hotspotsLink")),
+      );
+      main.append(h("div", { class: "view-board" }, h("h2", {}, st("boardTitle")), filters(), exportsRow, results));
       draw();
       if (before) carryValues(before, results);
       if (!summary) void load();
