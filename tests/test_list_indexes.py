@@ -64,11 +64,11 @@ FROM reports WHERE id % 6 = 1
 """
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    """An app on a schema of its own holding the miniature history, analysed once for every
-    case; the callers' headers by who."""
-    from maengelmelder.accounts.service import create_token
+@contextmanager
+def miniature_history(tmp_path_factory, more):
+    """An app on a schema of its own holding the lists' miniature history (`N` reports), plus
+    what `more(session, clock)` adds (it answers API tokens by who), analysed; yields the app,
+    its clock and the tokens, and drops the schema after."""
     from maengelmelder.demo import load_demo
 
     url, schema = create_postgres_schema()  # skips locally / fails in CI without PostgreSQL
@@ -102,21 +102,34 @@ def history(tmp_path_factory):
                     "per_day": PER_DAY,
                 },
             )
-            db.session.execute(sa.text(FLAGS))
-            tokens = {
-                who: create_token(db.session, name=who, role=role, departments=deps, now=clock())[1]
-                for who, role, deps in (("crew", "crew", ["tiefbau"]), ("admin", "admin", []))
-            }
+            tokens = more(db.session, clock)
             db.session.commit()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("ANALYZE")
-        headers = {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
-        yield app, clock, {**headers, "public": {}}
+        yield app, clock, tokens
     finally:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
         drop_postgres_schema(schema)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """An app on a schema of its own holding the miniature history, analysed once for every
+    case; the callers' headers by who."""
+    from maengelmelder.accounts.service import create_token
+
+    def flags_and_tokens(session, clock):
+        session.execute(sa.text(FLAGS))
+        return {
+            who: create_token(session, name=who, role=role, departments=deps, now=clock())[1]
+            for who, role, deps in (("crew", "crew", ["tiefbau"]), ("admin", "admin", []))
+        }
+
+    with miniature_history(tmp_path_factory, flags_and_tokens) as (app, clock, tokens):
+        headers = {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
+        yield app, clock, {**headers, "public": {}}
 
 
 @contextmanager

@@ -124,62 +124,21 @@ def handed_over(tmp_path_factory):
     import sqlalchemy as sa
 
     from maengelmelder.accounts.service import create_token
-    from maengelmelder.app import create_app
-    from maengelmelder.core.catalog import Category
-    from maengelmelder.demo import load_demo
-    from maengelmelder.extensions import db
     from maengelmelder.forwarding.service import create_destination
-    from tests.conftest import Clock, create_postgres_schema, drop_postgres_schema
-    from tests.test_list_indexes import FILL, PER_DAY, N
+    from tests.test_list_indexes import miniature_history
 
-    url, schema = create_postgres_schema()
-    clock = Clock()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test-secret",
-            "CLOCK": clock,
-            "BASE_URL": "http://maengel.test",
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
-            "FRONTEND_DIR": str(tmp_path_factory.mktemp("no-frontend")),
-            "INPROCESS_JOBS": False,
-            "RATELIMIT_ENABLED": False,
+    def hand_overs_and_tokens(session, clock):
+        values = {"name_de": "Stadtwerke", "name_en": "Utilities", "channel": "email"}
+        target = create_destination(session, {**values, "email": "a@b.example"}, clock())
+        session.execute(sa.text(HAND_OVERS))
+        session.execute(sa.text(DELIVERIES), {"destination": target.id})
+        return {
+            who: create_token(session, name=who, role=role, departments=deps, now=clock())[1]
+            for who, role, deps in (("admin", "admin", []), ("sup", "supervisor", ["gruen"]))
         }
-    )
-    try:
-        with app.app_context():
-            db.create_all()
-            load_demo(db.session, now=clock())
-            cats = list(db.session.scalars(sa.select(Category).order_by(Category.id)))
-            db.session.execute(
-                sa.text(FILL),
-                {
-                    "categories": [c.id for c in cats],
-                    "departments": [c.default_department_id for c in cats],
-                    "ncat": len(cats),
-                    "now": clock(),
-                    "n": N,
-                    "per_day": PER_DAY,
-                },
-            )
-            values = {"name_de": "Stadtwerke", "name_en": "Utilities", "channel": "email"}
-            target = create_destination(db.session, {**values, "email": "a@b.example"}, clock())
-            db.session.execute(sa.text(HAND_OVERS))
-            db.session.execute(sa.text(DELIVERIES), {"destination": target.id})
-            tokens = {
-                who: create_token(db.session, name=who, role=role, departments=deps, now=clock())[1]
-                for who, role, deps in (("admin", "admin", []), ("sup", "supervisor", ["gruen"]))
-            }
-            db.session.commit()
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE")
+
+    with miniature_history(tmp_path_factory, hand_overs_and_tokens) as (app, _clock, tokens):
         yield app, {who: {"Authorization": f"Bearer {t}"} for who, t in tokens.items()}
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop_postgres_schema(schema)
 
 
 @pytest.mark.parametrize("who", ["admin", "sup"])
