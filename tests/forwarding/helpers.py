@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from maengelmelder.core.events import TicketEvent
 from maengelmelder.core.models import Report
 from maengelmelder.extensions import db
 from maengelmelder.forwarding.jobs import deliver_pending
 from maengelmelder.forwarding.models import Delivery
 from tests.tickets.helpers import file_ticket
 
-__all__ = ["deliver", "delivery_row", "destination", "file_ticket", "forward", "report_row"]
+__all__ = [
+    "deliver",
+    "delivery_row",
+    "destination",
+    "external_updates",
+    "file_ticket",
+    "forward",
+    "report_row",
+]
 
 
 def destination(client, headers, **fields) -> dict:
@@ -54,3 +63,16 @@ def report_row(app, public_id: str) -> Report:
         db.session.expunge(row)
         db.session.remove()
         return row
+
+
+def external_updates(app, public_id: str) -> list[dict]:
+    """The data of a ticket's `external_update` events (the body's answers), oldest first."""
+    report = report_row(app, public_id)
+    with app.app_context():
+        rows = db.session.scalars(
+            select(TicketEvent.data)
+            .where(TicketEvent.report_id == report.id, TicketEvent.kind == "external_update")
+            .order_by(TicketEvent.id)
+        ).all()
+        db.session.remove()
+    return list(rows)

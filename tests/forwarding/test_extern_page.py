@@ -7,14 +7,13 @@ import re
 
 from sqlalchemy import select
 
-from maengelmelder.core.events import TicketEvent
 from maengelmelder.core.models import Photo
 from maengelmelder.extensions import db
 from maengelmelder.notify.models import OutboxMessage
 from tests.passes import run_privacy_passes
 
 from .counterparts import smtp_server
-from .helpers import deliver, destination, file_ticket, forward, report_row
+from .helpers import deliver, destination, external_updates, file_ticket, forward, report_row
 
 NONCE = re.compile(r'name="nonce" value="([0-9a-f]+)"')
 
@@ -44,15 +43,7 @@ def _mailed_link(app, client, admin_headers, **filed) -> tuple[str, str]:
 
 
 def _updates(app, public_id: str) -> list[str]:
-    report = report_row(app, public_id)
-    with app.app_context():
-        rows = db.session.scalars(
-            select(TicketEvent.data)
-            .where(TicketEvent.report_id == report.id, TicketEvent.kind == "external_update")
-            .order_by(TicketEvent.id)
-        ).all()
-        db.session.remove()
-    return [data["status"] for data in rows]
+    return [data["status"] for data in external_updates(app, public_id)]
 
 
 def _act(client, path: str, action: str, note: str = "", nonce: str | None = None):

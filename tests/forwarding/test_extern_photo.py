@@ -6,15 +6,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
 
-from maengelmelder.core.events import TicketEvent
-from maengelmelder.extensions import db
 from tests import images
 from tests.passes import run_privacy_passes
 from tests.reports.helpers import media_files
 
-from .helpers import report_row
+from .helpers import external_updates, report_row
 from .test_extern_page import NONCE, _mailed_link, _updates
 
 
@@ -23,18 +20,6 @@ def _resolve(client, path: str, *photos: tuple[bytes, str], action: str = "resol
     data = {"nonce": nonce, "action": action, "note": "Leuchte getauscht"}
     data["photo"] = [(io.BytesIO(blob), name) for blob, name in photos]
     return client.post(path, data=data, content_type="multipart/form-data")
-
-
-def _events(app, public_id: str) -> list[dict]:
-    report = report_row(app, public_id)
-    with app.app_context():
-        rows = db.session.scalars(
-            select(TicketEvent.data)
-            .where(TicketEvent.report_id == report.id, TicketEvent.kind == "external_update")
-            .order_by(TicketEvent.id)
-        ).all()
-        db.session.remove()
-    return list(rows)
 
 
 def test_resolved_with_a_photo_shows_it_to_staff_and_once_clean_to_the_public(
@@ -51,7 +36,7 @@ def test_resolved_with_a_photo_shows_it_to_staff_and_once_clean_to_the_public(
 
     ticket = client.get(f"/api/v1/tickets/{public_id}", headers=admin_headers).json
     (after,) = [p for p in ticket["photos"] if p["kind"] == "after"]
-    (event,) = _events(app, public_id)
+    (event,) = external_updates(app, public_id)
     assert event["status"] == "resolved" and event["photos"] == [after["id"]]
 
     public = client.get(f"/api/v1/reports/{public_id}").json
@@ -123,5 +108,5 @@ def test_resolving_without_a_photo_still_works_as_multipart(app, client, admin_h
     )
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert report_row(app, public_id).status == "resolved"
-    (event,) = _events(app, public_id)
+    (event,) = external_updates(app, public_id)
     assert "photos" not in event

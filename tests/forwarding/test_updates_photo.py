@@ -13,11 +13,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 from rq import Queue
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from maengelmelder.core.events import TicketEvent
-from maengelmelder.extensions import db
 from maengelmelder.forwarding.channels import signature
 from maengelmelder.forwarding.inbound import body_cap
 from maengelmelder.jobs import SLOW_QUEUE
@@ -26,7 +23,7 @@ from tests import images
 from tests.passes import run_privacy_passes
 from tests.reports.helpers import media_files
 
-from .helpers import destination, file_ticket, forward, report_row
+from .helpers import destination, external_updates, file_ticket, forward, report_row
 
 URL = "/api/v1/forwarding/updates"
 SMALL = images.phone_jpeg(width=400, height=300)  # about 42 KB
@@ -55,18 +52,6 @@ def _signed(secret: str, body: bytes, stamp: int) -> dict:
 def _post(client, secret: str, update: dict | bytes, stamp: int, *, sign_with: str = ""):
     body = update if isinstance(update, bytes) else json.dumps(update).encode()
     return client.post(URL, data=body, headers=_signed(sign_with or secret, body, stamp))
-
-
-def _events(app, public_id: str) -> list[dict]:
-    report = report_row(app, public_id)
-    with app.app_context():
-        rows = db.session.scalars(
-            select(TicketEvent.data)
-            .where(TicketEvent.report_id == report.id, TicketEvent.kind == "external_update")
-            .order_by(TicketEvent.id)
-        ).all()
-        db.session.remove()
-    return list(rows)
 
 
 def _after_photos(client, admin_headers, public_id: str) -> list[dict]:
@@ -107,7 +92,7 @@ def test_a_resolved_update_with_a_photo_stores_it_and_shows_it_once_clean(
     assert resp.json["recorded"] is True and resp.json["status"] == "resolved"
 
     (after,) = _after_photos(client, admin_headers, public_id)
-    (event,) = _events(app, public_id)
+    (event,) = external_updates(app, public_id)
     assert event["status"] == "resolved" and event["photos"] == [after["id"]]
     assert _queued_passes(redis_url) == [(PRIVACY_PASS, after["id"])]
 
@@ -126,7 +111,7 @@ def test_a_resolved_update_with_a_photo_stores_it_and_shows_it_once_clean(
     assert again.status_code == 200, again.json
     assert again.json["recorded"] is False
     assert len(_after_photos(client, admin_headers, public_id)) == 1
-    assert len(_events(app, public_id)) == 1
+    assert len(external_updates(app, public_id)) == 1
     assert media_files(media_dir) == files
 
 
@@ -210,7 +195,7 @@ def test_a_bad_photo_is_refused_and_writes_nothing(
     assert media_files(media_dir) == files
     report = report_row(app, public_id)
     assert report.status == "waiting_external" and report.version == version
-    assert _events(app, public_id) == []
+    assert external_updates(app, public_id) == []
     assert _after_photos(client, admin_headers, public_id) == []
 
 
@@ -227,7 +212,7 @@ def test_the_signature_is_checked_before_the_photo_is_looked_at(app, client, adm
     headers = _signed(secret, good, stamp)
     swapped = good.replace(b'"data": "', b'"data": "AAAA', 1)
     assert client.post(URL, data=swapped, headers=headers).status_code == 401
-    assert _events(app, public_id) == []
+    assert external_updates(app, public_id) == []
 
 
 def test_without_a_photo_the_body_stays_capped_at_16_kb(app, client, admin_headers, clock):
@@ -238,7 +223,7 @@ def test_without_a_photo_the_body_stays_capped_at_16_kb(app, client, admin_heade
     assert resp.json["error"]["code"] == "update_too_large"
     assert "16 KB" in resp.json["error"]["message"]["de"]
     assert "16 KB" in resp.json["error"]["message"]["en"]
-    assert _events(app, public_id) == []
+    assert external_updates(app, public_id) == []
 
 
 def test_a_body_over_the_photo_cap_is_refused(app, client, admin_headers, clock, media_dir):
@@ -255,7 +240,7 @@ def test_a_body_over_the_photo_cap_is_refused(app, client, admin_headers, clock,
     assert resp.json["error"]["code"] == "update_body_too_large"
     assert resp.json["error"]["message"]["de"] and resp.json["error"]["message"]["en"]
     assert media_files(media_dir) == files
-    assert _events(app, public_id) == []
+    assert external_updates(app, public_id) == []
 
 
 @pytest.fixture
@@ -336,4 +321,4 @@ def test_a_body_longer_than_its_content_length_is_read_only_as_declared(
         status, answer = _answer(sock)
     assert status == 200, answer
     assert answer["recorded"] is True
-    assert [e["status"] for e in _events(app, public_id)] == ["acknowledged"]
+    assert [e["status"] for e in external_updates(app, public_id)] == ["acknowledged"]
